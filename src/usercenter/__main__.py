@@ -1,0 +1,3 @@
+from usercenter.cli import main
+
+main()

@@ -1,0 +1,201 @@
+"""The `usercenter` command: serve, migrate, check, version.
+
+Configuration and connection problems end the command with one clear line on stderr and a
+non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Annotated, NoReturn, TypeVar
+
+import typer
+from pydantic import ValidationError
+
+from usercenter import __version__, schema
+from usercenter.config import Backend, Settings
+from usercenter.db import Database
+
+T = TypeVar("T")
+
+EXIT_CONFIG = 2
+EXIT_UNREACHABLE = 3
+EXIT_SCHEMA = 4
+
+cli = typer.Typer(
+    name="usercenter",
+    help="The user center: identities, sessions, access, profiles and a wallet ledger.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    typer.echo(f"usercenter: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"USERCENTER_{'_'.join(str(p) for p in error['loc']).upper()}: "
+            f"{error['msg'].removeprefix('Value error, ')}"
+            for error in exc.errors()
+        )
+        _fail(f"configuration error: {problems}", EXIT_CONFIG)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc) or type(exc).__name__
+    return " ".join(text.split())[:300]
+
+
+async def _with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
+    database = Database.from_settings(settings)
+    try:
+        return await work(database)
+    finally:
+        await database.dispose()
+
+
+def _run_on_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
+    try:
+        return asyncio.run(_with_database(settings, work))
+    except schema.SchemaBehind as exc:
+        _fail(str(exc), EXIT_SCHEMA)
+    except (OSError, TimeoutError) as exc:
+        _fail(f"cannot reach the database: {_one_line(exc)}", EXIT_UNREACHABLE)
+    except Exception as exc:
+        if type(exc).__module__.startswith(("sqlalchemy", "asyncpg", "asyncmy", "sqlite3")):
+            _fail(f"cannot use the database: {_one_line(exc)}", EXIT_UNREACHABLE)
+        raise
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Processes; >1 needs Redis")] = 1,
+) -> None:
+    """Run the HTTP service (migrates an embedded SQLite database by itself)."""
+    import uvicorn
+
+    from usercenter.app import describe_backends
+    from usercenter.logs import configure_logging, get_logger
+
+    settings = _settings()
+    if workers > 1 and not settings.redis_url:
+        _fail(
+            f"--workers {workers} needs USERCENTER_REDIS_URL: the in-process cache cannot be "
+            "shared between processes",
+            EXIT_CONFIG,
+        )
+    configure_logging(settings.log_level, settings.log_format)
+    get_logger("usercenter").info(
+        "usercenter_starting",
+        version=__version__,
+        host=host,
+        port=port,
+        workers=workers,
+        **describe_backends(settings),
+    )
+    _run_on_database(settings, schema.prepare_schema)
+    uvicorn.run(
+        "usercenter.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        proxy_headers=True,
+    )
+
+
+@cli.command()
+def migrate(
+    revision: Annotated[str, typer.Argument(help="Target revision")] = "head",
+) -> None:
+    """Upgrade the database schema (to head unless told otherwise)."""
+    settings = _settings()
+
+    async def work(database: Database) -> schema.SchemaStatus:
+        await schema.upgrade(database, revision)
+        return await schema.schema_status(database)
+
+    status = _run_on_database(settings, work)
+    typer.echo(f"{settings.backend.value}: {status.describe()}")
+
+
+@cli.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(__version__)
+
+
+@cli.command()
+def check() -> None:
+    """Reach every configured backend (database, Redis, broker) and print its version."""
+    from usercenter.kit.broker import BrokerLink
+    from usercenter.kit.cache import RedisCache
+
+    settings = _settings()
+    failures = 0
+
+    def report(name: str, ok: bool, detail: str) -> None:
+        nonlocal failures
+        failures += 0 if ok else 1
+        typer.echo(f"{name:9} {'ok  ' if ok else 'FAIL'} {detail}", err=not ok)
+
+    async def probe(
+        name: str, call: Callable[[], Awaitable[str]], failure: str = "cannot reach it: "
+    ) -> None:
+        try:
+            report(name, True, await asyncio.wait_for(call(), 5))
+        except Exception as exc:
+            report(name, False, failure + _one_line(exc))
+
+    async def run() -> None:
+        database = Database.from_settings(settings)
+        try:
+            await probe("database", database.ping)
+            if failures == 0:
+                await probe("schema", lambda: _schema_line(database), failure="")
+        finally:
+            await database.dispose()
+        if settings.redis_url:
+            cache = RedisCache(settings.redis_url)
+            await probe("redis", cache.ping)
+            await cache.close()
+        else:
+            report("cache", True, "in-process (USERCENTER_REDIS_URL not set)")
+        if settings.broker_url:
+            broker = BrokerLink(settings.broker_url)
+            await probe("broker", broker.ping)
+            await broker.close()
+        else:
+            report("broker", True, "none (USERCENTER_BROKER_URL not set)")
+
+    asyncio.run(run())
+    if failures:
+        raise typer.Exit(EXIT_UNREACHABLE)
+
+
+async def _schema_line(database: Database) -> str:
+    status = await schema.schema_status(database)
+    if status.is_at_head:
+        return status.describe()
+    if database.backend is Backend.SQLITE:
+        return f"{status.describe()} (serve migrates SQLite itself)"
+    raise RuntimeError(f"{status.describe()}: run `usercenter migrate`")
+
+
+def main() -> None:
+    try:
+        cli()
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,145 @@
+"""The one settings object. Nothing else in the service reads the environment."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+
+class Backend(StrEnum):
+    SQLITE = "sqlite"
+    MYSQL = "mysql"
+    POSTGRESQL = "postgresql"
+
+
+# Scheme a person may write -> (backend, async driver URL scheme).
+_DATABASE_SCHEMES: dict[str, tuple[Backend, str]] = {
+    "sqlite": (Backend.SQLITE, "sqlite+aiosqlite"),
+    "sqlite+aiosqlite": (Backend.SQLITE, "sqlite+aiosqlite"),
+    "mysql": (Backend.MYSQL, "mysql+asyncmy"),
+    "mysql+asyncmy": (Backend.MYSQL, "mysql+asyncmy"),
+    "mysql+aiomysql": (Backend.MYSQL, "mysql+aiomysql"),
+    "mariadb": (Backend.MYSQL, "mysql+asyncmy"),
+    "mariadb+asyncmy": (Backend.MYSQL, "mysql+asyncmy"),
+    "mariadb+aiomysql": (Backend.MYSQL, "mysql+aiomysql"),
+    "postgres": (Backend.POSTGRESQL, "postgresql+asyncpg"),
+    "postgresql": (Backend.POSTGRESQL, "postgresql+asyncpg"),
+    "postgresql+asyncpg": (Backend.POSTGRESQL, "postgresql+asyncpg"),
+}
+
+
+def normalize_database_url(raw: str) -> URL:
+    """Parse a database URL and swap in the async driver; raise ValueError in one clear line."""
+    try:
+        url = make_url(raw)
+    except ArgumentError:
+        raise ValueError(f"malformed database URL {raw!r}") from None
+    known = _DATABASE_SCHEMES.get(url.drivername)
+    if known is None:
+        names = "sqlite, mysql, mariadb, postgresql"
+        raise ValueError(f"unknown database scheme {url.drivername!r} (use one of: {names})")
+    _, driver = known
+    url = url.set(drivername=driver)
+    if known[0] is Backend.SQLITE:
+        if not url.database or url.database == ":memory:":
+            raise ValueError("SQLite needs a file path (sqlite:///path/to/usercenter.db)")
+    elif not url.host:
+        raise ValueError(f"database URL {raw!r} names no host")
+    return url
+
+
+def backend_of(url: URL) -> Backend:
+    return _DATABASE_SCHEMES[url.drivername][0]
+
+
+class LogFormat(StrEnum):
+    JSON = "json"
+    CONSOLE = "console"
+
+
+class Settings(BaseSettings):
+    """Every knob of the service; set as USERCENTER_<NAME> or in a `.env` file."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="USERCENTER_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: str = Field(
+        default="sqlite:///./usercenter.db",
+        description="sqlite:///file.db, mysql://user:pw@host/db (MariaDB too) "
+        "or postgresql://user:pw@host/db",
+    )
+    database_pool_size: int = Field(default=10, ge=1, le=200)
+    database_max_overflow: int = Field(default=10, ge=0, le=200)
+    database_pool_timeout: float = Field(default=10.0, gt=0)
+    database_echo: bool = False
+    sqlite_busy_timeout_ms: int = Field(default=10_000, ge=0)
+
+    redis_url: str | None = Field(default=None, description="redis://host:6379/0; none: in-process")
+    broker_url: str | None = Field(default=None, description="amqp://user:pw@host:5672/vhost")
+
+    secret_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated keys for field encryption and blind indexes, newest first",
+    )
+    keys_dir: Path = Field(default=Path("keys"), description="Where key files are kept")
+
+    log_level: str = "INFO"
+    log_format: LogFormat = LogFormat.JSON
+
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+
+    uid_width: int = Field(default=6, ge=4, le=12, description="Digits after the province code")
+    uid_block_size: int = Field(
+        default=50, ge=1, le=10_000, description="Province uids a process reserves at a time"
+    )
+    id_segment_default_step: int = Field(default=1000, ge=1)
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_is_known(cls, value: str) -> str:
+        normalize_database_url(value)
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url_is_redis(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value or None
+
+    @field_validator("broker_url")
+    @classmethod
+    def _broker_url_is_amqp(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("amqp://", "amqps://")):
+            raise ValueError("must start with amqp:// or amqps://")
+        return value or None
+
+    @field_validator("secret_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return level
+
+    @property
+    def database(self) -> URL:
+        return normalize_database_url(self.database_url)
+
+    @property
+    def backend(self) -> Backend:
+        return backend_of(self.database)

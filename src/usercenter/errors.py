@@ -1,0 +1,302 @@
+"""Errors as values with stable codes, and the one place that renders them as RFC 9457.
+
+A service raises a `UserCenterError` subclass; `install_error_handlers` turns it — and FastAPI's
+own validation errors, 404s and 405s — into `application/problem+json` with a machine `code`,
+a `title` and `detail` in the caller's language, and `errors: [{field, code, message}]` for
+fields at fault.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from usercenter.kit.i18n import Language, Text, negotiate_language
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+PROBLEM_TYPE_BASE = "https://usercenter.dev/problems/"
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    """One field at fault: where (`phone`, `address.city`), a stable code and a message."""
+
+    field: str
+    code: str
+    message: str
+
+
+class UserCenterError(Exception):
+    """Base of every expected error. Subclasses set `code`, `status` and `title`."""
+
+    code: ClassVar[str] = "error"
+    status: ClassVar[int] = 400
+    title: ClassVar[Text] = Text("请求有误", "Bad request")
+    detail_text: ClassVar[Text | None] = None
+
+    def __init__(
+        self,
+        *,
+        field: str | None = None,
+        errors: Sequence[FieldError] = (),
+        headers: Mapping[str, str] | None = None,
+        **params: object,
+    ) -> None:
+        self.field = field
+        self.errors = list(errors)
+        self.headers = dict(headers or {})
+        self.params = params
+        super().__init__(self.detail("en"))
+
+    def detail(self, language: Language) -> str:
+        if self.detail_text is not None:
+            return self.detail_text.render(language, **self.params)
+        return self.title.render(language)
+
+    def field_errors(self, language: Language) -> list[FieldError]:
+        if self.errors or self.field is None:
+            return self.errors
+        return [FieldError(self.field, self.code, self.detail(language))]
+
+
+class ValidationFailed(UserCenterError):
+    code = "validation_failed"
+    status = 422
+    title = Text("请求参数校验失败", "The request did not pass validation")
+
+
+class InvalidJson(UserCenterError):
+    code = "invalid_json"
+    status = 400
+    title = Text("请求体不是合法的 JSON", "The request body is not valid JSON")
+    detail_text = Text(
+        "请求体第 {position} 个字符处 JSON 解析失败", "JSON parsing failed at character {position}"
+    )
+
+
+class UnsupportedMediaType(UserCenterError):
+    code = "unsupported_media_type"
+    status = 415
+    title = Text("不支持的请求内容类型", "Unsupported content type")
+    detail_text = Text(
+        "请求体须为 application/json，收到的是 {received}",
+        "The request body must be application/json, got {received}",
+    )
+
+
+class BodyTooLarge(UserCenterError):
+    code = "body_too_large"
+    status = 413
+    title = Text("请求体过大", "The request body is too large")
+    detail_text = Text(
+        "请求体不能超过 {limit} 字节", "The request body may not exceed {limit} bytes"
+    )
+
+
+class BodyTooLargeSignal(StarletteHTTPException):
+    """Raised while reading a body past the cap; FastAPI lets HTTPExceptions through."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(status_code=413)
+        self.limit = limit
+
+
+class NotFound(UserCenterError):
+    code = "not_found"
+    status = 404
+    title = Text("资源不存在", "Not found")
+
+
+class MethodNotAllowed(UserCenterError):
+    code = "method_not_allowed"
+    status = 405
+    title = Text("不支持该请求方法", "Method not allowed")
+
+
+class HttpError(UserCenterError):
+    """A Starlette HTTPException with no more specific class; carries its own status."""
+
+    code = "http_error"
+    title = Text("请求无法处理", "The request could not be handled")
+
+    def __init__(self, status: int, **kwargs: Any) -> None:
+        self.status_code = status
+        super().__init__(**kwargs)
+
+
+class InternalError(UserCenterError):
+    code = "internal_error"
+    status = 500
+    title = Text("服务器内部错误", "Internal server error")
+    detail_text = Text(
+        "服务器出错了，请稍后重试；如需帮助请提供请求编号 {request_id}",
+        "Something went wrong on our side; quote request id {request_id} if you need help",
+    )
+
+
+class ServiceUnavailable(UserCenterError):
+    code = "service_unavailable"
+    status = 503
+    title = Text("服务暂不可用", "Service unavailable")
+
+
+# Pydantic error types -> the Chinese message shown for them (English uses pydantic's own).
+_VALIDATION_MESSAGES_ZH: dict[str, str] = {
+    "missing": "必填",
+    "string_type": "须为字符串",
+    "string_too_short": "长度不能少于 {min_length}",
+    "string_too_long": "长度不能超过 {max_length}",
+    "string_pattern_mismatch": "格式不正确",
+    "int_type": "须为整数",
+    "int_parsing": "须为整数",
+    "float_parsing": "须为数字",
+    "bool_parsing": "须为布尔值",
+    "greater_than": "须大于 {gt}",
+    "greater_than_equal": "须大于或等于 {ge}",
+    "less_than": "须小于 {lt}",
+    "less_than_equal": "须小于或等于 {le}",
+    "enum": "须为以下之一：{expected}",
+    "literal_error": "须为以下之一：{expected}",
+    "extra_forbidden": "不允许的字段",
+    "model_attributes_type": "须为对象",
+    "dict_type": "须为对象",
+    "list_type": "须为数组",
+    "value_error": "取值不正确",
+    "uuid_parsing": "须为 UUID",
+    "datetime_parsing": "须为 ISO 8601 时间",
+    "date_parsing": "须为 ISO 8601 日期",
+}
+
+_LOCATION_ROOTS = {"body", "query", "path", "header", "cookie"}
+
+
+def _field_name(loc: Sequence[Any]) -> str:
+    parts = list(loc)
+    if parts and parts[0] in _LOCATION_ROOTS and len(parts) > 1:
+        parts = parts[1:]
+    return ".".join(str(part) for part in parts) or "body"
+
+
+def _validation_message(error: Mapping[str, Any], language: Language) -> str:
+    if language == "en":
+        return str(error.get("msg", "invalid"))
+    template = _VALIDATION_MESSAGES_ZH.get(str(error.get("type")))
+    if template is None:
+        return str(error.get("msg", "取值不正确"))
+    try:
+        return template.format(**(error.get("ctx") or {}))
+    except (KeyError, IndexError):
+        return template
+
+
+def error_from_validation(exc: RequestValidationError, language: Language) -> UserCenterError:
+    """FastAPI's validation error as a ValidationFailed (or InvalidJson for a broken body)."""
+    raw = list(exc.errors())
+    for error in raw:
+        if error.get("type") == "json_invalid":
+            loc = error.get("loc") or ()
+            position = loc[-1] if loc and isinstance(loc[-1], int) else 0
+            return InvalidJson(field="body", position=position)
+    errors = [
+        FieldError(
+            _field_name(error.get("loc", ())),
+            str(error.get("type")),
+            _validation_message(error, language),
+        )
+        for error in raw
+    ]
+    return ValidationFailed(errors=errors)
+
+
+def _is_json_media_type(content_type: str) -> bool:
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return media_type == "application/json" or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    )
+
+
+def _unsupported_media_type(
+    request: Request, exc: RequestValidationError
+) -> UserCenterError | None:
+    """A body sent as something other than JSON to a JSON route is a 415, not a field error."""
+    content_type = request.headers.get("content-type", "")
+    if _is_json_media_type(content_type):
+        return None
+    if any(tuple(error.get("loc", ())) == ("body",) for error in exc.errors()):
+        return UnsupportedMediaType(field="body", received=content_type or "(none)")
+    return None
+
+
+def problem_response(
+    error: UserCenterError, language: Language, request_id: str | None = None
+) -> Response:
+    status = getattr(error, "status_code", error.status)
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + error.code.replace("_", "-"),
+        "title": error.title.render(language),
+        "status": status,
+        "detail": error.detail(language),
+        "code": error.code,
+    }
+    if request_id:
+        body["request_id"] = request_id
+    field_errors = error.field_errors(language)
+    if field_errors:
+        body["errors"] = [
+            {"field": item.field, "code": item.code, "message": item.message}
+            for item in field_errors
+        ]
+    headers = {"Content-Language": language, **error.headers}
+    return Response(
+        content=json.dumps(body, ensure_ascii=False),
+        status_code=status,
+        media_type=PROBLEM_CONTENT_TYPE,
+        headers=headers,
+    )
+
+
+def request_language(request: Request) -> Language:
+    return negotiate_language(request.headers.get("accept-language"))
+
+
+def _request_id(request: Request) -> str | None:
+    value = request.scope.get("state", {}).get("request_id")
+    return str(value) if value else None
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Route every expected error through `problem_response`."""
+
+    async def on_usercenter_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, UserCenterError)
+        return problem_response(exc, request_language(request), _request_id(request))
+
+    async def on_validation_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        language = request_language(request)
+        error = _unsupported_media_type(request, exc) or error_from_validation(exc, language)
+        return problem_response(error, language, _request_id(request))
+
+    async def on_http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        error: UserCenterError
+        if isinstance(exc, BodyTooLargeSignal):
+            error = BodyTooLarge(limit=exc.limit)
+        elif exc.status_code == 404:
+            error = NotFound()
+        elif exc.status_code == 405:
+            error = MethodNotAllowed(headers=exc.headers)
+        else:
+            error = HttpError(exc.status_code, headers=exc.headers)
+        return problem_response(error, request_language(request), _request_id(request))
+
+    app.add_exception_handler(UserCenterError, on_usercenter_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)

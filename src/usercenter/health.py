@@ -1,0 +1,74 @@
+"""Liveness, readiness and metrics endpoints for orchestrators and Prometheus."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from usercenter import schema
+from usercenter.errors import PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE
+from usercenter.state import AppState
+
+router = APIRouter(tags=["operations"])
+
+CHECK_TIMEOUT_SECONDS = 3.0
+
+
+async def _probe(check: Awaitable[str]) -> dict[str, Any]:
+    try:
+        return {"ok": True, "detail": await asyncio.wait_for(check, CHECK_TIMEOUT_SECONDS)}
+    except Exception as exc:  # a failed check is an answer here, not an error
+        return {"ok": False, "detail": f"{type(exc).__name__}: {exc}"[:300]}
+
+
+async def _schema_check(state: AppState) -> str:
+    status = await schema.schema_status(state.database)
+    if not status.is_at_head:
+        raise RuntimeError(status.describe() + "; run `usercenter migrate`")
+    return ",".join(status.current)
+
+
+async def readiness(state: AppState) -> dict[str, dict[str, Any]]:
+    checks: dict[str, Awaitable[str]] = {
+        "database": state.database.ping(),
+        "schema": _schema_check(state),
+    }
+    if state.settings.redis_url:
+        checks["cache"] = state.cache.ping()
+    if state.broker is not None:
+        checks["broker"] = state.broker.ping()
+    results = await asyncio.gather(*(_probe(check) for check in checks.values()))
+    return dict(zip(checks, results, strict=True))
+
+
+@router.get("/healthz", summary="Is the process alive")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", summary="Can the process serve: database, schema, cache and broker")
+async def readyz(request: Request) -> Response:
+    checks = await readiness(AppState.of(request))
+    if all(check["ok"] for check in checks.values()):
+        return JSONResponse({"status": "ready", "checks": checks})
+    failing = ", ".join(name for name, check in checks.items() if not check["ok"])
+    body = {
+        "type": PROBLEM_TYPE_BASE + "not-ready",
+        "title": "Not ready",
+        "status": 503,
+        "detail": f"failing: {failing}",
+        "code": "not_ready",
+        "checks": checks,
+    }
+    return JSONResponse(body, status_code=503, media_type=PROBLEM_CONTENT_TYPE)
+
+
+@router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
+async def metrics(request: Request) -> Response:
+    registry = AppState.of(request).metrics.registry
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

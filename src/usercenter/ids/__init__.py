@@ -1,0 +1,1 @@
+"""Global ids: a segment allocator (Leaf-style) and province-coded display uids."""

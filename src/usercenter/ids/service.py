@@ -1,0 +1,310 @@
+"""Global ids handed out from memory, with the database touched once per block.
+
+Two allocators share one mechanism, `_DoubleBuffer`: a process reserves a run of numbers in one
+short transaction of its own (never the caller's: a rollback there must not give back numbers
+this process keeps handing out), hands them out from memory, and reserves the next run in the
+background once a tenth of the current one is used, so a caller waits on the database only when
+a burst drains both runs.
+
+- `SegmentAllocator` (seed 004 §9.8, Leaf's segment mode): internal ids per business type.
+  The step adapts: a segment used up in under `segment_duration` doubles the next one.
+- `ProvinceUidAllocator` (seed 004 §1.1): display uids like `GD000001`. A process reserves
+  `block_size` numbers at a time; on a clean shutdown it gives back what it did not hand out, and
+  the next reservation takes those first, so without a crash no number is skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from usercenter.config import Settings
+from usercenter.db import Database
+from usercenter.ids import repository
+from usercenter.ids.errors import UidSpaceExhausted, UnknownBizType, UnknownProvince
+from usercenter.logs import get_logger
+
+log = get_logger(__name__)
+
+PREFETCH_AT_USED_FRACTION = 0.1
+
+
+@dataclass(slots=True)
+class IdRange:
+    """Numbers `first`..`last` (inclusive) reserved by this process; `next` is the next to give."""
+
+    first: int
+    last: int
+    next: int = field(default=0)
+    reserved_at: float = field(default_factory=time.monotonic)
+
+    def __post_init__(self) -> None:
+        if self.next == 0:
+            self.next = self.first
+
+    @property
+    def size(self) -> int:
+        return self.last - self.first + 1
+
+    @property
+    def remaining(self) -> int:
+        return self.last - self.next + 1
+
+    def unused(self) -> tuple[int, int] | None:
+        return (self.next, self.last) if self.next <= self.last else None
+
+
+class _DoubleBuffer:
+    """Hands out numbers from a current range and keeps the next one ready."""
+
+    def __init__(self, reserve: Callable[[], Awaitable[IdRange]], name: str) -> None:
+        self._reserve = reserve
+        self._name = name
+        self._current: IdRange | None = None
+        self._spare: IdRange | None = None
+        self._loading: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+
+    async def take(self) -> int:
+        while True:
+            current = self._current
+            if current is not None and current.next <= current.last:
+                value = current.next
+                current.next += 1
+                if (
+                    self._spare is None
+                    and self._loading is None
+                    and (value - current.first + 1) >= current.size * PREFETCH_AT_USED_FRACTION
+                ):
+                    self._start_loading()
+                return value
+            await self._switch()
+
+    def _start_loading(self) -> asyncio.Task[None]:
+        task = asyncio.get_running_loop().create_task(self._load())
+        task.add_done_callback(self._loaded)
+        self._loading = task
+        return task
+
+    async def _load(self) -> None:
+        self._spare = await self._reserve()
+
+    def _loaded(self, task: asyncio.Task[None]) -> None:
+        self._loading = None
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("id_prefetch_failed", allocator=self._name, error=str(task.exception()))
+
+    async def _switch(self) -> None:
+        async with self._lock:
+            current = self._current
+            if current is not None and current.next <= current.last:
+                return  # another caller switched while we waited
+            if self._spare is None:
+                task = self._loading or self._start_loading()
+                await asyncio.shield(task)  # raises what the reservation raised
+            if self._spare is not None:
+                self._current, self._spare = self._spare, None
+
+    def unused(self) -> list[tuple[int, int]]:
+        """Numbers reserved by this process and not handed out (current remainder, spare)."""
+        runs = [r.unused() for r in (self._current, self._spare) if r is not None]
+        return [run for run in runs if run is not None]
+
+    async def stop(self) -> list[tuple[int, int]]:
+        """Wait for a reservation under way, hand out nothing more; returns what is unused."""
+        if self._loading is not None:
+            with contextlib.suppress(Exception):  # a failed reservation was logged by _loaded
+                await asyncio.shield(self._loading)
+        unused = self.unused()
+        self._current = self._spare = None
+        return unused
+
+
+class SegmentAllocator:
+    """Ids for one business type, unique across processes and restarts (gaps after a crash)."""
+
+    def __init__(
+        self,
+        database: Database,
+        biz_type: str,
+        *,
+        adaptive: bool = True,
+        max_step: int = 1_000_000,
+        segment_duration: float = 900.0,
+    ) -> None:
+        self.database = database
+        self.biz_type = biz_type
+        self._adaptive = adaptive
+        self._max_step = max_step
+        self._segment_duration = segment_duration
+        self._base_step: int | None = None
+        self._step: int | None = None
+        self._last_reserved_at: float | None = None
+        self._buffer = _DoubleBuffer(self._reserve, f"segment:{biz_type}")
+        self.reservations = 0
+
+    async def next_id(self) -> int:
+        return await self._buffer.take()
+
+    async def next_ids(self, count: int) -> list[int]:
+        return [await self._buffer.take() for _ in range(count)]
+
+    def unused(self) -> list[tuple[int, int]]:
+        return self._buffer.unused()
+
+    async def close(self) -> list[tuple[int, int]]:
+        """Stop handing out ids; returns the reserved ones never handed out (gaps from now on)."""
+        return await self._buffer.stop()
+
+    def _next_step(self) -> int | None:
+        if self._step is None or self._base_step is None or not self._adaptive:
+            return self._step
+        assert self._last_reserved_at is not None
+        lasted = time.monotonic() - self._last_reserved_at
+        if lasted < self._segment_duration:
+            return min(self._step * 2, max(self._max_step, self._base_step))
+        if lasted > 2 * self._segment_duration:
+            return max(self._step // 2, self._base_step)
+        return self._step
+
+    async def _reserve(self) -> IdRange:
+        step = self._next_step()
+
+        async def work(session: AsyncSession) -> repository.ReservedSegment | None:
+            return await repository.advance_segment(session, self.biz_type, step)
+
+        reserved = await self.database.run_in_transaction(work)
+        if reserved is None:
+            raise UnknownBizType(biz_type=self.biz_type)
+        used_step = reserved.base_step if step is None else step
+        self._base_step = reserved.base_step
+        self._step = used_step
+        self._last_reserved_at = time.monotonic()
+        self.reservations += 1
+        return IdRange(first=reserved.max_id - used_step + 1, last=reserved.max_id)
+
+
+async def register_biz_type(
+    database: Database, biz_type: str, *, step: int, description: str | None = None
+) -> bool:
+    """Create the segment row for `biz_type` unless it exists; True if this call created it."""
+
+    async def exists(session: AsyncSession) -> bool:
+        return await repository.segment_exists(session, biz_type)
+
+    if await database.run_in_transaction(exists):
+        return False
+    try:
+        async with database.unit_of_work() as session:
+            await repository.insert_segment_row(session, biz_type, step, description)
+    except IntegrityError:
+        return False  # another process registered it first
+    return True
+
+
+class ProvinceUidAllocator:
+    """Display uids: two-letter province code + zero-padded sequence (`GD000001`)."""
+
+    def __init__(self, database: Database, *, width: int = 6, block_size: int = 50) -> None:
+        self.database = database
+        self.width = width
+        self.block_size = block_size
+        self._buffers: dict[str, _DoubleBuffer] = {}
+        self.reservations = 0
+
+    def format(self, province_code: str, sequence: int) -> str:
+        return f"{province_code}{sequence:0{self.width}d}"
+
+    async def next_sequence(self, province_code: str) -> int:
+        code = province_code.upper()
+        buffer = self._buffers.get(code)
+        if buffer is None:
+            buffer = self._buffers.setdefault(
+                code, _DoubleBuffer(lambda: self._reserve(code), f"uid:{code}")
+            )
+        return await buffer.take()
+
+    async def next_uid(self, province_code: str) -> str:
+        """A new display uid; raises UnknownProvince or UidSpaceExhausted."""
+        code = province_code.upper()
+        return self.format(code, await self.next_sequence(code))
+
+    def unused(self) -> dict[str, list[tuple[int, int]]]:
+        return {code: buffer.unused() for code, buffer in self._buffers.items()}
+
+    async def close(self) -> None:
+        """Give back every number reserved and not handed out, so none is skipped."""
+        for code, buffer in list(self._buffers.items()):
+            for first, last in await buffer.stop():
+                await self.database.run_in_transaction(
+                    functools.partial(_give_back, code=code, first=first, last=last)
+                )
+        self._buffers.clear()
+
+    async def _reserve(self, code: str) -> IdRange:
+        limit = 10**self.width - 1
+
+        async def work(session: AsyncSession) -> tuple[int, int]:
+            sequence = await repository.lock_uid_sequence(session, code)
+            if sequence is None:
+                raise UnknownProvince(field="province", province=code)
+            run = await repository.first_released_run(session, code)
+            if run is not None:
+                return await repository.take_from_released_run(session, run, self.block_size)
+            ceiling = min(limit, sequence.max_sequence or limit)
+            if sequence.current_sequence >= ceiling:
+                raise UidSpaceExhausted(field="province", province=code, limit=ceiling)
+            last = min(sequence.current_sequence + self.block_size, ceiling)
+            await repository.set_current_sequence(session, code, last)
+            return sequence.current_sequence + 1, last
+
+        first, last = await self.database.run_in_transaction(work)
+        self.reservations += 1
+        return IdRange(first=first, last=last)
+
+
+async def _give_back(session: AsyncSession, *, code: str, first: int, last: int) -> None:
+    sequence = await repository.lock_uid_sequence(session, code)
+    if sequence is None:
+        return
+    if sequence.current_sequence == last:
+        await repository.set_current_sequence(session, code, first - 1)
+    else:
+        await repository.insert_released_run(session, code, first, last)
+
+
+class IdService:
+    """The process's allocators, made once at start-up and closed at shutdown."""
+
+    def __init__(self, database: Database, settings: Settings) -> None:
+        self.database = database
+        self.settings = settings
+        self.province_uids = ProvinceUidAllocator(
+            database, width=settings.uid_width, block_size=settings.uid_block_size
+        )
+        self._segments: dict[str, SegmentAllocator] = {}
+
+    def segment(self, biz_type: str) -> SegmentAllocator:
+        allocator = self._segments.get(biz_type)
+        if allocator is None:
+            allocator = self._segments.setdefault(
+                biz_type, SegmentAllocator(self.database, biz_type)
+            )
+        return allocator
+
+    async def next_id(self, biz_type: str) -> int:
+        return await self.segment(biz_type).next_id()
+
+    async def close(self) -> None:
+        for allocator in self._segments.values():
+            unused = await allocator.close()
+            if unused:
+                log.debug("id_segment_gaps", biz_type=allocator.biz_type, unused=unused)
+        await self.province_uids.close()

@@ -1,0 +1,121 @@
+"""A small key-value cache with expiry: Redis when configured, process memory otherwise.
+
+Counters (`incr`) are atomic in both, which is what rate limits and failure counters need.
+The in-process cache is right for one process only; `usercenter serve --workers N` refuses it.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Protocol
+
+from redis.asyncio import Redis
+
+
+class Cache(Protocol):
+    name: str
+
+    async def get(self, key: str) -> str | None: ...
+    async def set(self, key: str, value: str, *, ttl: float | None = None) -> None: ...
+    async def delete(self, key: str) -> None: ...
+    async def incr(self, key: str, *, ttl: float | None = None) -> int:
+        """Add one and return the new value; `ttl` is set when the key is created."""
+        ...
+
+    async def ping(self) -> str:
+        """Round-trip; returns the server's version (or 'in-process')."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class MemoryCache:
+    name = "memory"
+
+    def __init__(self, max_entries: int = 100_000) -> None:
+        self._data: dict[str, tuple[str, float | None]] = {}
+        self._max_entries = max_entries
+
+    def _live(self, key: str) -> tuple[str, float | None] | None:
+        entry = self._data.get(key)
+        if entry is None:
+            return None
+        if entry[1] is not None and entry[1] <= time.monotonic():
+            del self._data[key]
+            return None
+        return entry
+
+    def _evict_if_full(self) -> None:
+        if len(self._data) < self._max_entries:
+            return
+        now = time.monotonic()
+        for key in [k for k, (_, exp) in self._data.items() if exp is not None and exp <= now]:
+            del self._data[key]
+        while len(self._data) >= self._max_entries:
+            del self._data[next(iter(self._data))]  # oldest inserted first
+
+    async def get(self, key: str) -> str | None:
+        entry = self._live(key)
+        return entry[0] if entry else None
+
+    async def set(self, key: str, value: str, *, ttl: float | None = None) -> None:
+        self._evict_if_full()
+        self._data[key] = (value, time.monotonic() + ttl if ttl else None)
+
+    async def delete(self, key: str) -> None:
+        self._data.pop(key, None)
+
+    async def incr(self, key: str, *, ttl: float | None = None) -> int:
+        entry = self._live(key)
+        if entry is None:
+            self._evict_if_full()
+            self._data[key] = ("1", time.monotonic() + ttl if ttl else None)
+            return 1
+        value = int(entry[0]) + 1
+        self._data[key] = (str(value), entry[1])
+        return value
+
+    async def ping(self) -> str:
+        return "in-process"
+
+    async def close(self) -> None:
+        self._data.clear()
+
+
+class RedisCache:
+    name = "redis"
+
+    def __init__(self, url: str) -> None:
+        self._redis: Redis = Redis.from_url(
+            url, decode_responses=True, socket_connect_timeout=3, socket_timeout=3
+        )
+
+    async def get(self, key: str) -> str | None:
+        value = await self._redis.get(key)
+        return None if value is None else str(value)
+
+    async def set(self, key: str, value: str, *, ttl: float | None = None) -> None:
+        await self._redis.set(key, value, px=int(ttl * 1000) if ttl else None)
+
+    async def delete(self, key: str) -> None:
+        await self._redis.delete(key)
+
+    async def incr(self, key: str, *, ttl: float | None = None) -> int:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.incr(key)
+            if ttl:
+                pipe.pexpire(key, int(ttl * 1000), nx=True)
+            results = await pipe.execute()
+        return int(results[0])
+
+    async def ping(self) -> str:
+        await self._redis.ping()
+        info = await self._redis.info("server")
+        return f"Redis {info.get('redis_version', '?')}"
+
+    async def close(self) -> None:
+        await self._redis.aclose()
+
+
+def make_cache(redis_url: str | None) -> Cache:
+    return RedisCache(redis_url) if redis_url else MemoryCache()

@@ -1,0 +1,103 @@
+"""Structured logs: JSON lines (or console), a request id on each, personal data masked.
+
+Our own loggers and the standard library's (uvicorn, SQLAlchemy, Alembic) go through the same
+processors, so a phone number cannot reach the output by any of them.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.config
+from collections.abc import Mapping, MutableMapping
+from typing import Any
+
+import structlog
+
+from usercenter.config import LogFormat
+from usercenter.security.masking import mask_text
+
+
+def _mask_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return mask_text(value)
+    if isinstance(value, Mapping):
+        return {key: _mask_value(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_mask_value(item) for item in value]
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 10**10:
+        # A number as long as a phone or card number is masked as text would be.
+        masked = mask_text(str(value))
+        return masked if masked != str(value) else value
+    return value
+
+
+def mask_personal_data(
+    logger: Any, method_name: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """structlog processor: mask phone, ID-card and bank-card numbers in every field."""
+    for key, value in event_dict.items():
+        event_dict[key] = _mask_value(value)
+    return event_dict
+
+
+_SHARED_PROCESSORS: list[Any] = [
+    structlog.contextvars.merge_contextvars,
+    structlog.stdlib.add_log_level,
+    structlog.stdlib.add_logger_name,
+    structlog.processors.TimeStamper(fmt="iso", utc=True),
+    structlog.processors.format_exc_info,
+]
+
+
+def build_formatter(fmt: LogFormat = LogFormat.JSON) -> logging.Formatter:
+    """The formatter every handler uses: shared processors, masking, then JSON or console."""
+    renderer: Any = (
+        structlog.processors.JSONRenderer(ensure_ascii=False)
+        if fmt is LogFormat.JSON
+        else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=_SHARED_PROCESSORS,
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            mask_personal_data,
+            renderer,
+        ],
+    )
+
+
+def configure_logging(level: str = "INFO", fmt: LogFormat = LogFormat.JSON) -> None:
+    """Set up structlog and route the standard library's logging through the same pipeline."""
+    structlog.configure(
+        processors=[
+            *_SHARED_PROCESSORS,
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=False,
+    )
+    logging.config.dictConfig(
+        {
+            "version": 1,
+            "disable_existing_loggers": False,
+            "formatters": {"structured": {"()": build_formatter, "fmt": fmt}},
+            "handlers": {"default": {"class": "logging.StreamHandler", "formatter": "structured"}},
+            "root": {"handlers": ["default"], "level": level},
+            "loggers": {
+                # uvicorn's access log repeats what our request log says, with less.
+                "uvicorn.access": {"level": "WARNING"},
+                "uvicorn": {"handlers": [], "propagate": True},
+                "uvicorn.error": {"handlers": [], "propagate": True},
+                "sqlalchemy.engine": {"level": "WARNING"},
+                "alembic": {"level": "WARNING"},
+                "aiormq": {"level": "WARNING"},
+                "aio_pika": {"level": "WARNING"},
+            },
+        }
+    )
+
+
+def get_logger(name: str) -> structlog.stdlib.BoundLogger:
+    logger: structlog.stdlib.BoundLogger = structlog.stdlib.get_logger(name)
+    return logger

@@ -1,0 +1,1 @@
+"""Shared protections: masking of personal data (hashing and field encryption follow)."""

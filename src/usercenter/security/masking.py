@@ -1,0 +1,52 @@
+"""Masked forms of personal data, as the API and the logs show them.
+
+`138****8888` for a mobile number, `440***********1234` for an 18-digit ID card,
+`6222****1234` for a bank card. `mask_text` finds all three inside free text (log lines).
+"""
+
+from __future__ import annotations
+
+import re
+
+# Mainland mobile numbers: 11 digits starting 13-19, not inside a longer run of digits.
+_MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
+# Resident ID card (GB 11643): area, birth date 18xx-20xx, sequence, check digit.
+_ID_CARD = re.compile(
+    r"(?<![0-9A-Za-z])([1-9]\d{2})(\d{3}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])"
+    r"(?:0[1-9]|[12]\d|3[01])\d{3})([\dXx])(?![0-9A-Za-z])"
+)
+# Bank cards: 16 to 19 digits, optionally grouped by spaces or dashes in fours.
+_BANK_CARD = re.compile(r"(?<!\d)(\d{4})((?:[ -]?\d){8,11})([ -]?\d{4})(?!\d)")
+
+
+def mask_phone(phone: str) -> str:
+    """`13812348888` -> `138****8888`; other lengths keep the first 3 and last 4 at most."""
+    digits = phone.strip()
+    if len(digits) <= 7:
+        return "*" * len(digits)
+    return f"{digits[:3]}****{digits[-4:]}"
+
+
+def mask_id_card(number: str) -> str:
+    """`440101199001011234` -> `440***********1234`: first 3 and last 4 shown."""
+    value = number.strip()
+    if len(value) <= 7:
+        return "*" * len(value)
+    return value[:3] + "*" * (len(value) - 7) + value[-4:]
+
+
+def mask_bank_card(number: str) -> str:
+    """`6222021234561234` -> `6222****1234`: first 4 and last 4 shown."""
+    digits = re.sub(r"[\s-]", "", number)
+    if len(digits) <= 8:
+        return "*" * len(digits)
+    return f"{digits[:4]}****{digits[-4:]}"
+
+
+def mask_text(text: str) -> str:
+    """Mask every ID card, bank card and mobile number found in `text`."""
+    if not any(ch.isdigit() for ch in text):
+        return text
+    text = _ID_CARD.sub(lambda m: mask_id_card(m.group(0)), text)
+    text = _BANK_CARD.sub(lambda m: mask_bank_card(m.group(0)), text)
+    return _MOBILE.sub(lambda m: f"{m.group(1)}****{m.group(3)}", text)

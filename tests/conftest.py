@@ -1,0 +1,155 @@
+"""Test fixtures: every database test runs on SQLite and on each server database configured.
+
+USERCENTER_TEST_MARIADB_URL and USERCENTER_TEST_POSTGRES_URL name server databases (created
+empty by .ci/run); USERCENTER_TEST_REDIS_URL and USERCENTER_TEST_BROKER_URL name Redis and
+RabbitMQ. With USERCENTER_TEST_REQUIRE_ALL=1 (CI) a missing URL is an error, and a URL that
+cannot be reached fails its tests: nothing is skipped silently.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import MetaData, delete, insert, select
+from sqlalchemy.engine import make_url
+
+from usercenter import schema
+from usercenter.app import create_app
+from usercenter.config import Settings
+from usercenter.db import Database
+from usercenter.models import metadata
+
+SERVER_BACKENDS = {
+    "mariadb": "USERCENTER_TEST_MARIADB_URL",
+    "postgresql": "USERCENTER_TEST_POSTGRES_URL",
+}
+SERVICES = {"redis": "USERCENTER_TEST_REDIS_URL", "broker": "USERCENTER_TEST_BROKER_URL"}
+
+
+def _require_all() -> bool:
+    return os.environ.get("USERCENTER_TEST_REQUIRE_ALL", "") in {"1", "true", "yes"}
+
+
+def _backends() -> list[str]:
+    names = ["sqlite"]
+    for name, variable in SERVER_BACKENDS.items():
+        if os.environ.get(variable):
+            names.append(name)
+    return names
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if _require_all():
+        missing = [
+            v for v in [*SERVER_BACKENDS.values(), *SERVICES.values()] if not os.environ.get(v)
+        ]
+        if missing:
+            raise pytest.UsageError(
+                f"USERCENTER_TEST_REQUIRE_ALL is set but {', '.join(missing)} is not"
+            )
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    services = [name for name, variable in SERVICES.items() if os.environ.get(variable)]
+    return (
+        f"usercenter backends: {', '.join(_backends())}; services: {', '.join(services) or 'none'}"
+    )
+
+
+def service_url(name: str) -> str:
+    url = os.environ.get(SERVICES[name])
+    if not url:
+        pytest.skip(f"{SERVICES[name]} is not set")
+    return url
+
+
+@pytest.fixture(scope="session", params=_backends())
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'usercenter.db'}"
+    return os.environ[SERVER_BACKENDS[request.param]]
+
+
+@pytest.fixture(scope="session")
+def backend_name(database_url: str) -> str:
+    return make_url(database_url).get_backend_name()
+
+
+def make_settings(database_url: str, **overrides: Any) -> Settings:
+    return Settings(_env_file=None, database_url=database_url, **overrides)  # type: ignore[call-arg]
+
+
+async def _drop_everything(database: Database) -> None:
+    def drop(connection: Any) -> None:
+        existing = MetaData()
+        existing.reflect(connection)
+        existing.drop_all(connection)
+
+    async with database.engine.begin() as connection:
+        await connection.run_sync(drop)
+
+
+Snapshot = dict[str, list[dict[str, Any]]]
+
+
+@pytest.fixture(scope="session")
+async def migrated(database_url: str) -> AsyncIterator[tuple[Database, Snapshot]]:
+    """The test database, emptied and migrated to head once per session; with the rows the
+    migrations seeded, so each test can start from them again."""
+    database = Database.from_settings(make_settings(database_url))
+    await _drop_everything(database)
+    await schema.upgrade(database)
+    snapshot: Snapshot = {}
+    async with database.read_session() as session:
+        for table in metadata.sorted_tables:
+            rows = (await session.execute(select(table))).mappings().all()
+            snapshot[table.name] = [dict(row) for row in rows]
+    yield database, snapshot
+    await database.dispose()
+
+
+async def reset_database(database: Database, snapshot: Snapshot) -> None:
+    async with database.unit_of_work() as session:
+        for table in reversed(metadata.sorted_tables):
+            await session.execute(delete(table))
+        for table in metadata.sorted_tables:
+            if snapshot[table.name]:
+                await session.execute(insert(table), snapshot[table.name])
+
+
+@pytest.fixture
+async def db(migrated: tuple[Database, Snapshot]) -> Database:
+    """The migrated database with only the seeded rows in it."""
+    database, snapshot = migrated
+    await reset_database(database, snapshot)
+    return database
+
+
+@pytest.fixture(scope="session")
+async def app(database_url: str, migrated: tuple[Database, Snapshot]) -> AsyncIterator[FastAPI]:
+    application = create_app(make_settings(database_url, log_level="WARNING"))
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI, db: Database) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://usercenter.test") as http:
+        yield http
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A scratch working directory with no USERCENTER_* variables from outside."""
+    for key in list(os.environ):
+        if key.startswith("USERCENTER_") and not key.startswith("USERCENTER_TEST_"):
+            monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
