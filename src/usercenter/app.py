@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if state.broker is not None:
                 await state.broker.close()
             await database.dispose()
+            log.info("usercenter_stopped")
 
     app = FastAPI(
         title="usercenter",

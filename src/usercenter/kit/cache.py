@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from typing import Protocol
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
 
 class Cache(Protocol):
@@ -85,10 +85,17 @@ class MemoryCache:
 class RedisCache:
     name = "redis"
 
-    def __init__(self, url: str) -> None:
-        self._redis: Redis = Redis.from_url(
-            url, decode_responses=True, socket_connect_timeout=3, socket_timeout=3
+    def __init__(self, url: str, *, max_connections: int = 50) -> None:
+        # A burst waits for a free connection instead of failing with "Too many connections".
+        pool = BlockingConnectionPool.from_url(
+            url,
+            max_connections=max_connections,
+            timeout=5,
+            decode_responses=True,
+            socket_connect_timeout=3,
+            socket_timeout=3,
         )
+        self._redis: Redis = Redis(connection_pool=pool)
 
     async def get(self, key: str) -> str | None:
         value = await self._redis.get(key)

@@ -15,8 +15,8 @@ _ID_CARD = re.compile(
     r"(?<![0-9A-Za-z])([1-9]\d{2})(\d{3}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])"
     r"(?:0[1-9]|[12]\d|3[01])\d{3})([\dXx])(?![0-9A-Za-z])"
 )
-# Bank cards: 16 to 19 digits, optionally grouped by spaces or dashes in fours.
-_BANK_CARD = re.compile(r"(?<!\d)(\d{4})((?:[ -]?\d){8,11})([ -]?\d{4})(?!\d)")
+# Bank cards: 16 to 19 digits, possibly grouped by single spaces or dashes.
+_BANK_CARD = re.compile(r"(?<!\d)\d(?:[ -]?\d){15,18}(?!\d)")
 
 
 def mask_phone(phone: str) -> str:

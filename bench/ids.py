@@ -1,0 +1,511 @@
+"""Benchmark of the id allocators against the seed's one-transaction-per-uid design.
+
+Run on each database (SQLite in a temporary directory, MariaDB, PostgreSQL), several rounds
+each, the median of the rounds reported:
+
+- `segment_ids_per_s`: one `SegmentAllocator` on a fresh business type (step 1000, adaptive),
+  one task calling `next_id()` N times; wall time, so the segment reservations are included.
+- `province_uids_per_s`: 32 asyncio tasks sharing one `ProvinceUidAllocator(block_size=50)`,
+  calling `next_uid(code)` until M uids are handed out in all.
+- `seed_design_uids_per_s` (the baseline): seed 004's `sp_generate_uid`, as the seed describes
+  it: 32 asyncio tasks, every uid its own transaction, `SELECT current_sequence, version ...
+  FOR UPDATE` on the province's row, then `UPDATE ... SET current_sequence = current_sequence
+  + 1, version = version + 1 WHERE province_code = :p AND version = :v`, the pair tried again up
+  to 3 times when the UPDATE matches no row. It runs for a fixed time and counts the uids it got.
+  (SQLite has no `FOR UPDATE`; there the write transaction's `BEGIN IMMEDIATE` takes the lock.)
+
+Both province measurements use a pool with room for 32 connections (pool size 32, overflow 8);
+each round uses its own province rows, reset to 0 first. After each measurement the uids handed
+out are checked for duplicates, and the baseline's row for lost updates.
+
+    python bench/ids.py [--quick] [--backends sqlite,mariadb,postgresql] [--rounds N]
+
+Server databases come from USERCENTER_BENCH_MARIADB_URL and USERCENTER_BENCH_POSTGRES_URL; the
+database named there is created when missing, then emptied and migrated to head. A backend that
+cannot be reached is reported as {"error": ...}. Progress goes to stderr; the last line of stdout
+is one JSON object with every figure, the ratios and whether the targets were met.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, cast
+
+from sqlalchemy import MetaData, Table, delete, select, text, update
+from sqlalchemy.engine import URL, Connection
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+from sqlalchemy.pool import NullPool
+
+from usercenter import schema
+from usercenter.config import Backend, Settings
+from usercenter.db import Database
+from usercenter.ids.models import UidReleased, UidSequence
+from usercenter.ids.service import ProvinceUidAllocator, SegmentAllocator, register_biz_type
+from usercenter.kit import clock
+
+BACKENDS = ("sqlite", "mariadb", "postgresql")
+SERVER_URLS = {
+    "mariadb": ("USERCENTER_BENCH_MARIADB_URL", "mysql://root@127.0.0.1:3306/uc_bench"),
+    "postgresql": (
+        "USERCENTER_BENCH_POSTGRES_URL",
+        "postgresql://postgres@127.0.0.1:5432/uc_bench",
+    ),
+}
+
+CALLERS = 32
+POOL_SIZE = 32
+MAX_OVERFLOW = 8
+SEGMENT_STEP = 1000
+UID_BLOCK_SIZE = 50
+UID_WIDTH = 6
+SEED_RETRIES = 3  # sp_generate_uid: the SELECT/UPDATE pair is tried again at most 3 times
+CONNECT_TIMEOUT_S = 15.0
+
+TARGET_SEGMENT_IDS_PER_S = 100_000
+TARGET_PROVINCE_UIDS_PER_S = 5_000  # on the server databases
+TARGET_PROVINCE_VS_SEED = 5.0
+
+_SEQUENCE = cast(Table, UidSequence.__table__)
+_RELEASED = cast(Table, UidReleased.__table__)
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """How much work one round does."""
+
+    rounds: int
+    segment_ids: int
+    province_uids: int
+    seed_seconds: float
+
+    @classmethod
+    def of(cls, *, quick: bool, rounds: int | None) -> Plan:
+        if quick:
+            return cls(rounds or 3, segment_ids=50_000, province_uids=5_000, seed_seconds=1.0)
+        return cls(rounds or 5, segment_ids=200_000, province_uids=20_000, seed_seconds=3.0)
+
+
+@dataclass(slots=True)
+class Rounds:
+    """The per-round figures of one backend, and what the checks found."""
+
+    segment_ids_per_s: list[float] = field(default_factory=list)
+    segment_reservations: list[int] = field(default_factory=list)
+    province_uids_per_s: list[float] = field(default_factory=list)
+    province_reservations: list[int] = field(default_factory=list)
+    seed_design_uids_per_s: list[float] = field(default_factory=list)
+    seed_design_uids: list[int] = field(default_factory=list)
+    seed_design_failures: int = 0
+    seed_design_conflicts: int = 0
+    seed_design_errors: int = 0
+    duplicates: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def count_duplicates(values: list[Any]) -> int:
+    return len(values) - len(set(values))
+
+
+@contextmanager
+def stopwatch() -> Iterator[list[float]]:
+    """Yields a one-element list that holds the elapsed seconds once the block ends."""
+    elapsed = [0.0]
+    started = time.perf_counter()
+    try:
+        yield elapsed
+    finally:
+        elapsed[0] = time.perf_counter() - started
+
+
+# --- Database preparation -------------------------------------------------------------------
+
+
+async def ensure_server_database(url: URL, backend: Backend) -> None:
+    """Create the database `url` names, from the server's admin database, unless it exists."""
+    name = url.database
+    if not name:
+        raise ValueError(f"{url.render_as_string(hide_password=True)} names no database")
+    admin_url = URL.create(
+        url.drivername,
+        username=url.username,
+        password=url.password,
+        host=url.host,
+        port=url.port,
+        database=None if backend is Backend.MYSQL else "postgres",  # URL.set keeps it on None
+        query=url.query,
+    )
+    engine = create_async_engine(admin_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    try:
+        async with engine.connect() as connection:
+            quoted = connection.dialect.identifier_preparer.quote_identifier(name)
+            if backend is Backend.MYSQL:
+                await connection.execute(
+                    text(f"CREATE DATABASE IF NOT EXISTS {quoted} CHARACTER SET utf8mb4")
+                )
+            else:
+                found = await connection.scalar(
+                    text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+                )
+                if found is None:
+                    await connection.execute(text(f"CREATE DATABASE {quoted}"))
+    finally:
+        await engine.dispose()
+
+
+async def drop_all_tables(database: Database) -> None:
+    def drop(connection: Connection) -> None:
+        existing = MetaData()
+        existing.reflect(connection)
+        existing.drop_all(connection)
+
+    async with database.engine.begin() as connection:
+        await connection.run_sync(drop)
+
+
+async def warm_pool(database: Database, connections: int) -> None:
+    """Open `connections` connections at once, so no measurement pays for connecting."""
+    gate = asyncio.Event()
+
+    async def hold() -> None:
+        async with database.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+            await gate.wait()
+
+    tasks = [asyncio.create_task(hold()) for _ in range(connections)]
+    await asyncio.sleep(0.05)
+    gate.set()
+    await asyncio.gather(*tasks)
+
+
+async def province_codes(database: Database) -> list[str]:
+    async with database.read_session() as session:
+        rows = await session.scalars(
+            select(_SEQUENCE.c.province_code).order_by(_SEQUENCE.c.province_code)
+        )
+        return list(rows)
+
+
+async def reset_province(database: Database, code: str) -> None:
+    """The province's sequence back to 0 with nothing given back, so numbers never run out."""
+    async with database.unit_of_work() as session:
+        await session.execute(delete(_RELEASED).where(_RELEASED.c.province_code == code))
+        await session.execute(
+            update(_SEQUENCE)
+            .where(_SEQUENCE.c.province_code == code)
+            .values(current_sequence=0, version=0, max_sequence=None)
+        )
+
+
+async def current_sequence(database: Database, code: str) -> int:
+    async with database.read_session() as session:
+        value = await session.scalar(
+            select(_SEQUENCE.c.current_sequence).where(_SEQUENCE.c.province_code == code)
+        )
+        return int(value or 0)
+
+
+# --- The three measurements -----------------------------------------------------------------
+
+
+async def measure_segment(database: Database, biz_type: str, count: int, rounds: Rounds) -> None:
+    await register_biz_type(database, biz_type, step=SEGMENT_STEP, description="bench")
+    allocator = SegmentAllocator(database, biz_type, adaptive=True)
+    ids: list[int] = []
+    append = ids.append
+    try:
+        with stopwatch() as elapsed:
+            for _ in range(count):
+                append(await allocator.next_id())
+    finally:
+        await allocator.close()
+    rounds.segment_ids_per_s.append(count / elapsed[0])
+    rounds.segment_reservations.append(allocator.reservations)
+    rounds.duplicates += count_duplicates(ids)
+    if len(ids) != count:
+        rounds.problems.append(f"segment: {len(ids)} ids for {count} calls")
+
+
+async def measure_province(database: Database, code: str, total: int, rounds: Rounds) -> None:
+    await reset_province(database, code)
+    allocator = ProvinceUidAllocator(database, width=UID_WIDTH, block_size=UID_BLOCK_SIZE)
+    uids: list[str] = []
+    remaining = [total]
+
+    async def caller() -> None:
+        while remaining[0] > 0:
+            remaining[0] -= 1
+            uids.append(await allocator.next_uid(code))
+
+    try:
+        with stopwatch() as elapsed:
+            await asyncio.gather(*(caller() for _ in range(CALLERS)))
+    finally:
+        await allocator.close()
+    rounds.province_uids_per_s.append(len(uids) / elapsed[0])
+    rounds.province_reservations.append(allocator.reservations)
+    rounds.duplicates += count_duplicates(uids)
+    if len(uids) != total:
+        rounds.problems.append(f"province: {len(uids)} uids for {total} wanted")
+
+
+async def seed_generate_uid(session: AsyncSession, code: str) -> tuple[int | None, int]:
+    """Seed 004's sp_generate_uid in the caller's transaction: (sequence or None, conflicts)."""
+    conflicts = 0
+    for _ in range(1 + SEED_RETRIES):
+        row = (
+            await session.execute(
+                select(_SEQUENCE.c.current_sequence, _SEQUENCE.c.version, _SEQUENCE.c.max_sequence)
+                .where(_SEQUENCE.c.province_code == code)
+                .with_for_update()
+            )
+        ).one()
+        ceiling = row.max_sequence or 10**UID_WIDTH - 1
+        if row.current_sequence >= ceiling:
+            raise RuntimeError(f"province {code} exhausted at {ceiling}")
+        now = clock.now()
+        result = await session.execute(
+            update(_SEQUENCE)
+            .where(_SEQUENCE.c.province_code == code, _SEQUENCE.c.version == row.version)
+            .values(
+                current_sequence=_SEQUENCE.c.current_sequence + 1,
+                version=_SEQUENCE.c.version + 1,
+                last_generated_at=now,
+                updated_at=now,
+            )
+        )
+        if cast(Any, result).rowcount == 1:
+            return int(row.current_sequence) + 1, conflicts
+        conflicts += 1
+    return None, conflicts
+
+
+async def measure_seed_design(
+    database: Database, code: str, seconds: float, rounds: Rounds
+) -> None:
+    await reset_province(database, code)
+    sequences: list[int] = []
+    failures = [0, 0, 0]  # failed uids, version conflicts, database errors
+    deadline = [0.0]
+
+    async def caller() -> None:
+        while time.perf_counter() < deadline[0]:
+            try:
+                async with database.unit_of_work() as session:
+                    sequence, conflicts = await seed_generate_uid(session, code)
+            except Exception:  # a lock wait timeout or deadlock: the uid is not generated
+                failures[0] += 1
+                failures[2] += 1
+                continue
+            failures[1] += conflicts
+            if sequence is None:
+                failures[0] += 1
+            else:
+                sequences.append(sequence)
+
+    with stopwatch() as elapsed:
+        deadline[0] = time.perf_counter() + seconds
+        await asyncio.gather(*(caller() for _ in range(CALLERS)))
+    rounds.seed_design_uids_per_s.append(len(sequences) / elapsed[0])
+    rounds.seed_design_uids.append(len(sequences))
+    rounds.seed_design_failures += failures[0]
+    rounds.seed_design_conflicts += failures[1]
+    rounds.seed_design_errors += failures[2]
+    rounds.duplicates += count_duplicates(sequences)
+    stored = await current_sequence(database, code)
+    if stored != len(sequences):
+        rounds.problems.append(
+            f"seed design: row at {stored} after {len(sequences)} uids (lost updates)"
+        )
+
+
+# --- One backend ----------------------------------------------------------------------------
+
+
+def median(values: list[float]) -> float:
+    return round(statistics.median(values), 1)
+
+
+def ratio(numerator: float, denominator: float) -> float | None:
+    return round(numerator / denominator, 2) if denominator > 0 else None
+
+
+async def bench_backend(name: str, raw_url: str, plan: Plan) -> dict[str, Any]:
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        database_url=raw_url,
+        database_pool_size=POOL_SIZE,
+        database_max_overflow=MAX_OVERFLOW,
+        log_level="WARNING",
+    )
+    url = settings.database
+    started = time.perf_counter()
+    if settings.backend is not Backend.SQLITE:
+        await asyncio.wait_for(ensure_server_database(url, settings.backend), CONNECT_TIMEOUT_S)
+    database = Database.from_settings(settings)
+    try:
+        version = await asyncio.wait_for(database.ping(), CONNECT_TIMEOUT_S)
+        progress(f"[{name}] {version}: dropping all tables, migrating to head")
+        await drop_all_tables(database)
+        await schema.upgrade(database)
+        codes = await province_codes(database)
+        if len(codes) < 2:
+            raise RuntimeError(f"only {len(codes)} provinces seeded")
+        await warm_pool(database, CALLERS)
+
+        rounds = Rounds()
+        for index in range(plan.rounds):
+            province_code = codes[(2 * index) % len(codes)]
+            seed_code = codes[(2 * index + 1) % len(codes)]
+            await measure_segment(database, f"bench-{index}", plan.segment_ids, rounds)
+            await measure_province(database, province_code, plan.province_uids, rounds)
+            await measure_seed_design(database, seed_code, plan.seed_seconds, rounds)
+            progress(
+                f"[{name}] round {index + 1}/{plan.rounds}: "
+                f"segment {rounds.segment_ids_per_s[-1]:,.0f} ids/s, "
+                f"province {rounds.province_uids_per_s[-1]:,.0f} uids/s ({province_code}), "
+                f"seed design {rounds.seed_design_uids_per_s[-1]:,.0f} uids/s ({seed_code})"
+            )
+    finally:
+        await database.dispose()
+
+    segment = median(rounds.segment_ids_per_s)
+    province = median(rounds.province_uids_per_s)
+    seed = median(rounds.seed_design_uids_per_s)
+    result: dict[str, Any] = {
+        "url": url.render_as_string(hide_password=True),
+        "server": version,
+        "segment_ids_per_s": segment,
+        "province_uids_per_s": province,
+        "seed_design_uids_per_s": seed,
+        "province_vs_seed": ratio(province, seed),
+        "segment_vs_seed": ratio(segment, seed),
+        "seed_design_failures": rounds.seed_design_failures,
+        "seed_design_version_conflicts": rounds.seed_design_conflicts,
+        "seed_design_db_errors": rounds.seed_design_errors,
+        "duplicates": rounds.duplicates,
+        "per_round": {
+            "segment_ids_per_s": [round(v) for v in rounds.segment_ids_per_s],
+            "segment_reservations": rounds.segment_reservations,
+            "province_uids_per_s": [round(v) for v in rounds.province_uids_per_s],
+            "province_reservations": rounds.province_reservations,
+            "seed_design_uids_per_s": [round(v) for v in rounds.seed_design_uids_per_s],
+            "seed_design_uids": rounds.seed_design_uids,
+        },
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    if rounds.problems:
+        result["problems"] = rounds.problems
+    return result
+
+
+def targets(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Which targets each backend met; a backend that failed to run met none."""
+    met: dict[str, dict[str, bool]] = {}
+    for name, result in results.items():
+        ok = "error" not in result
+        checks = {
+            "segment_ids_per_s": ok and result["segment_ids_per_s"] >= TARGET_SEGMENT_IDS_PER_S,
+            "province_vs_seed": ok
+            and (result["province_vs_seed"] or 0.0) >= TARGET_PROVINCE_VS_SEED,
+            "no_duplicates": ok and result["duplicates"] == 0 and "problems" not in result,
+        }
+        if name != "sqlite":
+            checks["province_uids_per_s"] = (
+                ok and result["province_uids_per_s"] >= TARGET_PROVINCE_UIDS_PER_S
+            )
+        met[name] = checks
+    return {
+        "segment_ids_per_s_min": TARGET_SEGMENT_IDS_PER_S,
+        "province_uids_per_s_min_on_servers": TARGET_PROVINCE_UIDS_PER_S,
+        "province_vs_seed_min": TARGET_PROVINCE_VS_SEED,
+        "met": met,
+        "all_met": bool(met) and all(all(checks.values()) for checks in met.values()),
+    }
+
+
+def one_line(exc: BaseException) -> str:
+    message = " ".join(str(exc).split()) or "no message"
+    return f"{type(exc).__name__}: {message}"[:500]
+
+
+async def main_async(backends: list[str], plan: Plan, quick: bool) -> dict[str, Any]:
+    results: dict[str, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory(prefix="uc-bench-ids-") as scratch:
+        for name in backends:
+            if name == "sqlite":
+                raw_url = f"sqlite:///{Path(scratch) / 'bench.db'}"
+            else:
+                variable, default = SERVER_URLS[name]
+                raw_url = os.environ.get(variable) or default
+            try:
+                results[name] = await bench_backend(name, raw_url, plan)
+            except Exception as exc:
+                error = (
+                    f"TimeoutError: no answer within {CONNECT_TIMEOUT_S:g} s"
+                    if isinstance(exc, TimeoutError)
+                    else one_line(exc)
+                )
+                progress(f"[{name}] skipped: {error}")
+                results[name] = {"error": error}
+    return {
+        "bench": "ids",
+        "quick": quick,
+        "rounds": plan.rounds,
+        "callers": CALLERS,
+        "uid_block_size": UID_BLOCK_SIZE,
+        "segment_ids_per_round": plan.segment_ids,
+        "province_uids_per_round": plan.province_uids,
+        "seed_design_seconds_per_round": plan.seed_seconds,
+        "results": results,
+        "targets": targets(results),
+    }
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--quick", action="store_true", help="3 rounds of smaller counts")
+    parser.add_argument(
+        "--backends",
+        default=",".join(BACKENDS),
+        help=f"comma-separated, from {', '.join(BACKENDS)} (default: all)",
+    )
+    parser.add_argument("--rounds", type=int, default=None, help="rounds per backend")
+    args = parser.parse_args(argv)
+    names = [part.strip() for part in args.backends.split(",") if part.strip()]
+    unknown = [name for name in names if name not in BACKENDS]
+    if unknown or not names:
+        parser.error(f"--backends: unknown {', '.join(unknown) or '(none given)'}")
+    if args.rounds is not None and args.rounds < 1:
+        parser.error("--rounds must be at least 1")
+    args.backend_names = list(dict.fromkeys(names))
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    plan = Plan.of(quick=args.quick, rounds=args.rounds)
+    # asyncmy logs MariaDB's notes ("database exists", "Name 'pk_x' ignored for PRIMARY key").
+    logging.getLogger("asyncmy").setLevel(logging.ERROR)
+    report = asyncio.run(main_async(args.backend_names, plan, args.quick))
+    print(json.dumps(report, ensure_ascii=False, sort_keys=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

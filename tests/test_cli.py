@@ -1,0 +1,206 @@
+"""The `usercenter` command, run as a person runs it: in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from usercenter import __version__
+from usercenter.config import normalize_database_url
+
+from .conftest import service_url
+
+
+def run_cli(
+    *args: str, cwd: Path, timeout: float = 60, **env: str
+) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("USERCENTER_")}
+    return subprocess.run(
+        [sys.executable, "-m", "usercenter", *args],
+        cwd=cwd,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def one_clear_line(result: subprocess.CompletedProcess[str]) -> str:
+    lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
+    assert "Traceback" not in result.stderr
+    assert len(lines) == 1, lines
+    return lines[0]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def serve(workdir: Path) -> Iterator[object]:
+    """Start `usercenter serve` in the background; yields a starter returning (url, process)."""
+    started: list[subprocess.Popen[str]] = []
+
+    def start(*args: str, **env: str) -> tuple[str, subprocess.Popen[str]]:
+        port = free_port()
+        clean = {k: v for k, v in os.environ.items() if not k.startswith("USERCENTER_")}
+        process = subprocess.Popen(
+            [sys.executable, "-m", "usercenter", "serve", "--port", str(port), *args],
+            cwd=workdir,
+            env={**clean, **env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        started.append(process)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise AssertionError(
+                    f"serve exited: {process.stdout.read() if process.stdout else ''}"
+                )
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    return url, process
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        raise AssertionError("serve did not come up in 30 s")
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=20)
+
+
+class TestVersionAndConfiguration:
+    def test_version(self, workdir: Path) -> None:
+        result = run_cli("version", cwd=workdir)
+        assert result.returncode == 0
+        assert result.stdout.strip() == __version__
+
+    @pytest.mark.parametrize("command", ["check", "migrate", "serve"])
+    def test_unknown_database_scheme_is_one_clear_line(self, workdir: Path, command: str) -> None:
+        result = run_cli(command, cwd=workdir, USERCENTER_DATABASE_URL="nosuchdb://x")
+        assert result.returncode == 2
+        line = one_clear_line(result)
+        assert "USERCENTER_DATABASE_URL" in line
+        assert "nosuchdb" in line
+
+    def test_malformed_setting_is_one_clear_line(self, workdir: Path) -> None:
+        result = run_cli("check", cwd=workdir, USERCENTER_UID_WIDTH="wide")
+        assert result.returncode == 2
+        assert "USERCENTER_UID_WIDTH" in one_clear_line(result)
+
+    def test_unreachable_database_is_one_clear_line(self, workdir: Path) -> None:
+        result = run_cli(
+            "migrate", cwd=workdir, USERCENTER_DATABASE_URL="postgresql://u@127.0.0.1:1/x"
+        )
+        assert result.returncode == 3
+        assert "cannot reach the database" in one_clear_line(result)
+
+    def test_several_workers_without_redis_are_refused(self, workdir: Path) -> None:
+        result = run_cli("serve", "--workers", "2", cwd=workdir)
+        assert result.returncode == 2
+        line = one_clear_line(result)
+        assert "USERCENTER_REDIS_URL" in line
+        assert "in-process cache" in line
+
+
+class TestCheck:
+    def test_embedded_default_reports_each_backend(self, workdir: Path) -> None:
+        result = run_cli("check", cwd=workdir)
+        assert result.returncode == 0, result.stderr
+        assert "SQLite" in result.stdout
+        assert "in-process" in result.stdout
+
+    def test_unreachable_redis_fails(self, workdir: Path) -> None:
+        result = run_cli("check", cwd=workdir, USERCENTER_REDIS_URL="redis://127.0.0.1:1/0")
+        assert result.returncode == 3
+        assert "redis" in result.stderr
+        assert "FAIL" in result.stderr
+
+    def test_reaches_redis_and_broker(self, workdir: Path) -> None:
+        result = run_cli(
+            "check",
+            cwd=workdir,
+            USERCENTER_REDIS_URL=service_url("redis"),
+            USERCENTER_BROKER_URL=service_url("broker"),
+        )
+        assert result.returncode == 0, result.stderr
+        assert "Redis" in result.stdout
+        assert "RabbitMQ" in result.stdout
+
+
+@pytest.fixture
+async def empty_server_database(database_url: str, backend_name: str) -> AsyncIterator[str]:
+    """A new, empty database on the same server as the test database."""
+    if backend_name == "sqlite":
+        pytest.skip("server databases only")
+    url = normalize_database_url(database_url)
+    name = f"{url.database}_empty"
+    admin = create_async_engine(url, isolation_level="AUTOCOMMIT")
+    quoted = f"`{name}`" if backend_name == "mysql" else f'"{name}"'
+    async with admin.connect() as connection:
+        await connection.execute(text(f"DROP DATABASE IF EXISTS {quoted}"))
+        await connection.execute(text(f"CREATE DATABASE {quoted}"))
+    yield make_url(database_url).set(database=name).render_as_string(hide_password=False)
+    async with admin.connect() as connection:
+        await connection.execute(text(f"DROP DATABASE IF EXISTS {quoted}"))
+    await admin.dispose()
+
+
+class TestMigrateAndServe:
+    def test_serve_on_a_server_database_refuses_an_old_schema_until_migrated(
+        self, workdir: Path, empty_server_database: str
+    ) -> None:
+        env = {"USERCENTER_DATABASE_URL": empty_server_database}
+        refused = run_cli("serve", cwd=workdir, **env)
+        assert refused.returncode == 4
+        assert "usercenter migrate" in refused.stderr
+        assert "Traceback" not in refused.stderr
+
+        migrated = run_cli("migrate", cwd=workdir, **env)
+        assert migrated.returncode == 0, migrated.stderr
+        assert "0001_foundation" in migrated.stdout
+
+        checked = run_cli("check", cwd=workdir, **env)
+        assert checked.returncode == 0, checked.stderr
+
+    def test_serve_on_the_embedded_default(self, workdir: Path, serve: object) -> None:
+        url, process = serve()  # type: ignore[operator]
+        assert httpx.get(f"{url}/readyz").status_code == 200
+        assert (workdir / "usercenter.db").exists()
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=20)
+        # uvicorn shuts down gracefully, then re-raises the signal it caught.
+        assert process.returncode in (0, -signal.SIGTERM)
+        events = [json.loads(line)["event"] for line in output.splitlines()]
+        assert "usercenter_stopped" in events
+        first = json.loads(output.splitlines()[0])
+        assert first["event"] == "usercenter_starting"
+        assert first["database"].startswith("sqlite")
+        assert first["cache"] == "in-process"
+
+    def test_serve_with_two_workers_on_redis(self, workdir: Path, serve: object) -> None:
+        url, _ = serve("--workers", "2", USERCENTER_REDIS_URL=service_url("redis"))  # type: ignore[operator]
+        response = httpx.get(f"{url}/readyz")
+        assert response.status_code == 200
+        assert response.json()["checks"]["cache"]["ok"] is True

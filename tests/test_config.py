@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from usercenter.config import Backend, Settings
+
+from .conftest import make_settings
+
+
+@pytest.mark.parametrize(
+    ("url", "backend", "driver"),
+    [
+        ("sqlite:///./x.db", Backend.SQLITE, "sqlite+aiosqlite"),
+        ("mysql://root@db/uc", Backend.MYSQL, "mysql+asyncmy"),
+        ("mariadb://root@db/uc", Backend.MYSQL, "mysql+asyncmy"),
+        ("mysql+aiomysql://root@db/uc", Backend.MYSQL, "mysql+aiomysql"),
+        ("postgres://u@db/uc", Backend.POSTGRESQL, "postgresql+asyncpg"),
+        ("postgresql://u@db/uc", Backend.POSTGRESQL, "postgresql+asyncpg"),
+    ],
+)
+def test_database_urls_get_the_async_driver(url: str, backend: Backend, driver: str) -> None:
+    settings = make_settings(url)
+    assert settings.backend is backend
+    assert settings.database.drivername == driver
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("nosuchdb://x", "unknown database scheme 'nosuchdb'"),
+        ("not a url", "malformed database URL"),
+        ("sqlite://", "SQLite needs a file path"),
+        ("postgresql:///uc", "names no host"),
+    ],
+)
+def test_bad_database_urls_are_refused_with_a_clear_message(url: str, message: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        make_settings(url)
+    assert message in str(caught.value)
+
+
+def test_defaults_are_the_embedded_ones(workdir: object) -> None:
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.backend is Backend.SQLITE
+    assert settings.redis_url is None
+    assert settings.broker_url is None
+
+
+def test_environment_and_dotenv_are_read(workdir: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    with open(".env", "w", encoding="utf-8") as env:
+        env.write("USERCENTER_LOG_LEVEL=debug\nUSERCENTER_UID_WIDTH=7\n")
+    monkeypatch.setenv("USERCENTER_SECRET_KEYS", "k2, k1")
+    settings = Settings()
+    assert settings.log_level == "DEBUG"
+    assert settings.uid_width == 7
+    assert [key.get_secret_value() for key in settings.secret_keys] == ["k2", "k1"]
+
+
+def test_wrong_service_urls_are_refused() -> None:
+    with pytest.raises(ValidationError, match="redis://"):
+        make_settings("sqlite:///x.db", redis_url="http://localhost")
+    with pytest.raises(ValidationError, match="amqp://"):
+        make_settings("sqlite:///x.db", broker_url="redis://localhost")
