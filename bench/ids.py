@@ -14,7 +14,11 @@ each, the median of the rounds reported:
   to 3 times when the UPDATE matches no row. It runs for a fixed time and counts the uids it got.
   (SQLite has no `FOR UPDATE`; there the write transaction's `BEGIN IMMEDIATE` takes the lock.)
 
-Both province measurements use a pool with room for 32 connections (pool size 32, overflow 8);
+- `single_update_uids_per_s` (a kinder baseline, close to what the stored procedure costs when
+  it runs inside the database): every uid its own transaction of one
+  `UPDATE ... SET current_sequence = current_sequence + 1` and one SELECT reading it back.
+
+All province measurements use a pool with room for 32 connections (pool size 32, overflow 8);
 each round uses its own province rows, reset to 0 first. After each measurement the uids handed
 out are checked for duplicates, and the baseline's row for lost updates.
 
@@ -107,6 +111,7 @@ class Rounds:
     province_reservations: list[int] = field(default_factory=list)
     seed_design_uids_per_s: list[float] = field(default_factory=list)
     seed_design_uids: list[int] = field(default_factory=list)
+    single_update_uids_per_s: list[float] = field(default_factory=list)
     seed_design_failures: int = 0
     seed_design_conflicts: int = 0
     seed_design_errors: int = 0
@@ -334,6 +339,37 @@ async def measure_seed_design(
         )
 
 
+async def single_update_uid(session: AsyncSession, code: str) -> int:
+    """One atomic increment and a read-back, in the caller's transaction."""
+    await session.execute(
+        update(_SEQUENCE)
+        .where(_SEQUENCE.c.province_code == code)
+        .values(current_sequence=_SEQUENCE.c.current_sequence + 1)
+    )
+    value = await session.scalar(
+        select(_SEQUENCE.c.current_sequence).where(_SEQUENCE.c.province_code == code)
+    )
+    return int(value or 0)
+
+
+async def measure_single_update(
+    database: Database, code: str, seconds: float, rounds: Rounds
+) -> None:
+    await reset_province(database, code)
+    sequences: list[int] = []
+    deadline = time.perf_counter() + seconds
+
+    async def caller() -> None:
+        while time.perf_counter() < deadline:
+            async with database.unit_of_work() as session:
+                sequences.append(await single_update_uid(session, code))
+
+    with stopwatch() as elapsed:
+        await asyncio.gather(*(caller() for _ in range(CALLERS)))
+    rounds.single_update_uids_per_s.append(len(sequences) / elapsed[0])
+    rounds.duplicates += count_duplicates(sequences)
+
+
 # --- One backend ----------------------------------------------------------------------------
 
 
@@ -375,6 +411,7 @@ async def bench_backend(name: str, raw_url: str, plan: Plan) -> dict[str, Any]:
             await measure_segment(database, f"bench-{index}", plan.segment_ids, rounds)
             await measure_province(database, province_code, plan.province_uids, rounds)
             await measure_seed_design(database, seed_code, plan.seed_seconds, rounds)
+            await measure_single_update(database, seed_code, plan.seed_seconds, rounds)
             progress(
                 f"[{name}] round {index + 1}/{plan.rounds}: "
                 f"segment {rounds.segment_ids_per_s[-1]:,.0f} ids/s, "
@@ -387,13 +424,16 @@ async def bench_backend(name: str, raw_url: str, plan: Plan) -> dict[str, Any]:
     segment = median(rounds.segment_ids_per_s)
     province = median(rounds.province_uids_per_s)
     seed = median(rounds.seed_design_uids_per_s)
+    single = median(rounds.single_update_uids_per_s)
     result: dict[str, Any] = {
         "url": url.render_as_string(hide_password=True),
         "server": version,
         "segment_ids_per_s": segment,
         "province_uids_per_s": province,
         "seed_design_uids_per_s": seed,
+        "single_update_uids_per_s": single,
         "province_vs_seed": ratio(province, seed),
+        "province_vs_single_update": ratio(province, single),
         "segment_vs_seed": ratio(segment, seed),
         "seed_design_failures": rounds.seed_design_failures,
         "seed_design_version_conflicts": rounds.seed_design_conflicts,
@@ -406,6 +446,7 @@ async def bench_backend(name: str, raw_url: str, plan: Plan) -> dict[str, Any]:
             "province_reservations": rounds.province_reservations,
             "seed_design_uids_per_s": [round(v) for v in rounds.seed_design_uids_per_s],
             "seed_design_uids": rounds.seed_design_uids,
+            "single_update_uids_per_s": [round(v) for v in rounds.single_update_uids_per_s],
         },
         "seconds": round(time.perf_counter() - started, 1),
     }

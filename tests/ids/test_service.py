@@ -174,6 +174,14 @@ class TestProvinceUidAllocator:
             await allocator.next_uid("QH")
         await allocator.close()
 
+    async def test_blocks_grow_during_a_burst(self, db: Database) -> None:
+        allocator = ProvinceUidAllocator(db, block_size=5, max_block_size=80)
+        uids = await asyncio.gather(*(allocator.next_uid("ZJ") for _ in range(400)))
+        await allocator.close()
+        assert len(set(uids)) == 400
+        # 5, 10, 20, 40, 80, 80...: far fewer round trips than 400 / 5.
+        assert allocator.reservations <= 12
+
     async def test_close_gives_back_unused_numbers_for_the_next_process(self, db: Database) -> None:
         first = ProvinceUidAllocator(db, block_size=10)
         second = ProvinceUidAllocator(db, block_size=10)

@@ -9,8 +9,9 @@ a burst drains both runs.
 - `SegmentAllocator` (seed 004 §9.8, Leaf's segment mode): internal ids per business type.
   The step adapts: a segment used up in under `segment_duration` doubles the next one.
 - `ProvinceUidAllocator` (seed 004 §1.1): display uids like `GD000001`. A process reserves
-  `block_size` numbers at a time; on a clean shutdown it gives back what it did not hand out, and
-  the next reservation takes those first, so without a crash no number is skipped.
+  `block_size` numbers at a time (more, up to `max_block_size`, during a registration burst); on
+  a clean shutdown it gives back what it did not hand out, and the next reservation takes those
+  first, so without a crash no number is skipped.
 """
 
 from __future__ import annotations
@@ -59,6 +60,38 @@ class IdRange:
 
     def unused(self) -> tuple[int, int] | None:
         return (self.next, self.last) if self.next <= self.last else None
+
+
+class _BlockSizer:
+    """Leaf's dynamic step: a block used up in less than `target_seconds` doubles the next one
+    (up to `maximum`); one that lasted more than twice as long halves it (down to the base)."""
+
+    def __init__(self, base: int | None, maximum: int, target_seconds: float, adaptive: bool):
+        self.base = base
+        self.maximum = maximum
+        self.target_seconds = target_seconds
+        self.adaptive = adaptive
+        self._size: int | None = base
+        self._reserved_at: float | None = None
+
+    def next_size(self) -> int | None:
+        """The size to reserve now; None until the base is known (the database's own step)."""
+        if self._size is None or self.base is None or self._reserved_at is None:
+            return self._size
+        if not self.adaptive:
+            return self._size
+        lasted = time.monotonic() - self._reserved_at
+        if lasted < self.target_seconds:
+            return min(self._size * 2, max(self.maximum, self.base))
+        if lasted > 2 * self.target_seconds:
+            return max(self._size // 2, self.base)
+        return self._size
+
+    def reserved(self, size: int, base: int | None = None) -> None:
+        if base is not None:
+            self.base = base
+        self._size = size
+        self._reserved_at = time.monotonic()
 
 
 class _DoubleBuffer:
@@ -141,12 +174,7 @@ class SegmentAllocator:
     ) -> None:
         self.database = database
         self.biz_type = biz_type
-        self._adaptive = adaptive
-        self._max_step = max_step
-        self._segment_duration = segment_duration
-        self._base_step: int | None = None
-        self._step: int | None = None
-        self._last_reserved_at: float | None = None
+        self._sizer = _BlockSizer(None, max_step, segment_duration, adaptive)
         self._buffer = _DoubleBuffer(self._reserve, f"segment:{biz_type}")
         self.reservations = 0
 
@@ -163,19 +191,8 @@ class SegmentAllocator:
         """Stop handing out ids; returns the reserved ones never handed out (gaps from now on)."""
         return await self._buffer.stop()
 
-    def _next_step(self) -> int | None:
-        if self._step is None or self._base_step is None or not self._adaptive:
-            return self._step
-        assert self._last_reserved_at is not None
-        lasted = time.monotonic() - self._last_reserved_at
-        if lasted < self._segment_duration:
-            return min(self._step * 2, max(self._max_step, self._base_step))
-        if lasted > 2 * self._segment_duration:
-            return max(self._step // 2, self._base_step)
-        return self._step
-
     async def _reserve(self) -> IdRange:
-        step = self._next_step()
+        step = self._sizer.next_size()
 
         async def work(session: AsyncSession) -> repository.ReservedSegment | None:
             return await repository.advance_segment(session, self.biz_type, step)
@@ -184,9 +201,7 @@ class SegmentAllocator:
         if reserved is None:
             raise UnknownBizType(biz_type=self.biz_type)
         used_step = reserved.base_step if step is None else step
-        self._base_step = reserved.base_step
-        self._step = used_step
-        self._last_reserved_at = time.monotonic()
+        self._sizer.reserved(used_step, base=reserved.base_step)
         self.reservations += 1
         return IdRange(first=reserved.max_id - used_step + 1, last=reserved.max_id)
 
@@ -212,11 +227,22 @@ async def register_biz_type(
 class ProvinceUidAllocator:
     """Display uids: two-letter province code + zero-padded sequence (`GD000001`)."""
 
-    def __init__(self, database: Database, *, width: int = 6, block_size: int = 50) -> None:
+    def __init__(
+        self,
+        database: Database,
+        *,
+        width: int = 6,
+        block_size: int = 50,
+        max_block_size: int | None = None,
+        block_duration: float = 5.0,
+    ) -> None:
         self.database = database
         self.width = width
         self.block_size = block_size
+        self.max_block_size = max_block_size or block_size * 20
+        self.block_duration = block_duration
         self._buffers: dict[str, _DoubleBuffer] = {}
+        self._sizers: dict[str, _BlockSizer] = {}
         self.reservations = 0
 
     def format(self, province_code: str, sequence: int) -> str:
@@ -250,6 +276,10 @@ class ProvinceUidAllocator:
 
     async def _reserve(self, code: str) -> IdRange:
         limit = 10**self.width - 1
+        sizer = self._sizers.setdefault(
+            code, _BlockSizer(self.block_size, self.max_block_size, self.block_duration, True)
+        )
+        size = sizer.next_size() or self.block_size
 
         async def work(session: AsyncSession) -> tuple[int, int]:
             sequence = await repository.lock_uid_sequence(session, code)
@@ -257,15 +287,16 @@ class ProvinceUidAllocator:
                 raise UnknownProvince(field="province", province=code)
             run = await repository.first_released_run(session, code)
             if run is not None:
-                return await repository.take_from_released_run(session, run, self.block_size)
+                return await repository.take_from_released_run(session, run, size)
             ceiling = min(limit, sequence.max_sequence or limit)
             if sequence.current_sequence >= ceiling:
                 raise UidSpaceExhausted(field="province", province=code, limit=ceiling)
-            last = min(sequence.current_sequence + self.block_size, ceiling)
+            last = min(sequence.current_sequence + size, ceiling)
             await repository.set_current_sequence(session, code, last)
             return sequence.current_sequence + 1, last
 
         first, last = await self.database.run_in_transaction(work)
+        sizer.reserved(size)
         self.reservations += 1
         return IdRange(first=first, last=last)
 
