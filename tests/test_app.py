@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import json
+import logging
 from collections.abc import AsyncIterator
 
 import httpx
@@ -10,8 +13,10 @@ from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel, Field
 
 from usercenter.app import create_app
+from usercenter.config import LogFormat
 from usercenter.errors import UserCenterError
 from usercenter.kit.i18n import Text
+from usercenter.logs import build_formatter
 
 from .conftest import make_settings
 
@@ -155,6 +160,28 @@ class TestProblemDetails:
         assert "req-boom-000001" in str(body["detail"])
         assert "secret internals" not in response.text
         assert "Traceback" not in response.text
+
+    async def test_unexpected_exception_is_logged_with_traceback_and_masked(
+        self, http: httpx.AsyncClient
+    ) -> None:
+        stream = io.StringIO()
+        handler = logging.StreamHandler(stream)
+        handler.setFormatter(build_formatter(LogFormat.JSON))
+        root = logging.getLogger()
+        level = root.level
+        root.addHandler(handler)
+        root.setLevel(logging.ERROR)
+        try:
+            await http.get("/v1/probe/boom", headers={"X-Request-ID": "req-boom-000002"})
+        finally:
+            root.removeHandler(handler)
+            root.setLevel(level)
+        records = [json.loads(line) for line in stream.getvalue().splitlines()]
+        [record] = [r for r in records if r["event"] == "unhandled_error"]
+        assert record["request_id"] == "req-boom-000002"
+        assert record["path"] == "/v1/probe/boom"
+        assert "RuntimeError: secret internals 138****5678" in record["exception"]
+        assert "13812345678" not in stream.getvalue()
 
 
 class TestRequestId:

@@ -4,6 +4,7 @@ import asyncio
 
 import pytest
 from sqlalchemy import select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from usercenter.db import Database
 from usercenter.ids.models import IdSegment
@@ -19,6 +20,23 @@ async def _bump_by_read_then_write(db: Database) -> None:
         await session.execute(
             update(IdSegment).where(IdSegment.biz_type == "ORDER").values(max_id=(value or 0) + 1)
         )
+
+
+async def _lock_two_rows(
+    db: Database, first: str, second: str, both_hold_one: asyncio.Barrier, attempts: list[str]
+) -> None:
+    async def work(session: AsyncSession) -> None:
+        attempts.append(first)
+        await session.execute(
+            update(IdSegment).where(IdSegment.biz_type == first).values(step=IdSegment.step + 1)
+        )
+        if len(attempts) <= 2:  # only the first attempts wait for each other
+            await asyncio.wait_for(both_hold_one.wait(), 5)
+        await session.execute(
+            update(IdSegment).where(IdSegment.biz_type == second).values(step=IdSegment.step + 1)
+        )
+
+    await db.run_in_transaction(work)
 
 
 class TestUnitOfWork:
@@ -52,14 +70,46 @@ class TestUnitOfWork:
             )
         assert value == 20
 
-    async def test_sqlite_runs_in_wal_mode(self, db: Database, backend_name: str) -> None:
+    async def test_connections_are_set_up_for_safe_concurrent_writes(
+        self, db: Database, backend_name: str
+    ) -> None:
+        """SQLite: WAL and a busy timeout. MariaDB/PostgreSQL: READ COMMITTED, so a read inside a
+        write transaction sees the newest committed rows on both."""
+        queries = {
+            "sqlite": ["PRAGMA journal_mode", "PRAGMA busy_timeout"],
+            "mysql": ["SELECT @@tx_isolation"],
+            "postgresql": ["SHOW transaction_isolation"],
+        }[backend_name]
+        async with db.unit_of_work() as session:
+            values = [(await session.execute(text(query))).scalar_one() for query in queries]
+        expected = {
+            "sqlite": ["wal", 10_000],
+            "mysql": ["READ-COMMITTED"],
+            "postgresql": ["read committed"],
+        }[backend_name]
+        assert values == expected
+
+    async def test_deadlocked_transactions_are_run_again(
+        self, db: Database, backend_name: str
+    ) -> None:
+        """Two transactions take two rows in opposite order. The server kills one as a deadlock
+        victim; run_in_transaction runs it again, and both changes land exactly once."""
+        barrier = asyncio.Barrier(2)
+        attempts: list[str] = []
+        if backend_name == "sqlite":
+            # BEGIN IMMEDIATE lets only one writer in: no deadlock to begin with.
+            barrier = asyncio.Barrier(1)
+        await asyncio.gather(
+            _lock_two_rows(db, "ORDER", "COIN_LOG", barrier, attempts),
+            _lock_two_rows(db, "COIN_LOG", "ORDER", barrier, attempts),
+        )
+        async with db.read_session() as session:
+            rows = (await session.execute(select(IdSegment.biz_type, IdSegment.step))).all()
+        steps = {biz_type: step for biz_type, step in rows}
+        assert steps["ORDER"] == 1000 + 2
+        assert steps["COIN_LOG"] == 2000 + 2
         if backend_name != "sqlite":
-            pytest.skip("SQLite only")
-        async with db.engine.connect() as connection:
-            mode = (await connection.execute(text("PRAGMA journal_mode"))).scalar_one()
-            timeout = (await connection.execute(text("PRAGMA busy_timeout"))).scalar_one()
-        assert mode == "wal"
-        assert timeout > 0
+            assert len(attempts) == 3, "the deadlock victim was not run again"
 
     async def test_ping_reports_the_server_version(self, db: Database, backend_name: str) -> None:
         version = await db.ping()
