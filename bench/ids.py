@@ -47,8 +47,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import MetaData, Table, delete, select, text, update
-from sqlalchemy.engine import URL, Connection
+from sqlalchemy import Table, delete, select, text, update
+from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -171,16 +171,6 @@ async def ensure_server_database(url: URL, backend: Backend) -> None:
                     await connection.execute(text(f"CREATE DATABASE {quoted}"))
     finally:
         await engine.dispose()
-
-
-async def drop_all_tables(database: Database) -> None:
-    def drop(connection: Connection) -> None:
-        existing = MetaData()
-        existing.reflect(connection)
-        existing.drop_all(connection)
-
-    async with database.engine.begin() as connection:
-        await connection.run_sync(drop)
 
 
 async def warm_pool(database: Database, connections: int) -> None:
@@ -397,7 +387,7 @@ async def bench_backend(name: str, raw_url: str, plan: Plan) -> dict[str, Any]:
     try:
         version = await asyncio.wait_for(database.ping(), CONNECT_TIMEOUT_S)
         progress(f"[{name}] {version}: dropping all tables, migrating to head")
-        await drop_all_tables(database)
+        await schema.drop_all_tables(database)
         await schema.upgrade(database)
         codes = await province_codes(database)
         if len(codes) < 2:

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import MetaData, delete, insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import make_url
 
 from usercenter import schema
@@ -85,16 +85,6 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
     return Settings(_env_file=None, database_url=database_url, **overrides)  # type: ignore[call-arg]
 
 
-async def _drop_everything(database: Database) -> None:
-    def drop(connection: Any) -> None:
-        existing = MetaData()
-        existing.reflect(connection)
-        existing.drop_all(connection)
-
-    async with database.engine.begin() as connection:
-        await connection.run_sync(drop)
-
-
 Snapshot = dict[str, list[dict[str, Any]]]
 
 
@@ -103,7 +93,7 @@ async def migrated(database_url: str) -> AsyncIterator[tuple[Database, Snapshot]
     """The test database, emptied and migrated to head once per session; with the rows the
     migrations seeded, so each test can start from them again."""
     database = Database.from_settings(make_settings(database_url))
-    await _drop_everything(database)
+    await schema.drop_all_tables(database)
     await schema.upgrade(database)
     snapshot: Snapshot = {}
     async with database.read_session() as session:

@@ -99,7 +99,6 @@ class Settings(BaseSettings):
     uid_block_size: int = Field(
         default=50, ge=1, le=10_000, description="Province uids a process reserves at a time"
     )
-    id_segment_default_step: int = Field(default=1000, ge=1)
 
     @field_validator("database_url")
     @classmethod

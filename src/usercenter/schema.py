@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -9,6 +10,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection
 
 from usercenter.config import Backend
@@ -50,26 +52,38 @@ async def schema_status(database: Database) -> SchemaStatus:
     return SchemaStatus(current=current, head=head_revisions())
 
 
-async def upgrade(database: Database, revision: str = "head") -> None:
-    """Run the migrations up to `revision` on this database, in one connection."""
-
+async def _run_alembic(
+    database: Database, step: Callable[[Config, str], None], revision: str
+) -> None:
     def run(connection: Connection) -> None:
         config = alembic_config()
         config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+        step(config, revision)
 
     async with database.engine.begin() as connection:
         await connection.run_sync(run)
+
+
+async def upgrade(database: Database, revision: str = "head") -> None:
+    """Run the migrations up to `revision` on this database, in one connection."""
+    await _run_alembic(database, command.upgrade, revision)
 
 
 async def downgrade(database: Database, revision: str) -> None:
-    def run(connection: Connection) -> None:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
+    """Undo migrations down to `revision` ("base": an empty schema)."""
+    await _run_alembic(database, command.downgrade, revision)
+
+
+async def drop_all_tables(database: Database) -> None:
+    """Drop every table in the database, ours or not (tests and benchmarks start from here)."""
+
+    def drop(connection: Connection) -> None:
+        existing = MetaData()
+        existing.reflect(connection)
+        existing.drop_all(connection)
 
     async with database.engine.begin() as connection:
-        await connection.run_sync(run)
+        await connection.run_sync(drop)
 
 
 class SchemaBehind(Exception):

@@ -43,20 +43,14 @@ class IdRange:
 
     first: int
     last: int
-    next: int = field(default=0)
-    reserved_at: float = field(default_factory=time.monotonic)
+    next: int = field(init=False)
 
     def __post_init__(self) -> None:
-        if self.next == 0:
-            self.next = self.first
+        self.next = self.first
 
     @property
     def size(self) -> int:
         return self.last - self.first + 1
-
-    @property
-    def remaining(self) -> int:
-        return self.last - self.next + 1
 
     def unused(self) -> tuple[int, int] | None:
         return (self.next, self.last) if self.next <= self.last else None
@@ -184,9 +178,6 @@ class SegmentAllocator:
     async def next_ids(self, count: int) -> list[int]:
         return [await self._buffer.take() for _ in range(count)]
 
-    def unused(self) -> list[tuple[int, int]]:
-        return self._buffer.unused()
-
     async def close(self) -> list[tuple[int, int]]:
         """Stop handing out ids; returns the reserved ones never handed out (gaps from now on)."""
         return await self._buffer.stop()
@@ -259,11 +250,7 @@ class ProvinceUidAllocator:
 
     async def next_uid(self, province_code: str) -> str:
         """A new display uid; raises UnknownProvince or UidSpaceExhausted."""
-        code = province_code.upper()
-        return self.format(code, await self.next_sequence(code))
-
-    def unused(self) -> dict[str, list[tuple[int, int]]]:
-        return {code: buffer.unused() for code, buffer in self._buffers.items()}
+        return self.format(province_code.upper(), await self.next_sequence(province_code))
 
     async def close(self) -> None:
         """Give back every number reserved and not handed out, so none is skipped."""
