@@ -133,6 +133,7 @@ class TestProblemDetails:
         response = await http.post("/v1/probe/greet", json={"name": "x" * 10_000, "count": 1})
         body = assert_problem(response, 413, "body_too_large")
         assert "4096" in str(body["detail"])
+        assert len(response.headers.get_list("x-request-id")) == 1
 
     async def test_streamed_body_over_the_cap_is_a_413(self, http: httpx.AsyncClient) -> None:
         async def chunks() -> AsyncIterator[bytes]:

@@ -37,7 +37,6 @@ async def _send_problem(scope: Scope, receive: Receive, send: Send, error: UserC
     language = negotiate_language(_header(scope, b"accept-language"))
     request_id = scope.get("state", {}).get("request_id")
     response = problem_response(error, language, request_id)
-    response.headers["X-Request-ID"] = request_id or ""
     await response(scope, receive, send)
     return response.status_code
 
