@@ -58,6 +58,23 @@ def backend_of(url: URL) -> Backend:
     return _DATABASE_SCHEMES[url.drivername][0]
 
 
+class SmsProvider(StrEnum):
+    CONSOLE = "console"
+    ALIYUN = "aliyun"
+    TENCENT = "tencent"
+
+
+class MailProvider(StrEnum):
+    CONSOLE = "console"
+    SMTP = "smtp"
+
+
+class TokenAlgorithm(StrEnum):
+    ES256 = "ES256"
+    RS256 = "RS256"
+    EDDSA = "EdDSA"
+
+
 class LogFormat(StrEnum):
     JSON = "json"
     CONSOLE = "console"
@@ -86,9 +103,79 @@ class Settings(BaseSettings):
 
     secret_keys: Annotated[list[SecretStr], NoDecode] = Field(
         default_factory=list,
-        description="Comma-separated keys for field encryption and blind indexes, newest first",
+        description="Field-encryption keys as comma-separated `kid:base64-of-32-bytes`, newest "
+        "first; none: generated into keys_dir on first start",
     )
-    keys_dir: Path = Field(default=Path("keys"), description="Where key files are kept")
+    blind_index_key: SecretStr | None = Field(
+        default=None,
+        description="base64 of 32 bytes for the HMAC blind index; none: generated into keys_dir",
+    )
+    keys_dir: Path = Field(default=Path("keys"), description="Where generated key files are kept")
+
+    # Passwords (argon2id, OWASP: m=19 MiB, t=2, p=1)
+    password_memory_kib: int = Field(default=19_456, ge=8_192)
+    password_time_cost: int = Field(default=2, ge=1)
+    password_parallelism: int = Field(default=1, ge=1)
+    password_min_length: int = Field(default=8, ge=6)
+
+    # Registration and display uids
+    registration_open: bool = True
+    uid_default_province: str = Field(default="GD", min_length=2, max_length=2)
+
+    # SMS codes
+    sms_provider: SmsProvider = SmsProvider.CONSOLE
+    sms_code_ttl_seconds: int = Field(default=300, ge=30)
+    sms_code_max_attempts: int = Field(default=5, ge=1)
+    sms_resend_interval_seconds: int = Field(default=60, ge=0)
+    sms_daily_limit_per_phone: int = Field(default=10, ge=1)
+    sms_daily_limit_per_address: int = Field(default=50, ge=1)
+    sms_captcha_after_per_address: int = Field(
+        default=5, ge=0, description="Sends per address per day before a captcha is demanded"
+    )
+    sms_timeout_seconds: float = Field(default=5.0, gt=0)
+    aliyun_access_key_id: str | None = None
+    aliyun_access_key_secret: SecretStr | None = None
+    aliyun_sms_sign_name: str | None = None
+    aliyun_sms_template_code: str | None = None
+    aliyun_sms_endpoint: str = "https://dysmsapi.aliyuncs.com/"
+    tencent_secret_id: str | None = None
+    tencent_secret_key: SecretStr | None = None
+    tencent_sms_sdk_app_id: str | None = None
+    tencent_sms_sign_name: str | None = None
+    tencent_sms_template_id: str | None = None
+    tencent_sms_region: str = "ap-guangzhou"
+    tencent_sms_endpoint: str = "https://sms.tencentcloudapi.com/"
+
+    # E-mail
+    mail_provider: MailProvider = MailProvider.CONSOLE
+    mail_from: str = "usercenter@localhost"
+    smtp_host: str = "localhost"
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True
+    smtp_use_tls: bool = False
+    mail_timeout_seconds: float = Field(default=10.0, gt=0)
+
+    # Brute force
+    login_max_failures: int = Field(default=5, ge=1)
+    login_failure_window_seconds: int = Field(default=3600, ge=60)
+    login_lock_seconds: int = Field(default=900, ge=1)
+    login_captcha_after_address_failures: int = Field(default=10, ge=1)
+
+    # Tokens and sessions
+    token_algorithm: TokenAlgorithm = TokenAlgorithm.ES256
+    token_issuer: str = "usercenter"
+    token_audience: str = "usercenter"
+    access_token_ttl_seconds: int = Field(default=900, ge=60)
+    refresh_token_ttl_seconds: int = Field(default=30 * 86400, ge=300)
+    refresh_reuse_grace_seconds: float = Field(default=10.0, ge=0)
+    single_device_platforms: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Platforms allowing one live session, e.g. APP,MINIAPP"
+    )
+    introspection_clients: Annotated[dict[str, SecretStr], NoDecode] = Field(
+        default_factory=dict, description="Services allowed to introspect: `id:secret,id2:secret2`"
+    )
 
     log_level: str = "INFO"
     log_format: LogFormat = LogFormat.JSON
@@ -126,6 +213,26 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("single_device_platforms", mode="before")
+    @classmethod
+    def _split_platforms(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip().upper() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("introspection_clients", mode="before")
+    @classmethod
+    def _split_clients(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        clients: dict[str, str] = {}
+        for part in filter(None, (item.strip() for item in value.split(","))):
+            client_id, sep, secret = part.partition(":")
+            if not sep or not client_id or not secret:
+                raise ValueError("each client must be written `id:secret`")
+            clients[client_id] = secret
+        return clients
 
     @field_validator("log_level")
     @classmethod
