@@ -24,6 +24,7 @@ from usercenter.app import create_app
 from usercenter.config import Settings
 from usercenter.db import Database
 from usercenter.models import metadata
+from usercenter.security.keys import generate_key_material
 
 SERVER_BACKENDS = {
     "mariadb": "USERCENTER_TEST_MARIADB_URL",
@@ -81,8 +82,20 @@ def backend_name(database_url: str) -> str:
     return make_url(database_url).get_backend_name()
 
 
+TEST_KEYS = generate_key_material("test")
+
+
 def make_settings(database_url: str, **overrides: Any) -> Settings:
-    return Settings(_env_file=None, database_url=database_url, **overrides)  # type: ignore[call-arg]
+    """Settings for a test: no `.env`, fixed field keys (no key file), cheap password hashes."""
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "secret_keys": TEST_KEYS.secret_keys_item,
+        "blind_index_key": TEST_KEYS.blind_index_key_b64,
+        "password_memory_kib": 8192,
+        "password_time_cost": 1,
+        **overrides,
+    }
+    return Settings(_env_file=None, **values)
 
 
 Snapshot = dict[str, list[dict[str, Any]]]

@@ -4,20 +4,31 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI
 
 from usercenter import __version__, health, schema
+from usercenter.audit import api as audit_api
 from usercenter.config import Settings
 from usercenter.db import Database
 from usercenter.errors import install_error_handlers
+from usercenter.identity import api as identity_api
+from usercenter.identity.service import IdentityService
 from usercenter.ids.service import IdService
 from usercenter.kit.broker import BrokerLink
 from usercenter.kit.cache import make_cache
 from usercenter.logs import configure_logging, get_logger
 from usercenter.metrics import Metrics
 from usercenter.middleware import RequestContextMiddleware
+from usercenter.notify.factory import make_mail_sender, make_sms_sender
+from usercenter.security.captcha import CaptchaService
+from usercenter.security.keys import load_keyring
+from usercenter.security.passwords import PasswordHasher, PasswordPolicy
 from usercenter.state import AppState
+from usercenter.tokens import api as tokens_api
+from usercenter.tokens.keys import SigningKeys
+from usercenter.tokens.service import TokenService
 
 log = get_logger("usercenter")
 
@@ -31,25 +42,61 @@ def describe_backends(settings: Settings) -> dict[str, str]:
     }
 
 
+def build_state(settings: Settings) -> AppState:
+    """Every long-lived object of one process, wired together."""
+    database = Database.from_settings(settings)
+    cache = make_cache(settings.redis_url)
+    keyring = load_keyring(settings)
+    ids = IdService(database, settings)
+    signing_keys = SigningKeys(
+        database,
+        keyring.cipher,
+        settings.token_algorithm,
+        timedelta(seconds=settings.access_token_ttl_seconds),
+    )
+    tokens = TokenService(
+        settings, database, signing_keys, cache, keyring.blind_index.derive_key("refresh-token")
+    )
+    captcha = CaptchaService(cache)
+    identity = IdentityService(
+        settings=settings,
+        keyring=keyring,
+        cache=cache,
+        ids=ids,
+        tokens=tokens,
+        sms=make_sms_sender(settings),
+        mail=make_mail_sender(settings),
+        captcha=captcha,
+        passwords=PasswordHasher.from_settings(settings),
+        policy=PasswordPolicy.from_settings(settings),
+    )
+    return AppState(
+        settings=settings,
+        database=database,
+        cache=cache,
+        broker=BrokerLink(settings.broker_url) if settings.broker_url else None,
+        ids=ids,
+        metrics=Metrics(database.pool_status),
+        signing_keys=signing_keys,
+        tokens=tokens,
+        captcha=captcha,
+        identity=identity,
+    )
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_logging(settings.log_level, settings.log_format)
     log.info("usercenter_starting", version=__version__, **describe_backends(settings))
 
-    database = Database.from_settings(settings)
-    state = AppState(
-        settings=settings,
-        database=database,
-        cache=make_cache(settings.redis_url),
-        broker=BrokerLink(settings.broker_url) if settings.broker_url else None,
-        ids=IdService(database, settings),
-        metrics=Metrics(database.pool_status),
-    )
+    state = build_state(settings)
+    database = state.database
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         status = await schema.prepare_schema(database)
         log.info("schema_ready", revision=",".join(status.current))
+        await state.signing_keys.load()
         try:
             yield
         finally:
@@ -72,4 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         RequestContextMiddleware, metrics=state.metrics, max_body_bytes=settings.max_body_bytes
     )
     app.include_router(health.router)
+    app.include_router(tokens_api.router)
+    app.include_router(identity_api.router)
+    app.include_router(audit_api.router)
     return app

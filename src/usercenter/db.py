@@ -105,23 +105,26 @@ class Database:
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
-        """A write transaction: committed when the block ends, rolled back if it raises."""
+        """A write transaction: committed when the block ends, rolled back if it raises —
+        except for an error marked `keeps_changes` (a refused login whose audit row and
+        counters must stand), which is committed and then raised."""
         async with self._writer() as session:
             try:
                 yield session
-                await session.commit()
-            except BaseException:
-                await session.rollback()
+            except BaseException as exc:
+                if getattr(exc, "keeps_changes", False):
+                    await session.commit()
+                else:
+                    await session.rollback()
                 raise
+            await session.commit()
 
     @asynccontextmanager
     async def read_session(self) -> AsyncIterator[AsyncSession]:
-        """A read-only session; whatever it did is rolled back at the end."""
+        """A read-only session. Closing it ends its transaction (the pool rolls back) and
+        leaves the rows it loaded readable."""
         async with self._reader() as session:
-            try:
-                yield session
-            finally:
-                await session.rollback()
+            yield session
 
     async def run_in_transaction(
         self, work: Callable[[AsyncSession], Awaitable[T]], *, attempts: int = 3

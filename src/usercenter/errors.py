@@ -40,6 +40,8 @@ class UserCenterError(Exception):
     status: ClassVar[int] = 400
     title: ClassVar[Text] = Text("请求有误", "Bad request")
     detail_text: ClassVar[Text | None] = None
+    # True: what the transaction wrote before this error stands (see Database.unit_of_work).
+    keeps_changes: ClassVar[bool] = False
 
     def __init__(
         self,

@@ -1,9 +1,19 @@
 """Every table of every module, gathered for Alembic."""
 
+from usercenter.audit import models as audit_models
+from usercenter.identity import models as identity_models
 from usercenter.ids import models as ids_models
 from usercenter.kit.models import Base
 from usercenter.platform import models as platform_models
+from usercenter.tokens import models as tokens_models
 
 metadata = Base.metadata
 
-__all__ = ["ids_models", "metadata", "platform_models"]
+__all__ = [
+    "audit_models",
+    "identity_models",
+    "ids_models",
+    "metadata",
+    "platform_models",
+    "tokens_models",
+]

@@ -1,4 +1,4 @@
-"""What one running app holds: settings, database, cache, broker, allocators, metrics."""
+"""What one running app holds: settings, database, cache, keys, services, metrics."""
 
 from __future__ import annotations
 
@@ -8,10 +8,14 @@ from starlette.requests import HTTPConnection
 
 from usercenter.config import Settings
 from usercenter.db import Database
+from usercenter.identity.service import IdentityService
 from usercenter.ids.service import IdService
 from usercenter.kit.broker import BrokerLink
 from usercenter.kit.cache import Cache
 from usercenter.metrics import Metrics
+from usercenter.security.captcha import CaptchaService
+from usercenter.tokens.keys import SigningKeys
+from usercenter.tokens.service import TokenService
 
 
 @dataclass(slots=True)
@@ -22,6 +26,10 @@ class AppState:
     broker: BrokerLink | None
     ids: IdService
     metrics: Metrics
+    signing_keys: SigningKeys
+    tokens: TokenService
+    captcha: CaptchaService
+    identity: IdentityService
 
     @staticmethod
     def of(connection: HTTPConnection) -> AppState:

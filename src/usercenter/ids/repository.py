@@ -128,7 +128,6 @@ async def insert_released_run(
     )
 
 
-async def province_codes(session: AsyncSession) -> list[str]:
-    return list(
-        await session.scalars(select(UidSequence.province_code).order_by(UidSequence.province_code))
-    )
+async def province_names(session: AsyncSession) -> dict[str, str]:
+    rows = await session.execute(select(UidSequence.province_code, UidSequence.province_name))
+    return {code: name for code, name in rows}

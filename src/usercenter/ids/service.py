@@ -308,6 +308,20 @@ class IdService:
             database, width=settings.uid_width, block_size=settings.uid_block_size
         )
         self._segments: dict[str, SegmentAllocator] = {}
+        self._province_names: dict[str, str] | None = None
+
+    async def province_code_for(self, region: str | None) -> str | None:
+        """The province code of a place name such as `广东省深圳市` or `北京市`, if any."""
+        if not region:
+            return None
+        if self._province_names is None:
+            async with self.database.read_session() as session:
+                self._province_names = await repository.province_names(session)
+        for code, name in self._province_names.items():
+            short = name[:3] if name.startswith(("内蒙古", "黑龙江")) else name[:2]
+            if region.startswith(short):
+                return code
+        return None
 
     def segment(self, biz_type: str) -> SegmentAllocator:
         allocator = self._segments.get(biz_type)

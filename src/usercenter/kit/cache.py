@@ -18,8 +18,9 @@ class Cache(Protocol):
     async def get(self, key: str) -> str | None: ...
     async def set(self, key: str, value: str, *, ttl: float | None = None) -> None: ...
     async def delete(self, key: str) -> None: ...
-    async def incr(self, key: str, *, ttl: float | None = None) -> int:
-        """Add one and return the new value; `ttl` is set when the key is created."""
+    async def incr(self, key: str, *, ttl: float | None = None, amount: int = 1) -> int:
+        """Add `amount` (default one) and return the new value; `ttl` is set when the key is
+        created."""
         ...
 
     async def ping(self) -> str:
@@ -65,13 +66,13 @@ class MemoryCache:
     async def delete(self, key: str) -> None:
         self._data.pop(key, None)
 
-    async def incr(self, key: str, *, ttl: float | None = None) -> int:
+    async def incr(self, key: str, *, ttl: float | None = None, amount: int = 1) -> int:
         entry = self._live(key)
         if entry is None:
             self._evict_if_full()
-            self._data[key] = ("1", time.monotonic() + ttl if ttl else None)
-            return 1
-        value = int(entry[0]) + 1
+            self._data[key] = (str(amount), time.monotonic() + ttl if ttl else None)
+            return amount
+        value = int(entry[0]) + amount
         self._data[key] = (str(value), entry[1])
         return value
 
@@ -107,9 +108,9 @@ class RedisCache:
     async def delete(self, key: str) -> None:
         await self._redis.delete(key)
 
-    async def incr(self, key: str, *, ttl: float | None = None) -> int:
+    async def incr(self, key: str, *, ttl: float | None = None, amount: int = 1) -> int:
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.incr(key)
+            pipe.incrby(key, amount)
             if ttl:
                 pipe.pexpire(key, int(ttl * 1000), nx=True)
             results = await pipe.execute()

@@ -1,7 +1,8 @@
 """Masked forms of personal data, as the API and the logs show them.
 
 `138****8888` for a mobile number, `440***********1234` for an 18-digit ID card,
-`6222****1234` for a bank card. `mask_text` finds all three inside free text (log lines).
+`6222****1234` for a bank card, `z***@example.com` for an e-mail address. `mask_text` finds
+the first three inside free text (log lines).
 """
 
 from __future__ import annotations
@@ -50,3 +51,32 @@ def mask_text(text: str) -> str:
     text = _ID_CARD.sub(lambda m: mask_id_card(m.group(0)), text)
     text = _BANK_CARD.sub(lambda m: mask_bank_card(m.group(0)), text)
     return _MOBILE.sub(lambda m: f"{m.group(1)}****{m.group(3)}", text)
+
+
+def mask_email(email: str) -> str:
+    """`zhang.san@example.com` -> `z***@example.com`; a one-letter local part -> `*@domain`."""
+    local, at, domain = email.strip().rpartition("@")
+    if not at:
+        return "***"
+    if len(local) <= 1:
+        return f"*@{domain}"
+    return f"{local[0]}***@{domain}"
+
+
+def _mask_other(value: str) -> str:
+    """An opaque identifier (an openid): the first and last 2 characters of a long one."""
+    value = value.strip()
+    if len(value) <= 8:
+        return "****"
+    return f"{value[:2]}****{value[-2:]}"
+
+
+def mask_identifier(identity_type: str, value: str) -> str:
+    """The masked form of a login identifier: phone and e-mail masked, username shown."""
+    if identity_type == "phone":
+        return mask_phone(value)
+    if identity_type == "email":
+        return mask_email(value)
+    if identity_type == "username":
+        return value
+    return _mask_other(value)

@@ -1,0 +1,1 @@
+"""What happened and who did it: register, login, logout and security events."""

@@ -1,0 +1,43 @@
+"""Routes of the audit module."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from usercenter.audit import service
+from usercenter.audit.schemas import AuthEventOut, AuthEventPage
+from usercenter.deps import CurrentClaims, ReadSession
+from usercenter.kit.pagination import MAX_PAGE_SIZE
+
+router = APIRouter(tags=["audit"])
+
+
+@router.get("/v1/me/login-history", summary="The current user's logins, newest first")
+async def login_history(
+    claims: CurrentClaims,
+    session: ReadSession,
+    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
+) -> AuthEventPage:
+    page = await service.login_history(session, claims.user_id, cursor=cursor, limit=limit)
+    return AuthEventPage(
+        items=[
+            AuthEventOut(
+                id=str(event.id),
+                kind=event.kind,
+                method=event.method,
+                reason=event.reason,
+                platform=event.platform,
+                client_version=event.client_version,
+                device_id=event.device_id,
+                os_name=event.os_name,
+                os_version=event.os_version,
+                ip=event.ip,
+                created_at=event.created_at,
+            )
+            for event in page.items
+        ],
+        next_cursor=page.next_cursor,
+    )

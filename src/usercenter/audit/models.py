@@ -1,0 +1,41 @@
+"""Authentication events (seed 001 user_login_log and user_register_log in one table)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from usercenter.kit.models import Base, BigInt
+
+
+class AuthEventKind(StrEnum):
+    REGISTER = "register"
+    LOGIN = "login"
+    LOGIN_FAILED = "login_failed"
+    LOGOUT = "logout"
+    PASSWORD_CHANGED = "password_changed"
+    SESSION_REVOKED = "session_revoked"
+    REFRESH_REUSED = "refresh_reused"
+
+
+class AuthEvent(Base):
+    __tablename__ = "auth_events"
+    __table_args__ = (Index("ix_auth_events_user_id_id", "user_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=True)
+    user_id: Mapped[int | None] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(32))
+    method: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(String(64))
+    session_id: Mapped[str | None] = mapped_column(String(32))
+    platform: Mapped[str | None] = mapped_column(String(16))
+    client_version: Mapped[str | None] = mapped_column(String(32))
+    device_id: Mapped[str | None] = mapped_column(String(128))
+    os_name: Mapped[str | None] = mapped_column(String(32))
+    os_version: Mapped[str | None] = mapped_column(String(32))
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime]

@@ -1,0 +1,25 @@
+"""Every SQL statement of the audit module."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from usercenter.audit.models import AuthEvent
+
+
+async def add_auth_event(session: AsyncSession, event: AuthEvent) -> None:
+    session.add(event)
+    await session.flush()
+
+
+async def auth_events_of(
+    session: AsyncSession, user_id: int, kinds: Sequence[str], before_id: int | None, limit: int
+) -> list[AuthEvent]:
+    query = select(AuthEvent).where(AuthEvent.user_id == user_id, AuthEvent.kind.in_(kinds))
+    if before_id is not None:
+        query = query.where(AuthEvent.id < before_id)
+    rows = await session.scalars(query.order_by(AuthEvent.id.desc()).limit(limit))
+    return list(rows)

@@ -1,0 +1,28 @@
+"""API shapes of the audit module."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import Field
+
+from usercenter.kit.schemas import Schema
+
+
+class AuthEventOut(Schema):
+    id: str
+    kind: str = Field(description="register, login, login_failed or logout")
+    method: str | None
+    reason: str | None
+    platform: str | None
+    client_version: str | None
+    device_id: str | None
+    os_name: str | None
+    os_version: str | None
+    ip: str | None
+    created_at: datetime
+
+
+class AuthEventPage(Schema):
+    items: list[AuthEventOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page")

@@ -1,0 +1,227 @@
+"""Routes of the identity module: codes, login, registration, passwords, the profile."""
+
+from __future__ import annotations
+
+import base64
+
+from fastapi import APIRouter, status
+
+from usercenter.deps import Client, CurrentClaims, ReadSession, State, WriteSession
+from usercenter.identity.schemas import (
+    CodeSentOut,
+    EmailCodeRequest,
+    LoginOut,
+    PasswordChangeRequest,
+    PasswordLoginRequest,
+    PasswordResetRequest,
+    ProfileUpdate,
+    RefreshRequest,
+    RegisterRequest,
+    SmsCodeRequest,
+    SmsLoginRequest,
+    TokenPairOut,
+    UserOut,
+)
+from usercenter.identity.service import CodeSent, LoginResult, UserView
+from usercenter.kit.schemas import CaptchaOut
+from usercenter.tokens.service import IssuedTokens
+
+router = APIRouter(tags=["identity"])
+
+
+def user_out(view: UserView) -> UserOut:
+    user = view.user
+    return UserOut(
+        id=str(user.id),
+        uid=user.uid,
+        nickname=user.nickname,
+        avatar_url=user.avatar_url,
+        gender=user.gender,
+        birthday=user.birthday,
+        signature=user.signature,
+        status=user.status,
+        phone=view.phone,
+        email=view.email,
+        username=view.username,
+        has_password=view.has_password,
+        created_at=user.created_at,
+    )
+
+
+def token_pair_out(tokens: IssuedTokens) -> TokenPairOut:
+    return TokenPairOut(
+        access_token=tokens.access_token,
+        expires_in=tokens.access_expires_in,
+        refresh_token=tokens.refresh_token,
+        refresh_expires_in=tokens.refresh_expires_in,
+        session_id=tokens.session_id,
+    )
+
+
+def login_out(result: LoginResult) -> LoginOut:
+    return LoginOut(
+        **token_pair_out(result.tokens).model_dump(),
+        user=user_out(result.view),
+        is_new_user=result.is_new_user,
+    )
+
+
+def code_sent_out(sent: CodeSent) -> CodeSentOut:
+    return CodeSentOut(expires_in=sent.expires_in, resend_after=sent.resend_after)
+
+
+@router.get("/v1/captcha", summary="A new image captcha")
+async def new_captcha(state: State) -> CaptchaOut:
+    captcha_id, png = await state.captcha.issue()
+    image = "data:image/png;base64," + base64.b64encode(png).decode()
+    return CaptchaOut(captcha_id=captcha_id, image=image, expires_in=state.captcha.ttl_seconds)
+
+
+@router.post("/v1/sms/codes", status_code=status.HTTP_202_ACCEPTED, summary="Send a code by SMS")
+async def send_sms_code(
+    body: SmsCodeRequest, state: State, session: ReadSession, client: Client
+) -> CodeSentOut:
+    sent = await state.identity.send_sms_code(
+        session,
+        phone=body.phone,
+        purpose=body.purpose,
+        client=client,
+        captcha_id=body.captcha_id,
+        captcha_answer=body.captcha_answer,
+    )
+    return code_sent_out(sent)
+
+
+@router.post(
+    "/v1/email/codes", status_code=status.HTTP_202_ACCEPTED, summary="Send a code by e-mail"
+)
+async def send_email_code(
+    body: EmailCodeRequest, state: State, session: ReadSession, client: Client
+) -> CodeSentOut:
+    sent = await state.identity.send_email_code(
+        session,
+        email=body.email,
+        purpose=body.purpose,
+        client=client,
+        captcha_id=body.captcha_id,
+        captcha_answer=body.captcha_answer,
+    )
+    return code_sent_out(sent)
+
+
+@router.post("/v1/auth/sms-login", summary="Log in (or register) with an SMS code")
+async def sms_login(
+    body: SmsLoginRequest, state: State, session: WriteSession, client: Client
+) -> LoginOut:
+    result = await state.identity.sms_login(
+        session, phone=body.phone, code=body.code, platform=body.platform, client=client
+    )
+    return login_out(result)
+
+
+@router.post("/v1/auth/password-login", summary="Log in with phone, username or e-mail")
+async def password_login(
+    body: PasswordLoginRequest, state: State, session: WriteSession, client: Client
+) -> LoginOut:
+    result = await state.identity.password_login(
+        session,
+        login=body.login,
+        password=body.password,
+        platform=body.platform,
+        client=client,
+        captcha_id=body.captcha_id,
+        captcha_answer=body.captcha_answer,
+    )
+    return login_out(result)
+
+
+@router.post(
+    "/v1/auth/register", status_code=status.HTTP_201_CREATED, summary="Register with a password"
+)
+async def register(
+    body: RegisterRequest, state: State, session: WriteSession, client: Client
+) -> LoginOut:
+    result = await state.identity.register(
+        session,
+        username=body.username,
+        email=body.email,
+        email_code=body.email_code,
+        password=body.password,
+        platform=body.platform,
+        client=client,
+    )
+    return login_out(result)
+
+
+@router.post("/v1/auth/refresh", summary="Trade a refresh token for a new pair")
+async def refresh(
+    body: RefreshRequest, state: State, session: WriteSession, client: Client
+) -> TokenPairOut:
+    tokens = await state.identity.refresh(session, refresh_token=body.refresh_token, client=client)
+    return token_pair_out(tokens)
+
+
+@router.post("/v1/auth/logout", status_code=status.HTTP_204_NO_CONTENT, summary="End this session")
+async def logout(
+    claims: CurrentClaims, state: State, session: WriteSession, client: Client
+) -> None:
+    await state.identity.logout(
+        session, user_id=claims.user_id, session_id=claims.session_id, client=client
+    )
+
+
+@router.post(
+    "/v1/auth/password-reset",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Set a new password with a code sent to the phone or e-mail",
+)
+async def reset_password(
+    body: PasswordResetRequest, state: State, session: WriteSession, client: Client
+) -> None:
+    await state.identity.reset_password(
+        session,
+        phone=body.phone,
+        email=body.email,
+        code=body.code,
+        new_password=body.new_password,
+        client=client,
+    )
+
+
+@router.get("/v1/me", summary="The current user")
+async def get_me(claims: CurrentClaims, state: State, session: ReadSession) -> UserOut:
+    user = await state.identity.get_user_or_raise(session, claims.user_id)
+    return user_out(await state.identity.view(session, user))
+
+
+@router.patch("/v1/me", summary="Change the profile (only the fields sent)")
+async def update_me(
+    body: ProfileUpdate, claims: CurrentClaims, state: State, session: WriteSession
+) -> UserOut:
+    view = await state.identity.update_profile(
+        session, claims.user_id, body.model_dump(exclude_unset=True)
+    )
+    return user_out(view)
+
+
+@router.put(
+    "/v1/me/password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Change the password; every other session ends",
+)
+async def change_password(
+    body: PasswordChangeRequest,
+    claims: CurrentClaims,
+    state: State,
+    session: WriteSession,
+    client: Client,
+) -> None:
+    await state.identity.change_password(
+        session,
+        user_id=claims.user_id,
+        session_id=claims.session_id,
+        new_password=body.new_password,
+        old_password=body.old_password,
+        sms_code=body.sms_code,
+        client=client,
+    )

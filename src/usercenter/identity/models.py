@@ -1,0 +1,79 @@
+"""Users, their login identities and their credentials (seeds 000, 001, 003, 004 §1.2)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, ForeignKey, Index, SmallInteger, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from usercenter.kit.models import Base, BigInt, Timestamps
+
+
+class UserStatus(StrEnum):
+    ACTIVE = "active"
+    DISABLED = "disabled"
+    DELETED = "deleted"
+
+
+class IdentityType(StrEnum):
+    """Ways to log in. Each is exclusive: a user holds at most one of each (per app)."""
+
+    PHONE = "phone"
+    EMAIL = "email"
+    USERNAME = "username"
+
+
+class User(Timestamps, Base):
+    """A person: one internal id (from the id segments) and one display uid (`GD000001`)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    uid: Mapped[str] = mapped_column(String(16), unique=True)
+    nickname: Mapped[str | None] = mapped_column(String(64))
+    avatar_url: Mapped[str | None] = mapped_column(String(512))
+    gender: Mapped[int] = mapped_column(SmallInteger, default=0)  # 0 unknown, 1 male, 2 female
+    birthday: Mapped[date | None]
+    signature: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16), default=UserStatus.ACTIVE, index=True)
+    register_method: Mapped[str] = mapped_column(String(32))
+    deleted_at: Mapped[datetime | None]
+
+
+class Identity(Timestamps, Base):
+    """One way to log in, pointing at its user (seed 001 user_auth, seed 003 oauths).
+
+    `identifier_index` is what lookups use: the HMAC blind index of a phone or e-mail, the
+    lower-cased username, or (third-party types) the openid. Phones and e-mails are kept for
+    display only as ciphertext in `identifier_encrypted`.
+    """
+
+    __tablename__ = "identities"
+    __table_args__ = (
+        UniqueConstraint("type", "provider_app", "identifier_index"),
+        UniqueConstraint("user_id", "type", "provider_app"),
+        Index("ix_identities_union_id", "provider", "union_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id"), index=True)
+    type: Mapped[str] = mapped_column(String(32))
+    # Third-party identities (issue 5): who issued it (wechat, qq…), for which app, unionid.
+    provider: Mapped[str] = mapped_column(String(32), default="")
+    provider_app: Mapped[str] = mapped_column(String(64), default="")
+    identifier_index: Mapped[str] = mapped_column(String(128))
+    identifier_encrypted: Mapped[str | None] = mapped_column(Text)
+    union_id: Mapped[str | None] = mapped_column(String(128))
+    verified_at: Mapped[datetime | None]
+
+
+class Credential(Timestamps, Base):
+    """A user's secrets (seed 000 user_securities): hashes only."""
+
+    __tablename__ = "credentials"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id"), primary_key=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    password_changed_at: Mapped[datetime | None]

@@ -1,0 +1,80 @@
+"""Every SQL statement of the identity module."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from usercenter.identity.models import Credential, Identity, User
+
+
+async def find_identity(
+    session: AsyncSession, type_: str, identifier_index: str, provider_app: str = ""
+) -> Identity | None:
+    return await session.scalar(
+        select(Identity).where(
+            Identity.type == type_,
+            Identity.provider_app == provider_app,
+            Identity.identifier_index == identifier_index,
+        )
+    )
+
+
+async def identities_of(session: AsyncSession, user_id: int) -> list[Identity]:
+    rows = await session.scalars(
+        select(Identity).where(Identity.user_id == user_id).order_by(Identity.id)
+    )
+    return list(rows)
+
+
+async def get_user(session: AsyncSession, user_id: int) -> User | None:
+    return await session.get(User, user_id)
+
+
+async def lock_user(session: AsyncSession, user_id: int) -> User | None:
+    return await session.scalar(
+        select(User)
+        .where(User.id == user_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+async def uid_of(session: AsyncSession, user_id: int) -> str | None:
+    return await session.scalar(select(User.uid).where(User.id == user_id))
+
+
+async def get_credential(session: AsyncSession, user_id: int) -> Credential | None:
+    return await session.get(Credential, user_id)
+
+
+async def set_password_hash(
+    session: AsyncSession, user_id: int, password_hash: str, now: datetime
+) -> None:
+    credential = await session.get(Credential, user_id)
+    if credential is None:
+        session.add(
+            Credential(
+                user_id=user_id,
+                password_hash=password_hash,
+                password_changed_at=now,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    else:
+        credential.password_hash = password_hash
+        credential.password_changed_at = now
+    await session.flush()
+
+
+async def rehash_password(session: AsyncSession, user_id: int, old: str, new: str) -> None:
+    """Replace the hash only if it is still the one that was verified."""
+    await session.execute(
+        update(Credential)
+        .where(Credential.user_id == user_id, Credential.password_hash == old)
+        .values(password_hash=new)
+        .execution_options(synchronize_session=False)
+    )

@@ -1,0 +1,109 @@
+"""API shapes of the identity module."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import Field
+
+from usercenter.kit.client import Platform
+from usercenter.kit.schemas import Schema
+
+
+class CaptchaAnswer(Schema):
+    captcha_id: str | None = Field(default=None, max_length=64, description="From GET /v1/captcha")
+    captcha_answer: str | None = Field(default=None, max_length=16, description="The characters")
+
+
+class SmsCodeRequest(CaptchaAnswer):
+    phone: str = Field(min_length=5, max_length=32, description="Mobile number, +86 by default")
+    purpose: Literal["login", "bind", "reset_password", "change_phone"] = Field(
+        description="What the code will be used for"
+    )
+
+
+class EmailCodeRequest(CaptchaAnswer):
+    email: str = Field(min_length=3, max_length=254)
+    purpose: Literal["register", "bind", "reset_password"]
+
+
+class CodeSentOut(Schema):
+    expires_in: int = Field(description="Seconds the code stays valid")
+    resend_after: int = Field(description="Seconds before another code may be sent")
+
+
+class LoginContext(Schema):
+    platform: Platform = Field(default=Platform.H5, description="Where the session lives")
+
+
+class SmsLoginRequest(LoginContext):
+    phone: str = Field(min_length=5, max_length=32)
+    code: str = Field(min_length=1, max_length=8, description="The 6-digit code")
+
+
+class PasswordLoginRequest(LoginContext, CaptchaAnswer):
+    login: str = Field(min_length=1, max_length=254, description="Phone, username or e-mail")
+    password: str = Field(min_length=1, max_length=256)
+
+
+class RegisterRequest(LoginContext):
+    username: str | None = Field(default=None, max_length=64)
+    email: str | None = Field(default=None, max_length=254)
+    email_code: str | None = Field(default=None, max_length=8)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class PasswordChangeRequest(Schema):
+    new_password: str = Field(min_length=1, max_length=256)
+    old_password: str | None = Field(default=None, max_length=256)
+    sms_code: str | None = Field(default=None, max_length=8)
+
+
+class PasswordResetRequest(Schema):
+    phone: str | None = Field(default=None, max_length=32)
+    email: str | None = Field(default=None, max_length=254)
+    code: str = Field(min_length=1, max_length=8)
+    new_password: str = Field(min_length=1, max_length=256)
+
+
+class RefreshRequest(Schema):
+    refresh_token: str = Field(min_length=1, max_length=512)
+
+
+class ProfileUpdate(Schema):
+    nickname: str | None = Field(default=None, min_length=1, max_length=64)
+    avatar_url: str | None = Field(default=None, max_length=512, pattern=r"^https?://")
+    gender: Literal[0, 1, 2] | None = Field(default=None, description="0 unknown, 1 male, 2 female")
+    birthday: date | None = None
+    signature: str | None = Field(default=None, max_length=255)
+
+
+class UserOut(Schema):
+    id: str = Field(description="Internal id (a string: it may exceed 2^53)")
+    uid: str = Field(description="Display uid, e.g. GD000001")
+    nickname: str | None
+    avatar_url: str | None
+    gender: int
+    birthday: date | None
+    signature: str | None
+    status: str
+    phone: str | None = Field(description="Masked, e.g. 138****8888")
+    email: str | None = Field(description="Masked, e.g. z***@example.com")
+    username: str | None
+    has_password: bool
+    created_at: datetime
+
+
+class TokenPairOut(Schema):
+    access_token: str
+    token_type: Literal["Bearer"] = "Bearer"
+    expires_in: int = Field(description="Seconds until the access token expires")
+    refresh_token: str
+    refresh_expires_in: int
+    session_id: str
+
+
+class LoginOut(TokenPairOut):
+    user: UserOut
+    is_new_user: bool

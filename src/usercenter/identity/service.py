@@ -1,0 +1,736 @@
+"""Registration, login by SMS code, password or e-mail code, password change and reset.
+
+Phones and e-mails are stored as an HMAC blind index (for lookup) and AES-GCM ciphertext (for
+display, masked). Answers that could tell whether a phone or login name is registered do not:
+sending a code always answers alike, and a wrong password, an unknown account and an account
+with no password all give `invalid_credentials` after the same password-hash work.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from phonenumbers import geocoder
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from usercenter.audit import service as audit
+from usercenter.audit.models import AuthEventKind
+from usercenter.config import Settings
+from usercenter.identity import repository
+from usercenter.identity.codes import LimitReached, SendLimits, VerificationCodes
+from usercenter.identity.errors import (
+    AccountDisabled,
+    AccountLocked,
+    CodeInvalid,
+    CodeRateLimited,
+    EmailInvalid,
+    IdentityTaken,
+    InvalidCredentials,
+    PasswordRequired,
+    RegistrationClosed,
+    UsernameInvalid,
+    UserNotFound,
+)
+from usercenter.identity.models import Identity, IdentityType, User, UserStatus
+from usercenter.identity.throttle import Locked, LoginThrottle
+from usercenter.ids.service import IdService
+from usercenter.kit import clock
+from usercenter.kit.cache import Cache
+from usercenter.kit.client import ClientInfo
+from usercenter.notify.errors import NotifyError, PhoneInvalid
+from usercenter.notify.mail import MailSender
+from usercenter.notify.sms import SmsSender
+from usercenter.security.captcha import CaptchaService
+from usercenter.security.keys import Keyring
+from usercenter.security.masking import mask_email, mask_phone
+from usercenter.security.passwords import PasswordHasher, PasswordPolicy
+from usercenter.tokens.service import IssuedTokens, TokenService
+
+USER_ID_SEGMENT = "USER"
+_USERNAME = re.compile(r"^[A-Za-z0-9_]{4,32}$")
+
+
+class SmsPurpose:
+    LOGIN = "login"
+    BIND = "bind"
+    RESET_PASSWORD = "reset_password"
+    CHANGE_PHONE = "change_phone"
+
+
+class EmailPurpose:
+    REGISTER = "register"
+    BIND = "bind"
+    RESET_PASSWORD = "reset_password"
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneNumber:
+    e164: str
+    national: str
+    region: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CodeSent:
+    expires_in: int
+    resend_after: int
+
+
+@dataclass(frozen=True, slots=True)
+class UserView:
+    """A user as the API shows it: phone and e-mail masked."""
+
+    user: User
+    phone: str | None
+    email: str | None
+    username: str | None
+    has_password: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LoginResult:
+    view: UserView
+    tokens: IssuedTokens
+    is_new_user: bool
+
+
+def normalize_phone(raw: str, *, field: str = "phone") -> PhoneNumber:
+    """E.164 (`+86` when no country code is given); PhoneInvalid unless plausible."""
+    try:
+        number = phonenumbers.parse(raw.strip(), "CN")
+    except phonenumbers.NumberParseException:
+        raise PhoneInvalid(field=field) from None
+    if not phonenumbers.is_valid_number(number):
+        raise PhoneInvalid(field=field)
+    region = geocoder.description_for_number(number, "zh") if number.country_code == 86 else ""
+    return PhoneNumber(
+        e164=phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
+        national=str(number.national_number),
+        region=region or None,
+    )
+
+
+def normalize_email(raw: str, *, field: str = "email") -> str:
+    try:
+        result = validate_email(raw.strip(), check_deliverability=False)
+    except EmailNotValidError:
+        raise EmailInvalid(field=field) from None
+    return result.normalized.lower()
+
+
+def normalize_username(raw: str, *, field: str = "username") -> str:
+    if not _USERNAME.fullmatch(raw.strip()):
+        raise UsernameInvalid(field=field)
+    return raw.strip().lower()
+
+
+class IdentityService:
+    """The identity rules. Holds its collaborators; every call takes the caller's session."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        keyring: Keyring,
+        cache: Cache,
+        ids: IdService,
+        tokens: TokenService,
+        sms: SmsSender,
+        mail: MailSender,
+        captcha: CaptchaService,
+        passwords: PasswordHasher,
+        policy: PasswordPolicy,
+    ) -> None:
+        self.settings = settings
+        self.keyring = keyring
+        self.ids = ids
+        self.tokens = tokens
+        self.sms = sms
+        self.mail = mail
+        self.captcha = captcha
+        self.passwords = passwords
+        self.policy = policy
+        limits = SendLimits(
+            resend_interval_seconds=settings.sms_resend_interval_seconds,
+            daily_per_target=settings.sms_daily_limit_per_phone,
+            daily_per_address=settings.sms_daily_limit_per_address,
+            captcha_after_per_address=settings.sms_captcha_after_per_address,
+        )
+        self.sms_codes = VerificationCodes(
+            cache,
+            keyring.blind_index,
+            channel="sms",
+            ttl_seconds=settings.sms_code_ttl_seconds,
+            max_attempts=settings.sms_code_max_attempts,
+            limits=limits,
+        )
+        self.email_codes = VerificationCodes(
+            cache,
+            keyring.blind_index,
+            channel="email",
+            ttl_seconds=max(settings.sms_code_ttl_seconds, 600),
+            max_attempts=settings.sms_code_max_attempts,
+            limits=limits,
+        )
+        self.throttle = LoginThrottle(
+            cache,
+            max_failures=settings.login_max_failures,
+            window_seconds=settings.login_failure_window_seconds,
+            lock_seconds=settings.login_lock_seconds,
+            captcha_after_address_failures=settings.login_captcha_after_address_failures,
+        )
+
+    # --- identifiers ----------------------------------------------------------------------
+
+    def _index(self, type_: str, value: str) -> str:
+        if type_ in (IdentityType.PHONE, IdentityType.EMAIL):
+            return self.keyring.blind_index.compute(value, context=f"identity.{type_}")
+        return value
+
+    def _encrypt(self, type_: str, value: str) -> str | None:
+        if type_ in (IdentityType.PHONE, IdentityType.EMAIL):
+            return self.keyring.cipher.encrypt(value, context=f"identity.{type_}")
+        return None
+
+    async def _find(self, session: AsyncSession, type_: str, value: str) -> Identity | None:
+        return await repository.find_identity(session, type_, self._index(type_, value))
+
+    def _new_identity(self, user_id: int, type_: str, value: str) -> Identity:
+        now = clock.now()
+        return Identity(
+            user_id=user_id,
+            type=type_,
+            provider="",
+            provider_app="",
+            identifier_index=self._index(type_, value),
+            identifier_encrypted=self._encrypt(type_, value),
+            union_id=None,
+            verified_at=now if type_ != IdentityType.USERNAME else None,
+            created_at=now,
+            updated_at=now,
+        )
+
+    async def view(self, session: AsyncSession, user: User) -> UserView:
+        found: dict[str, str] = {}
+        for identity in await repository.identities_of(session, user.id):
+            if identity.identifier_encrypted:
+                plain = self.keyring.cipher.decrypt(
+                    identity.identifier_encrypted, context=f"identity.{identity.type}"
+                )
+                found[identity.type] = (
+                    mask_phone(plain.removeprefix("+86"))
+                    if identity.type == IdentityType.PHONE
+                    else mask_email(plain)
+                )
+            elif identity.type == IdentityType.USERNAME:
+                found[identity.type] = identity.identifier_index
+        credential = await repository.get_credential(session, user.id)
+        return UserView(
+            user=user,
+            phone=found.get(IdentityType.PHONE),
+            email=found.get(IdentityType.EMAIL),
+            username=found.get(IdentityType.USERNAME),
+            has_password=bool(credential and credential.password_hash),
+        )
+
+    async def _phone_of(self, session: AsyncSession, user_id: int) -> str | None:
+        for identity in await repository.identities_of(session, user_id):
+            if identity.type == IdentityType.PHONE and identity.identifier_encrypted:
+                return self.keyring.cipher.decrypt(
+                    identity.identifier_encrypted, context="identity.phone"
+                )
+        return None
+
+    # --- users ----------------------------------------------------------------------------
+
+    async def _create_user(
+        self,
+        session: AsyncSession,
+        *,
+        method: str,
+        identities: list[tuple[str, str]],
+        province: str | None,
+        password_hash: str | None = None,
+    ) -> User:
+        """A new user with its identities, in a savepoint: IdentityTaken if one is taken."""
+        now = clock.now()
+        code = province or self.settings.uid_default_province
+        user = User(
+            id=await self.ids.next_id(USER_ID_SEGMENT),
+            uid=await self.ids.province_uids.next_uid(code),
+            nickname=None,
+            avatar_url=None,
+            gender=0,
+            status=UserStatus.ACTIVE,
+            register_method=method,
+            created_at=now,
+            updated_at=now,
+        )
+        try:
+            async with session.begin_nested():
+                session.add(user)
+                await session.flush()
+                for type_, value in identities:
+                    session.add(self._new_identity(user.id, type_, value))
+                await session.flush()
+        except IntegrityError:
+            raise IdentityTaken(field=identities[0][0]) from None
+        if password_hash is not None:
+            await repository.set_password_hash(session, user.id, password_hash, now)
+        return user
+
+    async def uid_of(self, session: AsyncSession, user_id: int) -> str:
+        uid = await repository.uid_of(session, user_id)
+        if uid is None:
+            raise UserNotFound()
+        return uid
+
+    async def get_user_or_raise(self, session: AsyncSession, user_id: int) -> User:
+        user = await repository.get_user(session, user_id)
+        if user is None or user.status == UserStatus.DELETED:
+            raise UserNotFound()
+        return user
+
+    # --- codes ----------------------------------------------------------------------------
+
+    async def _send_code(
+        self,
+        codes: VerificationCodes,
+        target: str,
+        purpose: str,
+        client: ClientInfo,
+        captcha: tuple[str | None, str | None],
+        *,
+        deliver: bool,
+        send: Any,
+    ) -> CodeSent:
+        if await codes.captcha_needed(client.ip):
+            await self.captcha.verify_or_raise(*captcha)
+        try:
+            permit = await codes.take_send_permit(target, client.ip)
+        except LimitReached as limit:
+            raise CodeRateLimited(retry_after=limit.retry_after or 60) from None
+        if deliver:
+            code = codes.new_code()
+            try:
+                await send(target, code, purpose)
+            except NotifyError:
+                await codes.give_back(permit)
+                raise
+            await codes.store(target, purpose, code)
+        return CodeSent(
+            expires_in=codes.ttl_seconds, resend_after=codes.limits.resend_interval_seconds
+        )
+
+    async def send_sms_code(
+        self,
+        session: AsyncSession,
+        *,
+        phone: str,
+        purpose: str,
+        client: ClientInfo,
+        captcha_id: str | None = None,
+        captcha_answer: str | None = None,
+    ) -> CodeSent:
+        """Send a login/bind/reset code. Answers alike whether or not the phone is registered
+        (a reset code for an unknown phone is simply not sent)."""
+        number = normalize_phone(phone)
+        known = await self._find(session, IdentityType.PHONE, number.e164) is not None
+        deliver = {
+            SmsPurpose.LOGIN: known or self.settings.registration_open,
+            SmsPurpose.RESET_PASSWORD: known,
+        }.get(purpose, True)
+
+        async def send(target: str, code: str, why: str) -> None:
+            await self.sms.send_code(target, code, purpose=why)
+
+        return await self._send_code(
+            self.sms_codes,
+            number.e164,
+            purpose,
+            client,
+            (captcha_id, captcha_answer),
+            deliver=deliver,
+            send=send,
+        )
+
+    async def send_email_code(
+        self,
+        session: AsyncSession,
+        *,
+        email: str,
+        purpose: str,
+        client: ClientInfo,
+        captcha_id: str | None = None,
+        captcha_answer: str | None = None,
+    ) -> CodeSent:
+        address = normalize_email(email)
+        known = await self._find(session, IdentityType.EMAIL, address) is not None
+        deliver = not known if purpose == EmailPurpose.REGISTER else True
+        if purpose == EmailPurpose.RESET_PASSWORD:
+            deliver = known
+
+        async def send(target: str, code: str, why: str) -> None:
+            subject = "usercenter 验证码 / verification code"
+            body = (
+                f"您的验证码是 {code}，{self.email_codes.ttl_seconds // 60} 分钟内有效。\n"
+                f"Your code is {code}; it is valid for "
+                f"{self.email_codes.ttl_seconds // 60} minutes.\n"
+            )
+            await self.mail.send(target, subject, body)
+
+        return await self._send_code(
+            self.email_codes,
+            address,
+            purpose,
+            client,
+            (captcha_id, captcha_answer),
+            deliver=deliver,
+            send=send,
+        )
+
+    # --- logging in -----------------------------------------------------------------------
+
+    async def _login(
+        self,
+        session: AsyncSession,
+        user: User,
+        *,
+        method: str,
+        platform: str,
+        client: ClientInfo,
+        is_new_user: bool,
+    ) -> LoginResult:
+        if user.status != UserStatus.ACTIVE:
+            raise AccountDisabled()
+        tokens = await self.tokens.start_session(
+            session, user_id=user.id, uid=user.uid, platform=platform, method=method, client=client
+        )
+        if is_new_user:
+            await audit.record_auth_event(
+                session,
+                AuthEventKind.REGISTER,
+                user_id=user.id,
+                client=client,
+                method=method,
+                platform=platform,
+            )
+        await audit.record_auth_event(
+            session,
+            AuthEventKind.LOGIN,
+            user_id=user.id,
+            client=client,
+            method=method,
+            session_id=tokens.session_id,
+            platform=platform,
+        )
+        return LoginResult(
+            view=await self.view(session, user), tokens=tokens, is_new_user=is_new_user
+        )
+
+    async def sms_login(
+        self,
+        session: AsyncSession,
+        *,
+        phone: str,
+        code: str,
+        platform: str,
+        client: ClientInfo,
+    ) -> LoginResult:
+        """Log in with a code sent to the phone; registers the phone's owner on first use."""
+        number = normalize_phone(phone)
+        if not await self.sms_codes.verify(number.e164, SmsPurpose.LOGIN, code):
+            raise CodeInvalid()
+        identity = await self._find(session, IdentityType.PHONE, number.e164)
+        if identity is not None:
+            user = await self.get_user_or_raise(session, identity.user_id)
+            return await self._login(
+                session, user, method="sms", platform=platform, client=client, is_new_user=False
+            )
+        if not self.settings.registration_open:
+            raise RegistrationClosed()
+        province = await self.ids.province_code_for(number.region)
+        try:
+            user = await self._create_user(
+                session,
+                method="phone",
+                identities=[(IdentityType.PHONE, number.e164)],
+                province=province,
+            )
+        except IdentityTaken:
+            # The same phone registered a moment ago by a parallel request: log into that user.
+            identity = await self._find(session, IdentityType.PHONE, number.e164)
+            if identity is None:
+                raise
+            user = await self.get_user_or_raise(session, identity.user_id)
+            return await self._login(
+                session, user, method="sms", platform=platform, client=client, is_new_user=False
+            )
+        return await self._login(
+            session, user, method="sms", platform=platform, client=client, is_new_user=True
+        )
+
+    def _login_identifier(self, login: str) -> tuple[str, str] | None:
+        value = login.strip()
+        if "@" in value:
+            try:
+                return IdentityType.EMAIL, normalize_email(value, field="login")
+            except EmailInvalid:
+                return None
+        if value.lstrip("+").isdigit():
+            try:
+                return IdentityType.PHONE, normalize_phone(value, field="login").e164
+            except PhoneInvalid:
+                return None
+        if _USERNAME.fullmatch(value):
+            return IdentityType.USERNAME, value.lower()
+        return None
+
+    async def password_login(
+        self,
+        session: AsyncSession,
+        *,
+        login: str,
+        password: str,
+        platform: str,
+        client: ClientInfo,
+        captcha_id: str | None = None,
+        captcha_answer: str | None = None,
+    ) -> LoginResult:
+        """Log in with phone, username or e-mail and a password. Raises InvalidCredentials,
+        AccountLocked, CaptchaRequired/CaptchaInvalid or AccountDisabled."""
+        if await self.throttle.captcha_needed(client.ip):
+            await self.captcha.verify_or_raise(captcha_id, captcha_answer)
+        parsed = self._login_identifier(login)
+        identity = await self._find(session, *parsed) if parsed else None
+        user = await repository.get_user(session, identity.user_id) if identity else None
+        subject = (
+            f"user:{user.id}"
+            if user
+            else "login:"
+            + self.keyring.blind_index.compute(login.strip().lower(), context="login")[:32]
+        )
+        try:
+            await self.throttle.begin_attempt(subject)
+        except Locked as locked:
+            await self._record_failure(session, user, client, platform, reason="locked")
+            raise AccountLocked(locked.until) from None
+        credential = await repository.get_credential(session, user.id) if user else None
+        stored = credential.password_hash if credential else None
+        if stored is None:
+            await self.passwords.dummy_verify_async(password)
+            verified = False
+        else:
+            verified = await self.passwords.verify_async(stored, password)
+        if not verified or user is None:
+            until = await self.throttle.failed(subject, client.ip)
+            await self._record_failure(session, user, client, platform, reason="wrong_password")
+            if until is not None:
+                raise AccountLocked(until)
+            raise InvalidCredentials(field="password")
+        await self.throttle.succeeded(subject)
+        if stored is not None and self.passwords.needs_rehash(stored):
+            fresh = await self.passwords.hash_async(password)
+            await repository.rehash_password(session, user.id, stored, fresh)
+        return await self._login(
+            session, user, method="password", platform=platform, client=client, is_new_user=False
+        )
+
+    async def _record_failure(
+        self,
+        session: AsyncSession,
+        user: User | None,
+        client: ClientInfo,
+        platform: str,
+        *,
+        reason: str,
+    ) -> None:
+        await audit.record_auth_event(
+            session,
+            AuthEventKind.LOGIN_FAILED,
+            user_id=user.id if user else None,
+            client=client,
+            method="password",
+            reason=reason,
+            platform=platform,
+        )
+
+    async def register(
+        self,
+        session: AsyncSession,
+        *,
+        password: str,
+        platform: str,
+        client: ClientInfo,
+        username: str | None = None,
+        email: str | None = None,
+        email_code: str | None = None,
+    ) -> LoginResult:
+        """Register with a username and/or a verified e-mail, and a password."""
+        if not self.settings.registration_open:
+            raise RegistrationClosed()
+        identities: list[tuple[str, str]] = []
+        if username:
+            identities.append((IdentityType.USERNAME, normalize_username(username)))
+        if email:
+            address = normalize_email(email)
+            if not email_code or not await self.email_codes.verify(
+                address, EmailPurpose.REGISTER, email_code
+            ):
+                raise CodeInvalid(field="email_code")
+            identities.append((IdentityType.EMAIL, address))
+        if not identities:
+            raise UsernameInvalid(field="username")
+        self.policy.check(password, context_words=[value.split("@")[0] for _, value in identities])
+        for type_, value in identities:
+            if await self._find(session, type_, value) is not None:
+                raise IdentityTaken(field=type_)
+        password_hash = await self.passwords.hash_async(password)
+        user = await self._create_user(
+            session,
+            method=identities[0][0],
+            identities=identities,
+            province=None,
+            password_hash=password_hash,
+        )
+        return await self._login(
+            session,
+            user,
+            method="password",
+            platform=platform,
+            client=client,
+            is_new_user=True,
+        )
+
+    # --- passwords ------------------------------------------------------------------------
+
+    async def change_password(
+        self,
+        session: AsyncSession,
+        *,
+        user_id: int,
+        session_id: str,
+        new_password: str,
+        client: ClientInfo,
+        old_password: str | None = None,
+        sms_code: str | None = None,
+    ) -> list[str]:
+        """Set a new password, proven by the old one or a fresh SMS code to the bound phone;
+        every other session ends. Returns the ended session ids."""
+        user = await self.get_user_or_raise(session, user_id)
+        credential = await repository.get_credential(session, user_id)
+        if old_password is not None:
+            stored = credential.password_hash if credential else None
+            if stored is None or not await self.passwords.verify_async(stored, old_password):
+                raise InvalidCredentials(field="old_password")
+        elif sms_code is not None:
+            phone = await self._phone_of(session, user_id)
+            if phone is None or not await self.sms_codes.verify(
+                phone, SmsPurpose.RESET_PASSWORD, sms_code
+            ):
+                raise CodeInvalid(field="sms_code")
+        else:
+            raise PasswordRequired()
+        self.policy.check(new_password, context_words=[user.uid])
+        await self._store_password(session, user, new_password, client, keep=session_id)
+        return await self.tokens.end_sessions(
+            session, user_id=user_id, reason="password_changed", keep=session_id
+        )
+
+    async def reset_password(
+        self,
+        session: AsyncSession,
+        *,
+        new_password: str,
+        code: str,
+        client: ClientInfo,
+        phone: str | None = None,
+        email: str | None = None,
+    ) -> None:
+        """Reset a forgotten password with a code sent to the phone or e-mail; every session
+        ends. A wrong code and an unknown phone answer alike."""
+        if phone:
+            target, type_, codes = normalize_phone(phone).e164, IdentityType.PHONE, self.sms_codes
+        elif email:
+            target, type_, codes = normalize_email(email), IdentityType.EMAIL, self.email_codes
+        else:
+            raise PhoneInvalid(field="phone")
+        if not await codes.verify(target, SmsPurpose.RESET_PASSWORD, code):
+            raise CodeInvalid()
+        identity = await self._find(session, type_, target)
+        if identity is None:
+            raise CodeInvalid()
+        user = await self.get_user_or_raise(session, identity.user_id)
+        self.policy.check(new_password, context_words=[user.uid])
+        await self._store_password(session, user, new_password, client, keep=None)
+        await self.tokens.end_sessions(session, user_id=user.id, reason="password_reset")
+
+    async def _store_password(
+        self,
+        session: AsyncSession,
+        user: User,
+        new_password: str,
+        client: ClientInfo,
+        *,
+        keep: str | None,
+    ) -> None:
+        password_hash = await self.passwords.hash_async(new_password)
+        await repository.set_password_hash(session, user.id, password_hash, clock.now())
+        await self.throttle.unlock(f"user:{user.id}")
+        await audit.record_auth_event(
+            session,
+            AuthEventKind.PASSWORD_CHANGED,
+            user_id=user.id,
+            client=client,
+            session_id=keep,
+        )
+
+    # --- profile and status ---------------------------------------------------------------
+
+    async def update_profile(
+        self, session: AsyncSession, user_id: int, changes: dict[str, Any]
+    ) -> UserView:
+        """Change nickname, avatar, gender, birthday or signature (only the fields given)."""
+        user = await self.get_user_or_raise(session, user_id)
+        allowed = {"nickname", "avatar_url", "gender", "birthday", "signature"}
+        for name, value in changes.items():
+            if name in allowed:
+                setattr(user, name, value)
+        user.updated_at = clock.now()
+        await session.flush()
+        return await self.view(session, user)
+
+    async def refresh(
+        self, session: AsyncSession, *, refresh_token: str, client: ClientInfo
+    ) -> IssuedTokens:
+        """Rotate a refresh token (see TokenService.refresh)."""
+
+        async def uid_of(user_id: int) -> str:
+            return await self.uid_of(session, user_id)
+
+        return await self.tokens.refresh(session, refresh_token, uid_of=uid_of, client=client)
+
+    async def logout(
+        self, session: AsyncSession, *, user_id: int, session_id: str, client: ClientInfo
+    ) -> None:
+        await self.tokens.end_session(
+            session, user_id=user_id, session_id=session_id, reason="logout"
+        )
+        await audit.record_auth_event(
+            session, AuthEventKind.LOGOUT, user_id=user_id, client=client, session_id=session_id
+        )
+
+    async def disable_user(self, session: AsyncSession, user_id: int) -> list[str]:
+        """Disable a user: every session ends at once and no login succeeds."""
+        user = await repository.lock_user(session, user_id)
+        if user is None:
+            raise UserNotFound()
+        user.status = UserStatus.DISABLED
+        user.updated_at = clock.now()
+        await session.flush()
+        return await self.tokens.end_sessions(session, user_id=user_id, reason="user_disabled")

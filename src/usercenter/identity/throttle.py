@@ -1,0 +1,74 @@
+"""Brute-force protection for password logins (seed 000 `login:fail:count:{uid}`, 1 hour).
+
+Every attempt is counted *before* the password is checked, with one atomic increment, so 20
+parallel guesses cannot all slip in before the first failure is recorded: only the first
+`max_failures` of a window are checked at all. The `max_failures`-th failure locks the password
+method for `lock_seconds`. A success clears the count. The lock is per account when the
+account exists and per login name when it does not, so both answer alike. SMS-code login never
+looks at it: an attacker cannot lock the owner out.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from usercenter.kit import clock
+from usercenter.kit.cache import Cache
+
+
+class Locked(Exception):
+    def __init__(self, until: datetime) -> None:
+        super().__init__(until.isoformat())
+        self.until = until
+
+
+class LoginThrottle:
+    def __init__(
+        self,
+        cache: Cache,
+        *,
+        max_failures: int,
+        window_seconds: int,
+        lock_seconds: int,
+        captcha_after_address_failures: int,
+    ) -> None:
+        self.cache = cache
+        self.max_failures = max_failures
+        self.window_seconds = window_seconds
+        self.lock_seconds = lock_seconds
+        self.captcha_after_address_failures = captcha_after_address_failures
+
+    async def begin_attempt(self, subject: str) -> None:
+        """Count an attempt; Locked when the subject is locked or over its budget."""
+        until = await self.cache.get(f"login:lock:{subject}")
+        if until is not None:
+            raise Locked(datetime.fromisoformat(until))
+        attempts = await self.cache.incr(f"login:fail:count:{subject}", ttl=self.window_seconds)
+        if attempts > self.max_failures:
+            raise Locked(clock.now() + timedelta(seconds=self.lock_seconds))
+
+    async def failed(self, subject: str, address: str | None) -> datetime | None:
+        """Record a wrong password; returns the unlock time when this failure locked it."""
+        if address:
+            await self.cache.incr(f"login:fail:addr:{address}", ttl=self.window_seconds)
+        attempts = int(await self.cache.get(f"login:fail:count:{subject}") or 0)
+        if attempts < self.max_failures:
+            return None
+        until = clock.now() + timedelta(seconds=self.lock_seconds)
+        await self.cache.set(f"login:lock:{subject}", until.isoformat(), ttl=self.lock_seconds)
+        await self.cache.delete(f"login:fail:count:{subject}")
+        return until
+
+    async def succeeded(self, subject: str) -> None:
+        await self.cache.delete(f"login:fail:count:{subject}")
+
+    async def captcha_needed(self, address: str | None) -> bool:
+        if not address:
+            return False
+        failures = int(await self.cache.get(f"login:fail:addr:{address}") or 0)
+        return failures >= self.captcha_after_address_failures
+
+    async def unlock(self, subject: str) -> None:
+        """Clear a lock (after the owner proved themselves another way, e.g. a password reset)."""
+        await self.cache.delete(f"login:lock:{subject}")
+        await self.cache.delete(f"login:fail:count:{subject}")

@@ -1,0 +1,1 @@
+"""Sessions per device, signed access tokens (JWKS), rotating refresh tokens, introspection."""

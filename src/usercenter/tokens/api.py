@@ -1,0 +1,100 @@
+"""Routes of the tokens module: JWKS, the user's sessions, introspection for gateways."""
+
+from __future__ import annotations
+
+import base64
+import hmac
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Header, status
+
+from usercenter.deps import CurrentClaims, ReadSession, State, WriteSession
+from usercenter.tokens.errors import IntrospectionUnauthorized
+from usercenter.tokens.schemas import JwksOut, RevokedOut, SessionOut
+
+router = APIRouter(tags=["tokens"])
+
+
+@router.get("/.well-known/jwks.json", summary="Public keys that verify access tokens")
+async def jwks(state: State) -> JwksOut:
+    return JwksOut(**(await state.signing_keys.jwks()))
+
+
+@router.get("/v1/me/sessions", summary="The current user's live sessions")
+async def list_sessions(
+    claims: CurrentClaims, state: State, session: ReadSession
+) -> list[SessionOut]:
+    rows = await state.tokens.list_sessions(session, claims.user_id)
+    return [
+        SessionOut(
+            id=row.id,
+            platform=row.platform,
+            login_method=row.login_method,
+            device_id=row.device_id,
+            device_name=row.device_name,
+            os_name=row.os_name,
+            os_version=row.os_version,
+            client_name=row.client_name,
+            client_version=row.client_version,
+            ip=row.ip,
+            created_at=row.created_at,
+            last_active_at=row.last_active_at,
+            expires_at=row.expires_at,
+            current=row.id == claims.session_id,
+        )
+        for row in rows
+    ]
+
+
+@router.delete(
+    "/v1/me/sessions/{session_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="End one of the current user's sessions",
+)
+async def end_session(
+    session_id: str, claims: CurrentClaims, state: State, session: WriteSession
+) -> None:
+    await state.tokens.end_session(
+        session, user_id=claims.user_id, session_id=session_id, reason="ended_by_user"
+    )
+
+
+@router.post("/v1/me/sessions/revoke-others", summary="End every session but this one")
+async def revoke_other_sessions(
+    claims: CurrentClaims, state: State, session: WriteSession
+) -> RevokedOut:
+    revoked = await state.tokens.end_sessions(
+        session, user_id=claims.user_id, reason="ended_by_user", keep=claims.session_id
+    )
+    return RevokedOut(revoked=revoked)
+
+
+def _authenticate_client(state: State, authorization: str | None) -> str:
+    scheme, _, encoded = (authorization or "").partition(" ")
+    if scheme.lower() != "basic":
+        raise IntrospectionUnauthorized()
+    try:
+        client_id, _, secret = base64.b64decode(encoded, validate=True).decode().partition(":")
+    except (ValueError, UnicodeDecodeError):
+        raise IntrospectionUnauthorized() from None
+    expected = state.settings.introspection_clients.get(client_id)
+    if expected is None or not hmac.compare_digest(
+        expected.get_secret_value().encode(), secret.encode()
+    ):
+        raise IntrospectionUnauthorized()
+    return client_id
+
+
+@router.post("/v1/oauth/introspect", summary="RFC 7662 token introspection for gateways")
+async def introspect(
+    token: Annotated[str, Form(max_length=4096)],
+    state: State,
+    session: ReadSession,
+    authorization: Annotated[str | None, Header()] = None,
+    token_type_hint: Annotated[str | None, Form(max_length=32)] = None,
+) -> dict[str, Any]:
+    client_id = _authenticate_client(state, authorization)
+    answer = await state.tokens.introspect(session, token)
+    if answer.get("active"):
+        answer["client_id"] = client_id
+    return answer

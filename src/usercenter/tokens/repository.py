@@ -1,0 +1,110 @@
+"""Every SQL statement of the tokens module."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from usercenter.tokens.models import Session, SigningKey
+
+
+async def published_signing_keys(
+    session: AsyncSession, retired_since: datetime
+) -> list[SigningKey]:
+    rows = await session.scalars(
+        select(SigningKey)
+        .where(or_(SigningKey.retired_at.is_(None), SigningKey.retired_at > retired_since))
+        .order_by(SigningKey.created_at)
+    )
+    return list(rows)
+
+
+async def retire_signing_keys(session: AsyncSession, now: datetime) -> None:
+    await session.execute(
+        update(SigningKey).where(SigningKey.retired_at.is_(None)).values(retired_at=now)
+    )
+
+
+async def get_session(session: AsyncSession, session_id: str) -> Session | None:
+    return await session.get(Session, session_id, populate_existing=True)
+
+
+async def rotate_refresh_token(
+    session: AsyncSession,
+    *,
+    session_id: str,
+    presented_hash: str,
+    new_hash: str,
+    generation: int,
+    now: datetime,
+    expires_at: datetime,
+) -> bool:
+    """Compare-and-set: only the request holding the current token moves the session on."""
+    result = await session.execute(
+        update(Session)
+        .where(
+            Session.id == session_id,
+            Session.refresh_hash == presented_hash,
+            Session.revoked_at.is_(None),
+            Session.expires_at > now,
+        )
+        .values(
+            refresh_hash=new_hash,
+            previous_refresh_hash=presented_hash,
+            refresh_generation=generation,
+            rotated_at=now,
+            last_active_at=now,
+            expires_at=expires_at,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def revoke_sessions(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    now: datetime,
+    reason: str,
+    session_ids: list[str] | None = None,
+    platform: str | None = None,
+    keep: str | None = None,
+) -> list[str]:
+    """Revoke the user's live sessions (all, some ids, one platform, all but `keep`)."""
+    query = select(Session.id).where(Session.user_id == user_id, Session.revoked_at.is_(None))
+    if session_ids is not None:
+        query = query.where(Session.id.in_(session_ids))
+    if platform is not None:
+        query = query.where(Session.platform == platform)
+    if keep is not None:
+        query = query.where(Session.id != keep)
+    ids = list(await session.scalars(query))
+    if ids:
+        await session.execute(
+            update(Session)
+            .where(Session.id.in_(ids), Session.revoked_at.is_(None))
+            .values(revoked_at=now, revoke_reason=reason)
+            .execution_options(synchronize_session=False)
+        )
+    return ids
+
+
+async def live_sessions(session: AsyncSession, user_id: int, now: datetime) -> list[Session]:
+    rows = await session.scalars(
+        select(Session)
+        .where(Session.user_id == user_id, Session.revoked_at.is_(None), Session.expires_at > now)
+        .order_by(Session.last_active_at.desc())
+    )
+    return list(rows)
+
+
+async def session_is_live(session: AsyncSession, session_id: str, now: datetime) -> bool:
+    found = await session.scalar(
+        select(Session.id).where(
+            Session.id == session_id, Session.revoked_at.is_(None), Session.expires_at > now
+        )
+    )
+    return found is not None

@@ -1,0 +1,397 @@
+"""Sessions, access tokens and refresh tokens.
+
+Access tokens are short-lived JWTs any service verifies offline from the JWKS. Our own API
+also refuses a token whose session was revoked (looked up through the cache, a minute at most
+stale); services verifying offline accept it until it expires.
+
+A refresh token is `<session id>.<generation>.<secret>.<tag>`: the secret of generation n+1 is
+an HMAC of the secret of generation n, and the tag is an HMAC over the rest, so the service can
+tell a token it issued from a forged one without storing more than the hash of the current and
+the previous token. Rotation is one compare-and-set UPDATE on the current hash, so of two racing
+refreshes exactly one moves the session on. Presenting the previous token again revokes the
+session (RFC 9700 §4.14.2) — unless it comes within the grace period from the same client, in
+which case it gets the very pair the winner got (both derive it the same way), so a client that
+sent two refreshes at once is not logged out (Keycloak's multi-tab problem).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import jwt
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from usercenter.config import Settings
+from usercenter.db import Database
+from usercenter.kit import clock
+from usercenter.kit.cache import Cache
+from usercenter.kit.client import ClientInfo
+from usercenter.security.crypto import hash_secret
+from usercenter.tokens import repository
+from usercenter.tokens.errors import (
+    RefreshTokenInvalid,
+    RefreshTokenReused,
+    SessionNotFound,
+    SessionRevoked,
+    TokenExpired,
+    TokenInvalid,
+)
+from usercenter.tokens.keys import SigningKeys, decode_header_kid
+from usercenter.tokens.models import Session
+
+SESSION_STATE_TTL_SECONDS = 60
+_REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub", "sid", "jti"]
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedTokens:
+    access_token: str
+    access_expires_in: int
+    refresh_token: str
+    refresh_expires_in: int
+    session_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    user_id: int
+    uid: str
+    session_id: str
+    platform: str
+    issued_at: datetime
+    expires_at: datetime
+    token_id: str
+    raw: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class _RefreshParts:
+    session_id: str
+    generation: int
+    secret: str
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _state_key(session_id: str) -> str:
+    return f"user:session:state:{session_id}"
+
+
+class TokenService:
+    def __init__(
+        self,
+        settings: Settings,
+        database: Database,
+        keys: SigningKeys,
+        cache: Cache,
+        refresh_key: bytes,
+    ) -> None:
+        self.settings = settings
+        self.database = database
+        self.keys = keys
+        self.cache = cache
+        self._refresh_key = refresh_key
+        self.access_ttl = timedelta(seconds=settings.access_token_ttl_seconds)
+        self.refresh_ttl = timedelta(seconds=settings.refresh_token_ttl_seconds)
+
+    # --- refresh token format -------------------------------------------------------------
+
+    def _mac(self, *parts: str) -> str:
+        message = "\x1f".join(parts).encode()
+        return _b64(hmac.new(self._refresh_key, message, hashlib.sha256).digest())
+
+    def _format_refresh(self, parts: _RefreshParts) -> str:
+        body = f"{parts.session_id}.{parts.generation}.{parts.secret}"
+        return f"{body}.{self._mac('tag', body)[:22]}"
+
+    def _next_refresh(self, parts: _RefreshParts) -> _RefreshParts:
+        secret = self._mac("next", parts.session_id, str(parts.generation), parts.secret)
+        return _RefreshParts(parts.session_id, parts.generation + 1, secret)
+
+    def _parse_refresh(self, token: str) -> _RefreshParts:
+        pieces = token.split(".")
+        if len(pieces) != 4 or not pieces[1].isdigit() or len(token) > 256:
+            raise RefreshTokenInvalid(field="refresh_token")
+        session_id, generation, secret, tag = pieces
+        if not hmac.compare_digest(
+            tag, self._mac("tag", f"{session_id}.{generation}.{secret}")[:22]
+        ):
+            raise RefreshTokenInvalid(field="refresh_token")
+        return _RefreshParts(session_id, int(generation), secret)
+
+    # --- access tokens --------------------------------------------------------------------
+
+    async def _access_token(self, row: Session, uid: str, issued_at: datetime) -> str:
+        key = await self.keys.signing_key()
+        iat = int(issued_at.timestamp())
+        claims = {
+            "iss": self.settings.token_issuer,
+            "aud": self.settings.token_audience,
+            "sub": str(row.user_id),
+            "uid": uid,
+            "sid": row.id,
+            "plat": row.platform,
+            "iat": iat,
+            "exp": iat + int(self.access_ttl.total_seconds()),
+            # Derived from the session's current refresh token, so a grace-period retry gets
+            # the very token the first request got.
+            "jti": row.refresh_hash[:22],
+        }
+        return jwt.encode(
+            claims, key.private_key, algorithm=key.algorithm, headers={"kid": key.kid}
+        )
+
+    async def _issue(self, row: Session, uid: str, refresh: _RefreshParts) -> IssuedTokens:
+        issued_at = row.rotated_at or row.created_at
+        return IssuedTokens(
+            access_token=await self._access_token(row, uid, issued_at),
+            access_expires_in=int(self.access_ttl.total_seconds()),
+            refresh_token=self._format_refresh(refresh),
+            refresh_expires_in=max(0, int((row.expires_at - clock.now()).total_seconds())),
+            session_id=row.id,
+        )
+
+    async def verify_access(self, token: str) -> AccessClaims:
+        """Check signature (algorithm pinned), issuer, audience and expiry; not revocation."""
+        kid = decode_header_kid(token)
+        key = await self.keys.verification_key(kid) if kid else None
+        if key is None:
+            raise TokenInvalid()
+        try:
+            claims = jwt.decode(
+                token,
+                key.public_key,
+                algorithms=[key.algorithm],
+                audience=self.settings.token_audience,
+                issuer=self.settings.token_issuer,
+                options={"require": _REQUIRED_CLAIMS},
+                leeway=5,
+            )
+            user_id = int(claims["sub"])
+        except jwt.ExpiredSignatureError:
+            raise TokenExpired() from None
+        except (jwt.PyJWTError, ValueError, TypeError):
+            raise TokenInvalid() from None
+        return AccessClaims(
+            user_id=user_id,
+            uid=str(claims.get("uid", "")),
+            session_id=str(claims["sid"]),
+            platform=str(claims.get("plat", "")),
+            issued_at=datetime.fromtimestamp(int(claims["iat"]), tz=clock.now().tzinfo),
+            expires_at=datetime.fromtimestamp(int(claims["exp"]), tz=clock.now().tzinfo),
+            token_id=str(claims["jti"]),
+            raw=claims,
+        )
+
+    async def authenticate(self, token: str) -> AccessClaims:
+        """verify_access, and refuse a token whose session has been revoked."""
+        claims = await self.verify_access(token)
+        if not await self.is_session_live(claims.session_id):
+            raise SessionRevoked()
+        return claims
+
+    async def is_session_live(self, session_id: str) -> bool:
+        cached = await self.cache.get(_state_key(session_id))
+        if cached is not None:
+            return cached == "live"
+        async with self.database.read_session() as session:
+            live = await repository.session_is_live(session, session_id, clock.now())
+        await self.cache.set(
+            _state_key(session_id), "live" if live else "revoked", ttl=SESSION_STATE_TTL_SECONDS
+        )
+        return live
+
+    # --- sessions -------------------------------------------------------------------------
+
+    async def start_session(
+        self,
+        session: AsyncSession,
+        *,
+        user_id: int,
+        uid: str,
+        platform: str,
+        method: str,
+        client: ClientInfo,
+    ) -> IssuedTokens:
+        """A new session with its first token pair; on a one-device platform, the user's other
+        sessions there end."""
+        now = clock.now()
+        if platform in self.settings.single_device_platforms:
+            await self._revoke(session, user_id=user_id, reason="replaced", platform=platform)
+        refresh = _RefreshParts(secrets.token_hex(16), 0, _b64(secrets.token_bytes(32)))
+        device = client.device
+        row = Session(
+            id=refresh.session_id,
+            user_id=user_id,
+            platform=platform,
+            login_method=method,
+            device_id=device.device_id,
+            device_name=device.device_name,
+            vendor=device.vendor,
+            os_name=device.os_name,
+            os_version=device.os_version,
+            client_name=device.client_name,
+            client_version=device.client_version,
+            ip=client.ip,
+            user_agent=(client.user_agent or "")[:255] or None,
+            refresh_hash=hash_secret(self._format_refresh(refresh)),
+            previous_refresh_hash=None,
+            refresh_generation=0,
+            rotated_at=None,
+            created_at=now,
+            last_active_at=now,
+            expires_at=now + self.refresh_ttl,
+            revoked_at=None,
+            revoke_reason=None,
+        )
+        session.add(row)
+        await session.flush()
+        return await self._issue(row, uid, refresh)
+
+    async def refresh(
+        self,
+        session: AsyncSession,
+        token: str,
+        *,
+        uid_of: Callable[[int], Awaitable[str]],
+        client: ClientInfo,
+    ) -> IssuedTokens:
+        """Rotate a refresh token. Raises RefreshTokenInvalid, or RefreshTokenReused after
+        revoking the session when an already-rotated token comes back outside the grace."""
+        presented = self._parse_refresh(token)
+        presented_hash = hash_secret(token)
+        following = self._next_refresh(presented)
+        following_hash = hash_secret(self._format_refresh(following))
+        now = clock.now()
+        moved = await repository.rotate_refresh_token(
+            session,
+            session_id=presented.session_id,
+            presented_hash=presented_hash,
+            new_hash=following_hash,
+            generation=following.generation,
+            now=now,
+            expires_at=now + self.refresh_ttl,
+        )
+        row = await repository.get_session(session, presented.session_id)
+        if row is None or row.revoked_at is not None or row.expires_at <= now:
+            raise RefreshTokenInvalid(field="refresh_token")
+        if moved:
+            return await self._issue(row, await uid_of(row.user_id), following)
+        if self._is_grace_retry(row, presented_hash, following_hash, client, now):
+            return await self._issue(row, await uid_of(row.user_id), following)
+        if row.refresh_generation > presented.generation:
+            await self._revoke(session, user_id=row.user_id, reason="refresh_reused", ids=[row.id])
+            raise RefreshTokenReused(field="refresh_token")
+        raise RefreshTokenInvalid(field="refresh_token")
+
+    def _is_grace_retry(
+        self,
+        row: Session,
+        presented_hash: str,
+        following_hash: str,
+        client: ClientInfo,
+        now: datetime,
+    ) -> bool:
+        if row.previous_refresh_hash != presented_hash or row.refresh_hash != following_hash:
+            return False
+        if row.rotated_at is None:
+            return False
+        if (now - row.rotated_at).total_seconds() > self.settings.refresh_reuse_grace_seconds:
+            return False
+        # The same client: the device it reported, else its user agent.
+        if row.device_id:
+            return client.device.device_id == row.device_id
+        return (client.user_agent or None) == (row.user_agent or None)
+
+    async def _revoke(
+        self,
+        session: AsyncSession,
+        *,
+        user_id: int,
+        reason: str,
+        ids: list[str] | None = None,
+        platform: str | None = None,
+        keep: str | None = None,
+    ) -> list[str]:
+        revoked = await repository.revoke_sessions(
+            session,
+            user_id=user_id,
+            now=clock.now(),
+            reason=reason,
+            session_ids=ids,
+            platform=platform,
+            keep=keep,
+        )
+        for session_id in revoked:
+            await self.cache.set(_state_key(session_id), "revoked", ttl=SESSION_STATE_TTL_SECONDS)
+        return revoked
+
+    async def end_session(
+        self, session: AsyncSession, *, user_id: int, session_id: str, reason: str
+    ) -> None:
+        """End one of the user's sessions; SessionNotFound if it is not theirs or not live."""
+        if not await self._revoke(session, user_id=user_id, reason=reason, ids=[session_id]):
+            raise SessionNotFound(field="session_id")
+
+    async def end_sessions(
+        self, session: AsyncSession, *, user_id: int, reason: str, keep: str | None = None
+    ) -> list[str]:
+        """End every live session of the user (but `keep`)."""
+        return await self._revoke(session, user_id=user_id, reason=reason, keep=keep)
+
+    async def list_sessions(self, session: AsyncSession, user_id: int) -> list[Session]:
+        return await repository.live_sessions(session, user_id, clock.now())
+
+    async def introspect(self, session: AsyncSession, token: str) -> dict[str, Any]:
+        """RFC 7662: what a gateway needs to know about an access or refresh token."""
+        if token.count(".") == 3 and not token.startswith("ey"):
+            return await self._introspect_refresh(session, token)
+        try:
+            claims = await self.authenticate(token)
+        except (TokenInvalid, TokenExpired, SessionRevoked):
+            return {"active": False}
+        return {
+            "active": True,
+            "token_type": "access_token",
+            "sub": str(claims.user_id),
+            "uid": claims.uid,
+            "sid": claims.session_id,
+            "plat": claims.platform,
+            "iss": claims.raw["iss"],
+            "aud": claims.raw["aud"],
+            "iat": claims.raw["iat"],
+            "exp": claims.raw["exp"],
+            "jti": claims.token_id,
+        }
+
+    async def _introspect_refresh(self, session: AsyncSession, token: str) -> dict[str, Any]:
+        try:
+            parts = self._parse_refresh(token)
+        except RefreshTokenInvalid:
+            return {"active": False}
+        row = await repository.get_session(session, parts.session_id)
+        now = clock.now()
+        if (
+            row is None
+            or row.revoked_at is not None
+            or row.expires_at <= now
+            or row.refresh_hash != hash_secret(token)
+        ):
+            return {"active": False}
+        return {
+            "active": True,
+            "token_type": "refresh_token",
+            "sub": str(row.user_id),
+            "sid": row.id,
+            "plat": row.platform,
+            "exp": int(row.expires_at.timestamp()),
+        }
