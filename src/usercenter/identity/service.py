@@ -261,8 +261,8 @@ class IdentityService:
         now = clock.now()
         code = province or self.settings.uid_default_province
         user = User(
-            id=await self.ids.next_id(USER_ID_SEGMENT),
-            uid=await self.ids.province_uids.next_uid(code),
+            id=await self.ids.next_id(USER_ID_SEGMENT, session=session),
+            uid=await self.ids.next_uid(code, session=session),
             nickname=None,
             avatar_url=None,
             gender=0,

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from usercenter.config import Settings
+from usercenter.config import Backend, Settings
 from usercenter.db import Database
 from usercenter.ids import repository
 from usercenter.ids.errors import UidSpaceExhausted, UnknownBizType, UnknownProvince
@@ -236,6 +236,10 @@ class ProvinceUidAllocator:
         self._sizers: dict[str, _BlockSizer] = {}
         self.reservations = 0
 
+    @property
+    def limit(self) -> int:
+        return 10**self.width - 1
+
     def format(self, province_code: str, sequence: int) -> str:
         return f"{province_code}{sequence:0{self.width}d}"
 
@@ -262,30 +266,36 @@ class ProvinceUidAllocator:
         self._buffers.clear()
 
     async def _reserve(self, code: str) -> IdRange:
-        limit = 10**self.width - 1
+        limit = self.limit
         sizer = self._sizers.setdefault(
             code, _BlockSizer(self.block_size, self.max_block_size, self.block_duration, True)
         )
         size = sizer.next_size() or self.block_size
 
-        async def work(session: AsyncSession) -> tuple[int, int]:
-            sequence = await repository.lock_uid_sequence(session, code)
-            if sequence is None:
-                raise UnknownProvince(field="province", province=code)
-            run = await repository.first_released_run(session, code)
-            if run is not None:
-                return await repository.take_from_released_run(session, run, size)
-            ceiling = min(limit, sequence.max_sequence or limit)
-            if sequence.current_sequence >= ceiling:
-                raise UidSpaceExhausted(field="province", province=code, limit=ceiling)
-            last = min(sequence.current_sequence + size, ceiling)
-            await repository.set_current_sequence(session, code, last)
-            return sequence.current_sequence + 1, last
-
-        first, last = await self.database.run_in_transaction(work)
+        first, last = await self.database.run_in_transaction(
+            functools.partial(_reserve_uids, code=code, size=size, limit=limit)
+        )
         sizer.reserved(size)
         self.reservations += 1
         return IdRange(first=first, last=last)
+
+
+async def _reserve_uids(
+    session: AsyncSession, *, code: str, size: int, limit: int
+) -> tuple[int, int]:
+    """Reserve up to `size` numbers of a province, given-back ones first; (first, last)."""
+    sequence = await repository.lock_uid_sequence(session, code)
+    if sequence is None:
+        raise UnknownProvince(field="province", province=code)
+    run = await repository.first_released_run(session, code)
+    if run is not None:
+        return await repository.take_from_released_run(session, run, size)
+    ceiling = min(limit, sequence.max_sequence or limit)
+    if sequence.current_sequence >= ceiling:
+        raise UidSpaceExhausted(field="province", province=code, limit=ceiling)
+    last = min(sequence.current_sequence + size, ceiling)
+    await repository.set_current_sequence(session, code, last)
+    return sequence.current_sequence + 1, last
 
 
 async def _give_back(session: AsyncSession, *, code: str, first: int, last: int) -> None:
@@ -331,8 +341,26 @@ class IdService:
             )
         return allocator
 
-    async def next_id(self, biz_type: str) -> int:
+    async def next_id(self, biz_type: str, *, session: AsyncSession | None = None) -> int:
+        """A new id. Give `session` when calling inside a write transaction (see next_uid)."""
+        if session is not None and self.database.backend is Backend.SQLITE:
+            reserved = await repository.advance_segment(session, biz_type, 1)
+            if reserved is None:
+                raise UnknownBizType(biz_type=biz_type)
+            return reserved.max_id
         return await self.segment(biz_type).next_id()
+
+    async def next_uid(self, province_code: str, *, session: AsyncSession | None = None) -> str:
+        """A new display uid. Give `session` when calling inside a write transaction: on
+        SQLite, whose one writer the caller already holds, the number is then taken in that
+        transaction (a separate one would wait for the caller forever); elsewhere the
+        process's blocks serve it."""
+        code = province_code.upper()
+        if session is not None and self.database.backend is Backend.SQLITE:
+            allocator = self.province_uids
+            first, _ = await _reserve_uids(session, code=code, size=1, limit=allocator.limit)
+            return allocator.format(code, first)
+        return await self.province_uids.next_uid(code)
 
     async def close(self) -> None:
         for allocator in self._segments.values():

@@ -1,0 +1,458 @@
+"""Registering and logging in, as a client sees it."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy import select
+
+from tests.identity.conftest import (
+    AppFactory,
+    bearer,
+    client_for,
+    last_mail,
+    last_sms_code,
+    new_phone,
+    new_username,
+    register,
+    sms_login,
+    state_of,
+)
+from usercenter.audit.models import AuthEvent
+from usercenter.db import Database
+
+
+class TestSmsLogin:
+    async def test_first_login_registers_with_a_province_uid_and_a_masked_phone(
+        self, app: FastAPI, http: httpx.AsyncClient
+    ) -> None:
+        answer = await sms_login(app, http, "13812345678")  # a Jiangsu number
+        assert answer["is_new_user"] is True
+        user = answer["user"]
+        assert user["uid"].startswith("JS")
+        assert len(user["uid"]) == 8
+        assert user["phone"] == "138****5678"
+        assert answer["token_type"] == "Bearer"
+        me = await http.get("/v1/me", headers=bearer(answer))
+        assert me.status_code == 200
+        assert me.json()["uid"] == user["uid"]
+
+    async def test_second_login_is_the_same_user(
+        self, app: FastAPI, http: httpx.AsyncClient
+    ) -> None:
+        phone = new_phone()
+        first = await sms_login(app, http, phone)
+        await asyncio.sleep(0)
+        async with client_for(app) as other:
+            second = await sms_login(app, other, "+86 " + phone)
+        assert second["is_new_user"] is False
+        assert second["user"]["id"] == first["user"]["id"]
+        assert second["session_id"] != first["session_id"]
+
+    async def test_wrong_code_is_refused_and_burns_the_code_after_five_tries(
+        self, app: FastAPI, http: httpx.AsyncClient
+    ) -> None:
+        phone = new_phone()
+        await http.post("/v1/sms/codes", json={"phone": phone, "purpose": "login"})
+        code = last_sms_code(app, phone)
+        wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+        for _ in range(5):
+            response = await http.post(
+                "/v1/auth/sms-login", json={"phone": phone, "code": wrong, "platform": "H5"}
+            )
+            assert response.status_code == 400
+            assert response.json()["code"] == "code_invalid"
+        late = await http.post(
+            "/v1/auth/sms-login", json={"phone": phone, "code": code, "platform": "H5"}
+        )
+        assert late.json()["code"] == "code_invalid"
+
+    async def test_a_code_works_once(self, app: FastAPI, http: httpx.AsyncClient) -> None:
+        phone = new_phone()
+        await http.post("/v1/sms/codes", json={"phone": phone, "purpose": "login"})
+        body = {"phone": phone, "code": last_sms_code(app, phone), "platform": "H5"}
+        results = await asyncio.gather(
+            *(http.post("/v1/auth/sms-login", json=body) for _ in range(5))
+        )
+        assert sorted(r.status_code for r in results) == [200, 400, 400, 400, 400]
+
+    async def test_implausible_phone_is_refused_with_the_field(
+        self, http: httpx.AsyncClient
+    ) -> None:
+        response = await http.post("/v1/sms/codes", json={"phone": "12345", "purpose": "login"})
+        assert response.status_code == 422
+        body = response.json()
+        assert body["code"] == "phone_invalid"
+        assert body["errors"][0]["field"] == "phone"
+
+    async def test_registration_closed_refuses_new_phones_but_not_known_ones(
+        self, make_app: AppFactory
+    ) -> None:
+        open_app = await make_app()
+        phone = new_phone()
+        async with client_for(open_app) as http:
+            await sms_login(open_app, http, phone)
+        closed = await make_app(registration_open=False)
+        async with client_for(closed) as http:
+            await sms_login(closed, http, phone)  # known: fine
+            stranger = new_phone()
+            sent = await http.post("/v1/sms/codes", json={"phone": stranger, "purpose": "login"})
+            assert sent.status_code == 202  # never says whether the phone is known
+
+
+class TestSendLimits:
+    async def test_resend_too_soon_is_429_with_retry_after(self, make_app: AppFactory) -> None:
+        application = await make_app(sms_resend_interval_seconds=60)
+        phone = new_phone()
+        async with client_for(application) as http:
+            first = await http.post("/v1/sms/codes", json={"phone": phone, "purpose": "login"})
+            assert first.status_code == 202
+            assert first.json() == {"expires_in": 300, "resend_after": 60}
+            again = await http.post("/v1/sms/codes", json={"phone": phone, "purpose": "login"})
+        assert again.status_code == 429
+        assert again.json()["code"] == "sms_rate_limited"
+        assert int(again.headers["retry-after"]) > 0
+
+    async def test_daily_cap_per_phone(self, make_app: AppFactory) -> None:
+        application = await make_app(sms_resend_interval_seconds=0, sms_daily_limit_per_phone=3)
+        phone = new_phone()
+        async with client_for(application) as http:
+            codes = [
+                (await http.post("/v1/sms/codes", json={"phone": phone, "purpose": "login"}))
+                for _ in range(5)
+            ]
+        assert [r.status_code for r in codes] == [202, 202, 202, 429, 429]
+
+    async def test_parallel_sends_do_not_pass_the_cap(self, make_app: AppFactory) -> None:
+        application = await make_app(sms_resend_interval_seconds=0, sms_daily_limit_per_phone=3)
+        phone = new_phone()
+        async with client_for(application) as http:
+            results = await asyncio.gather(
+                *(
+                    http.post("/v1/sms/codes", json={"phone": phone, "purpose": "login"})
+                    for _ in range(12)
+                )
+            )
+        assert sorted(r.status_code for r in results) == [202] * 3 + [429] * 9
+
+    async def test_daily_cap_per_address(self, make_app: AppFactory) -> None:
+        application = await make_app(sms_daily_limit_per_address=2)
+        async with client_for(application) as http:
+            statuses = [
+                (
+                    await http.post(
+                        "/v1/sms/codes", json={"phone": new_phone(), "purpose": "login"}
+                    )
+                ).status_code
+                for _ in range(3)
+            ]
+        assert statuses == [202, 202, 429]
+
+    async def test_captcha_demanded_past_the_address_threshold(self, make_app: AppFactory) -> None:
+        application = await make_app(sms_captcha_after_per_address=1)
+        captcha = state_of(application).captcha
+        captcha.new_answer = lambda: "KXPRT"  # type: ignore[method-assign]
+        async with client_for(application) as http:
+            first = await http.post(
+                "/v1/sms/codes", json={"phone": new_phone(), "purpose": "login"}
+            )
+            assert first.status_code == 202
+            body = {"phone": new_phone(), "purpose": "login"}
+            second = await http.post("/v1/sms/codes", json=body)
+            assert second.status_code == 403
+            assert second.json()["code"] == "captcha_required"
+            image = (await http.get("/v1/captcha")).json()
+            assert image["image"].startswith("data:image/png;base64,")
+            wrong = {**body, "captcha_id": image["captcha_id"], "captcha_answer": "AAAAA"}
+            assert (await http.post("/v1/sms/codes", json=wrong)).json()["code"] == (
+                "captcha_invalid"
+            )
+            image = (await http.get("/v1/captcha")).json()
+            right = {**body, "captcha_id": image["captcha_id"], "captcha_answer": "kxprt"}
+            assert (await http.post("/v1/sms/codes", json=right)).status_code == 202
+            replay = await http.post("/v1/sms/codes", json={**right, "phone": new_phone()})
+            assert replay.json()["code"] == "captcha_invalid"
+
+    async def test_reset_code_answers_alike_for_known_and_unknown_phones(
+        self, app: FastAPI, http: httpx.AsyncClient
+    ) -> None:
+        known = new_phone()
+        await sms_login(app, http, known)
+        answers = []
+        for phone in (known, new_phone()):
+            async with client_for(app) as client:
+                response = await client.post(
+                    "/v1/sms/codes", json={"phone": phone, "purpose": "reset_password"}
+                )
+            answers.append((response.status_code, response.json()))
+        assert answers[0] == answers[1]
+
+
+class TestPasswordLogin:
+    async def test_register_then_log_in_by_username_in_any_case(
+        self, http: httpx.AsyncClient
+    ) -> None:
+        username = new_username()
+        registered = await register(http, username)
+        assert registered["is_new_user"] is True
+        assert registered["user"]["username"] == username
+        assert registered["user"]["has_password"] is True
+        response = await http.post(
+            "/v1/auth/password-login",
+            json={"login": username.upper(), "password": "correct horse 42", "platform": "WEB"},
+        )
+        assert response.status_code == 200, response.text
+        assert response.json()["user"]["id"] == registered["user"]["id"]
+
+    async def test_username_taken_case_insensitively(self, http: httpx.AsyncClient) -> None:
+        username = new_username()
+        await register(http, username)
+        again = await http.post(
+            "/v1/auth/register",
+            json={"username": username.upper(), "password": "another pass 99", "platform": "WEB"},
+        )
+        assert again.status_code == 409
+        assert again.json()["code"] == "identity_taken"
+        assert again.json()["errors"][0]["field"] == "username"
+
+    async def test_weak_and_bad_input_is_refused_with_the_field(
+        self, http: httpx.AsyncClient
+    ) -> None:
+        cases = [
+            ({"username": new_username(), "password": "short"}, "password_too_weak", "password"),
+            (
+                {"username": new_username(), "password": "password123"},
+                "password_too_weak",
+                "password",
+            ),
+            ({"username": "a b", "password": "correct horse 42"}, "username_invalid", "username"),
+            ({"password": "correct horse 42"}, "username_invalid", "username"),
+        ]
+        for body, code, field in cases:
+            response = await http.post("/v1/auth/register", json={**body, "platform": "WEB"})
+            assert response.status_code == 422, (body, response.text)
+            assert response.json()["code"] == code
+            assert response.json()["errors"][0]["field"] == field
+
+    async def test_unknown_account_and_wrong_password_answer_alike(
+        self, http: httpx.AsyncClient
+    ) -> None:
+        username = new_username()
+        await register(http, username)
+        wrong = await http.post(
+            "/v1/auth/password-login",
+            json={"login": username, "password": "not it at all", "platform": "WEB"},
+        )
+        unknown = await http.post(
+            "/v1/auth/password-login",
+            json={"login": new_username(), "password": "not it at all", "platform": "WEB"},
+        )
+        assert wrong.status_code == unknown.status_code == 401
+        assert wrong.json().keys() == unknown.json().keys()
+        assert {k: v for k, v in wrong.json().items() if k != "request_id"} == {
+            k: v for k, v in unknown.json().items() if k != "request_id"
+        }
+
+    async def test_register_by_email_with_a_code(
+        self, app: FastAPI, http: httpx.AsyncClient
+    ) -> None:
+        address = f"Zhang.{new_username()}@Example.com"
+        sent = await http.post("/v1/email/codes", json={"email": address, "purpose": "register"})
+        assert sent.status_code == 202
+        body = last_mail(app, address.lower())
+        code = next(word for word in body.replace("，", " ").split() if word.isdigit())
+        response = await http.post(
+            "/v1/auth/register",
+            json={
+                "email": address,
+                "email_code": code,
+                "password": "correct horse 42",
+                "platform": "WEB",
+            },
+        )
+        assert response.status_code == 201, response.text
+        assert response.json()["user"]["email"] == "z***@example.com"
+        login = await http.post(
+            "/v1/auth/password-login",
+            json={"login": address.lower(), "password": "correct horse 42", "platform": "WEB"},
+        )
+        assert login.status_code == 200
+
+
+class TestLockout:
+    async def test_five_failures_lock_the_password_method(self, http: httpx.AsyncClient) -> None:
+        username = new_username()
+        await register(http, username)
+        body = {"login": username, "password": "wrong password", "platform": "WEB"}
+        statuses = [
+            (await http.post("/v1/auth/password-login", json=body)).status_code for _ in range(5)
+        ]
+        assert statuses == [401, 401, 401, 401, 423]
+        right = {**body, "password": "correct horse 42"}
+        locked = await http.post("/v1/auth/password-login", json=right)
+        assert locked.status_code == 423
+        assert locked.json()["code"] == "account_locked"
+        assert int(locked.headers["retry-after"]) > 800
+
+    async def test_twenty_parallel_guesses_check_at_most_five_passwords(
+        self, app: FastAPI, http: httpx.AsyncClient, db: Database
+    ) -> None:
+        username = new_username()
+        user_id = int((await register(http, username))["user"]["id"])
+        body = {"login": username, "password": "wrong password", "platform": "WEB"}
+        results = await asyncio.gather(
+            *(http.post("/v1/auth/password-login", json=body) for _ in range(20))
+        )
+        assert all(r.status_code in (401, 423) for r in results)
+        async with db.read_session() as session:
+            reasons = list(
+                await session.scalars(
+                    select(AuthEvent.reason).where(
+                        AuthEvent.user_id == user_id, AuthEvent.kind == "login_failed"
+                    )
+                )
+            )
+        assert reasons.count("wrong_password") == 5
+        assert reasons.count("locked") == 15
+
+    async def test_lock_does_not_block_sms_login_to_the_bound_phone(
+        self, app: FastAPI, http: httpx.AsyncClient
+    ) -> None:
+        phone = new_phone()
+        tokens = await sms_login(app, http, phone)
+        await http.post("/v1/sms/codes", json={"phone": phone, "purpose": "reset_password"})
+        await http.put(
+            "/v1/me/password",
+            json={"new_password": "correct horse 42", "sms_code": last_sms_code(app, phone)},
+            headers=bearer(tokens),
+        )
+        body = {"login": phone, "password": "wrong password", "platform": "WEB"}
+        for _ in range(6):
+            await http.post("/v1/auth/password-login", json=body)
+        locked = await http.post(
+            "/v1/auth/password-login", json={**body, "password": "correct horse 42"}
+        )
+        assert locked.status_code == 423
+        async with client_for(app) as other:
+            again = await sms_login(app, other, phone)
+        assert again["user"]["id"] == tokens["user"]["id"]
+
+    async def test_captcha_demanded_after_many_failures_from_one_address(
+        self, make_app: AppFactory
+    ) -> None:
+        application = await make_app(login_captcha_after_address_failures=3)
+        async with client_for(application) as http:
+            for _ in range(3):
+                response = await http.post(
+                    "/v1/auth/password-login",
+                    json={"login": new_username(), "password": "whatever 123", "platform": "WEB"},
+                )
+                assert response.status_code == 401
+            gated = await http.post(
+                "/v1/auth/password-login",
+                json={"login": new_username(), "password": "whatever 123", "platform": "WEB"},
+            )
+        assert gated.status_code == 403
+        assert gated.json()["code"] == "captcha_required"
+
+
+class TestPasswords:
+    async def test_change_needs_the_old_password_and_ends_other_sessions(
+        self, app: FastAPI, http: httpx.AsyncClient
+    ) -> None:
+        username = new_username()
+        first = await register(http, username)
+        second = (
+            await http.post(
+                "/v1/auth/password-login",
+                json={"login": username, "password": "correct horse 42", "platform": "APP"},
+            )
+        ).json()
+        missing = await http.put(
+            "/v1/me/password", json={"new_password": "brand new secret 7"}, headers=bearer(first)
+        )
+        assert missing.status_code == 422
+        assert missing.json()["code"] == "password_required"
+        wrong = await http.put(
+            "/v1/me/password",
+            json={"new_password": "brand new secret 7", "old_password": "nope nope nope"},
+            headers=bearer(first),
+        )
+        assert wrong.status_code == 401
+        changed = await http.put(
+            "/v1/me/password",
+            json={"new_password": "brand new secret 7", "old_password": "correct horse 42"},
+            headers=bearer(first),
+        )
+        assert changed.status_code == 204
+        assert (await http.get("/v1/me", headers=bearer(first))).status_code == 200
+        ended = await http.get("/v1/me", headers=bearer(second))
+        assert ended.status_code == 401
+        assert ended.json()["code"] == "session_revoked"
+        refreshed = await http.post(
+            "/v1/auth/refresh", json={"refresh_token": second["refresh_token"]}
+        )
+        assert refreshed.status_code == 401
+
+    async def test_reset_by_sms_code_ends_every_session(
+        self, app: FastAPI, http: httpx.AsyncClient
+    ) -> None:
+        phone = new_phone()
+        tokens = await sms_login(app, http, phone)
+        await http.post("/v1/sms/codes", json={"phone": phone, "purpose": "reset_password"})
+        reset = await http.post(
+            "/v1/auth/password-reset",
+            json={
+                "phone": phone,
+                "code": last_sms_code(app, phone),
+                "new_password": "brand new secret 7",
+            },
+        )
+        assert reset.status_code == 204, reset.text
+        assert (await http.get("/v1/me", headers=bearer(tokens))).status_code == 401
+        login = await http.post(
+            "/v1/auth/password-login",
+            json={"login": phone, "password": "brand new secret 7", "platform": "WEB"},
+        )
+        assert login.status_code == 200
+
+
+class TestProfile:
+    async def test_patch_changes_only_the_fields_sent(
+        self, app: FastAPI, http: httpx.AsyncClient
+    ) -> None:
+        tokens = await sms_login(app, http, new_phone())
+        changed = await http.patch(
+            "/v1/me", json={"nickname": "小明", "gender": 1}, headers=bearer(tokens)
+        )
+        assert changed.status_code == 200
+        again = await http.patch("/v1/me", json={"birthday": "1990-03-07"}, headers=bearer(tokens))
+        body = again.json()
+        assert (body["nickname"], body["gender"], body["birthday"]) == ("小明", 1, "1990-03-07")
+        bad = await http.patch("/v1/me", json={"gender": 7}, headers=bearer(tokens))
+        assert bad.status_code == 422
+        assert bad.json()["errors"][0]["field"] == "gender"
+
+    async def test_login_history_is_paginated_newest_first(
+        self, app: FastAPI, http: httpx.AsyncClient
+    ) -> None:
+        phone = new_phone()
+        tokens = await sms_login(app, http, phone)
+        for _ in range(3):
+            async with client_for(app) as other:
+                tokens = await sms_login(app, other, phone)
+        page = await http.get("/v1/me/login-history?limit=3", headers=bearer(tokens))
+        assert page.status_code == 200
+        first = page.json()
+        assert [item["kind"] for item in first["items"]] == ["login", "login", "login"]
+        rest = await http.get(
+            f"/v1/me/login-history?limit=3&cursor={first['next_cursor']}", headers=bearer(tokens)
+        )
+        kinds = [item["kind"] for item in rest.json()["items"]]
+        assert kinds == ["login", "register"]
+        assert rest.json()["next_cursor"] is None
+        bad = await http.get("/v1/me/login-history?cursor=garbage", headers=bearer(tokens))
+        assert bad.status_code == 422
+        assert bad.json()["errors"][0]["field"] == "cursor"
