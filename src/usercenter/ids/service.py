@@ -238,7 +238,7 @@ class ProvinceUidAllocator:
 
     @property
     def limit(self) -> int:
-        return 10**self.width - 1
+        return int(10**self.width) - 1
 
     def format(self, province_code: str, sequence: int) -> str:
         return f"{province_code}{sequence:0{self.width}d}"
