@@ -4,6 +4,7 @@ with Redis, a client per test from an address of its own, and helpers to log in.
 from __future__ import annotations
 
 import random
+import re
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
@@ -97,12 +98,15 @@ def last_sms_code(application: FastAPI, phone: str) -> str:
     return code
 
 
-def last_mail(application: FastAPI, address: str) -> str:
+def last_mail_code(application: FastAPI, address: str) -> str:
+    """The 6-digit code in the last mail sent to `address`."""
     sender = state_of(application).identity.mail
     assert isinstance(sender, ConsoleMailSender)
-    message = sender.last_message(address)
+    message = sender.last_message(address.lower())
     assert message is not None, f"no mail was sent to {address}"
-    return message.body
+    found = re.search(r"(?<!\d)\d{6}(?!\d)", message.body)
+    assert found is not None, message.body
+    return found.group(0)
 
 
 async def sms_login(

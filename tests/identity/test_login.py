@@ -12,7 +12,7 @@ from tests.identity.conftest import (
     AppFactory,
     bearer,
     client_for,
-    last_mail,
+    last_mail_code,
     last_sms_code,
     new_phone,
     new_username,
@@ -261,8 +261,7 @@ class TestPasswordLogin:
         address = f"Zhang.{new_username()}@Example.com"
         sent = await http.post("/v1/email/codes", json={"email": address, "purpose": "register"})
         assert sent.status_code == 202
-        body = last_mail(app, address.lower())
-        code = next(word for word in body.replace("，", " ").split() if word.isdigit())
+        code = last_mail_code(app, address)
         response = await http.post(
             "/v1/auth/register",
             json={

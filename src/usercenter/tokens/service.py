@@ -10,8 +10,9 @@ tell a token it issued from a forged one without storing more than the hash of t
 the previous token. Rotation is one compare-and-set UPDATE on the current hash, so of two racing
 refreshes exactly one moves the session on. Presenting the previous token again revokes the
 session (RFC 9700 §4.14.2) — unless it comes within the grace period from the same client, in
-which case it gets the very pair the winner got (both derive it the same way), so a client that
-sent two refreshes at once is not logged out (Keycloak's multi-tab problem).
+which case it gets the refresh token the winner got and an access token with the same claims
+(both derive them the same way), so a client that sent two refreshes at once is not logged out
+(Keycloak's multi-tab problem).
 """
 
 from __future__ import annotations

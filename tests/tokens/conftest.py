@@ -1,0 +1,3 @@
+from tests.identity.conftest import app, http, make_app
+
+__all__ = ["app", "http", "make_app"]
