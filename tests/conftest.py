@@ -9,7 +9,12 @@ cannot be reached fails its tests: nothing is skipped silently.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -156,3 +161,47 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
             monkeypatch.delenv(key)
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def serve(workdir: Path) -> Iterator[object]:
+    """Start `usercenter serve` in the background; yields a starter returning (url, process)."""
+    started: list[subprocess.Popen[str]] = []
+
+    def start(*args: str, **env: str) -> tuple[str, subprocess.Popen[str]]:
+        port = free_port()
+        clean = {k: v for k, v in os.environ.items() if not k.startswith("USERCENTER_")}
+        process = subprocess.Popen(
+            [sys.executable, "-m", "usercenter", "serve", "--port", str(port), *args],
+            cwd=workdir,
+            env={**clean, **env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        started.append(process)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise AssertionError(
+                    f"serve exited: {process.stdout.read() if process.stdout else ''}"
+                )
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    return url, process
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        raise AssertionError("serve did not come up in 30 s")
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=20)

@@ -18,6 +18,8 @@ from usercenter.security.masking import mask_bank_card, mask_id_card, mask_phone
         ("ts 1732345678901", "ts 1732345678901"),
         ("uid GD000001", "uid GD000001"),
         ("23812348888", "23812348888"),
+        ("mail zhang.san+x@example.com.cn ok", "mail z***@example.com.cn ok"),
+        ("from usercenter@localhost", "from usercenter@localhost"),
     ],
 )
 def test_mask_text(text: str, expected: str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Annotated, NoReturn, TypeVar
 
 import typer
@@ -17,6 +18,7 @@ from pydantic import ValidationError
 from usercenter import __version__, schema
 from usercenter.config import Backend, Settings
 from usercenter.db import Database
+from usercenter.logs import configure_logging
 
 T = TypeVar("T")
 
@@ -39,8 +41,9 @@ def _fail(message: str, code: int) -> NoReturn:
 
 
 def _settings() -> Settings:
+    """The settings, with logging set up by them; one line and exit 2 when they are wrong."""
     try:
-        return Settings()
+        settings = Settings()
     except ValidationError as exc:
         problems = "; ".join(
             f"USERCENTER_{'_'.join(str(p) for p in error['loc']).upper()}: "
@@ -48,6 +51,8 @@ def _settings() -> Settings:
             for error in exc.errors()
         )
         _fail(f"configuration error: {problems}", EXIT_CONFIG)
+    configure_logging(settings.log_level, settings.log_format)
+    return settings
 
 
 def _one_line(exc: BaseException) -> str:
@@ -86,7 +91,7 @@ def serve(
     import uvicorn
 
     from usercenter.app import describe_backends
-    from usercenter.logs import configure_logging, get_logger
+    from usercenter.logs import get_logger
 
     settings = _settings()
     if workers > 1 and not settings.redis_url:
@@ -95,7 +100,6 @@ def serve(
             "shared between processes",
             EXIT_CONFIG,
         )
-    configure_logging(settings.log_level, settings.log_format)
     get_logger("usercenter").info(
         "usercenter_starting",
         version=__version__,
@@ -129,6 +133,50 @@ def migrate(
 
     status = _run_on_database(settings, work)
     typer.echo(f"{settings.backend.value}: {status.describe()}")
+
+
+keys_cli = typer.Typer(help="Token signing keys and field-encryption keys.", no_args_is_help=True)
+cli.add_typer(keys_cli, name="keys")
+
+
+@keys_cli.command("rotate")
+def rotate_signing_key() -> None:
+    """Make a new access-token signing key; the old ones keep verifying until expiry."""
+    from usercenter.security.keys import load_keyring
+    from usercenter.tokens.keys import SigningKeys
+
+    settings = _settings()
+    try:
+        keyring = load_keyring(settings)
+    except ValueError as exc:
+        _fail(f"configuration error: {exc}", EXIT_CONFIG)
+
+    async def work(database: Database) -> str:
+        status = await schema.schema_status(database)
+        if not status.is_at_head:
+            raise schema.SchemaBehind(status)
+        keys = SigningKeys(
+            database,
+            keyring.cipher,
+            settings.token_algorithm,
+            timedelta(seconds=settings.access_token_ttl_seconds),
+        )
+        return await keys.rotate()
+
+    kid = _run_on_database(settings, work)
+    typer.echo(
+        f"new signing key {kid} ({settings.token_algorithm.value}); servers pick it up "
+        "within a minute, older keys stay published until their tokens expire"
+    )
+
+
+@keys_cli.command("generate")
+def generate_field_keys() -> None:
+    """Print a new field-encryption key and blind-index key as environment lines."""
+    from usercenter.security.keys import generate_key_material
+
+    for line in generate_key_material().env_lines():
+        typer.echo(line)
 
 
 @cli.command()

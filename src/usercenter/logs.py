@@ -93,6 +93,8 @@ def configure_logging(level: str = "INFO", fmt: LogFormat = LogFormat.JSON) -> N
                 "alembic": {"level": "WARNING"},
                 "aiormq": {"level": "WARNING"},
                 "aio_pika": {"level": "WARNING"},
+                # MariaDB's notes on DDL ("Name 'pk_x' ignored for PRIMARY key") are not news.
+                "asyncmy": {"level": "ERROR"},
             },
         }
     )

@@ -16,6 +16,7 @@ import aiosmtplib
 from usercenter.kit import clock
 from usercenter.logs import get_logger
 from usercenter.notify.errors import MailUnavailable
+from usercenter.security.masking import mask_email
 
 _log = get_logger(__name__)
 
@@ -31,14 +32,6 @@ class MailSender(Protocol):
     async def send(self, to: str, subject: str, body: str) -> None:
         """Deliver a plain-text message to `to`; raises MailUnavailable."""
         ...
-
-
-def mask_address(address: str) -> str:
-    """`alice@example.com` -> `a***@example.com`: the first character and the domain stay."""
-    local, at, domain = address.rpartition("@")
-    if not at:
-        return "***"
-    return f"{local[:1]}***@{domain}"
 
 
 class ConsoleMailSender:
@@ -63,7 +56,7 @@ class ConsoleMailSender:
         _log.info(
             "mail_sent",
             provider=self.name,
-            to=mask_address(to),
+            to=mask_email(to),
             subject=subject,
             body=body if self._reveal else None,
         )
@@ -138,15 +131,15 @@ class SmtpMailSender:
             _log.warning(
                 "mail_send_failed",
                 provider=self.name,
-                to=mask_address(to),
+                to=mask_email(to),
                 vendor_code=vendor_code,
-                vendor_message=str(exc).replace(to, mask_address(to)),
+                vendor_message=str(exc).replace(to, mask_email(to)),
             )
             raise MailUnavailable(provider=self.name, vendor_code=vendor_code) from exc
         _log.info(
             "mail_sent",
             provider=self.name,
-            to=mask_address(to),
+            to=mask_email(to),
             subject=subject,
             message_id=message["Message-ID"],
         )

@@ -20,6 +20,10 @@ _ID_CARD = re.compile(
 _BANK_CARD = re.compile(r"(?<!\d)\d(?:[ -]?\d){15,18}(?!\d)")
 
 
+# E-mail addresses with a dotted domain (`usercenter@localhost` is a sender name, not personal).
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+
+
 def mask_phone(phone: str) -> str:
     """`13812348888` -> `138****8888`; other lengths keep the first 3 and last 4 at most."""
     digits = phone.strip()
@@ -45,7 +49,9 @@ def mask_bank_card(number: str) -> str:
 
 
 def mask_text(text: str) -> str:
-    """Mask every ID card, bank card and mobile number found in `text`."""
+    """Mask every e-mail address, ID card, bank card and mobile number found in `text`."""
+    if "@" in text:
+        text = _EMAIL.sub(lambda m: mask_email(m.group(0)), text)
     if not any(ch.isdigit() for ch in text):
         return text
     text = _ID_CARD.sub(lambda m: mask_id_card(m.group(0)), text)

@@ -1,0 +1,1016 @@
+"""Benchmark of logins, authenticated requests and refreshes against their natural baselines.
+
+Everything runs on this machine in one go: PostgreSQL and Redis as they are, the service as
+`usercenter serve --workers 2` (uvicorn, its default settings and password parameters), two
+peer apps under uvicorn with 2 workers each, and one load generator. The load generator is
+wrk (one thread, a Lua script: bench/auth_peers/load.lua) when it is installed, else a small
+asyncio HTTP/1.1 client in this process; either way the same one drives the service and its
+baselines, with keep-alive connections and a fixed number of requests in flight. Each figure is
+measured for a fixed time per round, several rounds interleaved, and the median of the rounds
+is reported (latencies: the median of the rounds' p50 and p99).
+
+- `login_per_s`: successful POST /v1/auth/password-login, 16 in flight, cycling through 16
+  users (lockout and captcha thresholds set out of reach; every login succeeds).
+  Baseline `argon2_verify_per_s`: argon2-cffi verifying the same kind of hash (argon2id at the
+  service's default parameters) in a loop in 2 processes, one per worker, for the same time.
+  Target: `login_vs_argon2` >= 0.85.
+- `me_per_s`, `me_p50_ms`, `me_p99_ms`: GET /v1/me with a bearer access token, 64 in flight.
+  Baseline `bare_fastapi_per_s`: bench/auth_peers/bare_app.py, a FastAPI app whose GET /me
+  only verifies the same ES256 token against the service's JWKS (kid, signature, iss, aud, exp).
+  Target: `me_vs_bare` >= 0.7.
+  Peer `fastapi_users_per_s`: bench/auth_peers/fastapi_users_app.py, fastapi-users' GET
+  /users/me with its JWT strategy (HS256, its default, unless --fastapi-users-jwt ES256), the
+  user loaded from its own database on the same PostgreSQL server on every request.
+  Target: `me_vs_fastapi_users` >= 1.5.
+- `refresh_per_s`: successful POST /v1/auth/refresh, 64 in flight over 200 sessions logged in
+  beforehand; a session is never in flight twice and always presents the latest refresh token
+  it got (rotation: an old one would revoke it). Target: >= 1,000/s.
+
+    python bench/auth.py [--quick] [--rounds N] [--seconds S] [--generator auto|wrk|python]
+
+The databases come from USERCENTER_BENCH_AUTH_POSTGRES_URL (default
+postgresql://postgres@127.0.0.1:5432/uc_bench_auth; the fastapi-users peer gets uc_bench_fau
+on the same server), both created when missing and emptied first; Redis from
+USERCENTER_BENCH_REDIS_URL (default redis://127.0.0.1:6379/14), flushed first. The peers need
+the `bench` extra (pip install -e '.[bench]'); without fastapi-users that peer is reported as
+{"error": ...}. Progress goes to stderr; the last line of stdout is one JSON object with every
+figure, the ratios and whether the targets were met.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import contextlib
+import importlib.util
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import argon2
+import jwt
+from redis.asyncio import Redis
+from sqlalchemy import text
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+from usercenter import schema
+from usercenter.config import Settings, normalize_database_url
+from usercenter.db import Database
+
+HERE = Path(__file__).resolve().parent
+PEERS = HERE / "auth_peers"
+WRK_SCRIPT = PEERS / "load.lua"
+HOST = "127.0.0.1"
+
+DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/uc_bench_auth"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
+FAU_DATABASE = "uc_bench_fau"
+
+WORKERS = 2
+LOGIN_USERS = 16
+LOGIN_IN_FLIGHT = 16
+GET_IN_FLIGHT = 64
+REFRESH_IN_FLIGHT = 64
+REFRESH_SESSIONS = 200
+WARMUP_SECONDS = 1
+START_TIMEOUT_S = 60.0
+CONNECT_TIMEOUT_S = 15.0
+REQUEST_TIMEOUT_S = 30.0
+
+TARGET_LOGIN_VS_ARGON2 = 0.85
+TARGET_ME_VS_BARE = 0.7
+TARGET_ME_VS_FASTAPI_USERS = 1.5
+TARGET_REFRESH_PER_S = 1_000
+
+# The service's password parameters are its defaults, read from the settings model.
+ARGON2_MEMORY_KIB = int(Settings.model_fields["password_memory_kib"].default)
+ARGON2_TIME_COST = int(Settings.model_fields["password_time_cost"].default)
+ARGON2_PARALLELISM = int(Settings.model_fields["password_parallelism"].default)
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    rounds: int
+    seconds: int  # per measurement and round (wrk takes whole seconds)
+
+    @classmethod
+    def of(cls, *, quick: bool, rounds: int | None, seconds: int | None) -> Plan:
+        if quick:
+            return cls(rounds or 3, seconds or 2)
+        return cls(rounds or 5, seconds or 5)
+
+
+def progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def one_line(exc: BaseException) -> str:
+    message = " ".join(str(exc).split()) or "no message"
+    return f"{type(exc).__name__}: {message}"[:500]
+
+
+def median(values: list[float], digits: int = 1) -> float | None:
+    return round(statistics.median(values), digits) if values else None
+
+
+def ratio(numerator: float | None, denominator: float | None) -> float | None:
+    if numerator is None or not denominator:
+        return None
+    return round(numerator / denominator, 3)
+
+
+def percentile(sorted_values: list[float], fraction: float) -> float:
+    if not sorted_values:
+        return 0.0
+    index = min(len(sorted_values) - 1, max(0, round(fraction * len(sorted_values)) - 1))
+    return sorted_values[index]
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
+# --- A small HTTP/1.1 client ----------------------------------------------------------------
+
+
+def build_request(
+    method: str,
+    path: str,
+    port: int,
+    *,
+    body: bytes = b"",
+    headers: dict[str, str] | None = None,
+    content_type: str = "application/json",
+) -> bytes:
+    lines = [f"{method} {path} HTTP/1.1", f"Host: {HOST}:{port}"]
+    lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
+    if body or method in {"POST", "PUT", "PATCH"}:
+        lines += [f"Content-Type: {content_type}", f"Content-Length: {len(body)}"]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def json_request(method: str, path: str, port: int, payload: Any, **options: Any) -> bytes:
+    return build_request(method, path, port, body=json.dumps(payload).encode(), **options)
+
+
+class HttpConnection:
+    """One keep-alive connection, one request at a time; far lighter than a client library,
+    so the in-process load generator takes as little CPU from the servers as it can."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+
+    async def send(self, data: bytes) -> tuple[int, bytes]:
+        if self._writer is None:
+            self._reader, self._writer = await asyncio.open_connection(HOST, self.port)
+        assert self._reader is not None
+        try:
+            self._writer.write(data)
+            head = await self._reader.readuntil(b"\r\n\r\n")
+            status = int(head[9:12])
+            length, close = 0, False
+            for line in head.split(b"\r\n")[1:]:
+                name, _, value = line.partition(b":")
+                name = name.strip().lower()
+                if name == b"content-length":
+                    length = int(value)
+                elif name == b"connection":
+                    close = value.strip().lower() == b"close"
+                elif name == b"transfer-encoding":
+                    raise RuntimeError("chunked responses are not supported")
+            body = await self._reader.readexactly(length) if length else b""
+        except BaseException:
+            self.close()
+            raise
+        if close:
+            self.close()
+        return status, body
+
+    async def call(self, data: bytes, expect: int = 200) -> Any:
+        """Send, insist on the status, return the JSON body."""
+        status, body = await asyncio.wait_for(self.send(data), REQUEST_TIMEOUT_S)
+        if status != expect:
+            raise RuntimeError(f"HTTP {status} (expected {expect}): {body[:300]!r}")
+        return json.loads(body) if body else None
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+        self._reader = self._writer = None
+
+
+# --- Workloads and the two load generators --------------------------------------------------
+
+
+@dataclass(slots=True)
+class Workload:
+    """What to send: `get` (one request over and over), `login` or `refresh`."""
+
+    kind: str
+    path: str = "/"
+    headers: dict[str, str] = field(default_factory=dict)
+    users: list[tuple[str, str]] = field(default_factory=list)
+    tokens: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class LoadResult:
+    ok: int
+    failed: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    tokens: list[str] = field(default_factory=list)
+    starved: int = 0
+    errors: int = 0
+
+    @property
+    def per_s(self) -> float:
+        return self.ok / self.seconds if self.seconds > 0 else 0.0
+
+
+def refresh_token_of(body: bytes) -> str | None:
+    try:
+        token = json.loads(body).get("refresh_token")
+    except ValueError:
+        return None
+    return token if isinstance(token, str) else None
+
+
+class PythonGenerator:
+    """`in_flight` tasks on this event loop, each with its own keep-alive connection."""
+
+    name = "python"
+
+    async def run(self, port: int, work: Workload, seconds: float, in_flight: int) -> LoadResult:
+        latencies: list[float] = []
+        counts = {"ok": 0, "failed": 0, "errors": 0}
+        collected: list[list[str]] = [[] for _ in range(in_flight)]
+        if work.kind == "get":
+            fixed = build_request("GET", work.path, port, headers=work.headers)
+        elif work.kind == "refresh":
+            for index, token in enumerate(work.tokens):
+                collected[index % in_flight].append(token)
+        deadline = time.perf_counter() + seconds
+
+        async def worker(slot: int) -> None:
+            connection = HttpConnection(port)
+            own = collected[slot]  # login: tokens got; refresh: the slot's own sessions
+            turn = slot
+            try:
+                while time.perf_counter() < deadline:
+                    if work.kind == "get":
+                        data = fixed
+                    elif work.kind == "login":
+                        login, password = work.users[turn % len(work.users)]
+                        turn += in_flight
+                        payload = {"login": login, "password": password, "platform": "WEB"}
+                        data = json_request("POST", "/v1/auth/password-login", port, payload)
+                    else:
+                        if not own:
+                            return
+                        turn = (turn + 1) % len(own)
+                        payload = {"refresh_token": own[turn]}
+                        data = json_request("POST", "/v1/auth/refresh", port, payload)
+                    started = time.perf_counter()
+                    try:
+                        status, body = await asyncio.wait_for(
+                            connection.send(data), REQUEST_TIMEOUT_S
+                        )
+                    except (OSError, TimeoutError, asyncio.IncompleteReadError, RuntimeError):
+                        counts["errors"] += 1
+                        if work.kind == "refresh":
+                            del own[turn]  # its fate is unknown: never present it again
+                        continue
+                    latencies.append(time.perf_counter() - started)
+                    token = refresh_token_of(body) if work.kind != "get" else None
+                    if status != 200 or (work.kind != "get" and token is None):
+                        counts["failed"] += 1
+                        if work.kind == "refresh":
+                            del own[turn]
+                        continue
+                    counts["ok"] += 1
+                    if work.kind == "login":
+                        own.append(str(token))
+                    elif work.kind == "refresh":
+                        own[turn] = str(token)
+            finally:
+                connection.close()
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(slot) for slot in range(in_flight)))
+        elapsed = time.perf_counter() - started
+        latencies.sort()
+        return LoadResult(
+            ok=counts["ok"],
+            failed=counts["failed"],
+            seconds=elapsed,
+            p50_ms=percentile(latencies, 0.50) * 1000,
+            p99_ms=percentile(latencies, 0.99) * 1000,
+            tokens=[token for tokens in collected for token in tokens],
+            errors=counts["errors"],
+        )
+
+
+def read_wrk_output(output: Path) -> tuple[dict[str, Any], list[str]]:
+    """The JSON line load.lua wrote, and the refresh tokens it listed."""
+    report = json.loads(output.read_text(encoding="utf-8"))
+    tokens_file = Path(f"{output}.tokens")
+    tokens = tokens_file.read_text(encoding="utf-8").split() if tokens_file.exists() else []
+    return report, tokens
+
+
+class WrkGenerator:
+    """wrk with one thread and bench/auth_peers/load.lua."""
+
+    def __init__(self, executable: str, scratch: Path) -> None:
+        self.executable = executable
+        self.scratch = scratch
+        self.name = "wrk"
+        self._runs = 0
+
+    async def run(self, port: int, work: Workload, seconds: float, in_flight: int) -> LoadResult:
+        self._runs += 1
+        output = self.scratch / f"wrk-{self._runs}.json"
+        env = {**os.environ, "BENCH_WRK_MODE": work.kind, "BENCH_WRK_OUTPUT": str(output)}
+        argv = [
+            self.executable,
+            "-t1",
+            f"-c{in_flight}",
+            f"-d{max(1, round(seconds))}s",
+            "--timeout",
+            f"{REQUEST_TIMEOUT_S:g}s",
+            "-s",
+            str(WRK_SCRIPT),
+        ]
+        if work.kind in {"login", "refresh"}:
+            source = self.scratch / f"wrk-{self._runs}.input"
+            lines = [f"{u} {p}" for u, p in work.users] if work.kind == "login" else work.tokens
+            source.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+            env["BENCH_WRK_INPUT"] = str(source)
+        for name, value in work.headers.items():
+            argv += ["-H", f"{name}: {value}"]
+        argv.append(f"http://{HOST}:{port}{work.path}")
+        process = await asyncio.create_subprocess_exec(
+            *argv, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        )
+        stdout, stderr = await process.communicate()
+        if process.returncode != 0 or not output.exists():
+            raise RuntimeError(
+                f"wrk exited {process.returncode}: {(stderr or stdout).decode()[-500:]}"
+            )
+        report, tokens = read_wrk_output(output)
+        errors = report["errors"]
+        return LoadResult(
+            ok=report["ok"],
+            failed=report["failed"],
+            seconds=report["duration_us"] / 1e6,
+            p50_ms=report["p50_us"] / 1000,
+            p99_ms=report["p99_us"] / 1000,
+            tokens=tokens,
+            starved=report["starved"],
+            errors=errors["connect"] + errors["read"] + errors["write"] + errors["timeout"],
+        )
+
+
+Generator = PythonGenerator | WrkGenerator
+
+
+# --- The argon2 baseline --------------------------------------------------------------------
+
+
+def argon2_verify_loop(seconds: float, start_at: float) -> tuple[int, float]:
+    """Verify one password against its argon2id hash for `seconds`: (verifications, elapsed)."""
+    hasher = argon2.PasswordHasher(
+        time_cost=ARGON2_TIME_COST,
+        memory_cost=ARGON2_MEMORY_KIB,
+        parallelism=ARGON2_PARALLELISM,
+        type=argon2.Type.ID,
+    )
+    password = "bench-" + secrets.token_urlsafe(12)
+    stored = hasher.hash(password)
+    hasher.verify(stored, password)
+    time.sleep(max(0.0, start_at - time.time()))
+    count = 0
+    started = time.perf_counter()
+    end = started + seconds
+    while time.perf_counter() < end:
+        hasher.verify(stored, password)
+        count += 1
+    return count, time.perf_counter() - started
+
+
+async def measure_argon2(pool: ProcessPoolExecutor, seconds: float) -> float:
+    loop = asyncio.get_running_loop()
+    start_at = time.time() + 0.3
+    results = await asyncio.gather(
+        *(loop.run_in_executor(pool, argon2_verify_loop, seconds, start_at) for _ in range(WORKERS))
+    )
+    return sum(count / elapsed for count, elapsed in results)
+
+
+# --- Servers --------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Server:
+    name: str
+    port: int
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def log_tail(self, lines: int = 15) -> str:
+        try:
+            text_lines = self.log.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            return ""
+        return " | ".join(text_lines[-lines:])[-1500:]
+
+
+def spawn(name: str, argv: list[str], env: dict[str, str], cwd: Path, port: int) -> Server:
+    log = cwd / f"{name}.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+            argv, env=env, cwd=cwd, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    return Server(name, port, process, log)
+
+
+def stop(server: Server) -> None:
+    """SIGTERM to the server's own process group (uvicorn and its workers), then SIGKILL."""
+    if server.process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(server.process.pid, signal.SIGTERM)
+    try:
+        server.process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.process.pid, signal.SIGKILL)
+        server.process.wait(timeout=5)
+
+
+async def wait_until_up(server: Server, path: str = "/healthz") -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    probe = build_request("GET", path, server.port)
+    while True:
+        if server.process.poll() is not None:
+            raise RuntimeError(
+                f"{server.name} exited {server.process.returncode}: {server.log_tail()}"
+            )
+        connection = HttpConnection(server.port)
+        try:
+            status, _ = await asyncio.wait_for(connection.send(probe), 2)
+            if status == 200:
+                return
+        except (OSError, TimeoutError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            connection.close()
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{server.name} not up after {START_TIMEOUT_S:g} s")
+        await asyncio.sleep(0.1)
+
+
+def clean_environment() -> dict[str, str]:
+    """This environment without any USERCENTER_* setting, so only ours reach the servers."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("USERCENTER_")}
+
+
+def uvicorn_argv(app: str, port: int) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--app-dir",
+        str(PEERS),
+        app,
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--workers",
+        str(WORKERS),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
+
+
+# --- Databases ------------------------------------------------------------------------------
+
+
+async def ensure_database(url: URL) -> None:
+    """Create the PostgreSQL database `url` names, from the `postgres` database, if missing."""
+    admin = url.set(database="postgres")
+    engine = create_async_engine(admin, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    try:
+        async with engine.connect() as connection:
+            found = await connection.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": url.database}
+            )
+            if found is None:
+                quoted = connection.dialect.identifier_preparer.quote_identifier(str(url.database))
+                await connection.execute(text(f"CREATE DATABASE {quoted}"))
+    finally:
+        await engine.dispose()
+
+
+async def run_command(argv: list[str], env: dict[str, str], cwd: Path) -> str:
+    process = await asyncio.create_subprocess_exec(
+        *argv,
+        env=env,
+        cwd=cwd,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await process.communicate()
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv[1:4])} exited {process.returncode}: {output[-800:]!r}")
+    return output.decode().strip()
+
+
+async def prepare_service_database(raw_url: str, env: dict[str, str], cwd: Path) -> str:
+    settings = Settings(_env_file=None, database_url=raw_url)  # type: ignore[call-arg]
+    await asyncio.wait_for(ensure_database(settings.database), CONNECT_TIMEOUT_S)
+    database = Database.from_settings(settings)
+    try:
+        version = await asyncio.wait_for(database.ping(), CONNECT_TIMEOUT_S)
+        await schema.drop_all_tables(database)
+    finally:
+        await database.dispose()
+    migrated = await run_command([sys.executable, "-m", "usercenter", "migrate"], env, cwd)
+    progress(f"[setup] {version}; usercenter migrate: {migrated}")
+    return version
+
+
+async def flush_redis(url: str) -> None:
+    client = Redis.from_url(url)
+    try:
+        await asyncio.wait_for(client.flushdb(), CONNECT_TIMEOUT_S)
+    finally:
+        await client.aclose()
+
+
+# --- The run --------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Figures:
+    """Per-round figures and what went wrong."""
+
+    per_s: dict[str, list[float]] = field(default_factory=dict)
+    p50_ms: dict[str, list[float]] = field(default_factory=dict)
+    p99_ms: dict[str, list[float]] = field(default_factory=dict)
+    failures: dict[str, int] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+    def add(self, name: str, result: LoadResult) -> None:
+        self.per_s.setdefault(name, []).append(result.per_s)
+        self.p50_ms.setdefault(name, []).append(result.p50_ms)
+        self.p99_ms.setdefault(name, []).append(result.p99_ms)
+        bad = result.failed + result.errors
+        self.failures[name] = self.failures.get(name, 0) + bad
+        if result.starved:
+            self.problems.append(f"{name}: {result.starved} requests found no session ready")
+
+    def rate(self, name: str) -> float | None:
+        return median(self.per_s.get(name, []))
+
+    def latency(self, name: str) -> dict[str, float | None]:
+        return {
+            "p50_ms": median(self.p50_ms.get(name, []), 2),
+            "p99_ms": median(self.p99_ms.get(name, []), 2),
+        }
+
+
+class Bench:
+    def __init__(self, plan: Plan, generator: Generator, scratch: Path, fau_jwt: str) -> None:
+        self.plan = plan
+        self.generator = generator
+        self.scratch = scratch
+        self.fau_jwt = fau_jwt
+        self.servers: dict[str, Server] = {}
+        self.users: list[tuple[str, str]] = []
+        self.sessions: list[str] = []  # latest refresh tokens of live sessions
+        self.fau_token: str | None = None
+        self.fau_error: str | None = None
+        self.figures = Figures()
+
+    # setup
+
+    def service_env(self, database_url: str, redis_url: str) -> dict[str, str]:
+        return {
+            **clean_environment(),
+            "USERCENTER_DATABASE_URL": database_url,
+            "USERCENTER_REDIS_URL": redis_url,
+            "USERCENTER_SECRET_KEYS": "bench:" + base64.b64encode(os.urandom(32)).decode(),
+            "USERCENTER_BLIND_INDEX_KEY": base64.b64encode(os.urandom(32)).decode(),
+            "USERCENTER_KEYS_DIR": str(self.scratch / "keys"),
+            "USERCENTER_LOG_LEVEL": "WARNING",
+            "USERCENTER_LOGIN_MAX_FAILURES": "1000000",
+            "USERCENTER_LOGIN_CAPTCHA_AFTER_ADDRESS_FAILURES": "1000000",
+        }
+
+    async def start_service(self, env: dict[str, str]) -> None:
+        port = free_port()
+        argv = [sys.executable, "-m", "usercenter", "serve", "--host", HOST]
+        argv += ["--port", str(port), "--workers", str(WORKERS)]
+        self.servers["service"] = server = spawn("service", argv, env, self.scratch, port)
+        await wait_until_up(server, "/readyz")
+        # Both workers up: a few more answers, from whichever worker takes them.
+        for _ in range(10):
+            await wait_until_up(server, "/readyz")
+
+    async def register_users(self) -> None:
+        port = self.servers["service"].port
+        connection = HttpConnection(port)
+        try:
+            for index in range(LOGIN_USERS):
+                name = f"bench_login_{index:02d}"
+                password = "pw-" + secrets.token_urlsafe(18)
+                payload = {"username": name, "password": password, "platform": "WEB"}
+                await connection.call(
+                    json_request("POST", "/v1/auth/register", port, payload), expect=201
+                )
+                self.users.append((name, password))
+        finally:
+            connection.close()
+
+    async def login(self, index: int = 0) -> dict[str, Any]:
+        port = self.servers["service"].port
+        name, password = self.users[index % len(self.users)]
+        payload = {"login": name, "password": password, "platform": "WEB"}
+        connection = HttpConnection(port)
+        try:
+            result: dict[str, Any] = await connection.call(
+                json_request("POST", "/v1/auth/password-login", port, payload)
+            )
+        finally:
+            connection.close()
+        return result
+
+    async def save_jwks(self, access_token: str) -> Path:
+        """The service's JWKS in a file for the bare peer; it must hold the token's kid."""
+        kid = jwt.get_unverified_header(access_token).get("kid")
+        port = self.servers["service"].port
+        for _ in range(20):
+            connection = HttpConnection(port)
+            try:
+                jwks = await connection.call(build_request("GET", "/.well-known/jwks.json", port))
+            finally:
+                connection.close()
+            if any(key.get("kid") == kid for key in jwks["keys"]):
+                path = self.scratch / "jwks.json"
+                path.write_text(json.dumps(jwks), encoding="utf-8")
+                return path
+            await asyncio.sleep(0.5)
+        raise RuntimeError(f"the JWKS never listed the token's kid {kid!r}")
+
+    async def start_bare(self, jwks: Path) -> None:
+        port = free_port()
+        env = {**clean_environment(), "BENCH_JWKS_FILE": str(jwks)}
+        argv = uvicorn_argv("bare_app:app", port)
+        self.servers["bare"] = server = spawn("bare", argv, env, self.scratch, port)
+        await wait_until_up(server)
+
+    async def start_fastapi_users(self, service_url: URL) -> None:
+        if importlib.util.find_spec("fastapi_users") is None:
+            raise RuntimeError("fastapi-users is not installed (pip install -e '.[bench]')")
+        url = service_url.set(database=FAU_DATABASE)
+        await asyncio.wait_for(ensure_database(url), CONNECT_TIMEOUT_S)
+        env = {
+            **clean_environment(),
+            "BENCH_FAU_DATABASE_URL": url.render_as_string(hide_password=False),
+            "BENCH_FAU_JWT_ALGORITHM": self.fau_jwt,
+        }
+        if self.fau_jwt == "ES256":
+            from cryptography.hazmat.primitives import serialization
+            from cryptography.hazmat.primitives.asymmetric import ec
+
+            key_file = self.scratch / "fau-es256.pem"
+            key_file.write_bytes(
+                ec.generate_private_key(ec.SECP256R1()).private_bytes(
+                    serialization.Encoding.PEM,
+                    serialization.PrivateFormat.PKCS8,
+                    serialization.NoEncryption(),
+                )
+            )
+            env["BENCH_FAU_SECRET"] = str(key_file)
+        app_file = PEERS / "fastapi_users_app.py"
+        await run_command([sys.executable, str(app_file), "init"], env, self.scratch)
+        port = free_port()
+        argv = uvicorn_argv("fastapi_users_app:app", port)
+        self.servers["fastapi_users"] = server = spawn("fau", argv, env, self.scratch, port)
+        await wait_until_up(server)
+        email, password = "bench@example.org", "pw-" + secrets.token_urlsafe(18)
+        connection = HttpConnection(port)
+        try:
+            await connection.call(
+                json_request(
+                    "POST", "/auth/register", port, {"email": email, "password": password}
+                ),
+                expect=201,
+            )
+            form = f"username={email.replace('@', '%40')}&password={password}".encode()
+            answer = await connection.call(
+                build_request(
+                    "POST",
+                    "/auth/jwt/login",
+                    port,
+                    body=form,
+                    content_type="application/x-www-form-urlencoded",
+                )
+            )
+            self.fau_token = str(answer["access_token"])
+            me = await connection.call(
+                build_request(
+                    "GET",
+                    "/users/me",
+                    port,
+                    headers={"Authorization": f"Bearer {self.fau_token}"},
+                )
+            )
+            if me.get("email") != email:
+                raise RuntimeError(f"GET /users/me answered {me!r}")
+        finally:
+            connection.close()
+
+    # measurements
+
+    async def load(self, server: str, work: Workload, in_flight: int, seconds: float) -> LoadResult:
+        return await self.generator.run(self.servers[server].port, work, seconds, in_flight)
+
+    async def top_up_sessions(self) -> None:
+        """Log in until there are REFRESH_SESSIONS sessions to refresh."""
+        missing = REFRESH_SESSIONS - len(self.sessions)
+        while missing > 0:
+            tasks = [self.login(len(self.sessions) + i) for i in range(min(missing, 8))]
+            for answer in await asyncio.gather(*tasks):
+                self.sessions.append(str(answer["refresh_token"]))
+            missing = REFRESH_SESSIONS - len(self.sessions)
+
+    async def measure_login(self, seconds: float) -> LoadResult:
+        work = Workload("login", users=self.users)
+        result = await self.load("service", work, LOGIN_IN_FLIGHT, seconds)
+        self.sessions.extend(result.tokens)
+        return result
+
+    async def measure_me(self, seconds: float) -> dict[str, LoadResult]:
+        token = str((await self.login())["access_token"])
+        bearer = {"Authorization": f"Bearer {token}"}
+        results = {
+            "me": await self.load(
+                "service", Workload("get", "/v1/me", bearer), GET_IN_FLIGHT, seconds
+            ),
+            "bare": await self.load("bare", Workload("get", "/me", bearer), GET_IN_FLIGHT, seconds),
+        }
+        if self.fau_token is not None:
+            fau_bearer = {"Authorization": f"Bearer {self.fau_token}"}
+            results["fastapi_users"] = await self.load(
+                "fastapi_users", Workload("get", "/users/me", fau_bearer), GET_IN_FLIGHT, seconds
+            )
+        return results
+
+    async def measure_refresh(self, seconds: float) -> LoadResult:
+        await self.top_up_sessions()
+        batch, rest = self.sessions[:REFRESH_SESSIONS], self.sessions[REFRESH_SESSIONS:]
+        work = Workload("refresh", tokens=batch)
+        result = await self.load("service", work, REFRESH_IN_FLIGHT, seconds)
+        # Sessions in flight when the run stopped are left out: their latest token is unknown.
+        self.sessions = result.tokens + rest
+        return result
+
+    async def warm_up(self) -> None:
+        seconds = WARMUP_SECONDS
+        await self.measure_login(seconds)
+        await self.measure_me(seconds)
+        await self.measure_refresh(seconds)
+
+    async def run_rounds(self, pool: ProcessPoolExecutor) -> None:
+        figures, seconds = self.figures, self.plan.seconds
+        for index in range(self.plan.rounds):
+            argon2_rate = await measure_argon2(pool, seconds)
+            figures.per_s.setdefault("argon2", []).append(argon2_rate)
+            figures.add("login", await self.measure_login(seconds))
+            for name, result in (await self.measure_me(seconds)).items():
+                figures.add(name, result)
+            figures.add("refresh", await self.measure_refresh(seconds))
+            last = {name: values[-1] for name, values in figures.per_s.items()}
+            fau = last.get("fastapi_users")
+            progress(
+                f"[round {index + 1}/{self.plan.rounds}] argon2 {last['argon2']:,.1f}/s, "
+                f"login {last['login']:,.1f}/s, me {last['me']:,.0f}/s, "
+                f"bare {last['bare']:,.0f}/s, "
+                f"fastapi-users {'-' if fau is None else f'{fau:,.0f}'}/s, "
+                f"refresh {last['refresh']:,.0f}/s"
+            )
+
+    def stop_all(self) -> None:
+        for server in self.servers.values():
+            stop(server)
+
+
+def targets(report: dict[str, Any]) -> dict[str, Any]:
+    def at_least(value: float | None, floor: float) -> bool:
+        return value is not None and value >= floor
+
+    met = {
+        "login_vs_argon2": at_least(report["login_vs_argon2"], TARGET_LOGIN_VS_ARGON2),
+        "me_vs_bare": at_least(report["me_vs_bare"], TARGET_ME_VS_BARE),
+        "me_vs_fastapi_users": at_least(report["me_vs_fastapi_users"], TARGET_ME_VS_FASTAPI_USERS),
+        "refresh_per_s": at_least(report["refresh_per_s"], TARGET_REFRESH_PER_S),
+    }
+    return {
+        "login_vs_argon2_min": TARGET_LOGIN_VS_ARGON2,
+        "me_vs_bare_min": TARGET_ME_VS_BARE,
+        "me_vs_fastapi_users_min": TARGET_ME_VS_FASTAPI_USERS,
+        "refresh_per_s_min": TARGET_REFRESH_PER_S,
+        "met": met,
+        "all_met": all(met.values()),
+    }
+
+
+def build_report(bench: Bench, quick: bool, version: str, seconds: float) -> dict[str, Any]:
+    figures = bench.figures
+    login, argon2_rate = figures.rate("login"), figures.rate("argon2")
+    me, bare, fau = figures.rate("me"), figures.rate("bare"), figures.rate("fastapi_users")
+    report: dict[str, Any] = {
+        "bench": "auth",
+        "quick": quick,
+        "login_per_s": login,
+        "argon2_verify_per_s": argon2_rate,
+        "login_vs_argon2": ratio(login, argon2_rate),
+        "login_p50_ms": figures.latency("login")["p50_ms"],
+        "me_per_s": me,
+        "me_p50_ms": figures.latency("me")["p50_ms"],
+        "me_p99_ms": figures.latency("me")["p99_ms"],
+        "bare_fastapi_per_s": bare,
+        "bare_fastapi_p50_ms": figures.latency("bare")["p50_ms"],
+        "bare_fastapi_p99_ms": figures.latency("bare")["p99_ms"],
+        "me_vs_bare": ratio(me, bare),
+        "fastapi_users_per_s": fau,
+        "fastapi_users_p50_ms": figures.latency("fastapi_users")["p50_ms"],
+        "fastapi_users_p99_ms": figures.latency("fastapi_users")["p99_ms"],
+        "me_vs_fastapi_users": ratio(me, fau),
+        "refresh_per_s": figures.rate("refresh"),
+        "refresh_p50_ms": figures.latency("refresh")["p50_ms"],
+        "refresh_p99_ms": figures.latency("refresh")["p99_ms"],
+    }
+    if bench.fau_error:
+        report["fastapi_users_error"] = bench.fau_error
+    report["targets"] = targets(report)
+    report["setup"] = {
+        "generator": bench.generator.name,
+        "cores": os.cpu_count(),
+        "workers": WORKERS,
+        "rounds": bench.plan.rounds,
+        "seconds_per_measurement": bench.plan.seconds,
+        "in_flight": {"login": LOGIN_IN_FLIGHT, "get": GET_IN_FLIGHT, "refresh": REFRESH_IN_FLIGHT},
+        "login_users": LOGIN_USERS,
+        "refresh_sessions": REFRESH_SESSIONS,
+        "argon2": {
+            "type": "argon2id",
+            "memory_kib": ARGON2_MEMORY_KIB,
+            "time_cost": ARGON2_TIME_COST,
+            "parallelism": ARGON2_PARALLELISM,
+            "processes": WORKERS,
+        },
+        "fastapi_users_jwt": bench.fau_jwt,
+        "database": version,
+    }
+    report["failures"] = figures.failures
+    report["per_round_per_s"] = {
+        name: [round(value, 1) for value in values] for name, values in figures.per_s.items()
+    }
+    if figures.problems:
+        report["problems"] = figures.problems
+    report["seconds"] = round(seconds, 1)
+    return report
+
+
+def pick_generator(choice: str, scratch: Path) -> Generator:
+    executable = shutil.which("wrk")
+    if choice == "wrk" and executable is None:
+        raise SystemExit("--generator wrk: wrk is not installed (apt-get install wrk)")
+    if choice != "python" and executable is not None:
+        return WrkGenerator(executable, scratch)
+    if choice == "auto":
+        progress("[setup] wrk not found: the load comes from this process (python generator)")
+    return PythonGenerator()
+
+
+async def main_async(args: argparse.Namespace, plan: Plan) -> dict[str, Any]:
+    started = time.perf_counter()
+    raw_url = os.environ.get("USERCENTER_BENCH_AUTH_POSTGRES_URL") or DEFAULT_POSTGRES_URL
+    redis_url = os.environ.get("USERCENTER_BENCH_REDIS_URL") or DEFAULT_REDIS_URL
+    service_url = normalize_database_url(raw_url)
+    with tempfile.TemporaryDirectory(prefix="uc-bench-auth-") as scratch_dir:
+        scratch = Path(scratch_dir)
+        generator = pick_generator(args.generator, scratch)
+        bench = Bench(plan, generator, scratch, args.fastapi_users_jwt)
+        pool = ProcessPoolExecutor(max_workers=WORKERS, mp_context=get_context("spawn"))
+        try:
+            # Start the argon2 processes now, so no round pays for it.
+            await measure_argon2(pool, 0.05)
+            env = bench.service_env(raw_url, redis_url)
+            await flush_redis(redis_url)
+            version = await prepare_service_database(raw_url, env, scratch)
+            await bench.start_service(env)
+            await bench.register_users()
+            token = str((await bench.login())["access_token"])
+            await bench.start_bare(await bench.save_jwks(token))
+            try:
+                await bench.start_fastapi_users(service_url)
+            except Exception as exc:
+                bench.fau_error = one_line(exc)
+                progress(f"[setup] fastapi-users peer skipped: {bench.fau_error}")
+            progress(
+                f"[setup] up in {time.perf_counter() - started:.1f} s: "
+                + ", ".join(f"{name} :{s.port}" for name, s in bench.servers.items())
+                + f"; generator {generator.name}; warming up"
+            )
+            await bench.warm_up()
+            await bench.run_rounds(pool)
+        finally:
+            bench.stop_all()
+            pool.shutdown(cancel_futures=True)
+    return build_report(bench, args.quick, version, time.perf_counter() - started)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--quick", action="store_true", help="3 rounds of 2 s per measurement")
+    parser.add_argument("--rounds", type=int, default=None, help="rounds (default 5, quick 3)")
+    parser.add_argument(
+        "--seconds", type=int, default=None, help="seconds per measurement (default 5, quick 2)"
+    )
+    parser.add_argument(
+        "--generator",
+        choices=("auto", "wrk", "python"),
+        default="auto",
+        help="load generator (auto: wrk when installed)",
+    )
+    parser.add_argument(
+        "--fastapi-users-jwt",
+        choices=("HS256", "ES256"),
+        default="HS256",
+        help="algorithm of the fastapi-users peer's JWT strategy (default: its default, HS256)",
+    )
+    args = parser.parse_args(argv)
+    if args.rounds is not None and args.rounds < 1:
+        parser.error("--rounds must be at least 1")
+    if args.seconds is not None and args.seconds < 1:
+        parser.error("--seconds must be at least 1")
+    return args
+
+
+@contextlib.contextmanager
+def event_loop_runner() -> Iterator[asyncio.Runner]:
+    """uvloop when it is there (uvicorn[standard] brings it): a lighter in-process generator."""
+    factory: Callable[[], asyncio.AbstractEventLoop] | None = None
+    with contextlib.suppress(ImportError):
+        import uvloop
+
+        factory = uvloop.new_event_loop
+    with asyncio.Runner(loop_factory=factory) as runner:
+        yield runner
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    plan = Plan.of(quick=args.quick, rounds=args.rounds, seconds=args.seconds)
+    try:
+        with event_loop_runner() as runner:
+            report = runner.run(main_async(args, plan))
+    except Exception as exc:  # one JSON line all the same, saying what stopped the run
+        progress(f"[error] {one_line(exc)}")
+        print(json.dumps({"bench": "auth", "quick": args.quick, "error": one_line(exc)}))
+        return 1
+    print(json.dumps(report, ensure_ascii=False, sort_keys=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
