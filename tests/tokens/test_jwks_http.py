@@ -12,9 +12,7 @@ from joserfc.errors import BadSignatureError
 from joserfc.jwk import KeySet
 
 
-def test_access_token_verifies_against_the_published_jwks(
-    workdir: Path, serve: object
-) -> None:
+def test_access_token_verifies_against_the_published_jwks(workdir: Path, serve: object) -> None:
     url, _ = serve()  # type: ignore[operator]
     registered = httpx.post(
         f"{url}/v1/auth/register",
