@@ -117,8 +117,11 @@ class Plan:
         return cls(rounds or 5, seconds or 5)
 
 
+STARTED = time.perf_counter()
+
+
 def progress(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    print(f"{time.perf_counter() - STARTED:6.1f}s {message}", file=sys.stderr, flush=True)
 
 
 def one_line(exc: BaseException) -> str:
@@ -617,6 +620,7 @@ class Bench:
         self.fau_token: str | None = None
         self.fau_error: str | None = None
         self.figures = Figures()
+        self.loadavg: dict[str, list[float]] = {}
 
     # setup
 
@@ -645,18 +649,22 @@ class Bench:
 
     async def register_users(self) -> None:
         port = self.servers["service"].port
-        connection = HttpConnection(port)
-        try:
-            for index in range(LOGIN_USERS):
-                name = f"bench_login_{index:02d}"
-                password = "pw-" + secrets.token_urlsafe(18)
-                payload = {"username": name, "password": password, "platform": "WEB"}
+        self.users = [
+            (f"bench_login_{index:02d}", "pw-" + secrets.token_urlsafe(18))
+            for index in range(LOGIN_USERS)
+        ]
+
+        async def register(name: str, password: str) -> None:
+            connection = HttpConnection(port)
+            payload = {"username": name, "password": password, "platform": "WEB"}
+            try:
                 await connection.call(
                     json_request("POST", "/v1/auth/register", port, payload), expect=201
                 )
-                self.users.append((name, password))
-        finally:
-            connection.close()
+            finally:
+                connection.close()
+
+        await asyncio.gather(*(register(name, password) for name, password in self.users))
 
     async def login(self, index: int = 0) -> dict[str, Any]:
         port = self.servers["service"].port
@@ -899,6 +907,9 @@ def build_report(bench: Bench, quick: bool, version: str, seconds: float) -> dic
         },
         "fastapi_users_jwt": bench.fau_jwt,
         "database": version,
+        # 1/5/15-minute load averages: anything well above the benchmark's own load means
+        # something else was running, and the figures are not to be trusted.
+        "loadavg": bench.loadavg,
     }
     report["failures"] = figures.failures
     report["per_round_per_s"] = {
@@ -926,26 +937,37 @@ async def main_async(args: argparse.Namespace, plan: Plan) -> dict[str, Any]:
     raw_url = os.environ.get("USERCENTER_BENCH_AUTH_POSTGRES_URL") or DEFAULT_POSTGRES_URL
     redis_url = os.environ.get("USERCENTER_BENCH_REDIS_URL") or DEFAULT_REDIS_URL
     service_url = normalize_database_url(raw_url)
+    version = ""
+    load_before = [round(value, 2) for value in os.getloadavg()]
     with tempfile.TemporaryDirectory(prefix="uc-bench-auth-") as scratch_dir:
         scratch = Path(scratch_dir)
         generator = pick_generator(args.generator, scratch)
         bench = Bench(plan, generator, scratch, args.fastapi_users_jwt)
         pool = ProcessPoolExecutor(max_workers=WORKERS, mp_context=get_context("spawn"))
         try:
-            # Start the argon2 processes now, so no round pays for it.
-            await measure_argon2(pool, 0.05)
             env = bench.service_env(raw_url, redis_url)
-            await flush_redis(redis_url)
-            version = await prepare_service_database(raw_url, env, scratch)
-            await bench.start_service(env)
-            await bench.register_users()
-            token = str((await bench.login())["access_token"])
-            await bench.start_bare(await bench.save_jwks(token))
-            try:
-                await bench.start_fastapi_users(service_url)
-            except Exception as exc:
-                bench.fau_error = one_line(exc)
-                progress(f"[setup] fastapi-users peer skipped: {bench.fau_error}")
+
+            async def service_side() -> str:
+                await flush_redis(redis_url)
+                version = await prepare_service_database(raw_url, env, scratch)
+                await bench.start_service(env)
+                progress("[setup] service up; registering users")
+                await bench.register_users()
+                token = str((await bench.login())["access_token"])
+                await bench.start_bare(await bench.save_jwks(token))
+                return version
+
+            async def fastapi_users_side() -> None:
+                try:
+                    await bench.start_fastapi_users(service_url)
+                except Exception as exc:
+                    bench.fau_error = one_line(exc)
+                    progress(f"[setup] fastapi-users peer skipped: {bench.fau_error}")
+
+            # The argon2 processes start now too, so no round pays for it.
+            version, _, _ = await asyncio.gather(
+                service_side(), fastapi_users_side(), measure_argon2(pool, 0.05)
+            )
             progress(
                 f"[setup] up in {time.perf_counter() - started:.1f} s: "
                 + ", ".join(f"{name} :{s.port}" for name, s in bench.servers.items())
@@ -956,6 +978,10 @@ async def main_async(args: argparse.Namespace, plan: Plan) -> dict[str, Any]:
         finally:
             bench.stop_all()
             pool.shutdown(cancel_futures=True)
+        bench.loadavg = {
+            "before": load_before,
+            "after": [round(value, 2) for value in os.getloadavg()],
+        }
     return build_report(bench, args.quick, version, time.perf_counter() - started)
 
 

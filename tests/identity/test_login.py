@@ -22,6 +22,7 @@ from tests.identity.conftest import (
 )
 from usercenter.audit.models import AuthEvent
 from usercenter.db import Database
+from usercenter.identity.models import Credential
 
 
 class TestSmsLogin:
@@ -455,3 +456,53 @@ class TestProfile:
         bad = await http.get("/v1/me/login-history?cursor=garbage", headers=bearer(tokens))
         assert bad.status_code == 422
         assert bad.json()["errors"][0]["field"] == "cursor"
+
+
+class TestPasswordHashing:
+    async def test_hash_is_upgraded_at_login_when_parameters_change(
+        self, make_app: AppFactory, db: Database
+    ) -> None:
+        weak = await make_app(password_memory_kib=8192, password_time_cost=1)
+        username = new_username()
+        async with client_for(weak) as http:
+            user_id = int((await register(http, username))["user"]["id"])
+        stronger = await make_app(password_memory_kib=9216, password_time_cost=2)
+        async with client_for(stronger) as http:
+            login = await http.post(
+                "/v1/auth/password-login",
+                json={"login": username, "password": "correct horse 42", "platform": "WEB"},
+            )
+        assert login.status_code == 200
+        async with db.read_session() as session:
+            stored = await session.scalar(
+                select(Credential.password_hash).where(Credential.user_id == user_id)
+            )
+        assert stored is not None
+        assert stored.startswith("$argon2id$v=19$m=9216,t=2,p=1$")
+
+    async def test_reset_by_email_code(self, app: FastAPI, http: httpx.AsyncClient) -> None:
+        address = f"wang.{new_username()}@example.net"
+        await http.post("/v1/email/codes", json={"email": address, "purpose": "register"})
+        await http.post(
+            "/v1/auth/register",
+            json={
+                "email": address,
+                "email_code": last_mail_code(app, address),
+                "password": "correct horse 42",
+            },
+        )
+        await http.post("/v1/email/codes", json={"email": address, "purpose": "reset_password"})
+        reset = await http.post(
+            "/v1/auth/password-reset",
+            json={
+                "email": address,
+                "code": last_mail_code(app, address),
+                "new_password": "brand new secret 7",
+            },
+        )
+        assert reset.status_code == 204, reset.text
+        login = await http.post(
+            "/v1/auth/password-login",
+            json={"login": address, "password": "brand new secret 7", "platform": "WEB"},
+        )
+        assert login.status_code == 200

@@ -330,3 +330,17 @@ class TestPersonalData:
         assert phone[-8:] not in everything
         assert address.split("@")[0] not in everything
         assert "example.org" not in everything
+
+
+class TestAlgorithms:
+    @pytest.mark.parametrize("algorithm", ["RS256", "EdDSA"])
+    async def test_other_configured_algorithms_sign_and_verify(
+        self, make_app: AppFactory, algorithm: str
+    ) -> None:
+        application = await make_app(token_algorithm=algorithm)
+        async with client_for(application) as http:
+            tokens = await register(http, new_username())
+            assert jwt.get_unverified_header(tokens["access_token"])["alg"] == algorithm
+            assert (await http.get("/v1/me", headers=bearer(tokens))).status_code == 200
+            jwks = (await http.get("/.well-known/jwks.json")).json()
+        assert [key["alg"] for key in jwks["keys"]] == [algorithm]

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from usercenter.errors import UserCenterError
+from usercenter.kit import clock
 from usercenter.kit.i18n import Text
 
 
@@ -60,7 +61,7 @@ class AccountLocked(IdentityError):
 
     def __init__(self, until: datetime, **kwargs: Any) -> None:
         self.until = until
-        retry = max(1, int((until - datetime.now(until.tzinfo)).total_seconds()))
+        retry = max(1, int((until - clock.now()).total_seconds()))
         super().__init__(
             unlock_at=until.isoformat(timespec="seconds"),
             headers={"Retry-After": str(retry)},

@@ -482,9 +482,10 @@ class IdentityService:
                 return IdentityType.EMAIL, normalize_email(value, field="login")
             except EmailInvalid:
                 return None
-        if value.lstrip("+").isdigit():
+        compact = value.replace(" ", "").replace("-", "")
+        if compact.lstrip("+").isdigit():
             try:
-                return IdentityType.PHONE, normalize_phone(value, field="login").e164
+                return IdentityType.PHONE, normalize_phone(compact, field="login").e164
             except PhoneInvalid:
                 return None
         if _USERNAME.fullmatch(value):
