@@ -90,6 +90,7 @@ GET_IN_FLIGHT = 64
 REFRESH_IN_FLIGHT = 64
 REFRESH_SESSIONS = 200
 WARMUP_SECONDS = 1
+RAMP_SECONDS = 0.5  # successes in the first half second of a measurement are not counted
 START_TIMEOUT_S = 60.0
 CONNECT_TIMEOUT_S = 15.0
 REQUEST_TIMEOUT_S = 30.0
@@ -239,6 +240,8 @@ class Workload:
 
 @dataclass(slots=True)
 class LoadResult:
+    """`ok` successes arrived within the `seconds` from the end of the ramp to the last one."""
+
     ok: int
     failed: int
     seconds: float
@@ -275,7 +278,8 @@ class PythonGenerator:
         elif work.kind == "refresh":
             for index, token in enumerate(work.tokens):
                 collected[index % in_flight].append(token)
-        deadline = time.perf_counter() + seconds
+        started = time.perf_counter()
+        counting_from, deadline = started + RAMP_SECONDS, started + seconds
 
         async def worker(slot: int) -> None:
             connection = HttpConnection(port)
@@ -296,7 +300,7 @@ class PythonGenerator:
                         turn = (turn + 1) % len(own)
                         payload = {"refresh_token": own[turn]}
                         data = json_request("POST", "/v1/auth/refresh", port, payload)
-                    started = time.perf_counter()
+                    sent = time.perf_counter()
                     try:
                         status, body = await asyncio.wait_for(
                             connection.send(data), REQUEST_TIMEOUT_S
@@ -306,14 +310,16 @@ class PythonGenerator:
                         if work.kind == "refresh":
                             del own[turn]  # its fate is unknown: never present it again
                         continue
-                    latencies.append(time.perf_counter() - started)
+                    finished = time.perf_counter()
+                    latencies.append(finished - sent)
                     token = refresh_token_of(body) if work.kind != "get" else None
                     if status != 200 or (work.kind != "get" and token is None):
                         counts["failed"] += 1
                         if work.kind == "refresh":
                             del own[turn]
                         continue
-                    counts["ok"] += 1
+                    if counting_from <= finished <= deadline:
+                        counts["ok"] += 1
                     if work.kind == "login":
                         own.append(str(token))
                     elif work.kind == "refresh":
@@ -321,14 +327,12 @@ class PythonGenerator:
             finally:
                 connection.close()
 
-        started = time.perf_counter()
         await asyncio.gather(*(worker(slot) for slot in range(in_flight)))
-        elapsed = time.perf_counter() - started
         latencies.sort()
         return LoadResult(
             ok=counts["ok"],
             failed=counts["failed"],
-            seconds=elapsed,
+            seconds=deadline - counting_from,
             p50_ms=percentile(latencies, 0.50) * 1000,
             p99_ms=percentile(latencies, 0.99) * 1000,
             tokens=[token for tokens in collected for token in tokens],
@@ -356,7 +360,12 @@ class WrkGenerator:
     async def run(self, port: int, work: Workload, seconds: float, in_flight: int) -> LoadResult:
         self._runs += 1
         output = self.scratch / f"wrk-{self._runs}.json"
-        env = {**os.environ, "BENCH_WRK_MODE": work.kind, "BENCH_WRK_OUTPUT": str(output)}
+        env = {
+            **os.environ,
+            "BENCH_WRK_MODE": work.kind,
+            "BENCH_WRK_OUTPUT": str(output),
+            "BENCH_WRK_RAMP": str(RAMP_SECONDS),
+        }
         argv = [
             self.executable,
             "-t1",
@@ -388,7 +397,7 @@ class WrkGenerator:
         return LoadResult(
             ok=report["ok"],
             failed=report["failed"],
-            seconds=report["duration_us"] / 1e6,
+            seconds=report["window_s"],
             p50_ms=report["p50_us"] / 1000,
             p99_ms=report["p99_us"] / 1000,
             tokens=tokens,
@@ -398,6 +407,57 @@ class WrkGenerator:
 
 
 Generator = PythonGenerator | WrkGenerator
+
+
+# --- Other processes' share of the cores ------------------------------------------------------
+
+OURS = frozenset({"postgres", "redis-server"})  # servers this run uses, besides its children
+
+
+def cpu_snapshot() -> tuple[float, dict[int, float]] | None:
+    """(time, CPU seconds so far) of every process not part of this run; None off Linux.
+
+    Part of this run: this process's descendants (servers, workers, wrk, the argon2
+    processes), PostgreSQL and Redis."""
+    try:
+        ticks = os.sysconf("SC_CLK_TCK")
+        entries = [entry.name for entry in os.scandir("/proc") if entry.name.isdigit()]
+    except (OSError, ValueError):
+        return None
+    parents: dict[int, int] = {}
+    names: dict[int, str] = {}
+    used: dict[int, float] = {}
+    for name in entries:
+        try:
+            raw = Path(f"/proc/{name}/stat").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue  # gone meanwhile
+        pid = int(name)
+        comm, rest = raw[raw.index("(") + 1 : raw.rindex(")")], raw[raw.rindex(")") + 2 :].split()
+        names[pid], parents[pid] = comm, int(rest[1])
+        used[pid] = (int(rest[11]) + int(rest[12])) / ticks
+    me = os.getpid()
+
+    def is_ours(pid: int) -> bool:
+        seen = 0
+        while pid > 1 and seen < 64:
+            if pid == me or names.get(pid) in OURS:
+                return True
+            pid, seen = parents.get(pid, 0), seen + 1
+        return False
+
+    return time.monotonic(), {pid: cpu for pid, cpu in used.items() if not is_ours(pid)}
+
+
+def other_cpu_percent(
+    before: tuple[float, dict[int, float]] | None, after: tuple[float, dict[int, float]] | None
+) -> float | None:
+    """How much of the machine's cores other processes used between two snapshots (a lower
+    bound: a process that came and went in between is missed)."""
+    if before is None or after is None or after[0] <= before[0]:
+        return None
+    spent = sum(cpu - before[1].get(pid, 0.0) for pid, cpu in after[1].items())
+    return round(100 * max(spent, 0.0) / ((after[0] - before[0]) * (os.cpu_count() or 1)), 1)
 
 
 # --- The argon2 baseline --------------------------------------------------------------------

@@ -42,6 +42,8 @@ class UserCenterError(Exception):
     detail_text: ClassVar[Text | None] = None
     # True: what the transaction wrote before this error stands (see Database.unit_of_work).
     keeps_changes: ClassVar[bool] = False
+    # The request field this error is usually about, unless the raiser names another.
+    default_field: ClassVar[str | None] = None
 
     def __init__(
         self,
@@ -51,7 +53,7 @@ class UserCenterError(Exception):
         headers: Mapping[str, str] | None = None,
         **params: object,
     ) -> None:
-        self.field = field
+        self.field = field if field is not None else self.default_field
         self.errors = list(errors)
         self.headers = dict(headers or {})
         self.params = params

@@ -19,8 +19,7 @@ class EmailInvalid(IdentityError):
     status = 422
     title = Text("邮箱地址无效", "The e-mail address is not valid")
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(field=kwargs.pop("field", "email"), **kwargs)
+    default_field = "email"
 
 
 class UsernameInvalid(IdentityError):
@@ -30,8 +29,7 @@ class UsernameInvalid(IdentityError):
         "用户名须为 4–32 位字母、数字或下划线", "A username is 4–32 letters, digits or underscores"
     )
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(field=kwargs.pop("field", "username"), **kwargs)
+    default_field = "username"
 
 
 class IdentityTaken(IdentityError):
@@ -88,8 +86,7 @@ class CodeInvalid(IdentityError):
     status = 400
     title = Text("验证码错误或已失效", "The code is wrong or no longer valid")
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(field=kwargs.pop("field", "code"), **kwargs)
+    default_field = "code"
 
 
 class CodeRateLimited(IdentityError):
@@ -111,8 +108,7 @@ class PasswordRequired(IdentityError):
         "修改密码需要原密码或短信验证码", "Changing the password needs the old one or a text code"
     )
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(field=kwargs.pop("field", "old_password"), **kwargs)
+    default_field = "old_password"
 
 
 class UserNotFound(IdentityError):

@@ -41,8 +41,7 @@ class PhoneInvalid(NotifyError):
         "This number cannot receive text messages; check it and try again",
     )
 
-    def __init__(self, *, field: str | None = "phone", **kwargs: Any) -> None:
-        super().__init__(field=field, **kwargs)
+    default_field = "phone"
 
 
 class SmsUnavailable(NotifyError):

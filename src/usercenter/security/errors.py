@@ -39,11 +39,11 @@ class PasswordTooWeak(SecurityError):
         ),
     }
 
-    def __init__(
-        self, reason: WeakPasswordReason, *, field: str | None = "password", **params: Any
-    ) -> None:
+    default_field = "password"
+
+    def __init__(self, reason: WeakPasswordReason, **params: Any) -> None:
         self.reason = reason
-        super().__init__(field=field, **params)
+        super().__init__(**params)
 
     def detail(self, language: Language) -> str:
         return self.reasons[self.reason].render(language, **self.params)
@@ -60,8 +60,7 @@ class CaptchaRequired(SecurityError):
         "Fetch an image captcha and send its id and answer with the request",
     )
 
-    def __init__(self, *, field: str | None = "captcha", **kwargs: Any) -> None:
-        super().__init__(field=field, **kwargs)
+    default_field = "captcha"
 
 
 class CaptchaInvalid(SecurityError):
@@ -75,8 +74,7 @@ class CaptchaInvalid(SecurityError):
         "The captcha answer is wrong or the captcha has expired; fetch a new one and try again",
     )
 
-    def __init__(self, *, field: str | None = "captcha", **kwargs: Any) -> None:
-        super().__init__(field=field, **kwargs)
+    default_field = "captcha"
 
 
 class DecryptionFailed(Exception):
