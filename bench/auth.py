@@ -90,6 +90,7 @@ GET_IN_FLIGHT = 64
 REFRESH_IN_FLIGHT = 64
 REFRESH_SESSIONS = 200
 WARMUP_SECONDS = 1
+OTHERS_TOLERATED_PERCENT = 5.0  # beyond it, the round's figures are flagged
 RAMP_SECONDS = 0.5  # successes in the first half second of a measurement are not counted
 START_TIMEOUT_S = 60.0
 CONNECT_TIMEOUT_S = 15.0
@@ -648,6 +649,7 @@ class Figures:
     p99_ms: dict[str, list[float]] = field(default_factory=dict)
     failures: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    other_cpu_percent: list[float | None] = field(default_factory=list)
 
     def add(self, name: str, result: LoadResult) -> None:
         self.per_s.setdefault(name, []).append(result.per_s)
@@ -879,12 +881,19 @@ class Bench:
     async def run_rounds(self, pool: ProcessPoolExecutor) -> None:
         figures, seconds = self.figures, self.plan.seconds
         for index in range(self.plan.rounds):
+            before = cpu_snapshot()
             argon2_rate = await measure_argon2(pool, seconds)
             figures.per_s.setdefault("argon2", []).append(argon2_rate)
             figures.add("login", await self.measure_login(seconds))
             for name, result in (await self.measure_me(seconds)).items():
                 figures.add(name, result)
             figures.add("refresh", await self.measure_refresh(seconds))
+            others = other_cpu_percent(before, cpu_snapshot())
+            figures.other_cpu_percent.append(others)
+            if others is not None and others > OTHERS_TOLERATED_PERCENT:
+                figures.problems.append(
+                    f"round {index + 1}: other processes used {others:g}% of the cores"
+                )
             last = {name: values[-1] for name, values in figures.per_s.items()}
             fau = last.get("fastapi_users")
             progress(
@@ -892,7 +901,8 @@ class Bench:
                 f"login {last['login']:,.1f}/s, me {last['me']:,.0f}/s, "
                 f"bare {last['bare']:,.0f}/s, "
                 f"fastapi-users {'-' if fau is None else f'{fau:,.0f}'}/s, "
-                f"refresh {last['refresh']:,.0f}/s"
+                f"refresh {last['refresh']:,.0f}/s; other processes "
+                f"{'?' if others is None else f'{others:g}'}% of the cores"
             )
 
     def stop_all(self) -> None:
@@ -970,6 +980,9 @@ def build_report(bench: Bench, quick: bool, version: str, seconds: float) -> dic
         # 1/5/15-minute load averages: anything well above the benchmark's own load means
         # something else was running, and the figures are not to be trusted.
         "loadavg": bench.loadavg,
+        # CPU that processes outside this run (not its children, PostgreSQL or Redis) took,
+        # per round, as a share of all cores: more than a few percent skews the figures.
+        "other_processes_cpu_percent": figures.other_cpu_percent,
     }
     report["failures"] = figures.failures
     report["per_round_per_s"] = {

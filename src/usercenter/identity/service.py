@@ -9,6 +9,7 @@ with no password all give `invalid_credentials` after the same password-hash wor
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -307,7 +308,7 @@ class IdentityService:
         captcha: tuple[str | None, str | None],
         *,
         deliver: bool,
-        send: Any,
+        send: Callable[[str, str, str], Awaitable[None]],
     ) -> CodeSent:
         if await codes.captcha_needed(client.ip):
             await self.captcha.verify_or_raise(*captcha)
