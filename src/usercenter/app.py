@@ -14,6 +14,7 @@ from usercenter.config import Settings
 from usercenter.db import Database
 from usercenter.errors import install_error_handlers
 from usercenter.identity import api as identity_api
+from usercenter.identity.linking import LinkingService
 from usercenter.identity.service import IdentityService
 from usercenter.ids.service import IdService
 from usercenter.kit.broker import BrokerLink
@@ -22,6 +23,8 @@ from usercenter.logs import configure_logging, get_logger
 from usercenter.metrics import Metrics
 from usercenter.middleware import RequestContextMiddleware
 from usercenter.notify.factory import make_mail_sender, make_sms_sender
+from usercenter.platform.service import ClientApps
+from usercenter.providers.registry import ProviderRegistry
 from usercenter.security.captcha import CaptchaService
 from usercenter.security.keys import load_keyring
 from usercenter.security.passwords import PasswordHasher, PasswordPolicy
@@ -70,6 +73,15 @@ def build_state(settings: Settings) -> AppState:
         passwords=PasswordHasher.from_settings(settings),
         policy=PasswordPolicy.from_settings(settings),
     )
+    client_apps = ClientApps(database, keyring.cipher)
+    providers = ProviderRegistry(cache)
+    linking = LinkingService(
+        identity,
+        client_apps,
+        providers,
+        cache,
+        state_ttl_seconds=settings.oauth_state_ttl_seconds,
+    )
     return AppState(
         settings=settings,
         database=database,
@@ -81,6 +93,9 @@ def build_state(settings: Settings) -> AppState:
         tokens=tokens,
         captcha=captcha,
         identity=identity,
+        client_apps=client_apps,
+        providers=providers,
+        linking=linking,
     )
 
 
@@ -97,9 +112,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         status = await schema.prepare_schema(database)
         log.info("schema_ready", revision=",".join(status.current))
         await state.signing_keys.load()
+        await state.client_apps.seed(settings.client_apps)
         try:
             yield
         finally:
+            await state.providers.close()
             await state.ids.close()
             await state.cache.close()
             if state.broker is not None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
@@ -73,6 +73,20 @@ class TokenAlgorithm(StrEnum):
     ES256 = "ES256"
     RS256 = "RS256"
     EDDSA = "EdDSA"
+
+
+class ClientAppSetting(BaseModel):
+    """One app at a login provider, as USERCENTER_CLIENT_APPS lists it (a JSON array)."""
+
+    app_type: str = Field(
+        description="wechat_miniapp, wechat_official, wechat_app, wechat_web, "
+        "qq, weibo, alipay or apple"
+    )
+    app_id: str = Field(min_length=1, max_length=128)
+    secret: SecretStr = Field(default=SecretStr(""))
+    name: str | None = None
+    extra: dict[str, Any] = Field(default_factory=dict)
+    is_active: bool = True
 
 
 class LogFormat(StrEnum):
@@ -162,6 +176,13 @@ class Settings(BaseSettings):
     login_failure_window_seconds: int = Field(default=3600, ge=60)
     login_lock_seconds: int = Field(default=900, ge=1)
     login_captcha_after_address_failures: int = Field(default=10, ge=1)
+
+    # Third-party login
+    client_apps: list[ClientAppSetting] = Field(
+        default_factory=list,
+        description="Apps at login providers, seeded into the client_apps table at start",
+    )
+    oauth_state_ttl_seconds: int = Field(default=600, ge=60)
 
     # Tokens and sessions
     token_algorithm: TokenAlgorithm = TokenAlgorithm.ES256

@@ -8,11 +8,14 @@ from starlette.requests import HTTPConnection
 
 from usercenter.config import Settings
 from usercenter.db import Database
+from usercenter.identity.linking import LinkingService
 from usercenter.identity.service import IdentityService
 from usercenter.ids.service import IdService
 from usercenter.kit.broker import BrokerLink
 from usercenter.kit.cache import Cache
 from usercenter.metrics import Metrics
+from usercenter.platform.service import ClientApps
+from usercenter.providers.registry import ProviderRegistry
 from usercenter.security.captcha import CaptchaService
 from usercenter.tokens.keys import SigningKeys
 from usercenter.tokens.service import TokenService
@@ -30,6 +33,9 @@ class AppState:
     tokens: TokenService
     captcha: CaptchaService
     identity: IdentityService
+    client_apps: ClientApps
+    providers: ProviderRegistry
+    linking: LinkingService
 
     @staticmethod
     def of(connection: HTTPConnection) -> AppState:

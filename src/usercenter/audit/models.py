@@ -39,3 +39,19 @@ class AuthEvent(Base):
     ip: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime]
+
+
+class ProfileChange(Base):
+    """A change to who a user is or how they log in (seed 001 user_info_update): values masked."""
+
+    __tablename__ = "profile_changes"
+    __table_args__ = (Index("ix_profile_changes_user_id_id", "user_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    action: Mapped[str] = mapped_column(String(16))  # bind, unbind, rebind, merge, update
+    attribute: Mapped[str] = mapped_column(String(64))
+    old_value: Mapped[str | None] = mapped_column(String(255))
+    new_value: Mapped[str | None] = mapped_column(String(255))
+    ip: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from usercenter.audit.models import AuthEvent
+from usercenter.audit.models import AuthEvent, ProfileChange
 
 
 async def add_auth_event(session: AsyncSession, event: AuthEvent) -> None:
@@ -23,3 +23,8 @@ async def auth_events_of(
         query = query.where(AuthEvent.id < before_id)
     rows = await session.scalars(query.order_by(AuthEvent.id.desc()).limit(limit))
     return list(rows)
+
+
+async def add_profile_change(session: AsyncSession, change: ProfileChange) -> None:
+    session.add(change)
+    await session.flush()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from usercenter.audit import repository
-from usercenter.audit.models import AuthEvent, AuthEventKind
+from usercenter.audit.models import AuthEvent, AuthEventKind, ProfileChange
 from usercenter.kit import clock
 from usercenter.kit.client import ClientInfo
 from usercenter.kit.pagination import Page, decode_cursor, encode_cursor
@@ -62,3 +62,28 @@ async def login_history(
     has_more = len(rows) > limit
     rows = rows[:limit]
     return Page(items=rows, next_cursor=encode_cursor(rows[-1].id) if has_more else None)
+
+
+async def record_profile_change(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    action: str,
+    attribute: str,
+    client: ClientInfo,
+    old_value: str | None = None,
+    new_value: str | None = None,
+) -> None:
+    """Log a bind, unbind, rebind, merge or update; callers pass values already masked."""
+    await repository.add_profile_change(
+        session,
+        ProfileChange(
+            user_id=user_id,
+            action=action,
+            attribute=attribute,
+            old_value=old_value,
+            new_value=new_value,
+            ip=client.ip,
+            created_at=clock.now(),
+        ),
+    )

@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import base64
+from typing import Annotated
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Path, Query, status
 
 from usercenter.deps import Client, CurrentClaims, ReadSession, State, WriteSession
 from usercenter.identity.schemas import (
+    AuthorizeOut,
+    BoundIdentityOut,
     CodeSentOut,
     EmailCodeRequest,
+    LegacyPhoneRequest,
     LoginOut,
+    MiniAppLoginRequest,
+    MiniAppPhoneLoginRequest,
     PasswordChangeRequest,
     PasswordLoginRequest,
     PasswordResetRequest,
+    PhoneBindRequest,
     ProfileUpdate,
+    ProviderBindRequest,
+    ProviderLoginRequest,
+    ProviderProof,
     RefreshRequest,
     RegisterRequest,
     SmsCodeRequest,
@@ -24,6 +34,7 @@ from usercenter.identity.schemas import (
 )
 from usercenter.identity.service import CodeSent, LoginResult, UserView
 from usercenter.kit.schemas import CaptchaOut
+from usercenter.providers.base import AppType, LoginProof
 from usercenter.tokens.service import IssuedTokens
 
 router = APIRouter(tags=["identity"])
@@ -223,5 +234,192 @@ async def change_password(
         new_password=body.new_password,
         old_password=body.old_password,
         sms_code=body.sms_code,
+        client=client,
+    )
+
+
+# --- third-party login and linking ---------------------------------------------------------
+
+
+def _proof(body: ProviderProof) -> LoginProof:
+    return LoginProof(
+        code=body.code, id_token=body.id_token, nonce=body.nonce, redirect_uri=body.redirect_uri
+    )
+
+
+@router.post("/v1/auth/wechat/miniapp", summary="Log in with a WeChat mini program wx.login code")
+async def wechat_miniapp_login(
+    body: MiniAppLoginRequest, state: State, session: WriteSession, client: Client
+) -> LoginOut:
+    result = await state.linking.oauth_login(
+        session,
+        app_type=AppType.WECHAT_MINIAPP,
+        proof=LoginProof(code=body.code),
+        state=None,
+        app_id=body.app_id,
+        platform=body.platform,
+        client=client,
+    )
+    return login_out(result)
+
+
+@router.post(
+    "/v1/auth/wechat/miniapp/phone",
+    summary="Log in with the phone the mini program's phone button vouches for",
+)
+async def wechat_miniapp_phone_login(
+    body: MiniAppPhoneLoginRequest, state: State, session: WriteSession, client: Client
+) -> LoginOut:
+    result = await state.linking.miniapp_phone_login(
+        session,
+        phone_code=body.phone_code,
+        login_code=body.login_code,
+        app_id=body.app_id,
+        platform=body.platform,
+        client=client,
+    )
+    return login_out(result)
+
+
+@router.get(
+    "/v1/auth/oauth/{app_type}/authorize",
+    summary="Where to send the browser for a web login, with a signed state",
+)
+async def oauth_authorize(
+    app_type: AppType,
+    redirect_uri: Annotated[str, Query(max_length=1024, pattern=r"^https?://")],
+    state: State,
+    app_id: Annotated[str | None, Query(max_length=128)] = None,
+) -> AuthorizeOut:
+    url, signed = await state.linking.authorize(app_type, redirect_uri=redirect_uri, app_id=app_id)
+    return AuthorizeOut(url=url, state=signed)
+
+
+@router.post("/v1/auth/oauth/{app_type}", summary="Log in with a provider's code or id_token")
+async def oauth_login(
+    app_type: AppType,
+    body: ProviderLoginRequest,
+    state: State,
+    session: WriteSession,
+    client: Client,
+) -> LoginOut:
+    result = await state.linking.oauth_login(
+        session,
+        app_type=app_type,
+        proof=_proof(body),
+        state=body.state,
+        app_id=body.app_id,
+        platform=body.platform,
+        client=client,
+    )
+    return login_out(result)
+
+
+@router.get("/v1/me/identities", summary="The ways the current user can log in (masked)")
+async def list_identities(
+    claims: CurrentClaims, state: State, session: ReadSession
+) -> list[BoundIdentityOut]:
+    bound = await state.linking.identities(session, claims.user_id)
+    return [
+        BoundIdentityOut(
+            type=b.type,
+            provider=b.provider,
+            app_id=b.app_id,
+            identifier=b.identifier,
+            bound_at=b.bound_at,
+        )
+        for b in bound
+    ]
+
+
+@router.post(
+    "/v1/me/identities/phone",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Bind a phone (SMS code, purpose bind), or replace it (old_code to the old phone)",
+)
+async def bind_phone(
+    body: PhoneBindRequest,
+    claims: CurrentClaims,
+    state: State,
+    session: WriteSession,
+    client: Client,
+) -> None:
+    await state.linking.bind_phone(
+        session,
+        user_id=claims.user_id,
+        phone=body.phone,
+        code=body.code,
+        old_code=body.old_code,
+        client=client,
+    )
+
+
+@router.post(
+    "/v1/me/identities/wechat-phone",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Bind the phone in a mini program's legacy encryptedData",
+)
+async def bind_legacy_wechat_phone(
+    body: LegacyPhoneRequest,
+    claims: CurrentClaims,
+    state: State,
+    session: WriteSession,
+    client: Client,
+) -> None:
+    await state.linking.bind_legacy_phone(
+        session,
+        user_id=claims.user_id,
+        session_id=claims.session_id,
+        encrypted_data=body.encrypted_data,
+        iv=body.iv,
+        app_id=body.app_id,
+        client=client,
+    )
+
+
+@router.post(
+    "/v1/me/identities/{app_type}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Bind a provider login, or replace it with fresh proof of the bound one",
+)
+async def bind_provider(
+    app_type: AppType,
+    body: ProviderBindRequest,
+    claims: CurrentClaims,
+    state: State,
+    session: WriteSession,
+    client: Client,
+) -> None:
+    await state.linking.bind_provider(
+        session,
+        user_id=claims.user_id,
+        session_id=claims.session_id,
+        app_type=app_type,
+        proof=_proof(body),
+        state=body.state,
+        app_id=body.app_id,
+        old_code=body.old_code,
+        client=client,
+    )
+
+
+@router.delete(
+    "/v1/me/identities/{identity_type}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Unbind a login method (never the last one)",
+)
+async def unbind(
+    identity_type: Annotated[str, Path(max_length=32)],
+    claims: CurrentClaims,
+    state: State,
+    session: WriteSession,
+    client: Client,
+    app_id: Annotated[str | None, Query(max_length=128)] = None,
+) -> None:
+    await state.linking.unbind(
+        session,
+        user_id=claims.user_id,
+        identity_type=identity_type,
+        app_id=app_id,
         client=client,
     )

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from usercenter.errors import UserCenterError
 from usercenter.kit import clock
-from usercenter.kit.i18n import Text
+from usercenter.kit.i18n import Language, Text
 
 
 class IdentityError(UserCenterError):
@@ -33,9 +33,53 @@ class UsernameInvalid(IdentityError):
 
 
 class IdentityTaken(IdentityError):
+    """Says which kind of login is taken (the field), never by whom."""
+
     code = "identity_taken"
     status = 409
     title = Text("该账号已被其他用户绑定", "This login already belongs to another user")
+    _details: ClassVar[dict[str, Text]] = {
+        "phone": Text(
+            "该手机号已存在，无法绑定", "This phone number already belongs to another account"
+        ),
+        "email": Text("该邮箱已存在，无法绑定", "This e-mail already belongs to another account"),
+        "username": Text("该用户名已被使用", "This username is taken"),
+    }
+
+    def detail(self, language: Language) -> str:
+        text = self._details.get(
+            self.field or "",
+            Text("此账号已存在绑定", "This account is already bound to another user"),
+        )
+        return text.render(language)
+
+
+class AlreadyBound(IdentityError):
+    """The user already has a login of this kind: replacing it is a rebind, with fresh proof."""
+
+    code = "already_bound"
+    status = 409
+    title = Text(
+        "已绑定该类型的账号，请走换绑流程", "A login of this kind is bound already; rebind it"
+    )
+
+
+class LastLoginMethod(IdentityError):
+    code = "last_login_method"
+    status = 409
+    title = Text("不能解绑最后一种登录方式", "The last way to log in cannot be unbound")
+
+
+class FreshProofRequired(IdentityError):
+    code = "fresh_proof_required"
+    status = 403
+    title = Text("换绑需要验证当前绑定的账号", "Rebinding needs fresh proof of the login bound now")
+
+
+class NotBound(IdentityError):
+    code = "not_bound"
+    status = 404
+    title = Text("未绑定该登录方式", "No login of this kind is bound")
 
 
 class InvalidCredentials(IdentityError):
@@ -115,3 +159,12 @@ class UserNotFound(IdentityError):
     code = "user_not_found"
     status = 404
     title = Text("用户不存在", "No such user")
+
+
+class StateInvalid(IdentityError):
+    code = "state_invalid"
+    status = 400
+    title = Text(
+        "登录状态已失效，请重新发起登录", "The login state is invalid or used; start again"
+    )
+    default_field = "state"

@@ -69,6 +69,18 @@ class Identity(Timestamps, Base):
     verified_at: Mapped[datetime | None]
 
 
+class IdentityUnion(Base):
+    """Which user a provider's unionid belongs to: one row, so two first logins from two apps
+    of the same open-platform account cannot make two users."""
+
+    __tablename__ = "identity_unions"
+
+    provider: Mapped[str] = mapped_column(String(32), primary_key=True)
+    union_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime]
+
+
 class Credential(Timestamps, Base):
     """A user's secrets (seed 000 user_securities): hashes only."""
 

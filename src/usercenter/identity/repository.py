@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from usercenter.identity.models import Credential, Identity, User
+from usercenter.identity.models import Credential, Identity, IdentityUnion, User
+from usercenter.kit import clock
 
 
 async def find_identity(
@@ -78,3 +79,42 @@ async def rehash_password(session: AsyncSession, user_id: int, old: str, new: st
         .values(password_hash=new)
         .execution_options(synchronize_session=False)
     )
+
+
+async def add_union(session: AsyncSession, provider: str, union_id: str, user_id: int) -> None:
+    session.add(
+        IdentityUnion(provider=provider, union_id=union_id, user_id=user_id, created_at=clock.now())
+    )
+    await session.flush()
+
+
+async def union_owner(session: AsyncSession, provider: str, union_id: str) -> int | None:
+    return await session.scalar(
+        select(IdentityUnion.user_id).where(
+            IdentityUnion.provider == provider, IdentityUnion.union_id == union_id
+        )
+    )
+
+
+async def delete_identity(session: AsyncSession, identity: Identity) -> None:
+    await session.delete(identity)
+    await session.flush()
+
+
+async def delete_union_if_unused(
+    session: AsyncSession, provider: str, union_id: str, user_id: int
+) -> None:
+    """Drop the unionid's owner row once no identity of the user carries it any more."""
+    still = await session.scalar(
+        select(Identity.id).where(
+            Identity.user_id == user_id,
+            Identity.provider == provider,
+            Identity.union_id == union_id,
+        )
+    )
+    if still is None:
+        await session.execute(
+            delete(IdentityUnion).where(
+                IdentityUnion.provider == provider, IdentityUnion.union_id == union_id
+            )
+        )

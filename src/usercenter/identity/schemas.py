@@ -107,3 +107,64 @@ class TokenPairOut(Schema):
 class LoginOut(TokenPairOut):
     user: UserOut
     is_new_user: bool
+
+
+class MiniAppLoginRequest(LoginContext):
+    code: str = Field(min_length=1, max_length=256, description="From wx.login()")
+    app_id: str | None = Field(default=None, max_length=128, description="Our mini program")
+    platform: Platform = Field(default=Platform.MINIAPP)
+
+
+class MiniAppPhoneLoginRequest(LoginContext):
+    phone_code: str = Field(min_length=1, max_length=256, description="From the phone button")
+    login_code: str | None = Field(
+        default=None, max_length=256, description="From wx.login(), to bind the openid too"
+    )
+    app_id: str | None = Field(default=None, max_length=128)
+    platform: Platform = Field(default=Platform.MINIAPP)
+
+
+class ProviderProof(Schema):
+    code: str | None = Field(default=None, max_length=512, description="OAuth2 code")
+    id_token: str | None = Field(default=None, max_length=8192, description="Apple's id_token")
+    nonce: str | None = Field(default=None, max_length=256, description="Apple: the raw nonce")
+    state: str | None = Field(default=None, max_length=1024, description="From …/authorize")
+    redirect_uri: str | None = Field(default=None, max_length=1024)
+    app_id: str | None = Field(default=None, max_length=128)
+
+
+class ProviderLoginRequest(ProviderProof):
+    platform: Platform = Field(default=Platform.H5)
+
+
+class ProviderBindRequest(ProviderProof):
+    old_code: str | None = Field(
+        default=None, max_length=8, description="Rebind: SMS code (change_phone) to the bound phone"
+    )
+
+
+class PhoneBindRequest(Schema):
+    phone: str = Field(min_length=5, max_length=32)
+    code: str = Field(min_length=1, max_length=8, description="SMS code to the new phone")
+    old_code: str | None = Field(
+        default=None, max_length=8, description="Rebind: SMS code to the phone bound now"
+    )
+
+
+class LegacyPhoneRequest(Schema):
+    encrypted_data: str = Field(min_length=1, max_length=8192)
+    iv: str = Field(min_length=1, max_length=64)
+    app_id: str | None = Field(default=None, max_length=128)
+
+
+class AuthorizeOut(Schema):
+    url: str = Field(description="Send the browser here")
+    state: str = Field(description="Comes back with the code; single-use")
+
+
+class BoundIdentityOut(Schema):
+    type: str
+    provider: str
+    app_id: str
+    identifier: str = Field(description="Masked")
+    bound_at: str

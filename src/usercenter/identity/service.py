@@ -53,6 +53,7 @@ from usercenter.security.passwords import PasswordHasher, PasswordPolicy
 from usercenter.tokens.service import IssuedTokens, TokenService
 
 USER_ID_SEGMENT = "USER"
+PROVIDER_SECRET_CONTEXT = "tokens.provider_secret"
 _USERNAME = re.compile(r"^[A-Za-z0-9_]{4,32}$")
 
 
@@ -67,6 +68,18 @@ class EmailPurpose:
     REGISTER = "register"
     BIND = "bind"
     RESET_PASSWORD = "reset_password"
+
+
+@dataclass(frozen=True, slots=True)
+class IdentitySpec:
+    """An identity to add: its type and normalised value, and for third-party identities the
+    provider, our app id there and the unionid."""
+
+    type: str
+    value: str
+    provider: str = ""
+    provider_app: str = ""
+    union_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,20 +211,20 @@ class IdentityService:
             return self.keyring.cipher.encrypt(value, context=f"identity.{type_}")
         return None
 
-    async def _find(self, session: AsyncSession, type_: str, value: str) -> Identity | None:
+    async def find(self, session: AsyncSession, type_: str, value: str) -> Identity | None:
         return await repository.find_identity(session, type_, self._index(type_, value))
 
-    def _new_identity(self, user_id: int, type_: str, value: str) -> Identity:
+    def new_identity(self, user_id: int, spec: IdentitySpec) -> Identity:
         now = clock.now()
         return Identity(
             user_id=user_id,
-            type=type_,
-            provider="",
-            provider_app="",
-            identifier_index=self._index(type_, value),
-            identifier_encrypted=self._encrypt(type_, value),
-            union_id=None,
-            verified_at=now if type_ != IdentityType.USERNAME else None,
+            type=spec.type,
+            provider=spec.provider,
+            provider_app=spec.provider_app,
+            identifier_index=self._index(spec.type, spec.value),
+            identifier_encrypted=self._encrypt(spec.type, spec.value),
+            union_id=spec.union_id,
+            verified_at=now if spec.type != IdentityType.USERNAME else None,
             created_at=now,
             updated_at=now,
         )
@@ -239,7 +252,7 @@ class IdentityService:
             has_password=bool(credential and credential.password_hash),
         )
 
-    async def _phone_of(self, session: AsyncSession, user_id: int) -> str | None:
+    async def phone_of(self, session: AsyncSession, user_id: int) -> str | None:
         for identity in await repository.identities_of(session, user_id):
             if identity.type == IdentityType.PHONE and identity.identifier_encrypted:
                 return self.keyring.cipher.decrypt(
@@ -249,23 +262,26 @@ class IdentityService:
 
     # --- users ----------------------------------------------------------------------------
 
-    async def _create_user(
+    async def create_user(
         self,
         session: AsyncSession,
         *,
         method: str,
-        identities: list[tuple[str, str]],
+        identities: list[IdentitySpec],
         province: str | None,
         password_hash: str | None = None,
+        nickname: str | None = None,
+        avatar_url: str | None = None,
     ) -> User:
-        """A new user with its identities, in a savepoint: IdentityTaken if one is taken."""
+        """A new user with its identities (and the unionid they carry), in a savepoint:
+        IdentityTaken, naming the first identity's type, if one is taken meanwhile."""
         now = clock.now()
         code = province or self.settings.uid_default_province
         user = User(
             id=await self.ids.next_id(USER_ID_SEGMENT, session=session),
             uid=await self.ids.next_uid(code, session=session),
-            nickname=None,
-            avatar_url=None,
+            nickname=nickname,
+            avatar_url=avatar_url,
             gender=0,
             status=UserStatus.ACTIVE,
             register_method=method,
@@ -276,11 +292,13 @@ class IdentityService:
             async with session.begin_nested():
                 session.add(user)
                 await session.flush()
-                for type_, value in identities:
-                    session.add(self._new_identity(user.id, type_, value))
+                for spec in identities:
+                    session.add(self.new_identity(user.id, spec))
+                    if spec.union_id:
+                        await repository.add_union(session, spec.provider, spec.union_id, user.id)
                 await session.flush()
         except IntegrityError:
-            raise IdentityTaken(field=identities[0][0]) from None
+            raise IdentityTaken(field=identities[0].type) from None
         if password_hash is not None:
             await repository.set_password_hash(session, user.id, password_hash, now)
         return user
@@ -341,7 +359,7 @@ class IdentityService:
         """Send a login/bind/reset code. Answers alike whether or not the phone is registered
         (a reset code for an unknown phone is simply not sent)."""
         number = normalize_phone(phone)
-        known = await self._find(session, IdentityType.PHONE, number.e164) is not None
+        known = await self.find(session, IdentityType.PHONE, number.e164) is not None
         deliver = {
             SmsPurpose.LOGIN: known or self.settings.registration_open,
             SmsPurpose.RESET_PASSWORD: known,
@@ -371,7 +389,7 @@ class IdentityService:
         captcha_answer: str | None = None,
     ) -> CodeSent:
         address = normalize_email(email)
-        known = await self._find(session, IdentityType.EMAIL, address) is not None
+        known = await self.find(session, IdentityType.EMAIL, address) is not None
         deliver = not known if purpose == EmailPurpose.REGISTER else True
         if purpose == EmailPurpose.RESET_PASSWORD:
             deliver = known
@@ -397,7 +415,7 @@ class IdentityService:
 
     # --- logging in -----------------------------------------------------------------------
 
-    async def _login(
+    async def login(
         self,
         session: AsyncSession,
         user: User,
@@ -406,11 +424,22 @@ class IdentityService:
         platform: str,
         client: ClientInfo,
         is_new_user: bool,
+        provider_secret: str | None = None,
     ) -> LoginResult:
         if user.status != UserStatus.ACTIVE:
             raise AccountDisabled()
         tokens = await self.tokens.start_session(
-            session, user_id=user.id, uid=user.uid, platform=platform, method=method, client=client
+            session,
+            user_id=user.id,
+            uid=user.uid,
+            platform=platform,
+            method=method,
+            client=client,
+            provider_secret_encrypted=(
+                self.keyring.cipher.encrypt(provider_secret, context=PROVIDER_SECRET_CONTEXT)
+                if provider_secret
+                else None
+            ),
         )
         if is_new_user:
             await audit.record_auth_event(
@@ -447,32 +476,32 @@ class IdentityService:
         number = normalize_phone(phone)
         if not await self.sms_codes.verify(number.e164, SmsPurpose.LOGIN, code):
             raise CodeInvalid()
-        identity = await self._find(session, IdentityType.PHONE, number.e164)
+        identity = await self.find(session, IdentityType.PHONE, number.e164)
         if identity is not None:
             user = await self.get_user_or_raise(session, identity.user_id)
-            return await self._login(
+            return await self.login(
                 session, user, method="sms", platform=platform, client=client, is_new_user=False
             )
         if not self.settings.registration_open:
             raise RegistrationClosed()
         province = await self.ids.province_code_for(number.region)
         try:
-            user = await self._create_user(
+            user = await self.create_user(
                 session,
                 method="phone",
-                identities=[(IdentityType.PHONE, number.e164)],
+                identities=[IdentitySpec(IdentityType.PHONE, number.e164)],
                 province=province,
             )
         except IdentityTaken:
             # The same phone registered a moment ago by a parallel request: log into that user.
-            identity = await self._find(session, IdentityType.PHONE, number.e164)
+            identity = await self.find(session, IdentityType.PHONE, number.e164)
             if identity is None:
                 raise
             user = await self.get_user_or_raise(session, identity.user_id)
-            return await self._login(
+            return await self.login(
                 session, user, method="sms", platform=platform, client=client, is_new_user=False
             )
-        return await self._login(
+        return await self.login(
             session, user, method="sms", platform=platform, client=client, is_new_user=True
         )
 
@@ -509,7 +538,7 @@ class IdentityService:
         if await self.throttle.captcha_needed(client.ip):
             await self.captcha.verify_or_raise(captcha_id, captcha_answer)
         parsed = self._login_identifier(login)
-        identity = await self._find(session, *parsed) if parsed else None
+        identity = await self.find(session, *parsed) if parsed else None
         user = await repository.get_user(session, identity.user_id) if identity else None
         subject = (
             f"user:{user.id}"
@@ -539,7 +568,7 @@ class IdentityService:
         if stored is not None and self.passwords.needs_rehash(stored):
             fresh = await self.passwords.hash_async(password)
             await repository.rehash_password(session, user.id, stored, fresh)
-        return await self._login(
+        return await self.login(
             session, user, method="password", platform=platform, client=client, is_new_user=False
         )
 
@@ -576,31 +605,31 @@ class IdentityService:
         """Register with a username and/or a verified e-mail, and a password."""
         if not self.settings.registration_open:
             raise RegistrationClosed()
-        identities: list[tuple[str, str]] = []
+        identities: list[IdentitySpec] = []
         if username:
-            identities.append((IdentityType.USERNAME, normalize_username(username)))
+            identities.append(IdentitySpec(IdentityType.USERNAME, normalize_username(username)))
         if email:
             address = normalize_email(email)
             if not email_code or not await self.email_codes.verify(
                 address, EmailPurpose.REGISTER, email_code
             ):
                 raise CodeInvalid(field="email_code")
-            identities.append((IdentityType.EMAIL, address))
+            identities.append(IdentitySpec(IdentityType.EMAIL, address))
         if not identities:
             raise UsernameInvalid(field="username")
-        self.policy.check(password, context_words=[value.split("@")[0] for _, value in identities])
-        for type_, value in identities:
-            if await self._find(session, type_, value) is not None:
-                raise IdentityTaken(field=type_)
+        self.policy.check(password, context_words=[spec.value.split("@")[0] for spec in identities])
+        for spec in identities:
+            if await self.find(session, spec.type, spec.value) is not None:
+                raise IdentityTaken(field=spec.type)
         password_hash = await self.passwords.hash_async(password)
-        user = await self._create_user(
+        user = await self.create_user(
             session,
-            method=identities[0][0],
+            method=identities[0].type,
             identities=identities,
             province=None,
             password_hash=password_hash,
         )
-        return await self._login(
+        return await self.login(
             session,
             user,
             method="password",
@@ -631,7 +660,7 @@ class IdentityService:
             if stored is None or not await self.passwords.verify_async(stored, old_password):
                 raise InvalidCredentials(field="old_password")
         elif sms_code is not None:
-            phone = await self._phone_of(session, user_id)
+            phone = await self.phone_of(session, user_id)
             if phone is None or not await self.sms_codes.verify(
                 phone, SmsPurpose.RESET_PASSWORD, sms_code
             ):
@@ -664,7 +693,7 @@ class IdentityService:
             raise PhoneInvalid(field="phone")
         if not await codes.verify(target, SmsPurpose.RESET_PASSWORD, code):
             raise CodeInvalid()
-        identity = await self._find(session, type_, target)
+        identity = await self.find(session, type_, target)
         if identity is None:
             raise CodeInvalid()
         user = await self.get_user_or_raise(session, identity.user_id)

@@ -26,3 +26,19 @@ class SysDict(Timestamps, Base):
     sort_order: Mapped[int] = mapped_column(default=0)
     is_active: Mapped[bool] = mapped_column(default=True)
     remark: Mapped[str | None] = mapped_column(String(255))
+
+
+class ClientApp(Timestamps, Base):
+    """One app of ours at a login provider (seed 004 wdy_wechat_config): its id, its secret
+    (encrypted), provider-specific settings, and whether logins through it are accepted."""
+
+    __tablename__ = "client_apps"
+    __table_args__ = (UniqueConstraint("app_type", "app_id"),)
+
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=True)
+    app_type: Mapped[str] = mapped_column(String(32))
+    app_id: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str | None] = mapped_column(String(100))
+    secret_encrypted: Mapped[str] = mapped_column(Text)
+    extra_encrypted: Mapped[str | None] = mapped_column(Text)
+    is_active: Mapped[bool] = mapped_column(default=True)

@@ -39,6 +39,8 @@ class Session(Base):
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
     revoke_reason: Mapped[str | None] = mapped_column(String(32))
+    # A provider secret tied to this login (WeChat mini program session_key), encrypted.
+    provider_secret_encrypted: Mapped[str | None] = mapped_column(Text)
 
 
 class SigningKey(Base):

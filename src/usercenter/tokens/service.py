@@ -222,9 +222,11 @@ class TokenService:
         platform: str,
         method: str,
         client: ClientInfo,
+        provider_secret_encrypted: str | None = None,
     ) -> IssuedTokens:
         """A new session with its first token pair; on a one-device platform, the user's other
-        sessions there end."""
+        sessions there end. `provider_secret_encrypted`: a provider secret bound to this login
+        (the WeChat session_key), already encrypted by the caller."""
         now = clock.now()
         if platform in self.settings.single_device_platforms:
             await self._revoke(session, user_id=user_id, reason="replaced", platform=platform)
@@ -253,6 +255,7 @@ class TokenService:
             expires_at=now + self.refresh_ttl,
             revoked_at=None,
             revoke_reason=None,
+            provider_secret_encrypted=provider_secret_encrypted,
         )
         session.add(row)
         await session.flush()
@@ -348,6 +351,16 @@ class TokenService:
     ) -> list[str]:
         """End every live session of the user (but `keep`)."""
         return await self._revoke(session, user_id=user_id, reason=reason, keep=keep)
+
+    async def provider_secret(self, session: AsyncSession, session_id: str) -> str | None:
+        """The encrypted provider secret stored with a live session, if any."""
+        row = await repository.get_session(session, session_id)
+        if row is None or row.revoked_at is not None:
+            return None
+        return row.provider_secret_encrypted
+
+    async def session_info(self, session: AsyncSession, session_id: str) -> Session | None:
+        return await repository.get_session(session, session_id)
 
     async def list_sessions(self, session: AsyncSession, user_id: int) -> list[Session]:
         return await repository.live_sessions(session, user_id, clock.now())

@@ -1,0 +1,550 @@
+"""WeChat: mini program login (jscode2session), OAuth2 for the official account, mobile app
+and website, the mini program's phone number, legacy encrypted data, and the server access
+token those calls need.
+
+Vendor error codes and what they become:
+
+- 40029 (invalid code), 40163 (code already used): ProviderCodeInvalid;
+- 45011 (too many calls), 40226 (high-risk user), 48001 (scope not allowed), 45009 (daily
+  quota): ProviderRejected;
+- -1 (system busy), a timeout, a network error or an HTTP 5xx: tried again `retries` times,
+  then ProviderUnavailable;
+- anything else (a wrong secret, an app id of another kind): ProviderUnavailable, logged.
+
+A retried exchange can meet 40163 when the first try reached WeChat but its answer did not
+reach us: the code is spent either way, and the client has to get a new one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hmac
+import json
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+from cryptography.hazmat.primitives import padding
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+from usercenter.kit.cache import Cache, MemoryCache
+from usercenter.logs import get_logger
+from usercenter.providers.base import AppCredentials, AppType, ExternalIdentity, LoginProof
+from usercenter.providers.errors import (
+    ProviderCodeInvalid,
+    ProviderError,
+    ProviderRejected,
+    ProviderUnavailable,
+)
+from usercenter.providers.vendor_http import VendorHttp, json_object
+
+_log = get_logger(__name__)
+
+PROVIDER = "wechat"
+API_BASE = "https://api.weixin.qq.com"
+OPEN_BASE = "https://open.weixin.qq.com"
+
+ERRCODE_BUSY = -1
+CODE_INVALID_ERRCODES = frozenset({40029, 40163})
+REJECTED_ERRCODES = frozenset({45011, 40226, 48001, 45009})
+ACCESS_TOKEN_INVALID_ERRCODES = frozenset({40001, 42001})
+PROFILE_SCOPES = frozenset({"snsapi_userinfo", "snsapi_login"})
+
+_E164 = re.compile(r"\+[1-9]\d{6,14}")
+
+
+def error_for(errcode: int) -> type[ProviderError]:
+    """Our error for a WeChat errcode (ProviderUnavailable for every code not listed)."""
+    if errcode in CODE_INVALID_ERRCODES:
+        return ProviderCodeInvalid
+    if errcode in REJECTED_ERRCODES:
+        return ProviderRejected
+    return ProviderUnavailable
+
+
+def _errcode(data: dict[str, Any]) -> int:
+    value = data.get("errcode", 0)
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        return ERRCODE_BUSY if value else 0
+
+
+def _is_busy(response: httpx.Response) -> str | None:
+    data = json_object(response)
+    if data is not None and _errcode(data) == ERRCODE_BUSY:
+        return str(ERRCODE_BUSY)
+    return None
+
+
+def _api_base(app: AppCredentials, default: str) -> str:
+    return str(app.extra.get("api_base") or default).rstrip("/")
+
+
+class _WeChatApi:
+    """Calls to api.weixin.qq.com: JSON answers with `errcode` on failure."""
+
+    def __init__(self, http: VendorHttp, api_base: str) -> None:
+        self.http = http
+        self.api_base = api_base
+
+    async def call(
+        self,
+        app: AppCredentials,
+        method: str,
+        path: str,
+        *,
+        operation: str,
+        params: dict[str, str] | None = None,
+        json_body: Any = None,
+    ) -> dict[str, Any]:
+        """The answer as a dict, errcode and all (busy answers retried; the caller checks)."""
+        response = await self.http.request(
+            method,
+            _api_base(app, self.api_base) + path,
+            app_id=app.app_id,
+            operation=operation,
+            params=params,
+            json_body=json_body,
+            is_busy=_is_busy,
+        )
+        data = json_object(response)
+        if data is None:
+            self.http.fail(
+                ProviderUnavailable,
+                app_id=app.app_id,
+                operation=operation,
+                vendor_code=f"HTTP {response.status_code} without JSON",
+            )
+        return data
+
+    def check(
+        self,
+        app: AppCredentials,
+        data: dict[str, Any],
+        *,
+        operation: str,
+        mapping: Callable[[int], type[ProviderError]] = error_for,
+    ) -> None:
+        errcode = _errcode(data)
+        if errcode:
+            self.http.fail(
+                mapping(errcode),
+                app_id=app.app_id,
+                operation=operation,
+                vendor_code=str(errcode),
+                message=data.get("errmsg"),
+            )
+
+    def text(self, app: AppCredentials, data: dict[str, Any], key: str, *, operation: str) -> str:
+        value = data.get(key)
+        if not isinstance(value, str) or not value:
+            self.http.fail(
+                ProviderUnavailable,
+                app_id=app.app_id,
+                operation=operation,
+                vendor_code=f"answer without {key}",
+            )
+        return value
+
+
+def _optional_text(data: dict[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    return value if isinstance(value, str) and value else None
+
+
+class WeChatAccessTokens:
+    """The server access token of each app, shared through the cache by every process.
+
+    Fetched with `POST /cgi-bin/stable_token` (normal mode: WeChat hands out the same token
+    until shortly before it expires, so fetching again never invalidates a token in use) and
+    kept until five minutes before it expires. One caller at a time refreshes: the one that
+    takes the lock (`incr(...) == 1`, released after `lock_ttl` seconds even if its holder
+    dies); the others poll the cache for the winner's token for at most `wait` seconds.
+    A failed refresh is remembered for `failure_ttl` seconds: waiters, and callers in that
+    time, give up at once instead of each trying WeChat again.
+    """
+
+    def __init__(
+        self,
+        cache: Cache,
+        http: httpx.AsyncClient | None = None,
+        api_base: str = API_BASE,
+        *,
+        timeout: float = 5.0,
+        retries: int = 1,
+        backoff: float = 0.2,
+        lock_ttl: float = 10.0,
+        wait: float = 8.0,
+        poll: float = 0.05,
+        failure_ttl: float = 2.0,
+    ) -> None:
+        self._cache = cache
+        self._api = _WeChatApi(
+            VendorHttp(PROVIDER, http, timeout=timeout, retries=retries, backoff=backoff),
+            api_base,
+        )
+        self._lock_ttl = lock_ttl
+        self._wait = wait
+        self._poll = poll
+        self._failure_ttl = failure_ttl
+
+    @staticmethod
+    def cache_key(app_id: str) -> str:
+        return f"wechat:access_token:{app_id}"
+
+    @staticmethod
+    def lock_key(app_id: str) -> str:
+        return f"wechat:access_token:lock:{app_id}"
+
+    @staticmethod
+    def _failure_key(app_id: str) -> str:
+        return f"wechat:access_token:failed:{app_id}"
+
+    async def get(self, app: AppCredentials) -> str:
+        """The app's access token; ProviderUnavailable if none can be had in time."""
+        key = self.cache_key(app.app_id)
+        deadline = time.monotonic() + self._wait
+        while True:
+            token = await self._cache.get(key)
+            if token:
+                return token
+            if await self._cache.get(self._failure_key(app.app_id)):
+                self._api.http.fail(
+                    ProviderUnavailable,
+                    app_id=app.app_id,
+                    operation="access_token",
+                    vendor_code="refresh failed moments ago",
+                )
+            if await self._cache.incr(self.lock_key(app.app_id), ttl=self._lock_ttl) == 1:
+                try:
+                    return await self._refresh(app)
+                finally:
+                    await self._cache.delete(self.lock_key(app.app_id))
+            if time.monotonic() >= deadline:
+                self._api.http.fail(
+                    ProviderUnavailable,
+                    app_id=app.app_id,
+                    operation="access_token",
+                    vendor_code="waited too long for the refresh",
+                )
+            await asyncio.sleep(self._poll)
+
+    async def _refresh(self, app: AppCredentials) -> str:
+        key = self.cache_key(app.app_id)
+        token = await self._cache.get(key)  # a winner may have finished just before us
+        if token:
+            return token
+        try:
+            token, expires_in = await self._fetch(app)
+        except ProviderError:
+            await self._cache.set(self._failure_key(app.app_id), "1", ttl=self._failure_ttl)
+            raise
+        await self._cache.set(key, token, ttl=_cache_seconds(expires_in))
+        await self._cache.delete(self._failure_key(app.app_id))
+        _log.info("wechat_access_token_refreshed", app_id=app.app_id, expires_in=expires_in)
+        return token
+
+    async def _fetch(self, app: AppCredentials) -> tuple[str, int]:
+        operation = "stable_token"
+        data = await self._api.call(
+            app,
+            "POST",
+            "/cgi-bin/stable_token",
+            operation=operation,
+            json_body={
+                "grant_type": "client_credential",
+                "appid": app.app_id,
+                "secret": app.secret,
+                "force_refresh": False,
+            },
+        )
+        # Every failure here is ours or WeChat's (a wrong secret, a quota), not the person's.
+        self._api.check(app, data, operation=operation, mapping=lambda _: ProviderUnavailable)
+        token = self._api.text(app, data, "access_token", operation=operation)
+        expires_in = data.get("expires_in")
+        if not isinstance(expires_in, int) or expires_in <= 0:
+            self._api.http.fail(
+                ProviderUnavailable,
+                app_id=app.app_id,
+                operation=operation,
+                vendor_code="answer without expires_in",
+            )
+        return token, expires_in
+
+    async def invalidate(self, app: AppCredentials, token: str | None = None) -> None:
+        """Forget the cached token (only if it is still `token`, when given: a token another
+        caller has just fetched stays)."""
+        key = self.cache_key(app.app_id)
+        if token is not None and await self._cache.get(key) != token:
+            return
+        await self._cache.delete(key)
+
+
+def _cache_seconds(expires_in: int) -> float:
+    """Until five minutes before expiry (half the lifetime for an unusually short one)."""
+    return float(expires_in - 300) if expires_in > 600 else max(expires_in / 2, 1.0)
+
+
+def decrypt_legacy(session_key: str, encrypted_data: str, iv: str, app_id: str) -> dict[str, Any]:
+    """The JSON of a mini program's legacy `encryptedData` (AES-128-CBC, PKCS#7, key = the
+    session_key). ProviderCodeInvalid when it cannot be decrypted (bad base64, a stale
+    session_key, garbage); ProviderRejected when its watermark names another app."""
+
+    def invalid(reason: str) -> ProviderCodeInvalid:
+        _log.info("wechat_legacy_decrypt_failed", app_id=app_id, reason=reason)
+        return ProviderCodeInvalid(provider=PROVIDER, vendor_code=reason, field="encrypted_data")
+
+    try:
+        key = base64.b64decode(session_key, validate=True)
+        ciphertext = base64.b64decode(encrypted_data, validate=True)
+        vector = base64.b64decode(iv, validate=True)
+    except (binascii.Error, ValueError):
+        raise invalid("bad base64") from None
+    if len(key) != 16 or len(vector) != 16 or not ciphertext or len(ciphertext) % 16:
+        raise invalid("bad lengths")
+    decryptor = Cipher(algorithms.AES(key), modes.CBC(vector)).decryptor()
+    padded = decryptor.update(ciphertext) + decryptor.finalize()
+    unpadder = padding.PKCS7(128).unpadder()
+    try:
+        plain = unpadder.update(padded) + unpadder.finalize()
+        payload = json.loads(plain.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        raise invalid("bad padding or content") from None
+    if not isinstance(payload, dict):
+        raise invalid("not an object")
+    watermark = payload.get("watermark")
+    owner = watermark.get("appid") if isinstance(watermark, dict) else None
+    if not isinstance(owner, str) or not hmac.compare_digest(owner, app_id):
+        _log.warning("wechat_legacy_watermark_mismatch", app_id=app_id)
+        raise ProviderRejected(provider=PROVIDER, vendor_code="watermark appid mismatch")
+    return payload
+
+
+class WeChatProvider:
+    """Every WeChat app type; `app.extra["api_base"]` points one app at another API host
+    (a local stub), `app.extra["open_base"]` its authorize pages."""
+
+    app_types: tuple[AppType, ...] = (
+        AppType.WECHAT_MINIAPP,
+        AppType.WECHAT_OFFICIAL,
+        AppType.WECHAT_APP,
+        AppType.WECHAT_WEB,
+    )
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient | None = None,
+        *,
+        api_base: str = API_BASE,
+        open_base: str = OPEN_BASE,
+        timeout: float = 5.0,
+        retries: int = 1,
+        backoff: float = 0.2,
+        tokens: WeChatAccessTokens | None = None,
+    ) -> None:
+        self._api = _WeChatApi(
+            VendorHttp(PROVIDER, http, timeout=timeout, retries=retries, backoff=backoff),
+            api_base,
+        )
+        self._open_base = open_base
+        # Without a shared cache the token lives in this process only (fine for one worker).
+        self.tokens = tokens or WeChatAccessTokens(
+            MemoryCache(), http, api_base, timeout=timeout, retries=retries, backoff=backoff
+        )
+
+    # --- login ----------------------------------------------------------------------------
+
+    async def exchange(self, app: AppCredentials, proof: LoginProof) -> ExternalIdentity:
+        """The person behind a login code. Raises ProviderCodeInvalid, ProviderRejected or
+        ProviderUnavailable (see the module)."""
+        if app.app_type not in self.app_types:
+            raise ValueError(f"not a WeChat app: {app.app_type}")
+        if not proof.code:
+            raise ProviderCodeInvalid(provider=PROVIDER, vendor_code="missing code")
+        if app.app_type is AppType.WECHAT_MINIAPP:
+            return await self._exchange_miniapp(app, proof.code)
+        return await self._exchange_oauth(app, proof.code)
+
+    async def _exchange_miniapp(self, app: AppCredentials, code: str) -> ExternalIdentity:
+        operation = "jscode2session"
+        data = await self._api.call(
+            app,
+            "GET",
+            "/sns/jscode2session",
+            operation=operation,
+            params={
+                "appid": app.app_id,
+                "secret": app.secret,
+                "js_code": code,
+                "grant_type": "authorization_code",
+            },
+        )
+        self._api.check(app, data, operation=operation)
+        return ExternalIdentity(
+            app_type=app.app_type,
+            app_id=app.app_id,
+            subject=self._api.text(app, data, "openid", operation=operation),
+            union_id=_optional_text(data, "unionid"),
+            session_key=self._api.text(app, data, "session_key", operation=operation),
+        )
+
+    async def _exchange_oauth(self, app: AppCredentials, code: str) -> ExternalIdentity:
+        operation = "oauth2_access_token"
+        data = await self._api.call(
+            app,
+            "GET",
+            "/sns/oauth2/access_token",
+            operation=operation,
+            params={
+                "appid": app.app_id,
+                "secret": app.secret,
+                "code": code,
+                "grant_type": "authorization_code",
+            },
+        )
+        self._api.check(app, data, operation=operation)
+        openid = self._api.text(app, data, "openid", operation=operation)
+        if data.get("is_snapshotuser") == 1:
+            # A "snapshot page" visitor: WeChat hands out a virtual openid, not a person.
+            self._api.http.fail(
+                ProviderRejected,
+                app_id=app.app_id,
+                operation=operation,
+                vendor_code="is_snapshotuser",
+            )
+        identity = ExternalIdentity(
+            app_type=app.app_type,
+            app_id=app.app_id,
+            subject=openid,
+            union_id=_optional_text(data, "unionid"),
+        )
+        scopes = set(str(data.get("scope") or "").split(","))
+        if not scopes & PROFILE_SCOPES:
+            return identity
+        access_token = self._api.text(app, data, "access_token", operation=operation)
+        # A failing userinfo fails the login: it may carry the unionid, and a login without
+        # it would make a second account for a person we already know.
+        return await self._with_profile(app, identity, access_token)
+
+    async def _with_profile(
+        self, app: AppCredentials, identity: ExternalIdentity, access_token: str
+    ) -> ExternalIdentity:
+        operation = "userinfo"
+        info = await self._api.call(
+            app,
+            "GET",
+            "/sns/userinfo",
+            operation=operation,
+            params={"access_token": access_token, "openid": identity.subject, "lang": "zh_CN"},
+        )
+        self._api.check(app, info, operation=operation)
+        if info.get("openid") not in (None, identity.subject):
+            self._api.http.fail(
+                ProviderUnavailable,
+                app_id=app.app_id,
+                operation=operation,
+                vendor_code="userinfo of another openid",
+            )
+        return ExternalIdentity(
+            app_type=identity.app_type,
+            app_id=identity.app_id,
+            subject=identity.subject,
+            union_id=_optional_text(info, "unionid") or identity.union_id,
+            nickname=_optional_text(info, "nickname"),
+            avatar_url=_optional_text(info, "headimgurl"),
+        )
+
+    def authorize_url(self, app: AppCredentials, *, redirect_uri: str, state: str) -> str:
+        """The official account's OAuth2 page (scope `app.extra["scope"]`, snsapi_base by
+        default) or the website's QR login page; ValueError for a mini program or mobile app,
+        which get their code from the WeChat client."""
+        open_base = str(app.extra.get("open_base") or self._open_base).rstrip("/")
+        if app.app_type is AppType.WECHAT_OFFICIAL:
+            path = "/connect/oauth2/authorize"
+            scope = str(app.extra.get("scope") or "snsapi_base")
+            if scope not in {"snsapi_base", "snsapi_userinfo"}:
+                raise ValueError(f"not an official account scope: {scope}")
+        elif app.app_type is AppType.WECHAT_WEB:
+            path = "/connect/qrconnect"
+            scope = "snsapi_login"
+        else:
+            raise ValueError(f"{app.app_type} has no browser authorization flow")
+        # WeChat wants the parameters in this order, and the fragment at the end.
+        query = urlencode(
+            [
+                ("appid", app.app_id),
+                ("redirect_uri", redirect_uri),
+                ("response_type", "code"),
+                ("scope", scope),
+                ("state", state),
+            ]
+        )
+        return f"{open_base}{path}?{query}#wechat_redirect"
+
+    # --- mini program phone number and legacy data ----------------------------------------
+
+    async def phone_number(self, app: AppCredentials, code: str) -> str:
+        """The E.164 number (`+8613812345678`) behind a phone button code. Raises
+        ProviderCodeInvalid (wrong, used or expired code), ProviderRejected or
+        ProviderUnavailable. A rejected access token is dropped and fetched once more."""
+        if app.app_type is not AppType.WECHAT_MINIAPP:
+            raise ValueError("phone numbers come from mini programs only")
+        if not code:
+            raise ProviderCodeInvalid(provider=PROVIDER, vendor_code="missing code")
+        operation = "getuserphonenumber"
+        token = await self.tokens.get(app)
+        data = await self._phone_call(app, token, code)
+        if _errcode(data) in ACCESS_TOKEN_INVALID_ERRCODES:
+            _log.info("wechat_access_token_rejected", app_id=app.app_id, vendor_code=_errcode(data))
+            await self.tokens.invalidate(app, token)
+            data = await self._phone_call(app, await self.tokens.get(app), code)
+        self._api.check(app, data, operation=operation)
+        info = data.get("phone_info")
+        if not isinstance(info, dict):
+            self._api.http.fail(
+                ProviderUnavailable,
+                app_id=app.app_id,
+                operation=operation,
+                vendor_code="answer without phone_info",
+            )
+        watermark = info.get("watermark")
+        if isinstance(watermark, dict) and watermark.get("appid") not in (None, app.app_id):
+            self._api.http.fail(
+                ProviderUnavailable,
+                app_id=app.app_id,
+                operation=operation,
+                vendor_code="watermark appid mismatch",
+                loud=True,
+            )
+        phone = f"+{info.get('countryCode') or ''}{info.get('purePhoneNumber') or ''}"
+        if not _E164.fullmatch(phone):
+            self._api.http.fail(
+                ProviderUnavailable,
+                app_id=app.app_id,
+                operation=operation,
+                vendor_code="phone_info not a phone number",
+            )
+        return phone
+
+    async def _phone_call(self, app: AppCredentials, token: str, code: str) -> dict[str, Any]:
+        return await self._api.call(
+            app,
+            "POST",
+            "/wxa/business/getuserphonenumber",
+            operation="getuserphonenumber",
+            params={"access_token": token},
+            json_body={"code": code},
+        )
+
+    @staticmethod
+    def decrypt_legacy(
+        session_key: str, encrypted_data: str, iv: str, app_id: str
+    ) -> dict[str, Any]:
+        """See the module function `decrypt_legacy`."""
+        return decrypt_legacy(session_key, encrypted_data, iv, app_id)
