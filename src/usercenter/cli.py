@@ -180,6 +180,20 @@ def generate_field_keys() -> None:
 
 
 @cli.command()
+def stubs(
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    base_port: Annotated[
+        int | None, typer.Option(help="First port (WeChat); the others follow; default: free ones")
+    ] = None,
+) -> None:
+    """Serve local stand-ins for WeChat, QQ, Weibo, Alipay and Apple (demos and tests)."""
+    from usercenter.providers import stubs as provider_stubs
+
+    argv = ["--host", host] + (["--base-port", str(base_port)] if base_port else [])
+    provider_stubs.main(argv)
+
+
+@cli.command()
 def version() -> None:
     """Print the version."""
     typer.echo(__version__)

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import asyncio
+import io
+import logging
 import secrets
 from typing import Any
 
@@ -21,13 +23,18 @@ from tests.identity.conftest import (
 )
 from tests.providers.conftest import stubs
 from usercenter.audit.models import ProfileChange
+from usercenter.config import LogFormat
 from usercenter.db import Database
 from usercenter.identity.models import Identity, User
+from usercenter.logs import build_formatter
 from usercenter.providers.stubs import (
+    ALIPAY_APP_ID,
+    QQ_APP_ID,
     WECHAT_APP_ID,
     WECHAT_MINIAPP_ID,
     WECHAT_OFFICIAL_ID,
     WECHAT_UNBOUND_MINIAPP_ID,
+    WEIBO_APP_ID,
     RunningStubs,
 )
 
@@ -378,3 +385,138 @@ class TestBinding:
         assert change is not None
         assert change.old_value == f"{old[:3]}****{old[-4:]}"
         assert change.new_value == f"{new[:3]}****{new[-4:]}"
+
+
+class TestOtherProviders:
+    async def _state(self, http: httpx.AsyncClient, app_type: str, app_id: str) -> str:
+        authorize = await http.get(
+            f"/v1/auth/oauth/{app_type}/authorize",
+            params={"redirect_uri": f"https://example.test/callback/{app_type}", "app_id": app_id},
+        )
+        assert authorize.status_code == 200, authorize.text
+        state: str = authorize.json()["state"]
+        return state
+
+    async def test_qq_weibo_alipay_and_apple_log_in_and_come_back_to_the_same_user(
+        self, make_app: AppFactory, stubs: RunningStubs
+    ) -> None:
+        application = await linked_app(make_app, stubs)
+        who = person()
+        async with client_for(application) as http:
+            answers = {}
+            for _ in range(2):
+                qq = await http.post(
+                    "/v1/auth/oauth/qq",
+                    json={
+                        "code": stubs.qq.code_for(QQ_APP_ID, who),
+                        "state": await self._state(http, "qq", QQ_APP_ID),
+                        "app_id": QQ_APP_ID,
+                    },
+                )
+                weibo = await http.post(
+                    "/v1/auth/oauth/weibo",
+                    json={
+                        "code": stubs.weibo.code_for(WEIBO_APP_ID, who),
+                        "state": await self._state(http, "weibo", WEIBO_APP_ID),
+                    },
+                )
+                alipay = await http.post(
+                    "/v1/auth/oauth/alipay",
+                    json={"code": stubs.alipay.code_for(ALIPAY_APP_ID, who)},
+                )
+                apple = await http.post(
+                    "/v1/auth/oauth/apple",
+                    json={
+                        "id_token": stubs.apple.mint_id_token(person=who, nonce="n-123"),
+                        "nonce": "n-123",
+                    },
+                )
+                for name, response in (
+                    ("qq", qq),
+                    ("weibo", weibo),
+                    ("alipay", alipay),
+                    ("apple", apple),
+                ):
+                    assert response.status_code == 200, (name, response.text)
+                    answers.setdefault(name, []).append(response.json()["user"]["id"])
+        for name, ids in answers.items():
+            assert ids[0] == ids[1], name  # the second login finds the first one's user
+        # No unionid ties these providers together: four separate users.
+        assert len({ids[0] for ids in answers.values()}) == 4
+
+    async def test_apple_token_with_the_wrong_nonce_is_refused(
+        self, make_app: AppFactory, stubs: RunningStubs
+    ) -> None:
+        application = await linked_app(make_app, stubs)
+        async with client_for(application) as http:
+            response = await http.post(
+                "/v1/auth/oauth/apple",
+                json={"id_token": stubs.apple.mint_id_token(nonce="right"), "nonce": "wrong"},
+            )
+        assert response.status_code == 400
+        assert response.json()["code"] == "provider_code_invalid"
+
+    async def test_rebinding_wechat_needs_a_fresh_login_through_it(
+        self, make_app: AppFactory, stubs: RunningStubs
+    ) -> None:
+        application = await linked_app(make_app, stubs)
+        first, second = person(), person()
+        async with client_for(application) as http:
+            by_phone = await sms_login(application, http, new_phone())
+            await http.post(
+                "/v1/me/identities/wechat_app",
+                json={"code": stubs.wechat.code_for(WECHAT_APP_ID, first), "app_id": WECHAT_APP_ID},
+                headers=bearer(by_phone),
+            )
+            replace = {
+                "code": stubs.wechat.code_for(WECHAT_APP_ID, second),
+                "app_id": WECHAT_APP_ID,
+            }
+            stale = await http.post(
+                "/v1/me/identities/wechat_app", json=replace, headers=bearer(by_phone)
+            )
+            assert stale.status_code == 403
+            assert stale.json()["code"] == "fresh_proof_required"
+            fresh = (
+                await http.post(
+                    "/v1/auth/oauth/wechat_app",
+                    json={
+                        "code": stubs.wechat.code_for(WECHAT_APP_ID, first),
+                        "app_id": WECHAT_APP_ID,
+                    },
+                )
+            ).json()
+            replace["code"] = stubs.wechat.code_for(WECHAT_APP_ID, second)
+            rebound = await http.post(
+                "/v1/me/identities/wechat_app", json=replace, headers=bearer(fresh)
+            )
+            assert rebound.status_code == 204, rebound.text
+            via_second = await http.post(
+                "/v1/auth/oauth/wechat_app",
+                json={
+                    "code": stubs.wechat.code_for(WECHAT_APP_ID, second),
+                    "app_id": WECHAT_APP_ID,
+                },
+            )
+        assert via_second.json()["user"]["id"] == by_phone["user"]["id"]
+
+    async def test_session_key_never_reaches_logs_or_answers(
+        self, make_app: AppFactory, stubs: RunningStubs
+    ) -> None:
+        application = await linked_app(make_app, stubs, log_level="DEBUG")
+        who = person()
+        stream = io.StringIO()
+        handler = logging.StreamHandler(stream)
+        handler.setFormatter(build_formatter(LogFormat.JSON))
+        logging.getLogger().addHandler(handler)
+        try:
+            async with client_for(application) as http:
+                response = await miniapp_login(http, stubs, who)
+        finally:
+            logging.getLogger().removeHandler(handler)
+        openid = stubs.wechat.openid_for(WECHAT_MINIAPP_ID, who)
+        session_key = stubs.wechat.session_keys[(WECHAT_MINIAPP_ID, openid)]
+        assert response.status_code == 200
+        assert session_key not in response.text
+        assert stream.getvalue(), "nothing was logged at DEBUG"
+        assert session_key not in stream.getvalue()
