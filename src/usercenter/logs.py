@@ -95,6 +95,8 @@ def configure_logging(level: str = "INFO", fmt: LogFormat = LogFormat.JSON) -> N
                 "aio_pika": {"level": "WARNING"},
                 # MariaDB's notes on DDL ("Name 'pk_x' ignored for PRIMARY key") are not news.
                 "asyncmy": {"level": "ERROR"},
+                # httpx logs whole URLs, and WeChat and QQ put secrets and codes in them.
+                "httpx": {"level": "WARNING"},
             },
         }
     )

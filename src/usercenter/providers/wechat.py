@@ -50,6 +50,7 @@ API_BASE = "https://api.weixin.qq.com"
 OPEN_BASE = "https://open.weixin.qq.com"
 
 ERRCODE_BUSY = -1
+ERRCODE_UNREADABLE = -999  # an errcode that is not a number: ProviderUnavailable
 CODE_INVALID_ERRCODES = frozenset({40029, 40163})
 REJECTED_ERRCODES = frozenset({45011, 40226, 48001, 45009})
 ACCESS_TOKEN_INVALID_ERRCODES = frozenset({40001, 42001})
@@ -72,7 +73,7 @@ def _errcode(data: dict[str, Any]) -> int:
     try:
         return int(value or 0)
     except (TypeError, ValueError):
-        return ERRCODE_BUSY if value else 0
+        return ERRCODE_UNREADABLE
 
 
 def _is_busy(response: httpx.Response) -> str | None:
