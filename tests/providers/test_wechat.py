@@ -4,6 +4,7 @@ import asyncio
 import base64
 import io
 import json
+import logging
 import os
 import secrets
 import time
@@ -604,12 +605,20 @@ class TestLogs:
         stubs: RunningStubs,
         captured: io.StringIO,
     ) -> None:
-        code = stubs.wechat.code_for(WECHAT_MINIAPP_ID, person())
-        identity = await wechat.exchange(miniapp, LoginProof(code=code))
-        phone_code = stubs.wechat.phone_code_for(WECHAT_MINIAPP_ID, "+8613812345678")
-        await wechat.phone_number(miniapp, phone_code)
-        await login(wechat, miniapp, "wx-40029")
-        token = await wechat.tokens.get(miniapp)
+        # The service keeps httpx at WARNING; open it up to see that its URLs lose their
+        # query strings even when someone turns it on.
+        httpx_logger = logging.getLogger("httpx")
+        level = httpx_logger.level
+        httpx_logger.setLevel(logging.INFO)
+        try:
+            code = stubs.wechat.code_for(WECHAT_MINIAPP_ID, person())
+            identity = await wechat.exchange(miniapp, LoginProof(code=code))
+            phone_code = stubs.wechat.phone_code_for(WECHAT_MINIAPP_ID, "+8613812345678")
+            await wechat.phone_number(miniapp, phone_code)
+            await login(wechat, miniapp, "wx-40029")
+            token = await wechat.tokens.get(miniapp)
+        finally:
+            httpx_logger.setLevel(level)
         raw = captured.getvalue()
         assert identity.session_key is not None
         for secret in (identity.session_key, miniapp.secret, code, phone_code, token):

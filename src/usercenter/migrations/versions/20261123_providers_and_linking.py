@@ -80,12 +80,7 @@ def downgrade() -> None:
     with op.batch_alter_table("sessions", schema=None) as batch_op:
         batch_op.drop_column("provider_secret_encrypted")
 
-    with op.batch_alter_table("identity_unions", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_identity_unions_user_id"))
-
+    # Dropping a table drops its indexes; MariaDB refuses to drop an index a foreign key needs.
     op.drop_table("identity_unions")
-    with op.batch_alter_table("profile_changes", schema=None) as batch_op:
-        batch_op.drop_index("ix_profile_changes_user_id_id")
-
     op.drop_table("profile_changes")
     op.drop_table("client_apps")
