@@ -1,18 +1,20 @@
 """Benchmark of logins, authenticated requests and refreshes against their natural baselines.
 
 Everything runs on this machine in one go: PostgreSQL and Redis as they are, the service as
-`usercenter serve --workers 2` (uvicorn, its default settings and password parameters), two
-peer apps under uvicorn with 2 workers each, and one load generator. The load generator is
-wrk (one thread, a Lua script: bench/auth_peers/load.lua) when it is installed, else a small
-asyncio HTTP/1.1 client in this process; either way the same one drives the service and its
-baselines, with keep-alive connections and a fixed number of requests in flight. Each figure is
-measured for a fixed time per round, several rounds interleaved, and the median of the rounds
-is reported (latencies: the median of the rounds' p50 and p99).
+`usercenter serve --workers 2` (uvicorn; its default pool and password parameters, lockout
+and captcha thresholds set out of reach), two peer apps under uvicorn with 2 workers each, and
+one load generator. The load generator is wrk (one thread, bench/auth_peers/load.lua) when it
+is installed, else a small asyncio HTTP/1.1 client in this process (uvloop when there); either
+way the same one drives the service and its baselines, over keep-alive connections with a
+fixed number of requests in flight. Each measurement runs for a fixed time; successes are
+counted from 0.5 s after its start (the pipeline full) to its end, so the rate is the steady
+one. The measurements are interleaved, several rounds, and the median of the rounds is
+reported (latencies: the median of the rounds' p50 and p99).
 
 - `login_per_s`: successful POST /v1/auth/password-login, 16 in flight, cycling through 16
-  users (lockout and captcha thresholds set out of reach; every login succeeds).
-  Baseline `argon2_verify_per_s`: argon2-cffi verifying the same kind of hash (argon2id at the
-  service's default parameters) in a loop in 2 processes, one per worker, for the same time.
+  users. Baseline `argon2_verify_per_s`: argon2-cffi verifying a password against its
+  argon2id hash at the service's default parameters (read from its settings), in a loop in 2
+  processes (one per worker, one per core here) for the same time, the servers idle.
   Target: `login_vs_argon2` >= 0.85.
 - `me_per_s`, `me_p50_ms`, `me_p99_ms`: GET /v1/me with a bearer access token, 64 in flight.
   Baseline `bare_fastapi_per_s`: bench/auth_peers/bare_app.py, a FastAPI app whose GET /me
@@ -24,17 +26,27 @@ is reported (latencies: the median of the rounds' p50 and p99).
   Target: `me_vs_fastapi_users` >= 1.5.
 - `refresh_per_s`: successful POST /v1/auth/refresh, 64 in flight over 200 sessions logged in
   beforehand; a session is never in flight twice and always presents the latest refresh token
-  it got (rotation: an old one would revoke it). Target: >= 1,000/s.
+  it got (rotation: an old one would revoke it). Sessions still in flight when a measurement
+  stops are dropped (their latest token is unknown) and replaced by new logins.
+  Target: >= 1,000/s.
+
+Also reported: `cpu_busy_percent`, how busy the cores were during each measurement (near 100:
+CPU-bound), and per round `other_processes_cpu_percent`, the share of the cores that processes
+outside this run and the hypervisor took; a round over 5% is listed under `problems`, as its
+figures are skewed. `setup.usercenter` names the code measured (source directory, git commit).
 
     python bench/auth.py [--quick] [--rounds N] [--seconds S] [--generator auto|wrk|python]
+                         [--fastapi-users-jwt HS256|ES256]
 
 The databases come from USERCENTER_BENCH_AUTH_POSTGRES_URL (default
 postgresql://postgres@127.0.0.1:5432/uc_bench_auth; the fastapi-users peer gets uc_bench_fau
 on the same server), both created when missing and emptied first; Redis from
 USERCENTER_BENCH_REDIS_URL (default redis://127.0.0.1:6379/14), flushed first. The peers need
 the `bench` extra (pip install -e '.[bench]'); without fastapi-users that peer is reported as
-{"error": ...}. Progress goes to stderr; the last line of stdout is one JSON object with every
-figure, the ratios and whether the targets were met.
+{"error": ...}. wrk is a system package (apt-get install wrk). Servers are started here and
+stopped at the end, on errors and Ctrl-C too. Progress goes to stderr; the last line of stdout
+is one JSON object with every figure, the ratios and whether the targets were met (or
+{"error": ...} when the run could not finish).
 """
 
 from __future__ import annotations
@@ -251,6 +263,7 @@ class LoadResult:
     tokens: list[str] = field(default_factory=list)
     starved: int = 0
     errors: int = 0
+    cpu_busy_percent: float | None = None  # of all cores, while it ran
 
     @property
     def per_s(self) -> float:
@@ -415,15 +428,25 @@ Generator = PythonGenerator | WrkGenerator
 OURS = frozenset({"postgres", "redis-server"})  # servers this run uses, besides its children
 
 
-def cpu_snapshot() -> tuple[float, dict[int, float]] | None:
-    """(time, CPU seconds so far) of every process not part of this run; None off Linux.
+@dataclass(frozen=True, slots=True)
+class CpuSnapshot:
+    at: float
+    busy: float  # CPU seconds the machine was busy (user, nice, system, irq, softirq)
+    steal: float  # CPU seconds the hypervisor gave to someone else
+    ours: dict[int, float]  # CPU seconds of each process of this run, its reaped children too
 
-    Part of this run: this process's descendants (servers, workers, wrk, the argon2
-    processes), PostgreSQL and Redis."""
+
+def cpu_snapshot() -> CpuSnapshot | None:
+    """The machine's CPU time and this run's; None off Linux.
+
+    This run: this process and its descendants (servers, workers, wrk, the argon2
+    processes), PostgreSQL and Redis. Each counts its reaped children's time too, so a wrk
+    that has come and gone, or a PostgreSQL backend, is still counted."""
     try:
         ticks = os.sysconf("SC_CLK_TCK")
+        cpu = Path("/proc/stat").read_text(encoding="ascii").splitlines()[0].split()
         entries = [entry.name for entry in os.scandir("/proc") if entry.name.isdigit()]
-    except (OSError, ValueError):
+    except (OSError, ValueError, IndexError):
         return None
     parents: dict[int, int] = {}
     names: dict[int, str] = {}
@@ -434,31 +457,48 @@ def cpu_snapshot() -> tuple[float, dict[int, float]] | None:
         except OSError:
             continue  # gone meanwhile
         pid = int(name)
-        comm, rest = raw[raw.index("(") + 1 : raw.rindex(")")], raw[raw.rindex(")") + 2 :].split()
-        names[pid], parents[pid] = comm, int(rest[1])
-        used[pid] = (int(rest[11]) + int(rest[12])) / ticks
+        names[pid] = raw[raw.index("(") + 1 : raw.rindex(")")]
+        fields = raw[raw.rindex(")") + 2 :].split()
+        parents[pid] = int(fields[1])
+        used[pid] = sum(int(value) for value in fields[11:15]) / ticks  # utime..cstime
     me = os.getpid()
 
     def is_ours(pid: int) -> bool:
-        seen = 0
-        while pid > 1 and seen < 64:
+        for _ in range(64):
             if pid == me or names.get(pid) in OURS:
                 return True
-            pid, seen = parents.get(pid, 0), seen + 1
+            if pid <= 1:
+                return False
+            pid = parents.get(pid, 0)
         return False
 
-    return time.monotonic(), {pid: cpu for pid, cpu in used.items() if not is_ours(pid)}
+    # Interrupt time is in: the kernel charges it to the process it interrupted.
+    busy = sum(int(cpu[index]) for index in (1, 2, 3, 6, 7))  # user nice system irq softirq
+    return CpuSnapshot(
+        at=time.monotonic(),
+        busy=busy / ticks,
+        steal=int(cpu[8]) / ticks,
+        ours={pid: seconds for pid, seconds in used.items() if is_ours(pid)},
+    )
 
 
-def other_cpu_percent(
-    before: tuple[float, dict[int, float]] | None, after: tuple[float, dict[int, float]] | None
-) -> float | None:
-    """How much of the machine's cores other processes used between two snapshots (a lower
-    bound: a process that came and went in between is missed)."""
-    if before is None or after is None or after[0] <= before[0]:
+def busy_percent(before: CpuSnapshot | None, after: CpuSnapshot | None) -> float | None:
+    """How busy all cores were between two snapshots, in percent."""
+    if before is None or after is None or after.at <= before.at:
         return None
-    spent = sum(cpu - before[1].get(pid, 0.0) for pid, cpu in after[1].items())
-    return round(100 * max(spent, 0.0) / ((after[0] - before[0]) * (os.cpu_count() or 1)), 1)
+    return round(
+        100 * (after.busy - before.busy) / ((after.at - before.at) * (os.cpu_count() or 1))
+    )
+
+
+def other_cpu_percent(before: CpuSnapshot | None, after: CpuSnapshot | None) -> float | None:
+    """The share of all cores that neither this run nor the machine's idle time had between
+    two snapshots: other processes, and time stolen by the hypervisor."""
+    if before is None or after is None or after.at <= before.at:
+        return None
+    ours = sum(seconds - before.ours.get(pid, 0.0) for pid, seconds in after.ours.items())
+    others = (after.busy - before.busy) - ours + (after.steal - before.steal)
+    return round(100 * max(others, 0.0) / ((after.at - before.at) * (os.cpu_count() or 1)), 1)
 
 
 # --- The argon2 baseline --------------------------------------------------------------------
@@ -487,7 +527,7 @@ def argon2_verify_loop(seconds: float, start_at: float) -> tuple[int, float]:
 
 async def measure_argon2(pool: ProcessPoolExecutor, seconds: float) -> float:
     loop = asyncio.get_running_loop()
-    start_at = time.time() + 0.3
+    start_at = time.time() + 0.1
     results = await asyncio.gather(
         *(loop.run_in_executor(pool, argon2_verify_loop, seconds, start_at) for _ in range(WORKERS))
     )
@@ -521,18 +561,21 @@ def spawn(name: str, argv: list[str], env: dict[str, str], cwd: Path, port: int)
     return Server(name, port, process, log)
 
 
-def stop(server: Server) -> None:
-    """SIGTERM to the server's own process group (uvicorn and its workers), then SIGKILL."""
-    if server.process.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(server.process.pid, signal.SIGTERM)
-    try:
-        server.process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
+def stop(servers: list[Server]) -> None:
+    """SIGTERM to each server's own process group (uvicorn and its workers), all at once;
+    SIGKILL to any still there 15 s later."""
+    running = [server for server in servers if server.process.poll() is None]
+    for server in running:
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(server.process.pid, signal.SIGKILL)
-        server.process.wait(timeout=5)
+            os.killpg(server.process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for server in running:
+        try:
+            server.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(server.process.pid, signal.SIGKILL)
+            server.process.wait(timeout=5)
 
 
 async def wait_until_up(server: Server, path: str = "/healthz") -> None:
@@ -650,9 +693,12 @@ class Figures:
     failures: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     other_cpu_percent: list[float | None] = field(default_factory=list)
+    busy_percent: dict[str, list[float]] = field(default_factory=dict)
 
     def add(self, name: str, result: LoadResult) -> None:
         self.per_s.setdefault(name, []).append(result.per_s)
+        if result.cpu_busy_percent is not None:
+            self.busy_percent.setdefault(name, []).append(result.cpu_busy_percent)
         self.p50_ms.setdefault(name, []).append(result.p50_ms)
         self.p99_ms.setdefault(name, []).append(result.p99_ms)
         bad = result.failed + result.errors
@@ -830,16 +876,24 @@ class Bench:
     # measurements
 
     async def load(self, server: str, work: Workload, in_flight: int, seconds: float) -> LoadResult:
-        return await self.generator.run(self.servers[server].port, work, seconds, in_flight)
+        before = cpu_snapshot()
+        result = await self.generator.run(self.servers[server].port, work, seconds, in_flight)
+        result.cpu_busy_percent = busy_percent(before, cpu_snapshot())
+        return result
 
     async def top_up_sessions(self) -> None:
-        """Log in until there are REFRESH_SESSIONS sessions to refresh."""
+        """Log in (LOGIN_IN_FLIGHT at a time) until there are REFRESH_SESSIONS sessions."""
         missing = REFRESH_SESSIONS - len(self.sessions)
-        while missing > 0:
-            tasks = [self.login(len(self.sessions) + i) for i in range(min(missing, 8))]
-            for answer in await asyncio.gather(*tasks):
-                self.sessions.append(str(answer["refresh_token"]))
-            missing = REFRESH_SESSIONS - len(self.sessions)
+        if missing <= 0:
+            return
+        queue = list(range(missing))
+
+        async def log_in() -> None:
+            while queue:
+                index = queue.pop()
+                self.sessions.append(str((await self.login(index))["refresh_token"]))
+
+        await asyncio.gather(*(log_in() for _ in range(LOGIN_IN_FLIGHT)))
 
     async def measure_login(self, seconds: float) -> LoadResult:
         work = Workload("login", users=self.users)
@@ -873,10 +927,27 @@ class Bench:
         return result
 
     async def warm_up(self) -> None:
-        seconds = WARMUP_SECONDS
-        await self.measure_login(seconds)
-        await self.measure_me(seconds)
-        await self.measure_refresh(seconds)
+        """Every server and pool busy once, all at the same time, before anything counts.
+        (Refreshes are not warmed up: that would cost the sessions in flight at its end, and
+        logins warm the same pool.)"""
+        token = str((await self.login())["access_token"])
+        bearer = {"Authorization": f"Bearer {token}"}
+        loads = [
+            self.measure_login(2 * WARMUP_SECONDS),
+            self.load("service", Workload("get", "/v1/me", bearer), GET_IN_FLIGHT, WARMUP_SECONDS),
+            self.load("bare", Workload("get", "/me", bearer), GET_IN_FLIGHT, WARMUP_SECONDS),
+        ]
+        if self.fau_token is not None:
+            fau_bearer = {"Authorization": f"Bearer {self.fau_token}"}
+            loads.append(
+                self.load(
+                    "fastapi_users",
+                    Workload("get", "/users/me", fau_bearer),
+                    GET_IN_FLIGHT,
+                    WARMUP_SECONDS,
+                )
+            )
+        await asyncio.gather(*loads)
 
     async def run_rounds(self, pool: ProcessPoolExecutor) -> None:
         figures, seconds = self.figures, self.plan.seconds
@@ -884,6 +955,9 @@ class Bench:
             before = cpu_snapshot()
             argon2_rate = await measure_argon2(pool, seconds)
             figures.per_s.setdefault("argon2", []).append(argon2_rate)
+            argon2_busy = busy_percent(before, cpu_snapshot())
+            if argon2_busy is not None:
+                figures.busy_percent.setdefault("argon2", []).append(argon2_busy)
             figures.add("login", await self.measure_login(seconds))
             for name, result in (await self.measure_me(seconds)).items():
                 figures.add(name, result)
@@ -906,8 +980,7 @@ class Bench:
             )
 
     def stop_all(self) -> None:
-        for server in self.servers.values():
-            stop(server)
+        stop(list(self.servers.values()))
 
 
 def targets(report: dict[str, Any]) -> dict[str, Any]:
@@ -976,22 +1049,71 @@ def build_report(bench: Bench, quick: bool, version: str, seconds: float) -> dic
             "processes": WORKERS,
         },
         "fastapi_users_jwt": bench.fau_jwt,
+        "usercenter": code_under_test(),
         "database": version,
         # 1/5/15-minute load averages: anything well above the benchmark's own load means
         # something else was running, and the figures are not to be trusted.
         "loadavg": bench.loadavg,
-        # CPU that processes outside this run (not its children, PostgreSQL or Redis) took,
-        # per round, as a share of all cores: more than a few percent skews the figures.
+        # CPU that processes outside this run (not its children, PostgreSQL or Redis) and the
+        # hypervisor took, per round, as a share of all cores: beyond a few percent the
+        # figures are skewed.
         "other_processes_cpu_percent": figures.other_cpu_percent,
+    }
+    # How busy the cores were during each measurement (median of the rounds): well under 100
+    # means the measured side waited on something other than CPU (the disk, locks, a pool).
+    report["cpu_busy_percent"] = {
+        name: median(values, 0) for name, values in figures.busy_percent.items()
     }
     report["failures"] = figures.failures
     report["per_round_per_s"] = {
         name: [round(value, 1) for value in values] for name, values in figures.per_s.items()
     }
+    pairs = {
+        "login_vs_argon2": ("login", "argon2"),
+        "me_vs_bare": ("me", "bare"),
+        "me_vs_fastapi_users": ("me", "fastapi_users"),
+    }
+    report["per_round_ratios"] = {
+        name: [
+            ratio(top, bottom)
+            for top, bottom in zip(
+                figures.per_s.get(upper, []), figures.per_s.get(lower, []), strict=False
+            )
+        ]
+        for name, (upper, lower) in pairs.items()
+    }
     if figures.problems:
         report["problems"] = figures.problems
     report["seconds"] = round(seconds, 1)
     return report
+
+
+def code_under_test() -> dict[str, Any]:
+    """Which usercenter ran: its source directory, and the git commit (`+dirty` with changes)."""
+    source = Path(schema.__file__).resolve().parent
+    described: dict[str, Any] = {"source": str(source), "commit": None}
+    git = shutil.which("git")
+    if git is None:
+        return described
+    try:
+        commit = subprocess.run(  # noqa: S603 - git with fixed arguments
+            [git, "-C", str(source), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        changes = subprocess.run(  # noqa: S603 - git with fixed arguments
+            [git, "-C", str(source), "status", "--porcelain", "--", "."],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return described
+    described["commit"] = commit + ("+dirty" if changes else "")
+    return described
 
 
 def pick_generator(choice: str, scratch: Path) -> Generator:
@@ -1100,13 +1222,17 @@ def event_loop_runner() -> Iterator[asyncio.Runner]:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     plan = Plan.of(quick=args.quick, rounds=args.rounds, seconds=args.seconds)
+    # SIGTERM ends the run like Ctrl-C does: the servers are stopped on the way out.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         with event_loop_runner() as runner:
             report = runner.run(main_async(args, plan))
-    except Exception as exc:  # one JSON line all the same, saying what stopped the run
-        progress(f"[error] {one_line(exc)}")
-        print(json.dumps({"bench": "auth", "quick": args.quick, "error": one_line(exc)}))
-        return 1
+    except (Exception, KeyboardInterrupt, SystemExit) as exc:
+        # One JSON line all the same, saying what stopped the run.
+        error = "interrupted" if isinstance(exc, KeyboardInterrupt | SystemExit) else one_line(exc)
+        progress(f"[error] {error}")
+        print(json.dumps({"bench": "auth", "quick": args.quick, "error": error}))
+        return 1 if isinstance(exc, Exception) else 130
     print(json.dumps(report, ensure_ascii=False, sort_keys=False))
     return 0
 
