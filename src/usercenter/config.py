@@ -110,6 +110,11 @@ class Settings(BaseSettings):
     database_max_overflow: int = Field(default=10, ge=0, le=200)
     database_pool_timeout: float = Field(default=10.0, gt=0)
     database_echo: bool = False
+    database_pool_pre_ping: bool = Field(
+        default=False,
+        description="Test each connection when it leaves the pool (a round trip each time); "
+        "off: connections are recycled after 5 minutes and a dead one fails one request",
+    )
     sqlite_busy_timeout_ms: int = Field(default=10_000, ge=0)
 
     redis_url: str | None = Field(default=None, description="redis://host:6379/0; none: in-process")

@@ -78,7 +78,10 @@ class Database:
     def __init__(self, url: URL, *, settings: Settings) -> None:
         self.url = url
         self.backend = backend_of(url)
-        kwargs: dict[str, Any] = {"echo": settings.database_echo, "pool_pre_ping": True}
+        kwargs: dict[str, Any] = {
+            "echo": settings.database_echo,
+            "pool_pre_ping": settings.database_pool_pre_ping,
+        }
         if self.backend is Backend.SQLITE:
             kwargs["connect_args"] = {"timeout": settings.sqlite_busy_timeout_ms / 1000}
         else:
@@ -86,7 +89,7 @@ class Database:
                 pool_size=settings.database_pool_size,
                 max_overflow=settings.database_max_overflow,
                 pool_timeout=settings.database_pool_timeout,
-                pool_recycle=1800,
+                pool_recycle=300,
             )
         if self.backend is Backend.MYSQL:
             # Reads inside a write see the latest committed rows, as on PostgreSQL.

@@ -41,21 +41,20 @@ router = APIRouter(tags=["identity"])
 
 
 def user_out(view: UserView) -> UserOut:
-    user = view.user
     return UserOut(
-        id=str(user.id),
-        uid=user.uid,
-        nickname=user.nickname,
-        avatar_url=user.avatar_url,
-        gender=user.gender,
-        birthday=user.birthday,
-        signature=user.signature,
-        status=user.status,
+        id=str(view.id),
+        uid=view.uid,
+        nickname=view.nickname,
+        avatar_url=view.avatar_url,
+        gender=view.gender,
+        birthday=view.birthday,
+        signature=view.signature,
+        status=view.status,
         phone=view.phone,
         email=view.email,
         username=view.username,
         has_password=view.has_password,
-        created_at=user.created_at,
+        created_at=view.created_at,
     )
 
 
@@ -201,8 +200,7 @@ async def reset_password(
 
 @router.get("/v1/me", summary="The current user")
 async def get_me(claims: CurrentClaims, state: State, session: ReadSession) -> UserOut:
-    user = await state.identity.get_user_or_raise(session, claims.user_id)
-    return user_out(await state.identity.view(session, user))
+    return user_out(await state.identity.profile(session, claims.user_id))
 
 
 @router.patch("/v1/me", summary="Change the profile (only the fields sent)")

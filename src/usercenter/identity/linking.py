@@ -288,6 +288,7 @@ class LinkingService:
                 await session.flush()
         except IntegrityError:
             raise IdentityTaken(field=external.app_type.value) from None
+        await self.identity.forget_view(user_id)
         await audit.record_profile_change(
             session,
             user_id=user_id,
@@ -510,6 +511,7 @@ class LinkingService:
                 await session.flush()
         except IntegrityError:
             raise IdentityTaken(field="phone") from None
+        await self.identity.forget_view(user_id)
         await audit.record_profile_change(
             session,
             user_id=user_id,
@@ -567,6 +569,7 @@ class LinkingService:
     async def _remove(self, session: AsyncSession, identity: Identity) -> None:
         union = identity.union_id
         await repository.delete_identity(session, identity)
+        await self.identity.forget_view(identity.user_id)
         if union:
             await repository.delete_union_if_unused(
                 session, identity.provider, union, identity.user_id

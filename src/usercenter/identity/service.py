@@ -8,9 +8,11 @@ with no password all give `invalid_credentials` after the same password-hash wor
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 import phonenumbers
@@ -53,6 +55,9 @@ from usercenter.security.passwords import PasswordHasher, PasswordPolicy
 from usercenter.tokens.service import IssuedTokens, TokenService
 
 USER_ID_SEGMENT = "USER"
+# A cached view is dropped by every change the service makes; the TTL bounds what a change
+# committed elsewhere meanwhile (another process, a rolled-back race) can leave stale.
+USER_VIEW_TTL_SECONDS = 60
 PROVIDER_SECRET_CONTEXT = "tokens.provider_secret"
 _USERNAME = re.compile(r"^[A-Za-z0-9_]{4,32}$")
 
@@ -97,13 +102,34 @@ class CodeSent:
 
 @dataclass(frozen=True, slots=True)
 class UserView:
-    """A user as the API shows it: phone and e-mail masked."""
+    """A user as the API shows it: phone and e-mail masked. Plain values, so it can be cached."""
 
-    user: User
+    id: int
+    uid: str
+    nickname: str | None
+    avatar_url: str | None
+    gender: int
+    birthday: date | None
+    signature: str | None
+    status: str
+    created_at: datetime
     phone: str | None
     email: str | None
     username: str | None
     has_password: bool
+
+    def to_json(self) -> str:
+        values = {k: getattr(self, k) for k in self.__slots__}
+        values["birthday"] = self.birthday.isoformat() if self.birthday else None
+        values["created_at"] = self.created_at.isoformat()
+        return json.dumps(values)
+
+    @classmethod
+    def from_json(cls, text: str) -> UserView:
+        values = json.loads(text)
+        values["birthday"] = date.fromisoformat(values["birthday"]) if values["birthday"] else None
+        values["created_at"] = datetime.fromisoformat(values["created_at"])
+        return cls(**values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +137,10 @@ class LoginResult:
     view: UserView
     tokens: IssuedTokens
     is_new_user: bool
+
+
+def _view_key(user_id: int) -> str:
+    return f"user:view:{user_id}"
 
 
 def normalize_phone(raw: str, *, field: str = "phone") -> PhoneNumber:
@@ -162,6 +192,7 @@ class IdentityService:
     ) -> None:
         self.settings = settings
         self.keyring = keyring
+        self.cache = cache
         self.ids = ids
         self.tokens = tokens
         self.sms = sms
@@ -244,13 +275,35 @@ class IdentityService:
             elif identity.type == IdentityType.USERNAME:
                 found[identity.type] = identity.identifier_index
         credential = await repository.get_credential(session, user.id)
-        return UserView(
-            user=user,
+        view = UserView(
+            id=user.id,
+            uid=user.uid,
+            nickname=user.nickname,
+            avatar_url=user.avatar_url,
+            gender=user.gender,
+            birthday=user.birthday,
+            signature=user.signature,
+            status=user.status,
+            created_at=user.created_at,
             phone=found.get(IdentityType.PHONE),
             email=found.get(IdentityType.EMAIL),
             username=found.get(IdentityType.USERNAME),
             has_password=bool(credential and credential.password_hash),
         )
+        await self.cache.set(_view_key(user.id), view.to_json(), ttl=USER_VIEW_TTL_SECONDS)
+        return view
+
+    async def profile(self, session: AsyncSession, user_id: int) -> UserView:
+        """The user as the API shows it, from the cache when it is there (the hot path of
+        GET /v1/me: no database round trip)."""
+        cached = await self.cache.get(_view_key(user_id))
+        if cached is not None:
+            return UserView.from_json(cached)
+        return await self.view(session, await self.get_user_or_raise(session, user_id))
+
+    async def forget_view(self, user_id: int) -> None:
+        """Drop the cached view after a change to the user or their identities."""
+        await self.cache.delete(_view_key(user_id))
 
     async def phone_of(self, session: AsyncSession, user_id: int) -> str | None:
         for identity in await repository.identities_of(session, user_id):
@@ -712,6 +765,7 @@ class IdentityService:
     ) -> None:
         password_hash = await self.passwords.hash_async(new_password)
         await repository.set_password_hash(session, user.id, password_hash, clock.now())
+        await self.forget_view(user.id)
         await self.throttle.unlock(f"user:{user.id}")
         await audit.record_auth_event(
             session,
@@ -734,6 +788,7 @@ class IdentityService:
                 setattr(user, name, value)
         user.updated_at = clock.now()
         await session.flush()
+        await self.forget_view(user_id)
         return await self.view(session, user)
 
     async def refresh(
@@ -764,4 +819,5 @@ class IdentityService:
         user.status = UserStatus.DISABLED
         user.updated_at = clock.now()
         await session.flush()
+        await self.forget_view(user_id)
         return await self.tokens.end_sessions(session, user_id=user_id, reason="user_disabled")

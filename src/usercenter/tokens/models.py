@@ -19,6 +19,7 @@ class Session(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     user_id: Mapped[int] = mapped_column(BigInteger)
+    uid: Mapped[str] = mapped_column(String(16), default="")  # the display uid, for its tokens
     platform: Mapped[str] = mapped_column(String(16))
     login_method: Mapped[str] = mapped_column(String(32))
     device_id: Mapped[str | None] = mapped_column(String(128))

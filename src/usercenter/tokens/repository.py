@@ -40,9 +40,10 @@ async def rotate_refresh_token(
     generation: int,
     now: datetime,
     expires_at: datetime,
-) -> bool:
-    """Compare-and-set: only the request holding the current token moves the session on."""
-    result = await session.execute(
+) -> Session | None:
+    """Compare-and-set: only the request holding the current token moves the session on.
+    Returns the moved session (one round trip where UPDATE … RETURNING exists), else None."""
+    statement = (
         update(Session)
         .where(
             Session.id == session_id,
@@ -58,9 +59,19 @@ async def rotate_refresh_token(
             last_active_at=now,
             expires_at=expires_at,
         )
-        .execution_options(synchronize_session=False)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    if session.get_bind().dialect.update_returning:
+        moved: Session | None = (
+            await session.scalars(
+                statement.returning(Session),
+                execution_options={"populate_existing": True},
+            )
+        ).one_or_none()
+        return moved
+    result = await session.execute(statement.execution_options(synchronize_session=False))
+    if not result.rowcount:  # type: ignore[attr-defined]
+        return None
+    return await get_session(session, session_id)
 
 
 async def revoke_sessions(

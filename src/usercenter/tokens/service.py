@@ -235,6 +235,7 @@ class TokenService:
         row = Session(
             id=refresh.session_id,
             user_id=user_id,
+            uid=uid,
             platform=platform,
             login_method=method,
             device_id=device.device_id,
@@ -285,13 +286,13 @@ class TokenService:
             now=now,
             expires_at=now + self.refresh_ttl,
         )
+        if moved is not None:
+            return await self._issue(moved, moved.uid or await uid_of(moved.user_id), following)
         row = await repository.get_session(session, presented.session_id)
         if row is None or row.revoked_at is not None or row.expires_at <= now:
             raise RefreshTokenInvalid(field="refresh_token")
-        if moved:
-            return await self._issue(row, await uid_of(row.user_id), following)
         if self._is_grace_retry(row, presented_hash, following_hash, client, now):
-            return await self._issue(row, await uid_of(row.user_id), following)
+            return await self._issue(row, row.uid or await uid_of(row.user_id), following)
         if row.refresh_generation > presented.generation:
             await self._revoke(session, user_id=row.user_id, reason="refresh_reused", ids=[row.id])
             raise RefreshTokenReused(field="refresh_token")

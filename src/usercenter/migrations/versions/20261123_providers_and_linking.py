@@ -74,10 +74,14 @@ def upgrade() -> None:
 
     with op.batch_alter_table("sessions", schema=None) as batch_op:
         batch_op.add_column(sa.Column("provider_secret_encrypted", sa.Text(), nullable=True))
+        batch_op.add_column(
+            sa.Column("uid", sa.String(length=16), nullable=False, server_default="")
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("sessions", schema=None) as batch_op:
+        batch_op.drop_column("uid")
         batch_op.drop_column("provider_secret_encrypted")
 
     # Dropping a table drops its indexes; MariaDB refuses to drop an index a foreign key needs.
