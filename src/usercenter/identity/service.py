@@ -43,7 +43,7 @@ from usercenter.identity.models import Identity, IdentityType, User, UserStatus
 from usercenter.identity.throttle import Locked, LoginThrottle
 from usercenter.ids.service import IdService
 from usercenter.kit import clock
-from usercenter.kit.cache import Cache
+from usercenter.kit.cache import Cache, LocalMemo
 from usercenter.kit.client import ClientInfo
 from usercenter.notify.errors import NotifyError, PhoneInvalid
 from usercenter.notify.mail import MailSender
@@ -58,6 +58,7 @@ USER_ID_SEGMENT = "USER"
 # A cached view is dropped by every change the service makes; the TTL bounds what a change
 # committed elsewhere meanwhile (another process, a rolled-back race) can leave stale.
 USER_VIEW_TTL_SECONDS = 60
+LOCAL_MEMO_SECONDS = 2.0
 PROVIDER_SECRET_CONTEXT = "tokens.provider_secret"
 _USERNAME = re.compile(r"^[A-Za-z0-9_]{4,32}$")
 
@@ -193,6 +194,7 @@ class IdentityService:
         self.settings = settings
         self.keyring = keyring
         self.cache = cache
+        self._memo = LocalMemo(ttl=LOCAL_MEMO_SECONDS)
         self.ids = ids
         self.tokens = tokens
         self.sms = sms
@@ -291,18 +293,22 @@ class IdentityService:
             has_password=bool(credential and credential.password_hash),
         )
         await self.cache.set(_view_key(user.id), view.to_json(), ttl=USER_VIEW_TTL_SECONDS)
+        self._memo.drop(_view_key(user.id))
         return view
 
     async def profile(self, session: AsyncSession, user_id: int) -> UserView:
         """The user as the API shows it, from the cache when it is there (the hot path of
         GET /v1/me: no database round trip)."""
-        cached = await self.cache.get(_view_key(user_id))
-        if cached is not None:
-            return UserView.from_json(cached)
-        return await self.view(session, await self.get_user_or_raise(session, user_id))
+        key = _view_key(user_id)
+        cached = self._memo.get(key) or await self.cache.get(key)
+        if cached is None:
+            return await self.view(session, await self.get_user_or_raise(session, user_id))
+        self._memo.put(key, cached)
+        return UserView.from_json(cached)
 
     async def forget_view(self, user_id: int) -> None:
         """Drop the cached view after a change to the user or their identities."""
+        self._memo.drop(_view_key(user_id))
         await self.cache.delete(_view_key(user_id))
 
     async def phone_of(self, session: AsyncSession, user_id: int) -> str | None:

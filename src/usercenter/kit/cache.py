@@ -127,3 +127,31 @@ class RedisCache:
 
 def make_cache(redis_url: str | None) -> Cache:
     return RedisCache(redis_url) if redis_url else MemoryCache()
+
+
+class LocalMemo:
+    """A tiny in-process memo in front of a shared cache, for read-mostly values on hot paths
+    (session state, user views): seconds-long entries, so a change made by another process is
+    seen within `ttl`; a change made by this process is seen at once (callers update it)."""
+
+    def __init__(self, ttl: float, max_entries: int = 50_000) -> None:
+        self.ttl = ttl
+        self._data: dict[str, tuple[str, float]] = {}
+        self._max_entries = max_entries
+
+    def get(self, key: str) -> str | None:
+        entry = self._data.get(key)
+        if entry is None:
+            return None
+        if entry[1] <= time.monotonic():
+            self._data.pop(key, None)
+            return None
+        return entry[0]
+
+    def put(self, key: str, value: str) -> None:
+        if len(self._data) >= self._max_entries:
+            self._data.clear()  # crude, and rare: entries live seconds
+        self._data[key] = (value, time.monotonic() + self.ttl)
+
+    def drop(self, key: str) -> None:
+        self._data.pop(key, None)

@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from usercenter.config import Settings
 from usercenter.db import Database
 from usercenter.kit import clock
-from usercenter.kit.cache import Cache
+from usercenter.kit.cache import Cache, LocalMemo
 from usercenter.kit.client import ClientInfo
 from usercenter.security.crypto import hash_secret
 from usercenter.tokens import repository
@@ -48,6 +48,9 @@ from usercenter.tokens.keys import SigningKeys, decode_header_kid
 from usercenter.tokens.models import Session
 
 SESSION_STATE_TTL_SECONDS = 60
+# How long a process trusts what it last read about a session (a revocation made by another
+# process reaches it within this; one made here, at once).
+LOCAL_MEMO_SECONDS = 2.0
 _REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub", "sid", "jti"]
 
 
@@ -102,6 +105,7 @@ class TokenService:
         self.cache = cache
         self._refresh_key = refresh_key
         self.access_ttl = timedelta(seconds=settings.access_token_ttl_seconds)
+        self._memo = LocalMemo(ttl=LOCAL_MEMO_SECONDS)
         self.refresh_ttl = timedelta(seconds=settings.refresh_token_ttl_seconds)
 
     # --- refresh token format -------------------------------------------------------------
@@ -201,15 +205,15 @@ class TokenService:
         return claims
 
     async def is_session_live(self, session_id: str) -> bool:
-        cached = await self.cache.get(_state_key(session_id))
-        if cached is not None:
-            return cached == "live"
-        async with self.database.read_session() as session:
-            live = await repository.session_is_live(session, session_id, clock.now())
-        await self.cache.set(
-            _state_key(session_id), "live" if live else "revoked", ttl=SESSION_STATE_TTL_SECONDS
-        )
-        return live
+        key = _state_key(session_id)
+        cached = self._memo.get(key) or await self.cache.get(key)
+        if cached is None:
+            async with self.database.read_session() as session:
+                live = await repository.session_is_live(session, session_id, clock.now())
+            cached = "live" if live else "revoked"
+            await self.cache.set(key, cached, ttl=SESSION_STATE_TTL_SECONDS)
+        self._memo.put(key, cached)
+        return cached == "live"
 
     # --- sessions -------------------------------------------------------------------------
 
@@ -338,6 +342,7 @@ class TokenService:
         )
         for session_id in revoked:
             await self.cache.set(_state_key(session_id), "revoked", ttl=SESSION_STATE_TTL_SECONDS)
+            self._memo.put(_state_key(session_id), "revoked")
         return revoked
 
     async def end_session(
