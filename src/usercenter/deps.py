@@ -14,7 +14,9 @@ from usercenter.tokens.errors import TokenMissing
 from usercenter.tokens.service import AccessClaims
 
 
-def app_state(request: Request) -> AppState:
+# Dependencies are `async def` even where they do not await: FastAPI runs plain functions in
+# a thread pool, which costs more than the work itself on every request.
+async def app_state(request: Request) -> AppState:
     return AppState.of(request)
 
 
@@ -36,7 +38,7 @@ WriteSession = Annotated[AsyncSession, Depends(_write_session, scope="function")
 ReadSession = Annotated[AsyncSession, Depends(_read_session, scope="function")]
 
 
-def _client_info(
+async def _client_info(
     request: Request,
     device_id: Annotated[str | None, Header(alias="X-Device-Id", max_length=128)] = None,
     device_name: Annotated[str | None, Header(alias="X-Device-Name", max_length=64)] = None,
