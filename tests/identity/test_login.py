@@ -424,6 +424,7 @@ class TestProfile:
         self, app: FastAPI, http: httpx.AsyncClient
     ) -> None:
         tokens = await sms_login(app, http, new_phone())
+        assert (await http.get("/v1/me", headers=bearer(tokens))).json()["nickname"] is None
         changed = await http.patch(
             "/v1/me", json={"nickname": "小明", "gender": 1}, headers=bearer(tokens)
         )
@@ -431,6 +432,9 @@ class TestProfile:
         again = await http.patch("/v1/me", json={"birthday": "1990-03-07"}, headers=bearer(tokens))
         body = again.json()
         assert (body["nickname"], body["gender"], body["birthday"]) == ("小明", 1, "1990-03-07")
+        # GET /v1/me is served from a cached view: the change must show there at once too.
+        shown = (await http.get("/v1/me", headers=bearer(tokens))).json()
+        assert (shown["nickname"], shown["birthday"]) == ("小明", "1990-03-07")
         bad = await http.patch("/v1/me", json={"gender": 7}, headers=bearer(tokens))
         assert bad.status_code == 422
         assert bad.json()["errors"][0]["field"] == "gender"
