@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from usercenter.tokens.models import Session, SigningKey
@@ -31,6 +31,27 @@ async def get_session(session: AsyncSession, session_id: str) -> Session | None:
     return await session.get(Session, session_id, populate_existing=True)
 
 
+# Built once: the refresh hot path then skips building and caching a new statement per call.
+_ROTATE = (
+    update(Session)
+    .where(
+        Session.id == bindparam("b_session_id"),
+        Session.refresh_hash == bindparam("b_presented"),
+        Session.revoked_at.is_(None),
+        Session.expires_at > bindparam("b_now"),
+    )
+    .values(
+        refresh_hash=bindparam("b_new_hash"),
+        previous_refresh_hash=bindparam("b_presented"),
+        refresh_generation=bindparam("b_generation"),
+        rotated_at=bindparam("b_now"),
+        last_active_at=bindparam("b_now"),
+        expires_at=bindparam("b_expires_at"),
+    )
+)
+_ROTATE_RETURNING = _ROTATE.returning(Session)
+
+
 async def rotate_refresh_token(
     session: AsyncSession,
     *,
@@ -43,32 +64,24 @@ async def rotate_refresh_token(
 ) -> Session | None:
     """Compare-and-set: only the request holding the current token moves the session on.
     Returns the moved session (one round trip where UPDATE … RETURNING exists), else None."""
-    statement = (
-        update(Session)
-        .where(
-            Session.id == session_id,
-            Session.refresh_hash == presented_hash,
-            Session.revoked_at.is_(None),
-            Session.expires_at > now,
-        )
-        .values(
-            refresh_hash=new_hash,
-            previous_refresh_hash=presented_hash,
-            refresh_generation=generation,
-            rotated_at=now,
-            last_active_at=now,
-            expires_at=expires_at,
-        )
-    )
+    params = {
+        "b_session_id": session_id,
+        "b_presented": presented_hash,
+        "b_now": now,
+        "b_new_hash": new_hash,
+        "b_generation": generation,
+        "b_expires_at": expires_at,
+    }
     if session.get_bind().dialect.update_returning:
         moved: Session | None = (
             await session.scalars(
-                statement.returning(Session),
-                execution_options={"populate_existing": True},
+                _ROTATE_RETURNING, params, execution_options={"populate_existing": True}
             )
         ).one_or_none()
         return moved
-    result = await session.execute(statement.execution_options(synchronize_session=False))
+    result = await session.execute(
+        _ROTATE, params, execution_options={"synchronize_session": False}
+    )
     if not result.rowcount:  # type: ignore[attr-defined]
         return None
     return await get_session(session, session_id)
