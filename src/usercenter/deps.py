@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from usercenter.kit.client import ClientInfo, Device
@@ -38,28 +38,30 @@ WriteSession = Annotated[AsyncSession, Depends(_write_session, scope="function")
 ReadSession = Annotated[AsyncSession, Depends(_read_session, scope="function")]
 
 
-async def _client_info(
-    request: Request,
-    device_id: Annotated[str | None, Header(alias="X-Device-Id", max_length=128)] = None,
-    device_name: Annotated[str | None, Header(alias="X-Device-Name", max_length=64)] = None,
-    vendor: Annotated[str | None, Header(alias="X-Device-Vendor", max_length=64)] = None,
-    os_name: Annotated[str | None, Header(alias="X-OS", max_length=32)] = None,
-    os_version: Annotated[str | None, Header(alias="X-OS-Version", max_length=32)] = None,
-    client_name: Annotated[str | None, Header(alias="X-Client-Name", max_length=64)] = None,
-    client_version: Annotated[str | None, Header(alias="X-Client-Version", max_length=32)] = None,
-) -> ClientInfo:
+# Device headers and the lengths they are kept to (longer values are cut, not refused).
+_DEVICE_HEADERS = {
+    "device_id": ("x-device-id", 128),
+    "device_name": ("x-device-name", 64),
+    "vendor": ("x-device-vendor", 64),
+    "os_name": ("x-os", 32),
+    "os_version": ("x-os-version", 32),
+    "client_name": ("x-client-name", 64),
+    "client_version": ("x-client-version", 32),
+}
+
+
+async def _client_info(request: Request) -> ClientInfo:
+    """The caller: address, user agent and the device headers (X-Device-Id, X-Device-Name,
+    X-Device-Vendor, X-OS, X-OS-Version, X-Client-Name, X-Client-Version)."""
+    headers = request.headers
+    device = {
+        field: (value[:limit] if (value := headers.get(name)) else None)
+        for field, (name, limit) in _DEVICE_HEADERS.items()
+    }
     return ClientInfo(
         ip=request.client.host if request.client else None,
-        user_agent=request.headers.get("user-agent"),
-        device=Device(
-            device_id=device_id,
-            device_name=device_name,
-            vendor=vendor,
-            os_name=os_name,
-            os_version=os_version,
-            client_name=client_name,
-            client_version=client_version,
-        ),
+        user_agent=headers.get("user-agent"),
+        device=Device(**device),
     )
 
 

@@ -199,8 +199,8 @@ async def reset_password(
 
 
 @router.get("/v1/me", summary="The current user")
-async def get_me(claims: CurrentClaims, state: State, session: ReadSession) -> UserOut:
-    return user_out(await state.identity.profile(session, claims.user_id))
+async def get_me(claims: CurrentClaims, state: State) -> UserOut:
+    return user_out(await state.identity.profile(state.database, claims.user_id))
 
 
 @router.patch("/v1/me", summary="Change the profile (only the fields sent)")

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from usercenter.audit import service as audit
 from usercenter.audit.models import AuthEventKind
 from usercenter.config import Settings
+from usercenter.db import Database
 from usercenter.identity import repository
 from usercenter.identity.codes import LimitReached, SendLimits, VerificationCodes
 from usercenter.identity.errors import (
@@ -296,13 +297,14 @@ class IdentityService:
         self._memo.drop(_view_key(user.id))
         return view
 
-    async def profile(self, session: AsyncSession, user_id: int) -> UserView:
+    async def profile(self, database: Database, user_id: int) -> UserView:
         """The user as the API shows it, from the cache when it is there (the hot path of
-        GET /v1/me: no database round trip)."""
+        GET /v1/me: no database round trip, not even a session); read on a miss."""
         key = _view_key(user_id)
         cached = self._memo.get(key) or await self.cache.get(key)
         if cached is None:
-            return await self.view(session, await self.get_user_or_raise(session, user_id))
+            async with database.read_session() as session:
+                return await self.view(session, await self.get_user_or_raise(session, user_id))
         self._memo.put(key, cached)
         return UserView.from_json(cached)
 
