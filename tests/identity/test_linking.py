@@ -520,3 +520,24 @@ class TestOtherProviders:
         assert session_key not in response.text
         assert stream.getvalue(), "nothing was logged at DEBUG"
         assert session_key not in stream.getvalue()
+
+
+async def test_a_known_openid_gets_its_unionid_filled_in_when_it_first_comes_back(
+    make_app: AppFactory, stubs: RunningStubs
+) -> None:
+    """An app bound to the open platform only later: the next login records the unionid, and
+    from then on the person's other apps land on the same user."""
+    application = await linked_app(make_app, stubs)
+    who = person()
+    app = stubs.wechat.apps[WECHAT_MINIAPP_ID]
+    async with client_for(application) as http:
+        app.is_bound = False
+        try:
+            before = (await miniapp_login(http, stubs, who)).json()
+        finally:
+            app.is_bound = True
+        after = (await miniapp_login(http, stubs, who)).json()
+        official = await oauth_login(http, stubs, WECHAT_OFFICIAL_ID, who)
+    assert after["user"]["id"] == before["user"]["id"]
+    assert official.json()["user"]["id"] == before["user"]["id"]
+    assert official.json()["is_new_user"] is False
