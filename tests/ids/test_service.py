@@ -227,8 +227,10 @@ class TestProvinceUidAllocator:
         errors = [e for result in results for e in result["errors"]]
         assert len(set(uids)) == len(uids), "a uid was handed out twice"
         current, released = await _province(db, "NX")
-        assert current == 50, "the limit was passed or not reached"
-        # Numbers a process held when its callers were done went back, not lost.
         issued = sorted(int(uid[2:]) for uid in uids)
-        assert sorted(issued + _expand(released)) == list(range(1, 51))
+        assert issued[-1] <= 50, "the limit was passed"
+        # Numbers a process still held when its callers were done went back (shrinking the
+        # high-water mark when they were the last ones): never lost, never past the limit.
+        assert current <= 50
+        assert sorted(issued + _expand(released)) == list(range(1, current + 1))
         assert errors == ["uid_space_exhausted"] * (96 - len(uids))

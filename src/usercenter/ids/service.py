@@ -98,6 +98,7 @@ class _DoubleBuffer:
         self._spare: IdRange | None = None
         self._loading: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
+        self._last_error: str | None = None
 
     async def take(self) -> int:
         while True:
@@ -125,8 +126,12 @@ class _DoubleBuffer:
 
     def _loaded(self, task: asyncio.Task[None]) -> None:
         self._loading = None
-        if not task.cancelled() and task.exception() is not None:
-            log.warning("id_prefetch_failed", allocator=self._name, error=str(task.exception()))
+        error = None if task.cancelled() else task.exception()
+        message = str(error) if error is not None else None
+        if message is not None and message != self._last_error:
+            # Once per distinct failure: an exhausted province would otherwise say so per call.
+            log.warning("id_prefetch_failed", allocator=self._name, error=message)
+        self._last_error = message
 
     async def _switch(self) -> None:
         async with self._lock:
