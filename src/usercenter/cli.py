@@ -7,6 +7,7 @@ non-zero exit, never a traceback.
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -109,6 +110,10 @@ def serve(
         **describe_backends(settings),
     )
     _run_on_database(settings, schema.prepare_schema)
+    if settings.password_hash_concurrency is None:
+        # Worker processes share the cores: each hashes at most its share at once.
+        share = max(1, (os.cpu_count() or 1) // workers)
+        os.environ["USERCENTER_PASSWORD_HASH_CONCURRENCY"] = str(share)
     uvicorn.run(
         "usercenter.app:create_app",
         factory=True,

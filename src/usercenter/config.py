@@ -136,6 +136,12 @@ class Settings(BaseSettings):
     password_time_cost: int = Field(default=2, ge=1)
     password_parallelism: int = Field(default=1, ge=1)
     password_min_length: int = Field(default=8, ge=6)
+    password_hash_concurrency: int | None = Field(
+        default=None,
+        ge=1,
+        description="Password hashes one process runs at once; none: the cores it may use "
+        "(serve --workers N sets cores / N)",
+    )
 
     # Registration and display uids
     registration_open: bool = True

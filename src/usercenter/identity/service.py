@@ -308,6 +308,14 @@ class IdentityService:
         self._memo.put(key, cached)
         return UserView.from_json(cached)
 
+    async def cached_view(self, session: AsyncSession, user: User) -> UserView:
+        """The view of a user already loaded: from the cache when there, else built."""
+        key = _view_key(user.id)
+        cached = self._memo.get(key) or await self.cache.get(key)
+        if cached is None:
+            return await self.view(session, user)
+        return UserView.from_json(cached)
+
     async def forget_view(self, user_id: int) -> None:
         """Drop the cached view after a change to the user or their identities."""
         self._memo.drop(_view_key(user_id))
@@ -521,7 +529,7 @@ class IdentityService:
             platform=platform,
         )
         return LoginResult(
-            view=await self.view(session, user), tokens=tokens, is_new_user=is_new_user
+            view=await self.cached_view(session, user), tokens=tokens, is_new_user=is_new_user
         )
 
     async def sms_login(

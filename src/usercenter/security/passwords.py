@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
 import secrets
 import unicodedata
 from collections.abc import Sequence
@@ -33,7 +34,16 @@ class PasswordHasher:
     run it in a worker thread.
     """
 
-    def __init__(self, memory_kib: int = 19_456, time_cost: int = 2, parallelism: int = 1) -> None:
+    def __init__(
+        self,
+        memory_kib: int = 19_456,
+        time_cost: int = 2,
+        parallelism: int = 1,
+        *,
+        concurrency: int | None = None,
+    ) -> None:
+        # Hashes running at once in this process: more than the cores only adds switching.
+        self._slots = asyncio.Semaphore(concurrency or os.cpu_count() or 1)
         self._hasher = argon2.PasswordHasher(
             time_cost=time_cost,
             memory_cost=memory_kib,
@@ -49,6 +59,7 @@ class PasswordHasher:
             memory_kib=settings.password_memory_kib,
             time_cost=settings.password_time_cost,
             parallelism=settings.password_parallelism,
+            concurrency=settings.password_hash_concurrency,
         )
 
     def hash(self, password: str) -> str:
@@ -73,13 +84,16 @@ class PasswordHasher:
         self.verify(self._dummy_hash, password)
 
     async def hash_async(self, password: str) -> str:
-        return await asyncio.to_thread(self.hash, password)
+        async with self._slots:
+            return await asyncio.to_thread(self.hash, password)
 
     async def verify_async(self, password_hash: str, password: str) -> bool:
-        return await asyncio.to_thread(self.verify, password_hash, password)
+        async with self._slots:
+            return await asyncio.to_thread(self.verify, password_hash, password)
 
     async def dummy_verify_async(self, password: str) -> None:
-        await asyncio.to_thread(self.dummy_verify, password)
+        async with self._slots:
+            await asyncio.to_thread(self.dummy_verify, password)
 
 
 @functools.cache
