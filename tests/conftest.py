@@ -8,6 +8,9 @@ cannot be reached fails its tests: nothing is skipped silently.
 
 from __future__ import annotations
 
+import io
+import json
+import logging
 import os
 import signal
 import socket
@@ -26,8 +29,9 @@ from sqlalchemy.engine import make_url
 
 from usercenter import schema
 from usercenter.app import create_app
-from usercenter.config import Settings
+from usercenter.config import LogFormat, Settings
 from usercenter.db import Database
+from usercenter.logs import build_formatter, configure_logging
 from usercenter.models import metadata
 from usercenter.security.keys import generate_key_material
 
@@ -205,3 +209,21 @@ def serve(workdir: Path) -> Iterator[object]:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=20)
+
+
+@pytest.fixture
+def captured() -> Iterator[io.StringIO]:
+    """Log output as the service writes it (JSON lines, DEBUG and up)."""
+    configure_logging("DEBUG", LogFormat.JSON)
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(build_formatter(LogFormat.JSON))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    yield stream
+    root.removeHandler(handler)
+    configure_logging("WARNING", LogFormat.JSON)
+
+
+def log_lines(stream: io.StringIO) -> list[dict[str, object]]:
+    return [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]

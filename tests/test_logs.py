@@ -1,33 +1,12 @@
 from __future__ import annotations
 
 import io
-import json
 import logging
-from collections.abc import Iterator
 
-import pytest
 import structlog
 
-from usercenter.config import LogFormat
-from usercenter.logs import build_formatter, configure_logging, get_logger
-
-
-@pytest.fixture
-def captured() -> Iterator[io.StringIO]:
-    """Log output as the service writes it, captured from a handler of its own formatter."""
-    configure_logging("DEBUG", LogFormat.JSON)
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(build_formatter(LogFormat.JSON))
-    root = logging.getLogger()
-    root.addHandler(handler)
-    yield stream
-    root.removeHandler(handler)
-    configure_logging("WARNING", LogFormat.JSON)
-
-
-def lines(stream: io.StringIO) -> list[dict[str, object]]:
-    return [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
+from tests.conftest import log_lines
+from usercenter.logs import get_logger
 
 
 class TestMasking:
@@ -43,7 +22,7 @@ class TestMasking:
         raw = captured.getvalue()
         for secret in ("13812348888", "440101199003071234", "6222 0212 3456 1234", "13912345678"):
             assert secret not in raw
-        record = lines(captured)[-1]
+        record = log_lines(captured)[-1]
         assert record["event"] == "bound card for 138****8888"
         assert record["id_card"] == "440***********1234"
         assert record["card"] == "6222****1234"
@@ -51,7 +30,7 @@ class TestMasking:
 
     def test_standard_library_loggers_are_masked_too(self, captured: io.StringIO) -> None:
         logging.getLogger("uvicorn.error").warning("client 13700001111 sent 6217000012345678901")
-        record = lines(captured)[-1]
+        record = log_lines(captured)[-1]
         assert record["event"] == "client 137****1111 sent 6217****8901"
 
     def test_request_id_from_context_is_on_every_line(self, captured: io.StringIO) -> None:
@@ -60,13 +39,13 @@ class TestMasking:
             get_logger("test").info("something")
         finally:
             structlog.contextvars.unbind_contextvars("request_id")
-        assert lines(captured)[-1]["request_id"] == "abc123def456"
+        assert log_lines(captured)[-1]["request_id"] == "abc123def456"
 
     def test_exceptions_are_logged_with_their_traceback(self, captured: io.StringIO) -> None:
         try:
             raise ValueError("bad 13812348888")
         except ValueError:
             get_logger("test").exception("failed")
-        record = lines(captured)[-1]
+        record = log_lines(captured)[-1]
         assert "ValueError" in str(record["exception"])
         assert "13812348888" not in str(record["exception"])

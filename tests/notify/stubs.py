@@ -15,7 +15,6 @@ import hmac
 import json
 import re
 import socket
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -24,39 +23,22 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, quote_plus
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+
+from usercenter.providers.stubs import serve as serve_stub
 
 SLOW_SECONDS = 3.0
 
 
 @contextmanager
 def serve(app: Starlette) -> Iterator[str]:
-    """Run `app` under uvicorn in a thread on a free port; yields its base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        app, log_level="warning", lifespan="off", access_log=False, timeout_graceful_shutdown=1
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("stub server did not start")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    """Run `app` on a free local port (the providers' stub runner); yields its base URL, with
+    the trailing slash the vendors' endpoints have."""
+    with serve_stub(app) as url:
+        yield url + "/"
 
 
 def free_port() -> int:

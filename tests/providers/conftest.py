@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import json
-import logging
 import secrets
 from collections.abc import AsyncIterator, Iterator
 from typing import TypedDict
@@ -12,8 +9,7 @@ from typing import TypedDict
 import httpx
 import pytest
 
-from usercenter.config import LogFormat
-from usercenter.logs import build_formatter, configure_logging
+from tests.conftest import log_lines
 from usercenter.providers.stubs import (
     AlipayStub,
     AppleStub,
@@ -61,19 +57,4 @@ def person() -> str:
     return f"person-{secrets.token_hex(4)}"
 
 
-@pytest.fixture
-def captured() -> Iterator[io.StringIO]:
-    """Log output as the service writes it (JSON lines, DEBUG and up)."""
-    configure_logging("DEBUG", LogFormat.JSON)
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(build_formatter(LogFormat.JSON))
-    root = logging.getLogger()
-    root.addHandler(handler)
-    yield stream
-    root.removeHandler(handler)
-    configure_logging("WARNING", LogFormat.JSON)
-
-
-def log_lines(stream: io.StringIO) -> list[dict[str, object]]:
-    return [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
+__all__ = ["FAST", "http", "log_lines", "person", "stubs"]
