@@ -16,7 +16,7 @@ from usercenter.app import create_app
 from usercenter.config import LogFormat
 from usercenter.errors import UserCenterError
 from usercenter.kit.i18n import Text
-from usercenter.logs import build_formatter
+from usercenter.logs import ACCESS_LOGGER, build_formatter
 
 from .conftest import make_settings
 
@@ -242,3 +242,24 @@ class TestMetrics:
         assert "13800000000" not in text
         assert "usercenter_http_request_duration_seconds_bucket" in text
         assert "usercenter_db_pool_checked_out" in text
+
+
+class TestAccessLog:
+    async def test_one_masked_json_line_per_request(self, http: httpx.AsyncClient) -> None:
+        stream = io.StringIO()
+        handler = logging.StreamHandler(stream)
+        access = logging.getLogger(ACCESS_LOGGER)
+        access.addHandler(handler)
+        level = access.level
+        access.setLevel(logging.INFO)
+        try:
+            await http.get("/v1/users/13812345678", headers={"X-Request-ID": "req-access-0001"})
+        finally:
+            access.removeHandler(handler)
+            access.setLevel(level)
+        [line] = [json.loads(raw) for raw in stream.getvalue().splitlines()]
+        assert line["event"] == "request"
+        assert line["path"] == "/v1/users/138****5678"
+        assert (line["status"], line["route"]) == (404, "<unmatched>")
+        assert line["request_id"] == "req-access-0001"
+        assert "13812345678" not in stream.getvalue()

@@ -6,9 +6,11 @@ processors, so a phone number cannot reach the output by any of them.
 
 from __future__ import annotations
 
+import json
 import logging
 import logging.config
 from collections.abc import Mapping, MutableMapping
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -66,6 +68,40 @@ def build_formatter(fmt: LogFormat = LogFormat.JSON) -> logging.Formatter:
     )
 
 
+ACCESS_LOGGER = "usercenter.access"
+
+
+class _PreRendered(logging.Formatter):
+    """For the access log, whose lines are rendered (and masked) by `access_log` itself."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return record.getMessage()
+
+
+def access_log(
+    *, method: str, route: str, path: str, status: int, ms: float, request_id: str
+) -> None:
+    """One JSON line per request. Rendered here rather than through structlog's processor
+    chain, which cost a fifth of a cached GET /v1/me; the one caller-controlled field (the
+    path) is masked like every other log line."""
+    logger = logging.getLogger(ACCESS_LOGGER)
+    if not logger.isEnabledFor(logging.INFO):
+        return
+    line = {
+        "method": method,
+        "route": route,
+        "path": mask_text(path),
+        "status": status,
+        "ms": ms,
+        "event": "request",
+        "request_id": request_id,
+        "level": "info",
+        "logger": ACCESS_LOGGER,
+        "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+    }
+    logger.info(json.dumps(line, ensure_ascii=False))
+
+
 def configure_logging(level: str = "INFO", fmt: LogFormat = LogFormat.JSON) -> None:
     """Set up structlog and route the standard library's logging through the same pipeline."""
     structlog.configure(
@@ -81,12 +117,19 @@ def configure_logging(level: str = "INFO", fmt: LogFormat = LogFormat.JSON) -> N
         {
             "version": 1,
             "disable_existing_loggers": False,
-            "formatters": {"structured": {"()": build_formatter, "fmt": fmt}},
-            "handlers": {"default": {"class": "logging.StreamHandler", "formatter": "structured"}},
+            "formatters": {
+                "structured": {"()": build_formatter, "fmt": fmt},
+                "prerendered": {"()": _PreRendered},
+            },
+            "handlers": {
+                "default": {"class": "logging.StreamHandler", "formatter": "structured"},
+                "access": {"class": "logging.StreamHandler", "formatter": "prerendered"},
+            },
             "root": {"handlers": ["default"], "level": level},
             "loggers": {
                 # uvicorn's access log repeats what our request log says, with less.
                 "uvicorn.access": {"level": "WARNING"},
+                ACCESS_LOGGER: {"handlers": ["access"], "propagate": False},
                 "uvicorn": {"handlers": [], "propagate": True},
                 "uvicorn.error": {"handlers": [], "propagate": True},
                 "sqlalchemy.engine": {"level": "WARNING"},

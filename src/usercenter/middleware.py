@@ -17,7 +17,7 @@ from usercenter.errors import (
     problem_response,
 )
 from usercenter.kit.i18n import negotiate_language
-from usercenter.logs import get_logger
+from usercenter.logs import access_log, get_logger
 from usercenter.metrics import Metrics
 
 log = get_logger("usercenter.request")
@@ -94,13 +94,13 @@ class RequestContextMiddleware:
             elapsed = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", None) or UNMATCHED_ROUTE
             self.metrics.observe(scope["method"], route, status, elapsed)
-            log.info(
-                "request",
+            access_log(
                 method=scope["method"],
                 route=route,
                 path=scope["path"],
                 status=status,
                 ms=round(elapsed * 1000, 2),
+                request_id=request_id,
             )
             structlog.contextvars.unbind_contextvars("request_id")
 
