@@ -297,24 +297,26 @@ class IdentityService:
         self._memo.drop(_view_key(user.id))
         return view
 
-    async def profile(self, database: Database, user_id: int) -> UserView:
-        """The user as the API shows it, from the cache when it is there (the hot path of
-        GET /v1/me: no database round trip, not even a session); read on a miss."""
+    async def _cached(self, user_id: int) -> UserView | None:
         key = _view_key(user_id)
         cached = self._memo.get(key) or await self.cache.get(key)
         if cached is None:
-            async with database.read_session() as session:
-                return await self.view(session, await self.get_user_or_raise(session, user_id))
+            return None
         self._memo.put(key, cached)
         return UserView.from_json(cached)
 
+    async def profile(self, database: Database, user_id: int) -> UserView:
+        """The user as the API shows it, from the cache when it is there (the hot path of
+        GET /v1/me: no database round trip, not even a session); read on a miss."""
+        cached = await self._cached(user_id)
+        if cached is not None:
+            return cached
+        async with database.read_session() as session:
+            return await self.view(session, await self.get_user_or_raise(session, user_id))
+
     async def cached_view(self, session: AsyncSession, user: User) -> UserView:
         """The view of a user already loaded: from the cache when there, else built."""
-        key = _view_key(user.id)
-        cached = self._memo.get(key) or await self.cache.get(key)
-        if cached is None:
-            return await self.view(session, user)
-        return UserView.from_json(cached)
+        return await self._cached(user.id) or await self.view(session, user)
 
     async def forget_view(self, user_id: int) -> None:
         """Drop the cached view after a change to the user or their identities."""
