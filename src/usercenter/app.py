@@ -32,6 +32,9 @@ from usercenter.state import AppState
 from usercenter.tokens import api as tokens_api
 from usercenter.tokens.keys import SigningKeys
 from usercenter.tokens.service import TokenService
+from usercenter.wallet import api as wallet_api
+from usercenter.wallet.ledger import Ledger
+from usercenter.wallet.service import WalletService
 
 log = get_logger("usercenter")
 
@@ -82,6 +85,20 @@ def build_state(settings: Settings) -> AppState:
         cache,
         state_ttl_seconds=settings.oauth_state_ttl_seconds,
     )
+    wallet = WalletService(
+        settings=settings,
+        database=database,
+        ids=ids,
+        ledger=Ledger(
+            database,
+            batching=settings.wallet_batching,
+            max_batch=settings.wallet_batch_max,
+            workers=settings.wallet_batch_workers,
+        ),
+        identity=identity,
+        cipher=keyring.cipher,
+        blind_index=keyring.blind_index,
+    )
     return AppState(
         settings=settings,
         database=database,
@@ -96,6 +113,7 @@ def build_state(settings: Settings) -> AppState:
         client_apps=client_apps,
         providers=providers,
         linking=linking,
+        wallet=wallet,
     )
 
 
@@ -113,9 +131,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         log.info("schema_ready", revision=",".join(status.current))
         await state.signing_keys.load()
         await state.client_apps.seed(settings.client_apps)
+        sweeper = state.wallet.start_hold_sweeper(settings.wallet_hold_sweep_seconds)
         try:
             yield
         finally:
+            await state.wallet.close(sweeper)
             await state.providers.close()
             await state.ids.close()
             await state.cache.close()
@@ -139,4 +159,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tokens_api.router)
     app.include_router(identity_api.router)
     app.include_router(audit_api.router)
+    app.include_router(wallet_api.router)
     return app

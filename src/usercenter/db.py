@@ -18,6 +18,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -99,6 +100,7 @@ class Database:
         if self.backend is Backend.SQLITE:
             _prepare_sqlite(self.engine, settings.sqlite_busy_timeout_ms)
             write_engine = self.engine.execution_options(**{_SQLITE_BEGIN: "IMMEDIATE"})
+        self._write_engine = write_engine
         self._writer = async_sessionmaker(write_engine, expire_on_commit=False)
         self._reader = async_sessionmaker(self.engine, expire_on_commit=False)
 
@@ -121,6 +123,13 @@ class Database:
                     await session.rollback()
                 raise
             await session.commit()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction on a bare connection, for statements that need no ORM session
+        (the ledger's batches): committed when the block ends, rolled back if it raises."""
+        async with self._write_engine.begin() as connection:
+            yield connection
 
     @asynccontextmanager
     async def read_session(self) -> AsyncIterator[AsyncSession]:

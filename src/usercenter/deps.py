@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import base64
+import hmac
+from collections.abc import AsyncIterator, Mapping
 from typing import Annotated
 
 from fastapi import Depends, Request
+from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from usercenter.errors import ServiceUnauthorized
 from usercenter.kit.client import ClientInfo, Device
 from usercenter.state import AppState
 from usercenter.tokens.errors import TokenMissing
@@ -77,3 +81,34 @@ async def _current_claims(request: Request) -> AccessClaims:
 
 
 CurrentClaims = Annotated[AccessClaims, Depends(_current_claims)]
+
+
+def basic_client(authorization: str | None, clients: Mapping[str, SecretStr]) -> str | None:
+    """The client id of an HTTP Basic `Authorization` header whose secret matches the one
+    configured for it (compared in constant time); None otherwise."""
+    scheme, _, encoded = (authorization or "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        client_id, _, secret = base64.b64decode(encoded, validate=True).decode().partition(":")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    expected = clients.get(client_id)
+    if expected is None or not hmac.compare_digest(
+        expected.get_secret_value().encode(), secret.encode()
+    ):
+        return None
+    return client_id
+
+
+async def _service_caller(request: Request) -> str:
+    """A service of the business (orders, payments, the admin console until staff accounts
+    exist), by its Basic credentials from USERCENTER_SERVICE_CLIENTS."""
+    clients = AppState.of(request).settings.service_clients
+    client_id = basic_client(request.headers.get("authorization"), clients)
+    if client_id is None:
+        raise ServiceUnauthorized()
+    return client_id
+
+
+ServiceCaller = Annotated[str, Depends(_service_caller)]

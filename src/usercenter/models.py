@@ -6,6 +6,7 @@ from usercenter.ids import models as ids_models
 from usercenter.kit.models import Base
 from usercenter.platform import models as platform_models
 from usercenter.tokens import models as tokens_models
+from usercenter.wallet import models as wallet_models
 
 metadata = Base.metadata
 
@@ -16,4 +17,5 @@ __all__ = [
     "metadata",
     "platform_models",
     "tokens_models",
+    "wallet_models",
 ]

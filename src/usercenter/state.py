@@ -19,6 +19,7 @@ from usercenter.providers.registry import ProviderRegistry
 from usercenter.security.captcha import CaptchaService
 from usercenter.tokens.keys import SigningKeys
 from usercenter.tokens.service import TokenService
+from usercenter.wallet.service import WalletService
 
 
 @dataclass(slots=True)
@@ -36,6 +37,7 @@ class AppState:
     client_apps: ClientApps
     providers: ProviderRegistry
     linking: LinkingService
+    wallet: WalletService
 
     @staticmethod
     def of(connection: HTTPConnection) -> AppState:
