@@ -7,9 +7,11 @@ non-zero exit, never a traceback.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 from collections.abc import Awaitable, Callable
+from dataclasses import asdict
 from datetime import timedelta
 from typing import Annotated, NoReturn, TypeVar
 
@@ -23,6 +25,7 @@ from usercenter.logs import configure_logging
 
 T = TypeVar("T")
 
+EXIT_DIFFERENCES = 1
 EXIT_CONFIG = 2
 EXIT_UNREACHABLE = 3
 EXIT_SCHEMA = 4
@@ -138,6 +141,50 @@ def migrate(
 
     status = _run_on_database(settings, work)
     typer.echo(f"{settings.backend.value}: {status.describe()}")
+
+
+@cli.command()
+def reconcile(
+    as_json: Annotated[bool, typer.Option("--json", help="The report as one JSON object")] = False,
+) -> None:
+    """Recompute every wallet balance from its entries and check the ledger's invariants;
+    exit 1 on any difference."""
+    from usercenter.wallet.service import Report
+    from usercenter.wallet.service import reconcile as reconcile_ledger
+
+    settings = _settings()
+
+    async def work(database: Database) -> Report:
+        status = await schema.schema_status(database)
+        if not status.is_at_head:
+            raise schema.SchemaBehind(status)
+        return await reconcile_ledger(database)
+
+    report = _run_on_database(settings, work)
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "clean": report.is_clean,
+                    "accounts": report.accounts,
+                    "transfers": report.transfers,
+                    "entries": report.entries,
+                    "differences": [
+                        {k: str(v) for k, v in asdict(d).items()} for d in report.differences
+                    ],
+                }
+            )
+        )
+    else:
+        for d in report.differences:
+            typer.echo(f"DIFF {d.check}: {d.subject}: expected {d.expected}, found {d.found}")
+        verdict = "clean" if report.is_clean else f"{len(report.differences)} difference(s)"
+        typer.echo(
+            f"checked {report.accounts} accounts, {report.transfers} transfers, "
+            f"{report.entries} entries: {verdict}"
+        )
+    if not report.is_clean:
+        raise typer.Exit(EXIT_DIFFERENCES)
 
 
 keys_cli = typer.Typer(help="Token signing keys and field-encryption keys.", no_args_is_help=True)

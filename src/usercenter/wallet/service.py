@@ -139,6 +139,14 @@ class Report:
         return not self.differences
 
 
+async def reconcile(database: Database) -> Report:
+    """The reconciliation (see WalletService.reconcile); needs nothing but the database."""
+    async with database.read_session() as session:
+        differences = await repository.reconcile(session)
+        counts = await repository.counts(session)
+    return Report(*counts, differences=differences)
+
+
 def idempotency_key(kind: Kind, business: Business) -> str:
     if business.key:
         return f"{kind.value}|key|{business.key}"
@@ -1329,7 +1337,4 @@ class WalletService:
         before; no user or sponsor balance below zero or below its frozen part; frozen equals
         the pending holds; one transfer per key; at most one resolution per hold; no refund
         beyond its debit; every leg is one debit and one credit of the same amount."""
-        async with self.database.read_session() as session:
-            differences = await repository.reconcile(session)
-            counts = await repository.counts(session)
-        return Report(*counts, differences=differences)
+        return await reconcile(self.database)
