@@ -27,18 +27,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from usercenter.config import Backend
 from usercenter.db import Database, is_retryable
 from usercenter.kit import clock
+from usercenter.kit.models import UtcDateTime
 from usercenter.logs import get_logger
 from usercenter.wallet.errors import (
     CaptureExceedsHold,
@@ -235,21 +237,35 @@ class Book:
 
     def apply(self, posting: Posting) -> Answer:
         """Run one posting's plan; undo what it did if it raises."""
-        saved_accounts = {i: replace(self.accounts[i]) for i in posting.accounts}
-        saved_holds = {i: replace(h) for i in posting.holds if (h := self.holds.get(i))}
-        saved_originals = {i: replace(self.originals[i]) for i in posting.originals}
+        # What the plan may change, kept to be put back in place (the objects stay: their
+        # `locked_*` values must keep what the lock read).
+        saved_accounts = {
+            i: (self.accounts[i].balance, self.accounts[i].frozen) for i in posting.accounts
+        }
+        saved_holds = {
+            i: (h.status, h.captured, h.resolved_by)
+            for i in posting.holds
+            if (h := self.holds.get(i)) is not None
+        }
+        saved_originals = {
+            i: self.originals[i].refunded for i in posting.originals if i in self.originals
+        }
         entries_before = len(self.entries)
         self._posting, self._leg, self._amount = posting, 0, 0
         try:
             answer = posting.plan(self)
         except BaseException:
-            self.accounts.update(saved_accounts)
+            for account_id, (balance, frozen) in saved_accounts.items():
+                self.accounts[account_id].balance = balance
+                self.accounts[account_id].frozen = frozen
             for hold_id in posting.holds:
                 if hold_id in saved_holds:
-                    self.holds[hold_id] = saved_holds[hold_id]
+                    hold = self.holds[hold_id]
+                    hold.status, hold.captured, hold.resolved_by = saved_holds[hold_id]
                 else:
                     self.holds.pop(hold_id, None)
-            self.originals.update(saved_originals)
+            for transfer_id, refunded in saved_originals.items():
+                self.originals[transfer_id].refunded = refunded
             del self.entries[entries_before:]
             raise
         finally:
@@ -315,6 +331,13 @@ class Ledger:
         self._tasks: list[asyncio.Task[None]] = []
         self.batches = 0
         self.batched_postings = 0
+        self.retries = 0
+
+    async def _write(self, connection: AsyncConnection, book: Book) -> None:
+        if self.database.backend is Backend.POSTGRESQL:
+            await _write_postgresql(connection, book)
+        else:
+            await _write(connection, book)
 
     async def post(self, posting: Posting) -> Outcome:
         """Run one posting; its answer, or the stored one when its key was used before."""
@@ -366,15 +389,23 @@ class Ledger:
 
     async def _run_batch(self, batch: list[_Waiting]) -> None:
         """Run `batch` in one transaction (retried after a deadlock or a key raced in by
-        another transaction); if that keeps failing, run each posting alone."""
+        another transaction); if that keeps failing, run each posting alone.
+
+        The first try does not look for used keys up front (a resend is rare, and the unique
+        key refuses it anyway: the batch is then run again, looking first)."""
+        look_first = False
         for attempt in range(1, _ATTEMPTS + 1):
             try:
-                answers = await self._transaction(batch)
+                answers = await self._transaction(batch, look_first=look_first)
             except (IntegrityError, DBAPIError) as exc:
+                self.retries += 1
                 raced = isinstance(exc, IntegrityError)
+                look_first = look_first or raced
                 if attempt < _ATTEMPTS and (raced or is_retryable(exc)):
-                    await asyncio.sleep(0.002 * attempt)
+                    if not raced:
+                        await asyncio.sleep(0.002 * attempt)
                     continue
+                log.warning("ledger_batch_failed", error=str(exc)[:300], size=len(batch))
                 if len(batch) > 1:
                     for waiting in batch:
                         await self._run_batch([waiting])
@@ -392,11 +423,15 @@ class Ledger:
             self.batched_postings += len(batch)
             return
 
-    async def _transaction(self, batch: list[_Waiting]) -> list[Outcome | BaseException]:
+    async def _transaction(
+        self, batch: list[_Waiting], *, look_first: bool
+    ) -> list[Outcome | BaseException]:
         postings = [waiting.posting for waiting in batch]
         answers: list[Outcome | BaseException | None] = [None] * len(postings)
         async with self.database.transaction() as connection:
-            stored = await _stored_transfers(connection, {p.key for p in postings})
+            stored = (
+                await _stored_transfers(connection, {p.key for p in postings}) if look_first else {}
+            )
             first_of_key: dict[str, int] = {}
             fresh: list[int] = []
             for index, posting in enumerate(postings):
@@ -417,11 +452,19 @@ class Ledger:
                         )
                     except Exception as exc:
                         answers[index] = exc
+                failed = [i for i in fresh if not isinstance(answers[i], Outcome)]
+                if failed and not look_first:
+                    # A resend of a call that succeeded must get its answer, not today's refusal.
+                    stored = await _stored_transfers(connection, {postings[i].key for i in failed})
+                    for index in failed:
+                        if (known := stored.get(postings[index].key)) is not None:
+                            answers[index] = _repeat(postings[index], known)
                 for index in fresh:
                     posting, answer = postings[index], answers[index]
                     if posting.side_writes is not None and isinstance(answer, Outcome):
                         await posting.side_writes(connection, answer.answer)
-                await _write(connection, book)
+                if book.transfers:
+                    await self._write(connection, book)
             for index, posting in enumerate(postings):
                 if answers[index] is None:
                     first = postings[first_of_key[posting.key]]
@@ -512,18 +555,115 @@ async def _lock(connection: AsyncConnection, postings: list[Posting]) -> Book:
     return Book(accounts, holds, originals, clock.now())
 
 
+# PostgreSQL: the balance changes, the transfers and their entries in one statement and one
+# round trip, each column sent as one array.
+_POSTGRESQL_WRITE = text(
+    """
+WITH changed AS (
+    UPDATE wallet_accounts AS a
+       SET balance = a.balance + c.balance_change,
+           frozen = a.frozen + c.frozen_change,
+           updated_at = :now
+      FROM unnest(CAST(:account_ids AS BIGINT[]), CAST(:balance_changes AS BIGINT[]),
+                  CAST(:frozen_changes AS BIGINT[])) AS c(id, balance_change, frozen_change)
+     WHERE a.id = c.id
+    RETURNING a.id
+), transfers AS (
+    INSERT INTO wallet_transfers (id, idempotency_key, request_hash, kind, amount, refunded,
+                                  business_type, business_id, reason, operator_id,
+                                  related_transfer_id, hold_id, result, created_at)
+    SELECT t.id, t.idempotency_key, t.request_hash, t.kind, t.amount, 0, t.business_type,
+           t.business_id, t.reason, t.operator_id, t.related_transfer_id, t.hold_id,
+           CAST(t.result AS JSON), :now
+      FROM unnest(CAST(:t_id AS BIGINT[]), CAST(:t_key AS TEXT[]), CAST(:t_hash AS TEXT[]),
+                  CAST(:t_kind AS TEXT[]), CAST(:t_amount AS BIGINT[]),
+                  CAST(:t_business_type AS TEXT[]), CAST(:t_business_id AS TEXT[]),
+                  CAST(:t_reason AS TEXT[]), CAST(:t_operator_id AS TEXT[]),
+                  CAST(:t_related AS BIGINT[]), CAST(:t_hold AS BIGINT[]),
+                  CAST(:t_result AS TEXT[]))
+           AS t(id, idempotency_key, request_hash, kind, amount, business_type, business_id,
+                reason, operator_id, related_transfer_id, hold_id, result)
+    RETURNING id
+), entries AS (
+    INSERT INTO wallet_entries (transfer_id, leg, account_id, asset, kind, amount,
+                                balance_before, balance_after, created_at)
+    SELECT e.transfer_id, e.leg, e.account_id, e.asset, e.kind, e.amount, e.balance_before,
+           e.balance_after, :now
+      FROM unnest(CAST(:e_transfer AS BIGINT[]), CAST(:e_leg AS SMALLINT[]),
+                  CAST(:e_account AS BIGINT[]), CAST(:e_asset AS TEXT[]),
+                  CAST(:e_kind AS TEXT[]), CAST(:e_amount AS BIGINT[]),
+                  CAST(:e_before AS BIGINT[]), CAST(:e_after AS BIGINT[]))
+           WITH ORDINALITY
+           AS e(transfer_id, leg, account_id, asset, kind, amount, balance_before, balance_after,
+                position)
+     ORDER BY e.position
+    RETURNING id
+)
+SELECT (SELECT count(*) FROM changed), (SELECT count(*) FROM transfers),
+       (SELECT count(*) FROM entries)
+"""
+).bindparams(bindparam("now", type_=UtcDateTime()))
+
+
+def _balance_changes(book: Book) -> list[tuple[int, int, int]]:
+    """(account, balance change, frozen change) of every account the batch changed: written
+    as increments of the rows' own values (which the lock held still)."""
+    return [
+        (
+            account.id,
+            account.balance - account.locked_balance,
+            account.frozen - account.locked_frozen,
+        )
+        for account in book.accounts.values()
+        if (account.balance, account.frozen) != (account.locked_balance, account.locked_frozen)
+    ]
+
+
+async def _write_postgresql(connection: AsyncConnection, book: Book) -> None:
+    changes = _balance_changes(book)
+    transfers, entries = book.transfers, book.entries
+    counts = (
+        await connection.execute(
+            _POSTGRESQL_WRITE,
+            {
+                "now": book.now,
+                "account_ids": [c[0] for c in changes],
+                "balance_changes": [c[1] for c in changes],
+                "frozen_changes": [c[2] for c in changes],
+                "t_id": [t["id"] for t in transfers],
+                "t_key": [t["idempotency_key"] for t in transfers],
+                "t_hash": [t["request_hash"] for t in transfers],
+                "t_kind": [t["kind"] for t in transfers],
+                "t_amount": [t["amount"] for t in transfers],
+                "t_business_type": [t["business_type"] for t in transfers],
+                "t_business_id": [t["business_id"] for t in transfers],
+                "t_reason": [t["reason"] for t in transfers],
+                "t_operator_id": [t["operator_id"] for t in transfers],
+                "t_related": [t["related_transfer_id"] for t in transfers],
+                "t_hold": [t["hold_id"] for t in transfers],
+                "t_result": [json.dumps(t["result"]) for t in transfers],
+                "e_transfer": [e["transfer_id"] for e in entries],
+                "e_leg": [e["leg"] for e in entries],
+                "e_account": [e["account_id"] for e in entries],
+                "e_asset": [e["asset"] for e in entries],
+                "e_kind": [e["kind"] for e in entries],
+                "e_amount": [e["amount"] for e in entries],
+                "e_before": [e["balance_before"] for e in entries],
+                "e_after": [e["balance_after"] for e in entries],
+            },
+        )
+    ).one()
+    if tuple(counts) != (len(changes), len(transfers), len(entries)):
+        raise RuntimeError(f"ledger write wrote {tuple(counts)}")
+    await _write_holds_and_refunds(connection, book)
+
+
 async def _write(connection: AsyncConnection, book: Book) -> None:
     if not book.transfers:
         return
-    # Changes are written as increments of the rows' own values (which the lock held still).
     changed = [
-        {
-            "account_id": account.id,
-            "balance_change": account.balance - account.locked_balance,
-            "frozen_change": account.frozen - account.locked_frozen,
-        }
-        for account in book.accounts.values()
-        if (account.balance, account.frozen) != (account.locked_balance, account.locked_frozen)
+        {"account_id": c[0], "balance_change": c[1], "frozen_change": c[2]}
+        for c in _balance_changes(book)
     ]
     if changed:
         await connection.execute(
@@ -539,6 +679,10 @@ async def _write(connection: AsyncConnection, book: Book) -> None:
     await connection.execute(insert(TRANSFERS), book.transfers)
     if book.entries:
         await connection.execute(insert(ENTRIES), book.entries)
+    await _write_holds_and_refunds(connection, book)
+
+
+async def _write_holds_and_refunds(connection: AsyncConnection, book: Book) -> None:
     new_holds = [h for h in book.holds.values() if h.is_new]
     if new_holds:
         await connection.execute(

@@ -64,6 +64,15 @@ async def insert_account(
     )
 
 
+async def account_ids(
+    session: AsyncSession, owners: Sequence[str], asset: str
+) -> list[tuple[str, int]]:
+    rows = await session.execute(
+        select(Account.owner, Account.id).where(Account.owner.in_(owners), Account.asset == asset)
+    )
+    return [(row.owner, row.id) for row in rows]
+
+
 async def accounts_by_id(session: AsyncSession, account_ids: set[int]) -> list[AccountRef]:
     rows = await session.execute(
         select(Account.id, Account.owner, Account.asset, Account.may_go_negative).where(
