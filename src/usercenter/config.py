@@ -222,6 +222,9 @@ class Settings(BaseSettings):
     wallet_batch_workers: int = Field(
         default=4, ge=1, le=64, description="Transactions the ledger runs at once per process"
     )
+    wallet_system_account_shards: int = Field(
+        default=8, ge=1, le=256, description="Rows each busy system account is split into"
+    )
     wallet_hold_sweep_seconds: float = Field(
         default=30.0, ge=0, description="How often expired holds are released (0: never)"
     )

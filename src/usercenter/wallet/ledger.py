@@ -137,6 +137,7 @@ class Posting:
     related_transfer_id: int | None = None
     hold_id: int | None = None
     side_writes: Callable[[AsyncConnection, Answer], Awaitable[None]] | None = None
+    route: int = 0  # postings with the same route share a worker
 
 
 @dataclass(slots=True)
@@ -317,8 +318,8 @@ class _Waiting:
 
 class Ledger:
     """Runs postings, grouped into shared transactions by `workers` background tasks when
-    `batching` is on (each taking up to `max_batch` queued postings), one transaction each
-    otherwise."""
+    `batching` is on (each taking up to `max_batch` postings from its queue), one transaction
+    each otherwise."""
 
     def __init__(
         self, database: Database, *, batching: bool = True, max_batch: int = 128, workers: int = 4
@@ -327,7 +328,7 @@ class Ledger:
         self.batching = batching
         self.max_batch = max_batch
         self.workers = 1 if database.backend is Backend.SQLITE else workers
-        self._queue: asyncio.Queue[_Waiting] | None = None
+        self._queues: list[asyncio.Queue[_Waiting]] = []
         self._tasks: list[asyncio.Task[None]] = []
         self.batches = 0
         self.batched_postings = 0
@@ -343,9 +344,9 @@ class Ledger:
         """Run one posting; its answer, or the stored one when its key was used before."""
         if not self.batching or posting.side_writes is not None:
             return await self._run_alone(posting)
-        queue = self._start()
+        queues = self._start()
         future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
-        queue.put_nowait(_Waiting(posting, future))
+        queues[posting.route % len(queues)].put_nowait(_Waiting(posting, future))
         return await future
 
     async def close(self) -> None:
@@ -355,18 +356,21 @@ class Ledger:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
-        self._queue = None
+        self._queues = []
 
     # --- workers --------------------------------------------------------------------------
 
-    def _start(self) -> asyncio.Queue[_Waiting]:
-        if self._queue is None:
-            self._queue = asyncio.Queue()
+    def _start(self) -> list[asyncio.Queue[_Waiting]]:
+        """One queue per worker: a posting goes to the queue its route names, so postings on
+        the same hot row (a sponsor, a system account's shard) meet in one worker's batches
+        instead of waiting for each other's locks from several."""
+        if not self._queues:
+            self._queues = [asyncio.Queue() for _ in range(self.workers)]
             self._tasks = [
-                asyncio.create_task(self._work(self._queue), name=f"ledger-{i}")
-                for i in range(self.workers)
+                asyncio.create_task(self._work(queue), name=f"ledger-{i}")
+                for i, queue in enumerate(self._queues)
             ]
-        return self._queue
+        return self._queues
 
     async def _work(self, queue: asyncio.Queue[_Waiting]) -> None:
         while True:

@@ -100,8 +100,9 @@ def sponsor_owner(sponsor_id: int) -> str:
     return f"sponsor:{sponsor_id}"
 
 
-def system_owner(account: SystemAccount) -> str:
-    return f"system:{account.value}"
+def system_owner(account: SystemAccount, shard: int = 0) -> str:
+    """`system:revenue`, or `system:revenue#3` for one of its shard rows."""
+    return f"system:{account.value}" + (f"#{shard}" if shard else "")
 
 
 class Account(Timestamps, Base):

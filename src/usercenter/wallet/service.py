@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import hashlib
 import json
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -147,6 +148,11 @@ async def reconcile(database: Database) -> Report:
     return Report(*counts, differences=differences)
 
 
+def _spread(business: Business) -> str:
+    """What picks a system account's shard for a call: its key or its business id."""
+    return business.key or f"{business.business_type}|{business.business_id}"
+
+
 def idempotency_key(kind: Kind, business: Business) -> str:
     if business.key:
         return f"{kind.value}|key|{business.key}"
@@ -274,8 +280,14 @@ class WalletService:
                     found += 1
         return found
 
-    async def _system(self, account: SystemAccount, asset: Asset) -> int:
-        return await self.account_id(system_owner(account), asset)
+    async def _system(self, account: SystemAccount, asset: Asset, spread: str = "") -> int:
+        """A system account's row for this call. Busy system accounts (revenue takes every
+        debit) are split into shard rows — the balance is their sum — and `spread` (the
+        call's key or business id) picks the shard, so concurrent calls lock different rows
+        (LEDGER.md: ways around a hot account)."""
+        shards = self.settings.wallet_system_account_shards
+        shard = zlib.crc32(spread.encode()) % shards if spread and shards > 1 else 0
+        return await self.account_id(system_owner(account, shard), asset)
 
     async def _post(
         self,
@@ -296,6 +308,7 @@ class WalletService:
             answer.setdefault("created_at", book.now.isoformat())
             return answer
 
+        options.setdefault("route", zlib.crc32(key.encode()))
         posting = Posting(
             transfer_id=transfer_id,
             key=key,
@@ -332,11 +345,11 @@ class WalletService:
         _positive(amount)
         if bonus_give_coins < 0:
             raise AmountInvalid(field="bonus_give_coins", why="must not be negative")
-        source = await self._system(channel, asset)
+        source = await self._system(channel, asset, payment_id)
         target = await self.account_id(user_owner(user_id), asset)
         accounts = [source, target]
         if bonus_give_coins:
-            pool = await self._system(SystemAccount.PROMOTION_POOL, Asset.COIN_GIVE)
+            pool = await self._system(SystemAccount.PROMOTION_POOL, Asset.COIN_GIVE, payment_id)
             give = await self.account_id(user_owner(user_id), Asset.COIN_GIVE)
             accounts += [pool, give]
 
@@ -378,7 +391,7 @@ class WalletService:
         pool, allowed = sources[kind]
         asset = _asset(asset, allowed)
         _positive(amount)
-        source = await self._system(pool, asset)
+        source = await self._system(pool, asset, _spread(business))
         target = await self.account_id(user_owner(user_id), asset)
 
         def plan(book: Book) -> Answer:
@@ -408,7 +421,9 @@ class WalletService:
         _positive(amount)
         payer = await self.account_id(user_owner(user_id), asset)
         sink = await self._system(
-            SystemAccount.POINTS_POOL if asset is Asset.POINTS else SystemAccount.REVENUE, asset
+            SystemAccount.POINTS_POOL if asset is Asset.POINTS else SystemAccount.REVENUE,
+            asset,
+            _spread(business),
         )
 
         def plan(book: Book) -> Answer:
@@ -433,7 +448,10 @@ class WalletService:
             (asset, await self.account_id(user_owner(user_id), asset))
             for asset in COIN_SPENDING_ORDER
         ]
-        sinks = {asset: await self._system(SystemAccount.REVENUE, asset) for asset, _ in buckets}
+        sinks = {
+            asset: await self._system(SystemAccount.REVENUE, asset, _spread(business))
+            for asset, _ in buckets
+        }
 
         def plan(book: Book) -> Answer:
             if sum(max(book.account(account).available, 0) for _, account in buckets) < amount:
@@ -594,7 +612,7 @@ class WalletService:
         asset = _asset(asset)
         _positive(amount)
         account = await self.account_id(owner, asset)
-        sink = await self._system(destination, asset)
+        sink = await self._system(destination, asset, _spread(business))
         hold_id = await self.ids.next_id(ID_HOLD)
         expires_at = clock.now() + expires_in
 
@@ -851,7 +869,7 @@ class WalletService:
         async with self.database.read_session() as session:
             if await repository.find_sponsor(session, sponsor_id) is None:
                 raise SponsorNotFound()
-        source = await self._system(channel, Asset.CNY)
+        source = await self._system(channel, Asset.CNY, payment_id)
         target = await self.account_id(sponsor_owner(sponsor_id), Asset.CNY)
 
         def plan(book: Book) -> Answer:
@@ -882,7 +900,7 @@ class WalletService:
         _positive(amount)
         await self._active_sponsor_or_raise(sponsor_id)
         payer = await self.account_id(sponsor_owner(sponsor_id), Asset.CNY)
-        sink = await self._system(SystemAccount.REVENUE, Asset.CNY)
+        sink = await self._system(SystemAccount.REVENUE, Asset.CNY, _spread(business))
 
         def plan(book: Book) -> Answer:
             book.move(payer, sink, amount)
@@ -897,7 +915,9 @@ class WalletService:
             }
 
         request = {"sponsor": sponsor_id, "amount": amount, "user": user_id}
-        return await self._post(Kind.SPONSOR_CONSUME, business, request, plan, (payer, sink))
+        return await self._post(
+            Kind.SPONSOR_CONSUME, business, request, plan, (payer, sink), route=payer
+        )
 
     # --- VIP ----------------------------------------------------------------------------------
 
@@ -919,10 +939,12 @@ class WalletService:
             self.settings.wallet_vip_grant_coins if grant_give_coins is None else grant_give_coins
         )
         cash = await self.account_id(user_owner(user_id), Asset.CNY)
-        revenue = await self._system(SystemAccount.REVENUE, Asset.CNY)
+        revenue = await self._system(SystemAccount.REVENUE, Asset.CNY, _spread(business))
         accounts = [cash, revenue]
         if grant:
-            pool = await self._system(SystemAccount.PROMOTION_POOL, Asset.COIN_GIVE)
+            pool = await self._system(
+                SystemAccount.PROMOTION_POOL, Asset.COIN_GIVE, _spread(business)
+            )
             give = await self.account_id(user_owner(user_id), Asset.COIN_GIVE)
             accounts += [pool, give]
 
@@ -1155,9 +1177,8 @@ class WalletService:
         )
         try:
             if paid:
-                clearing = await self._system(SystemAccount.WITHDRAWAL_CLEARING, Asset.CNY)
-                revenue = await self._system(SystemAccount.REVENUE, Asset.CNY)
-                await self._settle_paid(withdrawal, business, clearing, revenue, mark)
+                revenue = await self._system(SystemAccount.REVENUE, Asset.CNY, str(withdrawal_id))
+                await self._settle_paid(withdrawal, business, revenue, mark)
             else:
                 await self.release(
                     hold_id=withdrawal.hold_id,
@@ -1170,10 +1191,11 @@ class WalletService:
         return await self.withdrawal(withdrawal_id)
 
     async def _settle_paid(
-        self, withdrawal: Withdrawal, business: Business, clearing: int, revenue: int, mark: Any
+        self, withdrawal: Withdrawal, business: Business, revenue: int, mark: Any
     ) -> Result:
         hold = await self._hold_or_raise(withdrawal.hold_id)
         fee = withdrawal.fee
+        clearing = hold.destination_id
 
         def plan(book: Book) -> Answer:
             book.resolve_hold(hold.id, HoldStatus.CAPTURED.value, hold.amount)
@@ -1259,7 +1281,7 @@ class WalletService:
         adjustment = await self._pending_adjustment(adjustment_id, approver_id)
         asset = Asset(adjustment.asset)
         user = await self.account_id(user_owner(adjustment.user_id), asset)
-        pool = await self._system(SystemAccount.ADJUSTMENT, asset)
+        pool = await self._system(SystemAccount.ADJUSTMENT, asset, str(adjustment_id))
         amount = adjustment.amount
 
         def plan(book: Book) -> Answer:
