@@ -25,6 +25,13 @@ class AssetInvalid(WalletError):
     default_field = "asset"
 
 
+class KindInvalid(WalletError):
+    code = "kind_invalid"
+    status = 422
+    title = Text("不支持的流水类型", "No such kind of transfer")
+    default_field = "kind"
+
+
 class InsufficientBalance(WalletError):
     code = "insufficient_balance"
     status = 409

@@ -59,6 +59,31 @@ HOLDS = cast(Table, Hold.__table__)
 
 _ATTEMPTS = 5
 
+TRANSFER_COLUMNS = (
+    "id",
+    "idempotency_key",
+    "request_hash",
+    "kind",
+    "amount",
+    "business_type",
+    "business_id",
+    "reason",
+    "operator_id",
+    "related_transfer_id",
+    "hold_id",
+    "result",
+)
+ENTRY_COLUMNS = (
+    "transfer_id",
+    "leg",
+    "account_id",
+    "asset",
+    "kind",
+    "amount",
+    "balance_before",
+    "balance_after",
+)
+
 Answer = dict[str, Any]
 
 
@@ -161,8 +186,9 @@ class Book:
         self.holds = holds
         self.originals = originals
         self.now = now
-        self.entries: list[dict[str, Any]] = []
-        self.transfers: list[dict[str, Any]] = []
+        # Rows to write, as tuples in the order of ENTRY_COLUMNS and TRANSFER_COLUMNS.
+        self.entries: list[tuple[Any, ...]] = []
+        self.transfers: list[tuple[Any, ...]] = []
         self._posting: Posting | None = None
         self._leg = 0
         self._amount = 0
@@ -271,23 +297,24 @@ class Book:
             raise
         finally:
             self._posting = None
+        answer.setdefault("transfer_id", posting.transfer_id)
+        answer.setdefault("kind", posting.kind)
+        answer.setdefault("created_at", self.now.isoformat())
         self.transfers.append(
-            {
-                "id": posting.transfer_id,
-                "idempotency_key": posting.key,
-                "request_hash": posting.request_hash,
-                "kind": posting.kind,
-                "amount": self._amount,
-                "refunded": 0,
-                "business_type": posting.business_type,
-                "business_id": posting.business_id,
-                "reason": posting.reason,
-                "operator_id": posting.operator_id,
-                "related_transfer_id": posting.related_transfer_id,
-                "hold_id": posting.hold_id,
-                "result": answer,
-                "created_at": self.now,
-            }
+            (
+                posting.transfer_id,
+                posting.key,
+                posting.request_hash,
+                posting.kind,
+                self._amount,
+                posting.business_type,
+                posting.business_id,
+                posting.reason,
+                posting.operator_id,
+                posting.related_transfer_id,
+                posting.hold_id,
+                answer,
+            )
         )
         return answer
 
@@ -296,17 +323,16 @@ class Book:
         before = account.balance
         account.balance += amount
         self.entries.append(
-            {
-                "transfer_id": self._posting.transfer_id,
-                "leg": self._leg,
-                "account_id": account.id,
-                "asset": account.asset,
-                "kind": self._posting.kind,
-                "amount": amount,
-                "balance_before": before,
-                "balance_after": account.balance,
-                "created_at": self.now,
-            }
+            (
+                self._posting.transfer_id,
+                self._leg,
+                account.id,
+                account.asset,
+                self._posting.kind,
+                amount,
+                before,
+                account.balance,
+            )
         )
 
 
@@ -625,39 +651,41 @@ def _balance_changes(book: Book) -> list[tuple[int, int, int]]:
 
 async def _write_postgresql(connection: AsyncConnection, book: Book) -> None:
     changes = _balance_changes(book)
-    transfers, entries = book.transfers, book.entries
+    transfers = list(zip(*book.transfers, strict=True))
+    entries = list(zip(*book.entries, strict=True)) or [() for _ in ENTRY_COLUMNS]
+    accounts = list(zip(*changes, strict=True)) or [(), (), ()]
     counts = (
         await connection.execute(
             _POSTGRESQL_WRITE,
             {
                 "now": book.now,
-                "account_ids": [c[0] for c in changes],
-                "balance_changes": [c[1] for c in changes],
-                "frozen_changes": [c[2] for c in changes],
-                "t_id": [t["id"] for t in transfers],
-                "t_key": [t["idempotency_key"] for t in transfers],
-                "t_hash": [t["request_hash"] for t in transfers],
-                "t_kind": [t["kind"] for t in transfers],
-                "t_amount": [t["amount"] for t in transfers],
-                "t_business_type": [t["business_type"] for t in transfers],
-                "t_business_id": [t["business_id"] for t in transfers],
-                "t_reason": [t["reason"] for t in transfers],
-                "t_operator_id": [t["operator_id"] for t in transfers],
-                "t_related": [t["related_transfer_id"] for t in transfers],
-                "t_hold": [t["hold_id"] for t in transfers],
-                "t_result": [json.dumps(t["result"]) for t in transfers],
-                "e_transfer": [e["transfer_id"] for e in entries],
-                "e_leg": [e["leg"] for e in entries],
-                "e_account": [e["account_id"] for e in entries],
-                "e_asset": [e["asset"] for e in entries],
-                "e_kind": [e["kind"] for e in entries],
-                "e_amount": [e["amount"] for e in entries],
-                "e_before": [e["balance_before"] for e in entries],
-                "e_after": [e["balance_after"] for e in entries],
+                "account_ids": list(accounts[0]),
+                "balance_changes": list(accounts[1]),
+                "frozen_changes": list(accounts[2]),
+                "t_id": list(transfers[0]),
+                "t_key": list(transfers[1]),
+                "t_hash": list(transfers[2]),
+                "t_kind": list(transfers[3]),
+                "t_amount": list(transfers[4]),
+                "t_business_type": list(transfers[5]),
+                "t_business_id": list(transfers[6]),
+                "t_reason": list(transfers[7]),
+                "t_operator_id": list(transfers[8]),
+                "t_related": list(transfers[9]),
+                "t_hold": list(transfers[10]),
+                "t_result": [json.dumps(answer) for answer in transfers[11]],
+                "e_transfer": list(entries[0]),
+                "e_leg": list(entries[1]),
+                "e_account": list(entries[2]),
+                "e_asset": list(entries[3]),
+                "e_kind": list(entries[4]),
+                "e_amount": list(entries[5]),
+                "e_before": list(entries[6]),
+                "e_after": list(entries[7]),
             },
         )
     ).one()
-    if tuple(counts) != (len(changes), len(transfers), len(entries)):
+    if tuple(counts) != (len(changes), len(book.transfers), len(book.entries)):
         raise RuntimeError(f"ledger write wrote {tuple(counts)}")
     await _write_holds_and_refunds(connection, book)
 
@@ -680,9 +708,21 @@ async def _write(connection: AsyncConnection, book: Book) -> None:
             ),
             changed,
         )
-    await connection.execute(insert(TRANSFERS), book.transfers)
+    await connection.execute(
+        insert(TRANSFERS),
+        [
+            {**dict(zip(TRANSFER_COLUMNS, row, strict=True)), "refunded": 0, "created_at": book.now}
+            for row in book.transfers
+        ],
+    )
     if book.entries:
-        await connection.execute(insert(ENTRIES), book.entries)
+        await connection.execute(
+            insert(ENTRIES),
+            [
+                {**dict(zip(ENTRY_COLUMNS, row, strict=True)), "created_at": book.now}
+                for row in book.entries
+            ],
+        )
     await _write_holds_and_refunds(connection, book)
 
 
