@@ -10,8 +10,9 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, status
 
 from usercenter.deps import CurrentClaims, ServiceCaller, State
+from usercenter.errors import FieldError, ValidationFailed
 from usercenter.kit.pagination import MAX_PAGE_SIZE
-from usercenter.wallet.errors import AmountInvalid, IdempotencyKeyMissing
+from usercenter.wallet.errors import IdempotencyKeyMissing
 from usercenter.wallet.models import Kind, SystemAccount, sponsor_owner, user_owner
 from usercenter.wallet.schemas import (
     AdjustmentIn,
@@ -259,7 +260,9 @@ async def freeze(
     body: HoldIn, caller: ServiceCaller, state: State, key: IdempotencyKey = None
 ) -> TransferOut:
     if (body.user_id is None) == (body.sponsor_id is None):
-        raise AmountInvalid(field="user_id", why="name either user_id or sponsor_id")
+        raise ValidationFailed(
+            errors=[FieldError("user_id", "owner_invalid", "name either user_id or sponsor_id")]
+        )
     owner = user_owner(body.user_id) if body.user_id else sponsor_owner(body.sponsor_id or 0)
     result = await state.wallet.freeze(
         owner=owner,

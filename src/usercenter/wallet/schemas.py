@@ -4,9 +4,10 @@ come in as strings or integers in the same units."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
+from pydantic_core import PydanticCustomError
 
 from usercenter.kit.money import format_amount
 from usercenter.kit.schemas import Schema
@@ -14,7 +15,19 @@ from usercenter.wallet.models import Adjustment, Entry, PayoutAccount, Sponsor, 
 from usercenter.wallet.service import Balance, Report, Result
 
 AssetName = Literal["CNY", "COIN_RECHARGE", "COIN_GIVE", "COIN_REWARD", "POINTS"]
-AmountIn = str | int
+
+
+def _written_amount(value: object) -> object:
+    """Amounts come as a decimal string or a whole number; JSON's `true` (which pydantic would
+    take for 1) and floats (12.3 is not exactly 12.30) are refused before they become one."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise PydanticCustomError(
+            "amount_invalid", "write the amount as a decimal string or a whole number"
+        )
+    return value
+
+
+AmountIn = Annotated[str | int, BeforeValidator(_written_amount)]
 
 AMOUNT_HELP = 'Yuan with up to two decimals for CNY (`"12.30"`); whole coins or points'
 
@@ -149,7 +162,9 @@ class RechargeIn(Schema):
     amount: AmountIn = Field(description=AMOUNT_HELP)
     channel: Literal["wechatpay", "alipay"]
     payment_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
-    bonus_give_coins: int = Field(default=0, ge=0, description="Give coins that come with it")
+    bonus_give_coins: int = Field(
+        default=0, ge=0, strict=True, description="Give coins that come with it"
+    )
 
 
 class DebitIn(BusinessIn):
@@ -160,7 +175,9 @@ class DebitIn(BusinessIn):
 
 class CoinSpendIn(BusinessIn):
     user_id: int = Field(gt=0)
-    amount: int = Field(gt=0, description="Coins, taken reward first, then give, then recharge")
+    amount: int = Field(
+        gt=0, strict=True, description="Coins, taken reward first, then give, then recharge"
+    )
 
 
 class GrantIn(BusinessIn):
@@ -195,7 +212,7 @@ class VipPurchaseIn(BusinessIn):
 
 class CoinTransferIn(Schema):
     to_user_id: int = Field(gt=0)
-    amount: int = Field(gt=0)
+    amount: int = Field(gt=0, strict=True)
     asset: AssetName = "COIN_RECHARGE"
     remark: str | None = Field(default=None, max_length=255)
 
@@ -308,7 +325,7 @@ class SettleIn(Schema):
 class AdjustmentIn(Schema):
     user_id: int = Field(gt=0)
     asset: AssetName
-    amount: int = Field(description="Smallest units (fen, coins); negative takes away")
+    amount: int = Field(strict=True, description="Smallest units (fen, coins); negative takes away")
     adjustment_type: Literal["DATA_RECOVERY", "COMPENSATION"]
     reason: str = Field(min_length=1, max_length=500)
 
