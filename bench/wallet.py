@@ -168,10 +168,11 @@ def bench_settings(raw_url: str) -> Settings:
     )
 
 
-async def fund_users(state: AppState, count: int) -> list[str]:
+async def fund_users(state: AppState, count: int) -> list[int]:
     """`count` user accounts in CNY, each funded with OPENING_BALANCE by one leg from the
     WeChat Pay account: written in bulk, but as the ledger would (entries chained)."""
-    owners = [user_owner(10_000_000 + i) for i in range(count)]
+    users = [10_000_000 + i for i in range(count)]
+    owners = [user_owner(user) for user in users]
     source = await state.wallet.account_id(
         system_owner(SystemAccount.EXTERNAL_WECHATPAY), Asset.CNY
     )
@@ -250,7 +251,7 @@ async def fund_users(state: AppState, count: int) -> list[str]:
             update(ACCOUNTS).where(ACCOUNTS.c.id == source).values(balance=-count * OPENING_BALANCE)
         )
     await state.wallet.remember_accounts(owners, Asset.CNY)
-    return owners
+    return users
 
 
 async def create_baseline_tables(state: AppState) -> None:
@@ -269,25 +270,28 @@ async def create_baseline_tables(state: AppState) -> None:
 _keys = itertools.count()  # idempotency keys, unique across measurements and rounds
 
 
-async def many_accounts(state: AppState, owners: list[str], seconds: float) -> Load:
-    keys = _keys
-    revenue = system_owner(SystemAccount.REVENUE)
+async def many_accounts(state: AppState, users: list[int], seconds: float) -> Load:
+    """Half debits to revenue (`debit`: a revenue shard picked by the key), half user-to-user
+    transfers (`move`)."""
     rng = random.Random(7)
 
     async def call(_: int) -> str:
-        payer = rng.choice(owners)
-        to = revenue if rng.random() < 0.5 else rng.choice(owners)
-        if to == payer:
-            to = revenue
+        payer, business = rng.choice(users), Business(key=f"many-{next(_keys)}")
+        payee = rng.choice(users)
         try:
-            await state.wallet.move(
-                from_owner=payer,
-                to_owner=to,
-                asset=Asset.CNY,
-                amount=rng.randint(1, 500),
-                kind=Kind.CONSUME if to == revenue else Kind.TRANSFER,
-                business=Business(key=f"many-{next(keys)}"),
-            )
+            if rng.random() < 0.5 or payee == payer:
+                await state.wallet.debit(
+                    user_id=payer, asset=Asset.CNY, amount=rng.randint(1, 500), business=business
+                )
+            else:
+                await state.wallet.move(
+                    from_owner=user_owner(payer),
+                    to_owner=user_owner(payee),
+                    asset=Asset.CNY,
+                    amount=rng.randint(1, 500),
+                    kind=Kind.TRANSFER,
+                    business=business,
+                )
             return "ok"
         except DBAPIError:
             return "failed"
@@ -296,15 +300,13 @@ async def many_accounts(state: AppState, owners: list[str], seconds: float) -> L
 
 
 async def hot_account(state: AppState, sponsor_id: int, seconds: float) -> Load:
-    keys = _keys
-
     async def call(_: int) -> str:
         try:
             await state.wallet.charge_sponsor(
                 sponsor_id=sponsor_id,
                 amount=1,
                 user_id=None,
-                business=Business(key=f"hot-{next(keys)}"),
+                business=Business(key=f"hot-{next(_keys)}"),
             )
             return "ok"
         except DBAPIError:
@@ -383,19 +385,17 @@ async def raw_update(state: AppState, seconds: float) -> Load:
     return await run_load(seconds, call)
 
 
-async def latency(state: AppState, owner: str, calls: int, batching: bool) -> list[float]:
+async def latency(state: AppState, user: int, calls: int, batching: bool) -> list[float]:
     state.wallet.ledger.batching = batching
     timings = []
     try:
-        for i in range(calls):
+        for _ in range(calls):
             started = time.perf_counter()
-            await state.wallet.move(
-                from_owner=owner,
-                to_owner=system_owner(SystemAccount.REVENUE),
+            await state.wallet.debit(
+                user_id=user,
                 asset=Asset.CNY,
                 amount=1,
-                kind=Kind.CONSUME,
-                business=Business(key=f"latency-{batching}-{i}-{random.random()}"),
+                business=Business(key=f"latency-{next(_keys)}"),
             )
             timings.append((time.perf_counter() - started) * 1000)
     finally:
@@ -417,7 +417,7 @@ async def bench_backend(name: str, raw_url: str, plan: Plan) -> dict[str, Any]:
         await schema.upgrade(state.database)
         await create_baseline_tables(state)
         progress(f"[{name}] funding {plan.accounts} accounts")
-        owners = await fund_users(state, plan.accounts)
+        users = await fund_users(state, plan.accounts)
         sponsor = await state.wallet.create_sponsor(
             name="bench", sponsor_type="ENTERPRISE", contact=None, operator_id="bench"
         )
@@ -435,11 +435,11 @@ async def bench_backend(name: str, raw_url: str, plan: Plan) -> dict[str, Any]:
 
         for round_ in range(plan.rounds):
             progress(f"[{name}] round {round_ + 1}/{plan.rounds}: many accounts")
-            load = await many_accounts(state, owners, plan.seconds)
+            load = await many_accounts(state, users, plan.seconds)
             add("many_transfers_per_s", load.ok_per_s)
             add("many_failed", load.failed)
             state.wallet.ledger.batching = False
-            load = await many_accounts(state, owners, plan.seconds / 2)
+            load = await many_accounts(state, users, plan.seconds / 2)
             state.wallet.ledger.batching = True
             add("many_unbatched_per_s", load.ok_per_s)
             progress(f"[{name}] round {round_ + 1}/{plan.rounds}: hot account")
@@ -453,8 +453,8 @@ async def bench_backend(name: str, raw_url: str, plan: Plan) -> dict[str, Any]:
             load = await raw_update(state, plan.seconds / 2)
             add("raw_update_per_s", load.ok_per_s)
             progress(f"[{name}] round {round_ + 1}/{plan.rounds}: latency")
-            batched = await latency(state, owners[0], plan.latency_calls, True)
-            alone = await latency(state, owners[1], plan.latency_calls, False)
+            batched = await latency(state, users[0], plan.latency_calls, True)
+            alone = await latency(state, users[1], plan.latency_calls, False)
             add("latency_batched_p50_ms", percentile(batched, 0.5))
             add("latency_batched_p99_ms", percentile(batched, 0.99))
             add("latency_unbatched_p50_ms", percentile(alone, 0.5))

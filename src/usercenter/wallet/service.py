@@ -304,7 +304,9 @@ class WalletService:
         key = idempotency_key(kind, business)
         transfer_id = await self.ids.segment(ID_TRANSFER).next_id()
 
-        options.setdefault("route", zlib.crc32(key.encode()))
+        # The same number picks the system shard (see _system) and the ledger worker, so each
+        # shard row is only ever locked by one worker of this process.
+        options.setdefault("route", zlib.crc32(_spread(business).encode()))
         posting = Posting(
             transfer_id=transfer_id,
             key=key,
@@ -341,11 +343,14 @@ class WalletService:
         _positive(amount)
         if bonus_give_coins < 0:
             raise AmountInvalid(field="bonus_give_coins", why="must not be negative")
-        source = await self._system(channel, asset, payment_id)
+        business = Business(key=key, business_type=channel.value, business_id=payment_id)
+        source = await self._system(channel, asset, _spread(business))
         target = await self.account_id(user_owner(user_id), asset)
         accounts = [source, target]
         if bonus_give_coins:
-            pool = await self._system(SystemAccount.PROMOTION_POOL, Asset.COIN_GIVE, payment_id)
+            pool = await self._system(
+                SystemAccount.PROMOTION_POOL, Asset.COIN_GIVE, _spread(business)
+            )
             give = await self.account_id(user_owner(user_id), Asset.COIN_GIVE)
             accounts += [pool, give]
 
@@ -364,7 +369,6 @@ class WalletService:
                 "balance_after": book.account(target).balance,
             }
 
-        business = Business(key=key, business_type=channel.value, business_id=payment_id)
         request = {
             "user": user_id,
             "asset": asset.value,
@@ -865,7 +869,8 @@ class WalletService:
         async with self.database.read_session() as session:
             if await repository.find_sponsor(session, sponsor_id) is None:
                 raise SponsorNotFound()
-        source = await self._system(channel, Asset.CNY, payment_id)
+        business = Business(key=key, business_type=channel.value, business_id=payment_id)
+        source = await self._system(channel, Asset.CNY, _spread(business))
         target = await self.account_id(sponsor_owner(sponsor_id), Asset.CNY)
 
         def plan(book: Book) -> Answer:
@@ -878,7 +883,6 @@ class WalletService:
                 "balance_after": book.account(target).balance,
             }
 
-        business = Business(key=key, business_type=channel.value, business_id=payment_id)
         return await self._post(
             Kind.SPONSOR_FUND,
             business,
