@@ -20,7 +20,6 @@ from usercenter.wallet.errors import (
 from usercenter.wallet.service import Business, Result, WalletService
 
 
-
 @pytest.fixture
 async def pair(database_url: str, db: object) -> AsyncIterator[tuple[WalletService, WalletService]]:
     """Two started apps on the same fresh database; the ledger must reconcile after the test."""
