@@ -12,8 +12,12 @@ from fastapi import APIRouter, Query
 from usercenter.access.errors import ScopeInvalid
 from usercenter.access.models import AdminLog, Grant, Role, StaffAccount, Status
 from usercenter.access.schemas import (
+    AdminIdentityOut,
     AdminLogOut,
     AdminLogPage,
+    AdminUserDetailOut,
+    AdminUserOut,
+    AdminUserPage,
     CheckBatchIn,
     CheckBatchOut,
     CheckOut,
@@ -48,6 +52,7 @@ from usercenter.deps import (
     WriteSession,
 )
 from usercenter.errors import ValidationFailed
+from usercenter.identity.models import User
 from usercenter.kit.pagination import MAX_PAGE_SIZE, decode_cursor, encode_cursor
 
 router = APIRouter(tags=["access"])
@@ -365,6 +370,118 @@ async def revoke_grant(
     grant_id: int, staff: RoleManager, state: State, session: WriteSession
 ) -> None:
     await state.access.revoke(session, grant_id)
+
+
+# --- users -------------------------------------------------------------------------------
+
+
+def _user_out(user: User) -> AdminUserOut:
+    return AdminUserOut(
+        id=str(user.id),
+        uid=user.uid,
+        nickname=user.nickname,
+        status=user.status,
+        created_at=user.created_at,
+    )
+
+
+@router.get("/v1/admin/users", summary="Search users by uid, phone (exact), nickname, status")
+async def search_users(
+    staff: Annotated[StaffActor, StaffWith("user:view")],
+    state: State,
+    session: WriteSession,
+    uid: Annotated[str | None, Query(max_length=16)] = None,
+    phone: Annotated[str | None, Query(max_length=32)] = None,
+    nickname: Annotated[str | None, Query(max_length=64)] = None,
+    status: Annotated[str | None, Query(max_length=16)] = None,
+    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
+) -> AdminUserPage:
+    rows = await state.identity.search_users(
+        session,
+        uid=uid,
+        phone=phone,
+        nickname=nickname,
+        status=status,
+        before_id=decode_cursor(cursor),
+        limit=limit + 1,
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return AdminUserPage(
+        items=[_user_out(u) for u in rows],
+        next_cursor=encode_cursor(rows[-1].id) if more else None,
+    )
+
+
+@router.get("/v1/admin/users/{user_id}", summary="A user with identities (masked) and sessions")
+async def user_detail(
+    user_id: int,
+    staff: Annotated[StaffActor, StaffWith("user:view")],
+    state: State,
+    session: WriteSession,
+    reveal: Annotated[bool, Query(description="Show identifiers whole (user:pii:view)")] = False,
+) -> AdminUserDetailOut:
+    detail = await state.access.user_detail(
+        session,
+        state.identity,
+        effective=staff.permissions,
+        audit=staff.audit,
+        user_id=user_id,
+        reveal=reveal,
+    )
+    return AdminUserDetailOut(
+        **_user_out(detail.user).model_dump(),
+        identities=[
+            AdminIdentityOut(
+                id=str(i.id),
+                type=i.type,
+                provider=i.provider,
+                identifier=shown,
+                created_at=i.created_at,
+            )
+            for i, shown in detail.identities
+        ],
+        live_sessions=detail.live_sessions,
+        pii_revealed=reveal,
+    )
+
+
+@router.post(
+    "/v1/admin/users/{user_id}/disable", status_code=204, summary="Disable a user (ends sessions)"
+)
+async def disable_user(
+    user_id: int,
+    staff: Annotated[StaffActor, StaffWith("user:disable")],
+    state: State,
+    session: WriteSession,
+) -> None:
+    await state.identity.disable_user(session, user_id)
+
+
+@router.post("/v1/admin/users/{user_id}/enable", summary="Enable a disabled user")
+async def enable_user(
+    user_id: int,
+    staff: Annotated[StaffActor, StaffWith("user:disable")],
+    state: State,
+    session: WriteSession,
+) -> AdminUserOut:
+    return _user_out(await state.identity.enable_user(session, user_id))
+
+
+@router.delete(
+    "/v1/admin/users/{user_id}/identities/{identity_id}",
+    status_code=204,
+    summary="Unbind an identity of a user who lost access to it",
+)
+async def unbind_identity(
+    user_id: int,
+    identity_id: int,
+    staff: Annotated[StaffActor, StaffWith("user:identity:unbind")],
+    state: State,
+    session: WriteSession,
+) -> None:
+    await state.identity.unbind_for_staff(session, user_id, identity_id, staff.client)
 
 
 # --- the admin log ------------------------------------------------------------------------

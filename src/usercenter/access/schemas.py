@@ -187,3 +187,30 @@ class AdminLogOut(Schema):
 class AdminLogPage(Schema):
     items: list[AdminLogOut] = Field(description="Entries, newest first")
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page")
+
+
+class AdminIdentityOut(Schema):
+    id: str = Field(description="Identity id (for unbinding)")
+    type: str = Field(description="phone, email, username, wechat_miniapp…")
+    provider: str = Field(description="Who issued it")
+    identifier: str = Field(description="Masked unless the caller holds user:pii:view and asked")
+    created_at: datetime = Field(description="When it was bound")
+
+
+class AdminUserOut(Schema):
+    id: str = Field(description="Internal user id")
+    uid: str = Field(description="Display uid")
+    nickname: str | None = Field(description="Nickname")
+    status: str = Field(description="active, disabled or deleted")
+    created_at: datetime = Field(description="Registration time")
+
+
+class AdminUserPage(Schema):
+    items: list[AdminUserOut] = Field(description="Users, newest first")
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page")
+
+
+class AdminUserDetailOut(AdminUserOut):
+    identities: list[AdminIdentityOut] = Field(description="Ways to log in")
+    live_sessions: int = Field(description="Sessions not ended")
+    pii_revealed: bool = Field(description="Whether identifiers are shown whole (logged)")

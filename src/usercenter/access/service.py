@@ -30,6 +30,7 @@ from usercenter.access.errors import (
     GrantExists,
     GrantNotFound,
     PermissionCodeTaken,
+    PermissionDenied,
     PermissionNotFound,
     RoleCodeTaken,
     RoleNotFound,
@@ -56,6 +57,8 @@ from usercenter.access.models import (
 )
 from usercenter.config import Settings
 from usercenter.db import Database
+from usercenter.identity.models import Identity, User
+from usercenter.identity.service import IdentityService
 from usercenter.identity.throttle import Locked, LoginThrottle
 from usercenter.ids.service import IdService
 from usercenter.kit import clock
@@ -134,6 +137,13 @@ class StaffLogin:
     access_token: str
     expires_in: int
     session_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class UserDetail:
+    user: User
+    identities: list[tuple[Identity, str]]
+    live_sessions: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -768,6 +778,30 @@ class AccessService:
         if not await repository.delete_grant(session, grant_id):
             raise GrantNotFound()
         await self._changed(session)
+
+    # --- users, for staff ---------------------------------------------------------------------
+
+    async def user_detail(
+        self,
+        session: AsyncSession,
+        identity: IdentityService,
+        *,
+        effective: Effective,
+        audit: AuditDraft,
+        user_id: int,
+        reveal: bool,
+    ) -> UserDetail:
+        """A user with identities masked; whole only for a holder of `user:pii:view` who asks,
+        and then the log entry says so. Raises PermissionDenied, UserNotFound."""
+        if reveal and not effective.allows("user:pii:view"):
+            raise PermissionDenied(permission="user:pii:view")
+        user = await identity.get_user_or_raise(session, user_id)
+        identities = await identity.identities_for_staff(session, user_id, reveal=reveal)
+        sessions = await self.tokens.list_sessions(session, user_id)
+        if reveal:
+            audit.notes["pii_revealed"] = True
+            audit.action = "user.pii.view"
+        return UserDetail(user=user, identities=identities, live_sessions=len(sessions))
 
     # --- the admin log ------------------------------------------------------------------------
 
