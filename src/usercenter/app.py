@@ -9,6 +9,8 @@ from datetime import timedelta
 from fastapi import FastAPI
 
 from usercenter import __version__, health, schema
+from usercenter.access import api as access_api
+from usercenter.access.service import AccessService
 from usercenter.audit import api as audit_api
 from usercenter.config import Settings
 from usercenter.db import Database
@@ -64,6 +66,8 @@ def build_state(settings: Settings) -> AppState:
         settings, database, signing_keys, cache, keyring.blind_index.derive_key("refresh-token")
     )
     captcha = CaptchaService(cache)
+    passwords = PasswordHasher.from_settings(settings)
+    policy = PasswordPolicy.from_settings(settings)
     identity = IdentityService(
         settings=settings,
         keyring=keyring,
@@ -73,8 +77,8 @@ def build_state(settings: Settings) -> AppState:
         sms=make_sms_sender(settings),
         mail=make_mail_sender(settings),
         captcha=captcha,
-        passwords=PasswordHasher.from_settings(settings),
-        policy=PasswordPolicy.from_settings(settings),
+        passwords=passwords,
+        policy=policy,
     )
     client_apps = ClientApps(database, keyring.cipher)
     providers = ProviderRegistry(cache)
@@ -99,6 +103,17 @@ def build_state(settings: Settings) -> AppState:
         cipher=keyring.cipher,
         blind_index=keyring.blind_index,
     )
+    access = AccessService(
+        settings=settings,
+        database=database,
+        cache=cache,
+        ids=ids,
+        tokens=tokens,
+        cipher=keyring.cipher,
+        blind_index=keyring.blind_index,
+        passwords=passwords,
+        policy=policy,
+    )
     return AppState(
         settings=settings,
         database=database,
@@ -114,6 +129,7 @@ def build_state(settings: Settings) -> AppState:
         providers=providers,
         linking=linking,
         wallet=wallet,
+        access=access,
     )
 
 
@@ -160,4 +176,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(identity_api.router)
     app.include_router(audit_api.router)
     app.include_router(wallet_api.router)
+    app.include_router(access_api.router)
     return app

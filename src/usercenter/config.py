@@ -214,6 +214,19 @@ class Settings(BaseSettings):
         description="Services allowed to call the wallet and staff routes: `id:secret,id2:secret2`",
     )
 
+    # Access: staff accounts and permission checks
+    staff_session_ttl_seconds: int = Field(
+        default=4 * 3600, ge=300, description="A staff login's lifetime (no refresh)"
+    )
+    staff_totp_issuer: str = Field(default="usercenter", description="Shown in authenticator apps")
+    access_memo_seconds: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="How long a process trusts the access version it last read: a revoked "
+        "grant is refused everywhere within this",
+    )
+
     # Wallet
     wallet_batching: bool = Field(
         default=True, description="Group concurrent money calls into shared transactions"

@@ -1,5 +1,6 @@
 """Every table of every module, gathered for Alembic."""
 
+from usercenter.access import models as access_models
 from usercenter.audit import models as audit_models
 from usercenter.identity import models as identity_models
 from usercenter.ids import models as ids_models
@@ -11,6 +12,7 @@ from usercenter.wallet import models as wallet_models
 metadata = Base.metadata
 
 __all__ = [
+    "access_models",
     "audit_models",
     "identity_models",
     "ids_models",

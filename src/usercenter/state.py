@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from starlette.requests import HTTPConnection
 
+from usercenter.access.service import AccessService
 from usercenter.config import Settings
 from usercenter.db import Database
 from usercenter.identity.linking import LinkingService
@@ -38,6 +39,7 @@ class AppState:
     providers: ProviderRegistry
     linking: LinkingService
     wallet: WalletService
+    access: AccessService
 
     @staticmethod
     def of(connection: HTTPConnection) -> AppState:

@@ -52,6 +52,9 @@ SESSION_STATE_TTL_SECONDS = 60
 # process reaches it within this; one made here, at once).
 LOCAL_MEMO_SECONDS = 2.0
 _REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub", "sid", "jti"]
+# Staff sessions (platform ADMIN) are stored under the negated staff id, so they never meet a
+# user's sessions; their tokens say `sub: "staff:<id>"`, which a user route refuses.
+STAFF_SUBJECT_PREFIX = "staff:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +76,7 @@ class AccessClaims:
     expires_at: datetime
     token_id: str
     raw: dict[str, Any]
+    is_staff: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,15 +142,21 @@ class TokenService:
     async def _access_token(self, row: Session, uid: str, issued_at: datetime) -> str:
         key = await self.keys.signing_key()
         iat = int(issued_at.timestamp())
+        is_staff = row.user_id < 0
+        exp = (
+            int(row.expires_at.timestamp())
+            if is_staff
+            else iat + int(self.access_ttl.total_seconds())
+        )
         claims = {
             "iss": self.settings.token_issuer,
             "aud": self.settings.token_audience,
-            "sub": str(row.user_id),
+            "sub": f"{STAFF_SUBJECT_PREFIX}{-row.user_id}" if is_staff else str(row.user_id),
             "uid": uid,
             "sid": row.id,
             "plat": row.platform,
             "iat": iat,
-            "exp": iat + int(self.access_ttl.total_seconds()),
+            "exp": exp,
             # Derived from the session's current refresh token, so a grace-period retry gets
             # the very token the first request got.
             "jti": row.refresh_hash[:22],
@@ -165,8 +175,9 @@ class TokenService:
             session_id=row.id,
         )
 
-    async def verify_access(self, token: str) -> AccessClaims:
-        """Check signature (algorithm pinned), issuer, audience and expiry; not revocation."""
+    async def verify_access(self, token: str, *, staff: bool = False) -> AccessClaims:
+        """Check signature (algorithm pinned), issuer, audience and expiry; not revocation.
+        A user token where a staff one is expected (`staff`), or the other way, is invalid."""
         kid = decode_header_kid(token)
         key = await self.keys.verification_key(kid) if kid else None
         if key is None:
@@ -181,7 +192,10 @@ class TokenService:
                 options={"require": _REQUIRED_CLAIMS},
                 leeway=5,
             )
-            user_id = int(claims["sub"])
+            subject = str(claims["sub"])
+            if staff != subject.startswith(STAFF_SUBJECT_PREFIX):
+                raise TokenInvalid()
+            user_id = int(subject.removeprefix(STAFF_SUBJECT_PREFIX))
         except jwt.ExpiredSignatureError:
             raise TokenExpired() from None
         except (jwt.PyJWTError, ValueError, TypeError):
@@ -195,11 +209,12 @@ class TokenService:
             expires_at=datetime.fromtimestamp(int(claims["exp"]), tz=clock.now().tzinfo),
             token_id=str(claims["jti"]),
             raw=claims,
+            is_staff=staff,
         )
 
-    async def authenticate(self, token: str) -> AccessClaims:
+    async def authenticate(self, token: str, *, staff: bool = False) -> AccessClaims:
         """verify_access, and refuse a token whose session has been revoked."""
-        claims = await self.verify_access(token)
+        claims = await self.verify_access(token, staff=staff)
         if not await self.is_session_live(claims.session_id):
             raise SessionRevoked()
         return claims
@@ -227,10 +242,12 @@ class TokenService:
         method: str,
         client: ClientInfo,
         provider_secret_encrypted: str | None = None,
+        lifetime: timedelta | None = None,
     ) -> IssuedTokens:
         """A new session with its first token pair; on a one-device platform, the user's other
         sessions there end. `provider_secret_encrypted`: a provider secret bound to this login
-        (the WeChat session_key), already encrypted by the caller."""
+        (the WeChat session_key), already encrypted by the caller. `lifetime`: shorter than
+        the refresh token's (staff sessions)."""
         now = clock.now()
         if platform in self.settings.single_device_platforms:
             await self._revoke(session, user_id=user_id, reason="replaced", platform=platform)
@@ -257,7 +274,7 @@ class TokenService:
             rotated_at=None,
             created_at=now,
             last_active_at=now,
-            expires_at=now + self.refresh_ttl,
+            expires_at=now + (lifetime or self.refresh_ttl),
             revoked_at=None,
             revoke_reason=None,
             provider_secret_encrypted=provider_secret_encrypted,
@@ -290,6 +307,8 @@ class TokenService:
             now=now,
             expires_at=now + self.refresh_ttl,
         )
+        if moved is not None and moved.user_id < 0:
+            raise RefreshTokenInvalid(field="refresh_token")  # staff sessions are not extended
         if moved is not None:
             return await self._issue(moved, moved.uid or await uid_of(moved.user_id), following)
         row = await repository.get_session(session, presented.session_id)
