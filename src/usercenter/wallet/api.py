@@ -1,6 +1,6 @@
-"""Routes of the wallet: the user's own (`/v1/me/wallet…`, with an access token) and the
-business's (`/v1/wallet/…`, with a service credential; staff routes also name the staff member
-in `X-Staff-Id` until staff accounts exist)."""
+"""Routes of the wallet: the user's own (`/v1/me/wallet…`, with an access token), the
+business's services' (`/v1/wallet/…`, with a service credential) and the staff's
+(`/v1/admin/wallet/…`, with a staff token holding the route's permission; logged)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, status
 
-from usercenter.deps import CurrentClaims, ServiceCaller, State
+from usercenter.deps import CurrentClaims, ServiceCaller, StaffActor, StaffWith, State
 from usercenter.errors import FieldError, ValidationFailed
 from usercenter.kit.pagination import MAX_PAGE_SIZE
 from usercenter.wallet.errors import IdempotencyKeyMissing
@@ -59,7 +59,6 @@ IdempotencyKey = Annotated[
         description="Repeat it to repeat the call safely; never expires",
     ),
 ]
-StaffId = Annotated[str, Header(alias="X-Staff-Id", min_length=1, max_length=64)]
 
 CHANNELS = {"wechatpay": SystemAccount.EXTERNAL_WECHATPAY, "alipay": SystemAccount.EXTERNAL_ALIPAY}
 
@@ -318,28 +317,8 @@ async def user_wallet(user_id: int, _: ServiceCaller, state: State) -> WalletOut
     )
 
 
-@router.post(
-    "/v1/wallet/sponsors", status_code=status.HTTP_201_CREATED, summary="Open a sponsor account"
-)
-async def create_sponsor(
-    body: SponsorIn, _: ServiceCaller, staff: StaffId, state: State
-) -> SponsorOut:
-    sponsor = await state.wallet.create_sponsor(
-        name=body.name, sponsor_type=body.sponsor_type, contact=body.contact, operator_id=staff
-    )
-    return SponsorOut.of(*(await state.wallet.sponsor(sponsor.id)))
-
-
 @router.get("/v1/wallet/sponsors/{sponsor_id}", summary="A sponsor account and its balance")
 async def get_sponsor(sponsor_id: int, _: ServiceCaller, state: State) -> SponsorOut:
-    return SponsorOut.of(*(await state.wallet.sponsor(sponsor_id)))
-
-
-@router.post("/v1/wallet/sponsors/{sponsor_id}/status", summary="Suspend, close or reopen")
-async def set_sponsor_status(
-    sponsor_id: int, body: SponsorStatusIn, _: ServiceCaller, staff: StaffId, state: State
-) -> SponsorOut:
-    await state.wallet.set_sponsor_status(sponsor_id=sponsor_id, status=body.status)
     return SponsorOut.of(*(await state.wallet.sponsor(sponsor_id)))
 
 
@@ -380,13 +359,66 @@ async def charge_sponsor(
     return TransferOut.of(result)
 
 
+# --- staff (the admin console) ---------------------------------------------------------------
+
+
+@router.get("/v1/admin/wallet/users/{user_id}", summary="A user's balances")
+async def staff_user_wallet(
+    user_id: int, _: Annotated[StaffActor, StaffWith("wallet:view")], state: State
+) -> WalletOut:
+    return WalletOut(
+        balances=[BalanceOut.of(b) for b in await state.wallet.balances(user_owner(user_id))],
+        vip_until=await state.wallet.vip_until(user_id),
+    )
+
+
 @router.post(
-    "/v1/wallet/adjustments",
+    "/v1/admin/wallet/sponsors",
+    status_code=status.HTTP_201_CREATED,
+    summary="Open a sponsor account",
+)
+async def create_sponsor(
+    body: SponsorIn,
+    staff: Annotated[StaffActor, StaffWith("wallet:sponsor:manage")],
+    state: State,
+) -> SponsorOut:
+    sponsor = await state.wallet.create_sponsor(
+        name=body.name,
+        sponsor_type=body.sponsor_type,
+        contact=body.contact,
+        operator_id=str(staff.id),
+    )
+    staff.audit.target_type, staff.audit.target_id = "sponsor", str(sponsor.id)
+    return SponsorOut.of(*(await state.wallet.sponsor(sponsor.id)))
+
+
+@router.get("/v1/admin/wallet/sponsors/{sponsor_id}", summary="A sponsor account and its balance")
+async def staff_get_sponsor(
+    sponsor_id: int, _: Annotated[StaffActor, StaffWith("wallet:view")], state: State
+) -> SponsorOut:
+    return SponsorOut.of(*(await state.wallet.sponsor(sponsor_id)))
+
+
+@router.post("/v1/admin/wallet/sponsors/{sponsor_id}/status", summary="Suspend, close or reopen")
+async def set_sponsor_status(
+    sponsor_id: int,
+    body: SponsorStatusIn,
+    _: Annotated[StaffActor, StaffWith("wallet:sponsor:manage")],
+    state: State,
+) -> SponsorOut:
+    await state.wallet.set_sponsor_status(sponsor_id=sponsor_id, status=body.status)
+    return SponsorOut.of(*(await state.wallet.sponsor(sponsor_id)))
+
+
+@router.post(
+    "/v1/admin/wallet/adjustments",
     status_code=status.HTTP_201_CREATED,
     summary="File a manual adjustment (moves nothing until another staff member approves)",
 )
 async def file_adjustment(
-    body: AdjustmentIn, _: ServiceCaller, staff: StaffId, state: State
+    body: AdjustmentIn,
+    staff: Annotated[StaffActor, StaffWith("wallet:adjust:apply")],
+    state: State,
 ) -> AdjustmentOut:
     adjustment = await state.wallet.file_adjustment(
         user_id=body.user_id,
@@ -394,62 +426,80 @@ async def file_adjustment(
         amount=body.amount,
         adjustment_type=body.adjustment_type,
         reason=body.reason,
-        applicant_id=staff,
+        applicant_id=str(staff.id),
     )
+    staff.audit.target_type, staff.audit.target_id = "adjustment", str(adjustment.id)
     return AdjustmentOut.of(adjustment)
 
 
-@router.get("/v1/wallet/adjustments", summary="Adjustments, newest first")
+@router.get("/v1/admin/wallet/adjustments", summary="Adjustments, newest first")
 async def list_adjustments(
-    _: ServiceCaller,
+    _: Annotated[StaffActor, StaffWith("wallet:view")],
     state: State,
     status_filter: Annotated[str | None, Query(alias="status", max_length=16)] = None,
 ) -> list[AdjustmentOut]:
     return [AdjustmentOut.of(a) for a in await state.wallet.adjustments(status=status_filter)]
 
 
-@router.post("/v1/wallet/adjustments/{adjustment_id}/approve", summary="Approve and apply")
+@router.post("/v1/admin/wallet/adjustments/{adjustment_id}/approve", summary="Approve and apply")
 async def approve_adjustment(
-    adjustment_id: int, body: DecisionIn, _: ServiceCaller, staff: StaffId, state: State
+    adjustment_id: int,
+    body: DecisionIn,
+    staff: Annotated[StaffActor, StaffWith("wallet:adjust:approve")],
+    state: State,
 ) -> AdjustmentOut:
     adjustment = await state.wallet.approve_adjustment(
-        adjustment_id=adjustment_id, approver_id=staff, remark=body.remark
+        adjustment_id=adjustment_id, approver_id=str(staff.id), remark=body.remark
     )
     return AdjustmentOut.of(adjustment)
 
 
-@router.post("/v1/wallet/adjustments/{adjustment_id}/reject", summary="Reject")
+@router.post("/v1/admin/wallet/adjustments/{adjustment_id}/reject", summary="Reject")
 async def reject_adjustment(
-    adjustment_id: int, body: DecisionIn, _: ServiceCaller, staff: StaffId, state: State
+    adjustment_id: int,
+    body: DecisionIn,
+    staff: Annotated[StaffActor, StaffWith("wallet:adjust:approve")],
+    state: State,
 ) -> AdjustmentOut:
     adjustment = await state.wallet.reject_adjustment(
-        adjustment_id=adjustment_id, approver_id=staff, remark=body.remark
+        adjustment_id=adjustment_id, approver_id=str(staff.id), remark=body.remark
     )
     return AdjustmentOut.of(adjustment)
 
 
-@router.post("/v1/wallet/withdrawals/{withdrawal_id}/paid", summary="Mark a withdrawal paid")
+@router.post("/v1/admin/wallet/withdrawals/{withdrawal_id}/paid", summary="Mark a withdrawal paid")
 async def withdrawal_paid(
-    withdrawal_id: int, body: SettleIn, _: ServiceCaller, staff: StaffId, state: State
+    withdrawal_id: int,
+    body: SettleIn,
+    staff: Annotated[StaffActor, StaffWith("wallet:withdrawal:settle")],
+    state: State,
 ) -> WithdrawalOut:
     withdrawal = await state.wallet.settle_withdrawal(
-        withdrawal_id=withdrawal_id, paid=True, handler_id=staff, remark=body.remark
+        withdrawal_id=withdrawal_id, paid=True, handler_id=str(staff.id), remark=body.remark
     )
     return WithdrawalOut.of(withdrawal)
 
 
 @router.post(
-    "/v1/wallet/withdrawals/{withdrawal_id}/failed", summary="Mark a withdrawal failed (refunds it)"
+    "/v1/admin/wallet/withdrawals/{withdrawal_id}/failed",
+    summary="Mark a withdrawal failed (gives the money back)",
 )
 async def withdrawal_failed(
-    withdrawal_id: int, body: SettleIn, _: ServiceCaller, staff: StaffId, state: State
+    withdrawal_id: int,
+    body: SettleIn,
+    staff: Annotated[StaffActor, StaffWith("wallet:withdrawal:settle")],
+    state: State,
 ) -> WithdrawalOut:
     withdrawal = await state.wallet.settle_withdrawal(
-        withdrawal_id=withdrawal_id, paid=False, handler_id=staff, remark=body.remark
+        withdrawal_id=withdrawal_id, paid=False, handler_id=str(staff.id), remark=body.remark
     )
     return WithdrawalOut.of(withdrawal)
 
 
-@router.get("/v1/wallet/reconciliation", summary="Recompute every balance and check the ledger")
-async def reconciliation(_: ServiceCaller, state: State) -> ReconciliationOut:
+@router.get(
+    "/v1/admin/wallet/reconciliation", summary="Recompute every balance and check the ledger"
+)
+async def reconciliation(
+    _: Annotated[StaffActor, StaffWith("wallet:reconcile")], state: State
+) -> ReconciliationOut:
     return ReconciliationOut.of(await state.wallet.reconcile())
