@@ -233,7 +233,11 @@ class Settings(BaseSettings):
     )
     wallet_batch_max: int = Field(default=128, ge=1, le=5000)
     wallet_batch_workers: int = Field(
-        default=4, ge=1, le=64, description="Transactions the ledger runs at once per process"
+        default=2,
+        ge=1,
+        le=64,
+        description="Transactions the ledger runs at once per process; best a divisor of "
+        "wallet_system_account_shards, so each shard row stays with one worker",
     )
     wallet_system_account_shards: int = Field(
         default=8, ge=1, le=256, description="Rows each busy system account is split into"

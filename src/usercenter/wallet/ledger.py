@@ -348,7 +348,7 @@ class Ledger:
     each otherwise."""
 
     def __init__(
-        self, database: Database, *, batching: bool = True, max_batch: int = 128, workers: int = 4
+        self, database: Database, *, batching: bool = True, max_batch: int = 128, workers: int = 2
     ) -> None:
         self.database = database
         self.batching = batching
@@ -401,6 +401,9 @@ class Ledger:
     async def _work(self, queue: asyncio.Queue[_Waiting]) -> None:
         while True:
             batch = [await queue.get()]
+            # One turn of the loop first: callers answered by the last batch post their next
+            # calls in it, and they join this batch instead of waiting for the next.
+            await asyncio.sleep(0)
             while len(batch) < self.max_batch and not queue.empty():
                 batch.append(queue.get_nowait())
             try:
@@ -537,18 +540,22 @@ async def _lock(connection: AsyncConnection, postings: list[Posting]) -> Book:
     account_ids = sorted({i for p in postings for i in p.accounts})
     hold_ids = sorted({i for p in postings for i in p.holds})
     original_ids = sorted({i for p in postings for i in p.originals})
-    rows = await connection.execute(
-        select(
-            ACCOUNTS.c.id,
-            ACCOUNTS.c.asset,
-            ACCOUNTS.c.balance,
-            ACCOUNTS.c.frozen,
-            ACCOUNTS.c.may_go_negative,
+    if connection.dialect.name == "postgresql":
+        # One statement text whatever the number of ids: prepared once per connection.
+        rows = await connection.execute(_POSTGRESQL_LOCK, {"ids": account_ids})
+    else:
+        rows = await connection.execute(
+            select(
+                ACCOUNTS.c.id,
+                ACCOUNTS.c.asset,
+                ACCOUNTS.c.balance,
+                ACCOUNTS.c.frozen,
+                ACCOUNTS.c.may_go_negative,
+            )
+            .where(ACCOUNTS.c.id.in_(account_ids))
+            .order_by(ACCOUNTS.c.id)
+            .with_for_update()
         )
-        .where(ACCOUNTS.c.id.in_(account_ids))
-        .order_by(ACCOUNTS.c.id)
-        .with_for_update()
-    )
     accounts = {
         row.id: AccountState(row.id, row.asset, row.balance, row.frozen, bool(row.may_go_negative))
         for row in rows
@@ -584,6 +591,11 @@ async def _lock(connection: AsyncConnection, postings: list[Posting]) -> Book:
         }
     return Book(accounts, holds, originals, clock.now())
 
+
+_POSTGRESQL_LOCK = text(
+    "SELECT id, asset, balance, frozen, may_go_negative FROM wallet_accounts"
+    " WHERE id = ANY(CAST(:ids AS BIGINT[])) ORDER BY id FOR UPDATE"
+)
 
 # PostgreSQL: the balance changes, the transfers and their entries in one statement and one
 # round trip, each column sent as one array.
