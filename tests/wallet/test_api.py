@@ -1,5 +1,6 @@
 """The wallet as its clients see it over HTTP: the user's own routes with an access token, the
-business's routes with a service's Basic credentials, on each database."""
+business's routes with a service's Basic credentials, the staff's routes with a staff token
+holding the route's permission (and written to the admin log), on each database."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from tests.access.conftest import make_staff, staff_token
 from tests.identity.conftest import DEFAULTS as LOGIN_DEFAULTS
 from tests.identity.conftest import bearer, client_for, new_phone, sms_login
 from tests.wallet.conftest import make_user, started, state_of
@@ -35,10 +37,6 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{next(_numbers)}"
 
 
-def staff(staff_id: str) -> dict[str, str]:
-    return {**SERVICE, "X-Staff-Id": staff_id}
-
-
 def keyed(key: str, headers: dict[str, str] | None = None) -> dict[str, str]:
     return {**(headers or SERVICE), "Idempotency-Key": key}
 
@@ -46,6 +44,15 @@ def keyed(key: str, headers: dict[str, str] | None = None) -> dict[str, str]:
 @dataclass(frozen=True)
 class Person:
     id: int
+    headers: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Staff:
+    """A staff account holding some seeded roles, logged in over HTTP."""
+
+    id: int
+    username: str
     headers: dict[str, str]
 
 
@@ -82,6 +89,36 @@ async def alice(application: FastAPI) -> Person:
 @pytest.fixture
 async def bob(application: FastAPI) -> Person:
     return await log_in(application)
+
+
+async def staff_member(application: FastAPI, *roles: str) -> Staff:
+    """A new staff account holding `roles`, logged in with its password over HTTP."""
+    staff_id, username = await make_staff(application, *roles)
+    async with client_for(application) as client:
+        headers = await staff_token(client, username)
+    return Staff(staff_id, username, headers)
+
+
+@pytest.fixture
+async def finance(application: FastAPI) -> Staff:
+    return await staff_member(application, "finance")
+
+
+@pytest.fixture
+async def second_finance(application: FastAPI) -> Staff:
+    """Another member of finance: the second person of the two-person rule."""
+    return await staff_member(application, "finance")
+
+
+@pytest.fixture
+async def operator(application: FastAPI) -> Staff:
+    return await staff_member(application, "operator")
+
+
+@pytest.fixture
+async def customer_service(application: FastAPI) -> Staff:
+    """Holds wallet:view only of the wallet's permissions."""
+    return await staff_member(application, "customer_service")
 
 
 async def recharge(
@@ -667,15 +704,21 @@ class TestWithdrawals:
 
         assert_problem(response, 422, "idempotency_key_missing")
 
-    async def test_paid_takes_the_money_out(self, http: httpx.AsyncClient, alice: Person) -> None:
+    async def test_paid_takes_the_money_out(
+        self,
+        http: httpx.AsyncClient,
+        application: FastAPI,
+        alice: Person,
+        finance: Staff,
+    ) -> None:
         await recharge(http, alice.id, "50.00")
         payout = await add_bank_card(http, alice)
         applied = (await withdraw(http, alice, payout["id"], "20.00")).json()
 
         response = await http.post(
-            f"/v1/wallet/withdrawals/{applied['id']}/paid",
+            f"/v1/admin/wallet/withdrawals/{applied['id']}/paid",
             json={"remark": "bank ref 42"},
-            headers=staff("finance-1"),
+            headers=finance.headers,
         )
 
         assert response.status_code == 200, response.text
@@ -686,16 +729,20 @@ class TestWithdrawals:
             "frozen": "0.00",
             "available": "30.00",
         }
+        settled = await state_of(application).wallet.withdrawal(int(applied["id"]))
+        assert settled.handler_id == str(finance.id)
 
     async def test_failed_gives_the_money_back(
-        self, http: httpx.AsyncClient, alice: Person
+        self, http: httpx.AsyncClient, alice: Person, finance: Staff
     ) -> None:
         await recharge(http, alice.id, "50.00")
         payout = await add_bank_card(http, alice)
         applied = (await withdraw(http, alice, payout["id"], "20.00")).json()
 
         response = await http.post(
-            f"/v1/wallet/withdrawals/{applied['id']}/failed", json={}, headers=staff("finance-1")
+            f"/v1/admin/wallet/withdrawals/{applied['id']}/failed",
+            json={},
+            headers=finance.headers,
         )
 
         assert response.status_code == 200, response.text
@@ -708,36 +755,79 @@ class TestWithdrawals:
 
     @pytest.mark.parametrize(("first", "second"), [("paid", "failed"), ("failed", "paid")])
     async def test_a_second_settlement_is_refused(
-        self, http: httpx.AsyncClient, alice: Person, first: str, second: str
+        self,
+        http: httpx.AsyncClient,
+        alice: Person,
+        finance: Staff,
+        second_finance: Staff,
+        first: str,
+        second: str,
     ) -> None:
         await recharge(http, alice.id, "50.00")
         payout = await add_bank_card(http, alice)
         applied = (await withdraw(http, alice, payout["id"], "20.00")).json()
         settled = await http.post(
-            f"/v1/wallet/withdrawals/{applied['id']}/{first}", json={}, headers=staff("finance-1")
+            f"/v1/admin/wallet/withdrawals/{applied['id']}/{first}",
+            json={},
+            headers=finance.headers,
         )
         shown = await balance(http, alice, "CNY")
 
         response = await http.post(
-            f"/v1/wallet/withdrawals/{applied['id']}/{second}", json={}, headers=staff("finance-2")
+            f"/v1/admin/wallet/withdrawals/{applied['id']}/{second}",
+            json={},
+            headers=second_finance.headers,
         )
 
         assert settled.status_code == 200, settled.text
         assert_problem(response, 409, "withdrawal_already_handled")
         assert await balance(http, alice, "CNY") == shown
 
-    async def test_settling_needs_the_staff_member(
-        self, http: httpx.AsyncClient, alice: Person
+    @pytest.mark.parametrize("outcome", ["paid", "failed"])
+    async def test_settling_needs_the_settle_permission(
+        self,
+        http: httpx.AsyncClient,
+        alice: Person,
+        customer_service: Staff,
+        operator: Staff,
+        outcome: str,
+    ) -> None:
+        await recharge(http, alice.id, "50.00")
+        payout = await add_bank_card(http, alice)
+        applied = (await withdraw(http, alice, payout["id"], "20.00")).json()
+
+        refused = [
+            await http.post(
+                f"/v1/admin/wallet/withdrawals/{applied['id']}/{outcome}",
+                json={},
+                headers=member.headers,
+            )
+            for member in (customer_service, operator)
+        ]
+
+        for response in refused:
+            assert_problem(response, 403, "permission_denied")
+        assert (await balance(http, alice, "CNY"))["frozen"] == "20.00"
+        listed = await http.get("/v1/me/wallet/withdrawals", headers=alice.headers)
+        assert [w["status"] for w in listed.json()] == ["PENDING"]
+
+    @pytest.mark.parametrize(
+        "headers",
+        [{}, SERVICE, {**SERVICE, "X-Staff-Id": "finance-1"}],
+        ids=["anonymous", "service", "service-with-staff-header"],
+    )
+    async def test_settling_needs_a_staff_token(
+        self, http: httpx.AsyncClient, alice: Person, headers: dict[str, str]
     ) -> None:
         await recharge(http, alice.id, "50.00")
         payout = await add_bank_card(http, alice)
         applied = (await withdraw(http, alice, payout["id"], "20.00")).json()
 
         response = await http.post(
-            f"/v1/wallet/withdrawals/{applied['id']}/paid", json={}, headers=SERVICE
+            f"/v1/admin/wallet/withdrawals/{applied['id']}/paid", json={}, headers=headers
         )
 
-        assert_problem(response, 422, "validation_failed", field="X-Staff-Id")
+        assert_problem(response, 401, "token_missing")
         assert (await balance(http, alice, "CNY"))["frozen"] == "20.00"
 
     async def test_are_listed_newest_first(self, http: httpx.AsyncClient, alice: Person) -> None:
@@ -796,9 +886,26 @@ class TestServiceCredentials:
     async def test_a_users_access_token_does_not_open_them(
         self, http: httpx.AsyncClient, alice: Person
     ) -> None:
-        response = await http.get("/v1/wallet/reconciliation", headers=alice.headers)
+        response = await http.get(f"/v1/wallet/users/{alice.id}", headers=alice.headers)
 
         assert_problem(response, 401, "service_unauthorized")
+
+    async def test_a_staff_token_does_not_open_them(
+        self, http: httpx.AsyncClient, alice: Person, finance: Staff
+    ) -> None:
+        response = await http.post(
+            "/v1/wallet/recharges",
+            json={
+                "user_id": alice.id,
+                "amount": "10.00",
+                "channel": "wechatpay",
+                "payment_id": unique("wx"),
+            },
+            headers=finance.headers,
+        )
+
+        assert_problem(response, 401, "service_unauthorized")
+        assert (await balance(http, alice, "CNY"))["balance"] == "0.00"
 
     async def test_a_service_reads_a_users_balances(
         self, http: httpx.AsyncClient, alice: Person
@@ -1321,9 +1428,9 @@ class TestHolds:
         assert problem["errors"][0]["code"] == "owner_invalid"
 
     async def test_a_sponsors_balance_can_be_held_and_captured(
-        self, http: httpx.AsyncClient
+        self, http: httpx.AsyncClient, operator: Staff
     ) -> None:
-        sponsor = await open_sponsor(http)
+        sponsor = await open_sponsor(http, operator)
         await fund(http, sponsor["id"], "20.00")
         held = await http.post(
             "/v1/wallet/holds",
@@ -1393,11 +1500,11 @@ class TestVipPurchase:
         assert_problem(response, 422, "amount_invalid", field="price")
 
 
-async def open_sponsor(http: httpx.AsyncClient, **extra: Any) -> dict[str, Any]:
+async def open_sponsor(http: httpx.AsyncClient, staff: Staff, **extra: Any) -> dict[str, Any]:
     response = await http.post(
-        "/v1/wallet/sponsors",
+        "/v1/admin/wallet/sponsors",
         json={"name": "Acme", "sponsor_type": "ENTERPRISE", **extra},
-        headers=staff("ops-1"),
+        headers=staff.headers,
     )
     assert response.status_code == 201, response.text
     answer: dict[str, Any] = response.json()
@@ -1423,15 +1530,17 @@ async def charge(
 
 
 class TestSponsors:
-    async def test_opens_with_the_contact_phone_masked(self, http: httpx.AsyncClient) -> None:
+    async def test_opens_with_the_contact_phone_masked(
+        self, http: httpx.AsyncClient, application: FastAPI, operator: Staff
+    ) -> None:
         response = await http.post(
-            "/v1/wallet/sponsors",
+            "/v1/admin/wallet/sponsors",
             json={
                 "name": "Acme",
                 "sponsor_type": "ENTERPRISE",
                 "contact": {"person": "王五", "phone": "13812348888"},
             },
-            headers=staff("ops-1"),
+            headers=operator.headers,
         )
 
         assert response.status_code == 201, response.text
@@ -1441,11 +1550,30 @@ class TestSponsors:
         assert "13812348888" not in response.text
         shown = await http.get(f"/v1/wallet/sponsors/{response.json()['id']}", headers=SERVICE)
         assert "13812348888" not in shown.text
+        sponsor, _ = await state_of(application).wallet.sponsor(int(response.json()["id"]))
+        assert sponsor.created_by == str(operator.id)
+
+    async def test_staff_see_it_through_their_own_route(
+        self, http: httpx.AsyncClient, operator: Staff, customer_service: Staff
+    ) -> None:
+        sponsor = await open_sponsor(
+            http, operator, contact={"person": "王五", "phone": "13812348888"}
+        )
+        await fund(http, sponsor["id"], "12.00")
+
+        response = await http.get(
+            f"/v1/admin/wallet/sponsors/{sponsor['id']}", headers=customer_service.headers
+        )
+
+        assert response.status_code == 200, response.text
+        assert response.json()["balance"]["balance"] == "12.00"
+        assert response.json()["contact"]["phone"] == "138****8888"
+        assert "13812348888" not in response.text
 
     async def test_funding_then_charging_moves_its_balance(
-        self, http: httpx.AsyncClient, alice: Person
+        self, http: httpx.AsyncClient, alice: Person, operator: Staff
     ) -> None:
-        sponsor = await open_sponsor(http)
+        sponsor = await open_sponsor(http, operator)
 
         funded = await fund(http, sponsor["id"], "100.00")
         charged = await charge(http, sponsor["id"], "30.00", user_id=alice.id)
@@ -1457,22 +1585,26 @@ class TestSponsors:
         shown = await http.get(f"/v1/wallet/sponsors/{sponsor['id']}", headers=SERVICE)
         assert shown.json()["balance"]["balance"] == "70.00"
 
-    async def test_charging_more_than_its_balance_is_refused(self, http: httpx.AsyncClient) -> None:
-        sponsor = await open_sponsor(http)
+    async def test_charging_more_than_its_balance_is_refused(
+        self, http: httpx.AsyncClient, operator: Staff
+    ) -> None:
+        sponsor = await open_sponsor(http, operator)
         await fund(http, sponsor["id"], "10.00")
 
         response = await charge(http, sponsor["id"], "10.01")
 
         assert_problem(response, 409, "insufficient_balance")
 
-    async def test_a_suspended_sponsor_cannot_be_charged(self, http: httpx.AsyncClient) -> None:
-        sponsor = await open_sponsor(http)
+    async def test_a_suspended_sponsor_cannot_be_charged(
+        self, http: httpx.AsyncClient, operator: Staff
+    ) -> None:
+        sponsor = await open_sponsor(http, operator)
         await fund(http, sponsor["id"], "100.00")
 
         suspended = await http.post(
-            f"/v1/wallet/sponsors/{sponsor['id']}/status",
+            f"/v1/admin/wallet/sponsors/{sponsor['id']}/status",
             json={"status": "SUSPENDED"},
-            headers=staff("ops-1"),
+            headers=operator.headers,
         )
         response = await charge(http, sponsor["id"], "1.00")
 
@@ -1482,48 +1614,83 @@ class TestSponsors:
         shown = await http.get(f"/v1/wallet/sponsors/{sponsor['id']}", headers=SERVICE)
         assert shown.json()["balance"]["balance"] == "100.00"
 
-    async def test_a_reopened_sponsor_can_be_charged_again(self, http: httpx.AsyncClient) -> None:
-        sponsor = await open_sponsor(http)
+    async def test_a_reopened_sponsor_can_be_charged_again(
+        self, http: httpx.AsyncClient, operator: Staff
+    ) -> None:
+        sponsor = await open_sponsor(http, operator)
         await fund(http, sponsor["id"], "100.00")
         for status in ("SUSPENDED", "ACTIVE"):
-            await http.post(
-                f"/v1/wallet/sponsors/{sponsor['id']}/status",
+            changed = await http.post(
+                f"/v1/admin/wallet/sponsors/{sponsor['id']}/status",
                 json={"status": status},
-                headers=staff("ops-1"),
+                headers=operator.headers,
             )
+            assert changed.status_code == 200, changed.text
 
         response = await charge(http, sponsor["id"], "1.00")
 
         assert response.status_code == 200, response.text
 
-    async def test_an_unknown_sponsor_is_not_found(self, http: httpx.AsyncClient) -> None:
-        response = await http.get("/v1/wallet/sponsors/987654321", headers=SERVICE)
-
-        assert_problem(response, 404, "sponsor_not_found")
-
-    async def test_opening_needs_the_staff_member(self, http: httpx.AsyncClient) -> None:
-        response = await http.post(
-            "/v1/wallet/sponsors",
-            json={"name": "Acme", "sponsor_type": "ENTERPRISE"},
-            headers=SERVICE,
+    async def test_an_unknown_sponsor_is_not_found(
+        self, http: httpx.AsyncClient, customer_service: Staff
+    ) -> None:
+        by_service = await http.get("/v1/wallet/sponsors/987654321", headers=SERVICE)
+        by_staff = await http.get(
+            "/v1/admin/wallet/sponsors/987654321", headers=customer_service.headers
         )
 
-        assert_problem(response, 422, "validation_failed", field="X-Staff-Id")
+        assert_problem(by_service, 404, "sponsor_not_found")
+        assert_problem(by_staff, 404, "sponsor_not_found")
+
+    async def test_managing_needs_the_sponsor_permission(
+        self, http: httpx.AsyncClient, operator: Staff, customer_service: Staff, finance: Staff
+    ) -> None:
+        sponsor = await open_sponsor(http, operator)
+
+        for member in (customer_service, finance):
+            opened = await http.post(
+                "/v1/admin/wallet/sponsors",
+                json={"name": "Acme", "sponsor_type": "ENTERPRISE"},
+                headers=member.headers,
+            )
+            suspended = await http.post(
+                f"/v1/admin/wallet/sponsors/{sponsor['id']}/status",
+                json={"status": "SUSPENDED"},
+                headers=member.headers,
+            )
+
+            assert_problem(opened, 403, "permission_denied")
+            assert_problem(suspended, 403, "permission_denied")
+        shown = await http.get(f"/v1/wallet/sponsors/{sponsor['id']}", headers=SERVICE)
+        assert shown.json()["status"] == "ACTIVE"
+
+    async def test_opening_needs_a_staff_token(self, http: httpx.AsyncClient) -> None:
+        anonymous = await http.post(
+            "/v1/admin/wallet/sponsors", json={"name": "Acme", "sponsor_type": "ENTERPRISE"}
+        )
+        by_service = await http.post(
+            "/v1/admin/wallet/sponsors",
+            json={"name": "Acme", "sponsor_type": "ENTERPRISE"},
+            headers={**SERVICE, "X-Staff-Id": "ops-1"},
+        )
+
+        assert_problem(anonymous, 401, "token_missing")
+        assert_problem(by_service, 401, "token_missing")
 
 
 async def file_adjustment(
-    http: httpx.AsyncClient, user_id: int, amount: int, applicant: str = "staff-1"
+    http: httpx.AsyncClient, applicant: Staff, user_id: int, amount: int, reason: str = ""
 ) -> dict[str, Any]:
     response = await http.post(
-        "/v1/wallet/adjustments",
+        "/v1/admin/wallet/adjustments",
         json={
             "user_id": user_id,
             "asset": "CNY",
             "amount": amount,
             "adjustment_type": "COMPENSATION",
-            "reason": "outage on 1 May",
+            "reason": reason or "outage on 1 May",
         },
-        headers=staff(applicant),
+        headers=applicant.headers,
     )
     assert response.status_code == 201, response.text
     answer: dict[str, Any] = response.json()
@@ -1531,67 +1698,82 @@ async def file_adjustment(
 
 
 class TestAdjustments:
-    async def test_filing_moves_nothing(self, http: httpx.AsyncClient, alice: Person) -> None:
-        filed = await file_adjustment(http, alice.id, 500)
+    async def test_filing_moves_nothing(
+        self, http: httpx.AsyncClient, alice: Person, finance: Staff
+    ) -> None:
+        filed = await file_adjustment(http, finance, alice.id, 500)
 
         assert filed["status"] == "PENDING"
         assert filed["amount"] == "5.00"
-        assert filed["applicant_id"] == "staff-1"
+        assert filed["applicant_id"] == str(finance.id)
         assert (await balance(http, alice, "CNY"))["balance"] == "0.00"
 
-    async def test_the_applicant_cannot_approve_it(
-        self, http: httpx.AsyncClient, alice: Person
+    @pytest.mark.parametrize("decision", ["approve", "reject"])
+    async def test_the_applicant_cannot_decide_it(
+        self, http: httpx.AsyncClient, alice: Person, finance: Staff, decision: str
     ) -> None:
-        filed = await file_adjustment(http, alice.id, 500)
+        filed = await file_adjustment(http, finance, alice.id, 500)
 
         response = await http.post(
-            f"/v1/wallet/adjustments/{filed['id']}/approve", json={}, headers=staff("staff-1")
+            f"/v1/admin/wallet/adjustments/{filed['id']}/{decision}",
+            json={},
+            headers=finance.headers,
         )
 
         assert_problem(response, 403, "self_approval_refused")
         assert (await balance(http, alice, "CNY"))["balance"] == "0.00"
+        listed = await http.get(
+            "/v1/admin/wallet/adjustments", params={"status": "PENDING"}, headers=finance.headers
+        )
+        assert [a["id"] for a in listed.json()] == [filed["id"]]
 
     async def test_approval_by_another_moves_the_money(
-        self, http: httpx.AsyncClient, alice: Person
+        self, http: httpx.AsyncClient, alice: Person, finance: Staff, second_finance: Staff
     ) -> None:
-        filed = await file_adjustment(http, alice.id, 500)
+        filed = await file_adjustment(http, finance, alice.id, 500)
 
         response = await http.post(
-            f"/v1/wallet/adjustments/{filed['id']}/approve",
+            f"/v1/admin/wallet/adjustments/{filed['id']}/approve",
             json={"remark": "checked"},
-            headers=staff("staff-2"),
+            headers=second_finance.headers,
         )
 
         assert response.status_code == 200, response.text
         assert response.json()["status"] == "APPROVED"
-        assert response.json()["approver_id"] == "staff-2"
+        assert response.json()["applicant_id"] == str(finance.id)
+        assert response.json()["approver_id"] == str(second_finance.id)
         assert response.json()["transfer_id"] is not None
         assert (await balance(http, alice, "CNY"))["balance"] == "5.00"
 
     async def test_a_negative_adjustment_takes_money_away(
-        self, http: httpx.AsyncClient, alice: Person
+        self, http: httpx.AsyncClient, alice: Person, finance: Staff, second_finance: Staff
     ) -> None:
         await recharge(http, alice.id, "10.00")
-        filed = await file_adjustment(http, alice.id, -300)
+        filed = await file_adjustment(http, finance, alice.id, -300)
 
         response = await http.post(
-            f"/v1/wallet/adjustments/{filed['id']}/approve", json={}, headers=staff("staff-2")
+            f"/v1/admin/wallet/adjustments/{filed['id']}/approve",
+            json={},
+            headers=second_finance.headers,
         )
 
         assert response.status_code == 200, response.text
         assert (await balance(http, alice, "CNY"))["balance"] == "7.00"
 
-    async def test_rejection_moves_nothing(self, http: httpx.AsyncClient, alice: Person) -> None:
-        filed = await file_adjustment(http, alice.id, 500)
+    async def test_rejection_moves_nothing(
+        self, http: httpx.AsyncClient, alice: Person, finance: Staff, second_finance: Staff
+    ) -> None:
+        filed = await file_adjustment(http, finance, alice.id, 500)
 
         response = await http.post(
-            f"/v1/wallet/adjustments/{filed['id']}/reject",
+            f"/v1/admin/wallet/adjustments/{filed['id']}/reject",
             json={"remark": "no outage"},
-            headers=staff("staff-2"),
+            headers=second_finance.headers,
         )
 
         assert response.status_code == 200, response.text
         assert response.json()["status"] == "REJECTED"
+        assert response.json()["approver_id"] == str(second_finance.id)
         assert response.json()["transfer_id"] is None
         assert (await balance(http, alice, "CNY"))["balance"] == "0.00"
 
@@ -1600,42 +1782,115 @@ class TestAdjustments:
         [("approve", "approve"), ("approve", "reject"), ("reject", "approve")],
     )
     async def test_a_second_decision_is_refused(
-        self, http: httpx.AsyncClient, alice: Person, first: str, second: str
+        self,
+        http: httpx.AsyncClient,
+        application: FastAPI,
+        alice: Person,
+        finance: Staff,
+        second_finance: Staff,
+        first: str,
+        second: str,
     ) -> None:
-        filed = await file_adjustment(http, alice.id, 500)
+        third = await staff_member(application, "super_admin")
+        filed = await file_adjustment(http, finance, alice.id, 500)
         decided = await http.post(
-            f"/v1/wallet/adjustments/{filed['id']}/{first}", json={}, headers=staff("staff-2")
+            f"/v1/admin/wallet/adjustments/{filed['id']}/{first}",
+            json={},
+            headers=second_finance.headers,
         )
         shown = await balance(http, alice, "CNY")
 
         response = await http.post(
-            f"/v1/wallet/adjustments/{filed['id']}/{second}", json={}, headers=staff("staff-3")
+            f"/v1/admin/wallet/adjustments/{filed['id']}/{second}",
+            json={},
+            headers=third.headers,
         )
 
         assert decided.status_code == 200, decided.text
         assert_problem(response, 409, "adjustment_already_decided")
         assert await balance(http, alice, "CNY") == shown
 
-    async def test_are_listed_by_status(self, http: httpx.AsyncClient, alice: Person) -> None:
-        pending = await file_adjustment(http, alice.id, 100)
-        rejected = await file_adjustment(http, alice.id, 200)
+    async def test_are_listed_by_status(
+        self,
+        http: httpx.AsyncClient,
+        alice: Person,
+        finance: Staff,
+        second_finance: Staff,
+        customer_service: Staff,
+    ) -> None:
+        pending = await file_adjustment(http, finance, alice.id, 100)
+        rejected = await file_adjustment(http, finance, alice.id, 200)
         await http.post(
-            f"/v1/wallet/adjustments/{rejected['id']}/reject", json={}, headers=staff("staff-2")
+            f"/v1/admin/wallet/adjustments/{rejected['id']}/reject",
+            json={},
+            headers=second_finance.headers,
         )
 
         response = await http.get(
-            "/v1/wallet/adjustments", params={"status": "PENDING"}, headers=SERVICE
+            "/v1/admin/wallet/adjustments",
+            params={"status": "PENDING"},
+            headers=customer_service.headers,
         )
 
         assert response.status_code == 200, response.text
         assert [a["id"] for a in response.json()] == [pending["id"]]
 
-    async def test_an_unknown_adjustment_is_not_found(self, http: httpx.AsyncClient) -> None:
+    async def test_an_unknown_adjustment_is_not_found(
+        self, http: httpx.AsyncClient, second_finance: Staff
+    ) -> None:
         response = await http.post(
-            "/v1/wallet/adjustments/987654321/approve", json={}, headers=staff("staff-2")
+            "/v1/admin/wallet/adjustments/987654321/approve",
+            json={},
+            headers=second_finance.headers,
         )
 
         assert_problem(response, 404, "adjustment_not_found")
+
+    async def test_filing_needs_the_apply_permission(
+        self, http: httpx.AsyncClient, alice: Person, customer_service: Staff, operator: Staff
+    ) -> None:
+        for member in (customer_service, operator):
+            response = await http.post(
+                "/v1/admin/wallet/adjustments",
+                json={
+                    "user_id": alice.id,
+                    "asset": "CNY",
+                    "amount": 500,
+                    "adjustment_type": "COMPENSATION",
+                    "reason": "outage on 1 May",
+                },
+                headers=member.headers,
+            )
+
+            assert_problem(response, 403, "permission_denied")
+        listed = await http.get("/v1/admin/wallet/adjustments", headers=operator.headers)
+        assert listed.json() == []
+
+    @pytest.mark.parametrize("decision", ["approve", "reject"])
+    async def test_deciding_needs_the_approve_permission(
+        self,
+        http: httpx.AsyncClient,
+        alice: Person,
+        finance: Staff,
+        customer_service: Staff,
+        operator: Staff,
+        decision: str,
+    ) -> None:
+        filed = await file_adjustment(http, finance, alice.id, 500)
+
+        for member in (customer_service, operator):
+            response = await http.post(
+                f"/v1/admin/wallet/adjustments/{filed['id']}/{decision}",
+                json={},
+                headers=member.headers,
+            )
+
+            assert_problem(response, 403, "permission_denied")
+        assert (await balance(http, alice, "CNY"))["balance"] == "0.00"
+        listed = await http.get(
+            "/v1/admin/wallet/adjustments", params={"status": "PENDING"}, headers=finance.headers
+        )
+        assert [a["id"] for a in listed.json()] == [filed["id"]]
 
 
 class TestIdempotencyKey:
@@ -1678,7 +1933,7 @@ class TestIdempotencyKey:
 
 class TestReconciliation:
     async def test_a_ledger_after_traffic_is_clean(
-        self, http: httpx.AsyncClient, alice: Person, bob: Person
+        self, http: httpx.AsyncClient, alice: Person, bob: Person, finance: Staff
     ) -> None:
         await recharge(http, alice.id, "50.00")
         await recharge(http, alice.id, 100, asset="COIN_RECHARGE")
@@ -1691,7 +1946,7 @@ class TestReconciliation:
         )
         await hold(http, alice.id, "5.00")
 
-        response = await http.get("/v1/wallet/reconciliation", headers=SERVICE)
+        response = await http.get("/v1/admin/wallet/reconciliation", headers=finance.headers)
 
         assert response.status_code == 200, response.text
         report = response.json()
@@ -1699,3 +1954,231 @@ class TestReconciliation:
         assert report["differences"] == []
         assert report["transfers"] >= 6
         assert report["entries"] >= 10
+
+    async def test_needs_the_reconcile_permission(
+        self, http: httpx.AsyncClient, operator: Staff, customer_service: Staff
+    ) -> None:
+        for member in (operator, customer_service):
+            response = await http.get("/v1/admin/wallet/reconciliation", headers=member.headers)
+
+            assert_problem(response, 403, "permission_denied")
+
+
+# --- staff (the admin console) ---------------------------------------------------------------
+
+# Every staff route of the wallet, with ids that need not exist: the guard answers first.
+STAFF_ROUTES = [
+    ("POST", "/v1/admin/wallet/sponsors"),
+    ("GET", "/v1/admin/wallet/sponsors/1"),
+    ("POST", "/v1/admin/wallet/sponsors/1/status"),
+    ("POST", "/v1/admin/wallet/adjustments"),
+    ("GET", "/v1/admin/wallet/adjustments"),
+    ("POST", "/v1/admin/wallet/adjustments/1/approve"),
+    ("POST", "/v1/admin/wallet/adjustments/1/reject"),
+    ("POST", "/v1/admin/wallet/withdrawals/1/paid"),
+    ("POST", "/v1/admin/wallet/withdrawals/1/failed"),
+    ("GET", "/v1/admin/wallet/reconciliation"),
+    ("GET", "/v1/admin/wallet/users/1"),
+]
+STAFF_ROUTE_IDS = [f"{method} {path}" for method, path in STAFF_ROUTES]
+
+# Where the staff routes were before they moved under /v1/admin.
+OLD_STAFF_ROUTES = [
+    ("POST", "/v1/wallet/sponsors"),
+    ("POST", "/v1/wallet/sponsors/1/status"),
+    ("POST", "/v1/wallet/adjustments"),
+    ("GET", "/v1/wallet/adjustments"),
+    ("POST", "/v1/wallet/adjustments/1/approve"),
+    ("POST", "/v1/wallet/adjustments/1/reject"),
+    ("POST", "/v1/wallet/withdrawals/1/paid"),
+    ("POST", "/v1/wallet/withdrawals/1/failed"),
+    ("GET", "/v1/wallet/reconciliation"),
+]
+
+
+async def call(
+    http: httpx.AsyncClient, method: str, path: str, headers: dict[str, str]
+) -> httpx.Response:
+    body: dict[str, Any] | None = {} if method == "POST" else None
+    return await http.request(method, path, json=body, headers=headers)
+
+
+class TestStaffRoutes:
+    @pytest.mark.parametrize(("method", "path"), STAFF_ROUTES, ids=STAFF_ROUTE_IDS)
+    async def test_anonymous_callers_are_refused(
+        self, http: httpx.AsyncClient, method: str, path: str
+    ) -> None:
+        response = await call(http, method, path, {})
+
+        assert_problem(response, 401, "token_missing")
+
+    @pytest.mark.parametrize(("method", "path"), STAFF_ROUTES, ids=STAFF_ROUTE_IDS)
+    async def test_a_service_credential_with_a_staff_header_is_refused(
+        self, http: httpx.AsyncClient, method: str, path: str
+    ) -> None:
+        response = await call(http, method, path, {**SERVICE, "X-Staff-Id": "staff-1"})
+
+        assert_problem(response, 401, "token_missing")
+
+    @pytest.mark.parametrize(("method", "path"), STAFF_ROUTES, ids=STAFF_ROUTE_IDS)
+    async def test_a_users_access_token_is_refused(
+        self, http: httpx.AsyncClient, alice: Person, method: str, path: str
+    ) -> None:
+        response = await call(http, method, path, alice.headers)
+
+        assert_problem(response, 401, "token_invalid")
+
+    @pytest.mark.parametrize(("method", "path"), STAFF_ROUTES, ids=STAFF_ROUTE_IDS)
+    async def test_a_staff_member_without_roles_is_denied(
+        self, http: httpx.AsyncClient, application: FastAPI, method: str, path: str
+    ) -> None:
+        nobody = await staff_member(application)
+
+        response = await call(http, method, path, nobody.headers)
+
+        assert_problem(response, 403, "permission_denied")
+
+    @pytest.mark.parametrize(("method", "path"), OLD_STAFF_ROUTES, ids=lambda v: str(v))
+    async def test_the_old_paths_are_gone(
+        self, http: httpx.AsyncClient, method: str, path: str
+    ) -> None:
+        response = await call(http, method, path, {**SERVICE, "X-Staff-Id": "staff-1"})
+
+        assert response.status_code in {404, 405}, response.text
+
+    async def test_viewing_a_users_wallet_needs_only_wallet_view(
+        self, http: httpx.AsyncClient, application: FastAPI, alice: Person, customer_service: Staff
+    ) -> None:
+        await recharge(http, alice.id, "8.80")
+        nobody = await staff_member(application)
+
+        shown = await http.get(
+            f"/v1/admin/wallet/users/{alice.id}", headers=customer_service.headers
+        )
+        denied = await http.get(f"/v1/admin/wallet/users/{alice.id}", headers=nobody.headers)
+
+        assert shown.status_code == 200, shown.text
+        assert {b["asset"]: b["balance"] for b in shown.json()["balances"]}["CNY"] == "8.80"
+        assert_problem(denied, 403, "permission_denied")
+
+
+PHONE = "13812348888"
+
+
+class TestAdminLog:
+    async def test_each_staff_action_is_logged_without_the_card_number_or_phone(
+        self,
+        http: httpx.AsyncClient,
+        application: FastAPI,
+        alice: Person,
+        finance: Staff,
+        second_finance: Staff,
+        operator: Staff,
+        customer_service: Staff,
+    ) -> None:
+        auditor = await staff_member(application, "super_admin")
+        await recharge(http, alice.id, "50.00")
+        payout = await add_bank_card(http, alice)
+        to_pay = (await withdraw(http, alice, payout["id"], "20.00")).json()
+        to_fail = (await withdraw(http, alice, payout["id"], "5.00")).json()
+        expected: list[tuple[str, str, str, str | None, str | None, str]] = []
+
+        async def act(
+            member: Staff, method: str, path: str, body: Any = None, status: int = 200
+        ) -> Any:
+            response = await http.request(method, path, json=body, headers=member.headers)
+            assert response.status_code == status, response.text
+            return response.json()
+
+        def logs(
+            member: Staff, action: str, target: tuple[str, str] | None = None, result: str = "ok"
+        ) -> None:
+            target_type, target_id = target or (None, None)
+            expected.append(
+                (
+                    str(member.id),
+                    member.username,
+                    f"wallet.{action}",
+                    target_type,
+                    target_id,
+                    result,
+                )
+            )
+
+        opened = {"name": "Acme", "sponsor_type": "ENTERPRISE", "contact": {"phone": PHONE}}
+        sponsor = await act(operator, "POST", "/v1/admin/wallet/sponsors", opened, 201)
+        logs(operator, "create_sponsor", ("sponsor", sponsor["id"]))
+        await act(
+            operator,
+            "POST",
+            f"/v1/admin/wallet/sponsors/{sponsor['id']}/status",
+            {"status": "SUSPENDED"},
+        )
+        logs(operator, "set_sponsor_status", ("sponsor", sponsor["id"]))
+        await act(customer_service, "GET", f"/v1/admin/wallet/sponsors/{sponsor['id']}")
+        logs(customer_service, "staff_get_sponsor", ("sponsor", sponsor["id"]))
+
+        filed = await file_adjustment(
+            http, finance, alice.id, 500, reason=f"called {PHONE} about card {CARD}"
+        )
+        logs(finance, "file_adjustment", ("adjustment", filed["id"]))
+        approve = f"/v1/admin/wallet/adjustments/{filed['id']}/approve"
+        await act(finance, "POST", approve, {"remark": f"mine, {CARD}"}, 403)
+        logs(finance, "approve_adjustment", ("adjustment", filed["id"]), "self_approval_refused")
+        await act(customer_service, "POST", approve, {"remark": f"call {PHONE}"}, 403)
+        logs(customer_service, "approve_adjustment", ("adjustment", filed["id"]), "denied")
+        await act(second_finance, "POST", approve, {"remark": f"checked with {PHONE}"})
+        logs(second_finance, "approve_adjustment", ("adjustment", filed["id"]))
+        other = await file_adjustment(http, finance, alice.id, 100)
+        logs(finance, "file_adjustment", ("adjustment", other["id"]))
+        await act(
+            second_finance,
+            "POST",
+            f"/v1/admin/wallet/adjustments/{other['id']}/reject",
+            {"remark": f"card {CARD} is not hers"},
+        )
+        logs(second_finance, "reject_adjustment", ("adjustment", other["id"]))
+        await act(finance, "GET", "/v1/admin/wallet/adjustments")
+        logs(finance, "list_adjustments")
+
+        await act(
+            finance,
+            "POST",
+            f"/v1/admin/wallet/withdrawals/{to_pay['id']}/paid",
+            {"remark": f"paid to {CARD}"},
+        )
+        logs(finance, "withdrawal_paid", ("withdrawal", to_pay["id"]))
+        await act(
+            finance,
+            "POST",
+            f"/v1/admin/wallet/withdrawals/{to_fail['id']}/failed",
+            {"remark": f"bank refused {CARD}, told {PHONE}"},
+        )
+        logs(finance, "withdrawal_failed", ("withdrawal", to_fail["id"]))
+        await act(finance, "GET", f"/v1/admin/wallet/users/{alice.id}")
+        logs(finance, "staff_user_wallet", ("user", str(alice.id)))
+        await act(finance, "GET", "/v1/admin/wallet/reconciliation")
+        logs(finance, "reconciliation")
+
+        response = await http.get(
+            "/v1/admin/audit-log", params={"limit": 100}, headers=auditor.headers
+        )
+
+        assert response.status_code == 200, response.text
+        logged = [
+            (
+                e["staff_id"],
+                e["username"],
+                e["action"],
+                e["target_type"],
+                e["target_id"],
+                e["result"],
+            )
+            for e in reversed(response.json()["items"])
+            if e["module"] == "wallet"
+        ]
+        assert logged == expected
+        assert CARD not in response.text
+        assert PHONE not in response.text
+        assert "6222****1234" in response.text
+        assert "138****8888" in response.text
