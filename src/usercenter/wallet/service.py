@@ -420,8 +420,9 @@ class WalletService:
         asset = _asset(asset)
         _positive(amount)
         payer = await self.account_id(user_owner(user_id), asset)
+        receiver = SystemAccount.POINTS_POOL if asset is Asset.POINTS else SystemAccount.REVENUE
         sink = await self._system(
-            SystemAccount.POINTS_POOL if asset is Asset.POINTS else SystemAccount.REVENUE,
+            receiver,
             asset,
             _spread(business),
         )
@@ -432,7 +433,7 @@ class WalletService:
             return {
                 "asset": asset.value,
                 "amount": amount,
-                "legs": [_leg(asset, amount, user_owner(user_id), "revenue")],
+                "legs": [_leg(asset, amount, user_owner(user_id), receiver.value)],
                 "balance_after": book.account(payer).balance,
             }
 
