@@ -38,6 +38,7 @@ from usercenter.wallet.errors import (
     AssetNotTransferable,
     CaptureExceedsHold,
     HoldAlreadyResolved,
+    HoldExpired,
     IdempotencyConflict,
     InsufficientBalance,
     RecipientNotFound,
@@ -676,6 +677,8 @@ class WalletModel(RuleBasedStateMachine):
         def predict() -> Prediction:
             if hold.status != "pending":
                 raise Refused(HoldAlreadyResolved)
+            if hold.is_expired:
+                raise Refused(HoldExpired)
             if capture > hold.amount:
                 raise Refused(CaptureExceedsHold)
 

@@ -116,6 +116,13 @@ class HoldAlreadyResolved(WalletError):
     default_field = "hold_id"
 
 
+class HoldExpired(WalletError):
+    code = "hold_expired"
+    status = 409
+    title = Text("冻结已过期，不能再扣款", "This hold has expired and can no longer be captured")
+    default_field = "hold_id"
+
+
 class CaptureExceedsHold(WalletError):
     code = "capture_exceeds_hold"
     status = 422

@@ -45,6 +45,7 @@ from usercenter.logs import get_logger
 from usercenter.wallet.errors import (
     CaptureExceedsHold,
     HoldAlreadyResolved,
+    HoldExpired,
     IdempotencyConflict,
     InsufficientBalance,
 )
@@ -243,10 +244,13 @@ class Book:
 
     def resolve_hold(self, hold_id: int, status: str, capture: int) -> HoldState:
         """Capture `capture` of a pending hold (the rest is released) or, with 0, release it.
-        HoldAlreadyResolved when it is not pending any more."""
+        HoldAlreadyResolved when it is not pending any more; HoldExpired for a capture after
+        the hold's expiry."""
         hold = self.holds[hold_id]
         if hold.status != "pending":
             raise HoldAlreadyResolved(status=hold.status)
+        if capture and hold.expires_at <= self.now:
+            raise HoldExpired()  # the sweeper releases it; until then it may only be released
         if capture > hold.amount:
             raise CaptureExceedsHold()
         if capture:
