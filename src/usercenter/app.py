@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from usercenter import __version__, health, schema
 from usercenter.access import api as access_api
-from usercenter.access.service import AccessService
+from usercenter.access.service import CHANGES_CHANNEL, AccessService
 from usercenter.audit import api as audit_api
 from usercenter.config import Settings
 from usercenter.db import Database
@@ -19,6 +19,7 @@ from usercenter.identity import api as identity_api
 from usercenter.identity.linking import LinkingService
 from usercenter.identity.service import IdentityService
 from usercenter.ids.service import IdService
+from usercenter.kit.broadcast import Broadcast
 from usercenter.kit.broker import BrokerLink
 from usercenter.kit.cache import make_cache
 from usercenter.logs import configure_logging, get_logger
@@ -113,6 +114,7 @@ def build_state(settings: Settings) -> AppState:
         blind_index=keyring.blind_index,
         passwords=passwords,
         policy=policy,
+        broadcast=Broadcast(settings.redis_url, CHANGES_CHANNEL) if settings.redis_url else None,
     )
     return AppState(
         settings=settings,
@@ -148,9 +150,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await state.signing_keys.load()
         await state.client_apps.seed(settings.client_apps)
         sweeper = state.wallet.start_hold_sweeper(settings.wallet_hold_sweep_seconds)
+        state.access.start()
         try:
             yield
         finally:
+            await state.access.close()
             await state.wallet.close(sweeper)
             await state.providers.close()
             await state.ids.close()

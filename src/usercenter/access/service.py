@@ -3,8 +3,10 @@ TOTP, roles/permissions/grants management and the admin log.
 
 Cached permissions are keyed by `access_version`, a row every change moves in its own
 transaction. A process trusts the version it last read for `access_memo_seconds` (0.5 s), so
-a change committed anywhere is seen everywhere within that; a subject's permissions computed
-for a version are kept in the shared cache (Redis when configured) and in process memory.
+a change committed anywhere is seen everywhere within that; with Redis, the change is also
+published once committed and every process forgets the version at once (the poll stays as the
+fallback for a lost message). A subject's permissions computed for a version are kept in the
+shared cache (Redis when configured) and in process memory.
 A stale value can never be stored under a newer version: the version is read before the
 permissions, and the change and its version move commit together.
 """
@@ -22,6 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pyotp
+from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -62,6 +65,7 @@ from usercenter.identity.service import IdentityService
 from usercenter.identity.throttle import Locked, LoginThrottle
 from usercenter.ids.service import IdService
 from usercenter.kit import clock
+from usercenter.kit.broadcast import Broadcast
 from usercenter.kit.cache import Cache
 from usercenter.kit.client import ClientInfo, Platform
 from usercenter.security.crypto import BlindIndex, FieldCipher
@@ -74,6 +78,7 @@ EVERYWHERE = "*"
 PERMISSIONS_CACHE_TTL_SECONDS = 300
 RECOVERY_CODE_COUNT = 10
 TOTP_CONTEXT = "staff.totp_secret"
+CHANGES_CHANNEL = "usercenter:access:changed"
 _LOCAL_ENTRIES_MAX = 50_000
 # Request fields never copied into the log in clear (compared lower-cased, substrings).
 _SECRET_FIELDS = ("password", "code", "token", "secret", "otp", "captcha")
@@ -231,8 +236,10 @@ class AccessService:
         blind_index: BlindIndex,
         passwords: PasswordHasher,
         policy: PasswordPolicy,
+        broadcast: Broadcast | None = None,
     ) -> None:
         self.settings = settings
+        self.broadcast = broadcast
         self.database = database
         self.cache = cache
         self.ids = ids
@@ -305,9 +312,34 @@ class AccessService:
         return (await self.effective(subject)).allows(code, scope)
 
     async def _changed(self, session: AsyncSession) -> None:
-        """Every change calls this in its transaction: cached permissions go stale with it."""
+        """Every change calls this in its transaction: cached permissions go stale with it,
+        here at once and, once it commits, in every other process too."""
         await repository.bump_access_version(session)
         self._version.drop()
+        if not session.info.get("access_changed"):
+            session.info["access_changed"] = True
+            event.listen(session.sync_session, "after_commit", self._committed, once=True)
+
+    def _committed(self, session: Any) -> None:
+        # Dropped again: a request of this process may have read the old version meanwhile.
+        session.info.pop("access_changed", None)
+        self._version.drop()
+        if self.broadcast is not None:
+            self.broadcast.publish_soon("changed")
+
+    def _heard(self, message: str | None) -> None:
+        """A change published by a process (or a new subscription: some may have been
+        missed): read the version again on the next check."""
+        self._version.drop()
+
+    def start(self) -> None:
+        """Listen for changes other processes publish (with Redis); in the running loop."""
+        if self.broadcast is not None:
+            self.broadcast.listen(self._heard)
+
+    async def close(self) -> None:
+        if self.broadcast is not None:
+            await self.broadcast.close()
 
     async def permission_tree(
         self, session: AsyncSession, subject: Subject
