@@ -95,6 +95,24 @@ class TestEveryAdminRoute:
                     assert response.status_code in (401, 403), (method, path, response.text)
 
 
+class TestMe:
+    async def test_lists_the_callers_permission_codes(self, app: FastAPI) -> None:
+        _, finance = await make_staff(app, "finance")
+        async with client_for(app) as http:
+            headers = await staff_token(http, finance)
+            response = await http.get("/v1/admin/me", headers=headers)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["username"] == finance
+        assert "wallet:adjust:approve" in body["permissions"]
+        assert "role:manage" not in body["permissions"]
+        assert body["permissions"] == sorted(body["permissions"])
+        assert body["scopes"]["wallet:adjust:approve"] == ["*"]
+        async with state_of(app).database.read_session() as session:
+            rows = list(await session.scalars(select(AdminLog)))
+        assert any(r.action == "self.staff_me" and r.result == "ok" for r in rows)
+
+
 class TestStaffLogin:
     async def test_user_token_is_not_a_staff_token(self, app: FastAPI) -> None:
         _, username = await make_staff(app, "super_admin")

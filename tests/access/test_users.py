@@ -42,12 +42,22 @@ class TestStaffUserRoutes:
             shown = detail.json()["identities"][0]["identifier"]
             assert phone not in shown
             assert "****" in shown
+            sessions = detail.json()["sessions"]
+            assert len(sessions) == detail.json()["live_sessions"] == 1
+            logins = detail.json()["recent_logins"]
+            assert logins
+            assert {e["kind"] for e in logins} <= {"register", "login"}
+            # The test client calls from 10.x.y.z: the address is shown masked.
+            for item in [*sessions, *logins]:
+                assert item["ip"] is None or item["ip"].endswith(".*.*")
             refused = await http.get(f"/v1/admin/users/{user_id}?reveal=true", headers=op)
             assert refused.status_code == 403
             boss = await staff_token(http, admin)
             revealed = await http.get(f"/v1/admin/users/{user_id}?reveal=true", headers=boss)
             assert revealed.status_code == 200
             assert phone in revealed.json()["identities"][0]["identifier"]
+            whole_ip = revealed.json()["sessions"][0]["ip"]
+            assert whole_ip is None or "*" not in whole_ip
             disabled = await http.post(f"/v1/admin/users/{user_id}/disable", headers=op)
             assert disabled.status_code == 204, disabled.text
             assert (await http.get("/v1/me", headers=bearer(tokens))).status_code == 401
@@ -63,4 +73,5 @@ class TestStaffUserRoutes:
         async with state_of(app).database.read_session() as session:
             rows = list(await session.scalars(select(AdminLog)))
         assert any(r.action == "user.pii.view" and r.result == "ok" for r in rows)
+        assert any(r.action == "user.user_detail" and r.result == "ok" for r in rows)
         assert all(phone not in (r.request or "") for r in rows)

@@ -13,8 +13,10 @@ from usercenter.access.errors import ScopeInvalid
 from usercenter.access.models import AdminLog, Grant, Role, StaffAccount, Status
 from usercenter.access.schemas import (
     AdminIdentityOut,
+    AdminLoginEventOut,
     AdminLogOut,
     AdminLogPage,
+    AdminSessionOut,
     AdminUserDetailOut,
     AdminUserOut,
     AdminUserPage,
@@ -33,6 +35,7 @@ from usercenter.access.schemas import (
     StaffCreateIn,
     StaffLoginIn,
     StaffLoginOut,
+    StaffMeOut,
     StaffOut,
     StaffPage,
     StaffStatusIn,
@@ -175,8 +178,14 @@ async def staff_logout(staff: CurrentStaff, state: State, session: WriteSession)
 
 
 @router.get("/v1/admin/me", summary="The current staff member and the permissions they hold")
-async def staff_me(staff: CurrentStaff, state: State, session: WriteSession) -> StaffOut:
-    return _staff_out(await state.access.get_staff_or_raise(session, staff.id))
+async def staff_me(staff: CurrentStaff, state: State, session: WriteSession) -> StaffMeOut:
+    me = _staff_out(await state.access.get_staff_or_raise(session, staff.id))
+    held = staff.permissions.held
+    return StaffMeOut(
+        **me.model_dump(),
+        permissions=sorted(held),
+        scopes={code: sorted(scopes) for code, scopes in sorted(held.items())},
+    )
 
 
 @router.post("/v1/admin/me/totp", summary="Start authenticator set-up: a provisioning URI")
@@ -422,6 +431,7 @@ async def user_detail(
     session: WriteSession,
     reveal: Annotated[bool, Query(description="Show identifiers whole (user:pii:view)")] = False,
 ) -> AdminUserDetailOut:
+    shown_ip, shown_device_id = state.access.shown_ip, state.access.shown_device_id
     detail = await state.access.user_detail(
         session,
         state.identity,
@@ -442,7 +452,37 @@ async def user_detail(
             )
             for i, shown in detail.identities
         ],
-        live_sessions=detail.live_sessions,
+        live_sessions=len(detail.sessions),
+        sessions=[
+            AdminSessionOut(
+                id=row.id,
+                platform=row.platform,
+                login_method=row.login_method,
+                device_id=shown_device_id(row.device_id, reveal=reveal),
+                device_name=row.device_name,
+                os_name=row.os_name,
+                client_version=row.client_version,
+                ip=shown_ip(row.ip, reveal=reveal),
+                created_at=row.created_at,
+                last_active_at=row.last_active_at,
+                expires_at=row.expires_at,
+            )
+            for row in detail.sessions
+        ],
+        recent_logins=[
+            AdminLoginEventOut(
+                id=str(event.id),
+                kind=event.kind,
+                method=event.method,
+                reason=event.reason,
+                platform=event.platform,
+                device_id=shown_device_id(event.device_id, reveal=reveal),
+                os_name=event.os_name,
+                ip=shown_ip(event.ip, reveal=reveal),
+                created_at=event.created_at,
+            )
+            for event in detail.logins
+        ],
         pii_revealed=reveal,
     )
 

@@ -33,6 +33,13 @@ class StaffOut(Schema):
     created_at: datetime = Field(description="When the account was made")
 
 
+class StaffMeOut(StaffOut):
+    permissions: list[str] = Field(description="Permission codes the caller holds")
+    scopes: dict[str, list[str]] = Field(
+        description="Where each is held: `*` everywhere, else `merchant:7`, `agency:3`…"
+    )
+
+
 class StaffLoginOut(Schema):
     access_token: str = Field(description="Bearer token for /v1/admin routes")
     token_type: str = Field(default="Bearer", description="Always Bearer")
@@ -210,7 +217,37 @@ class AdminUserPage(Schema):
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page")
 
 
+class AdminSessionOut(Schema):
+    id: str = Field(description="Session id")
+    platform: str = Field(description="APP, WEB, MINI_PROGRAM…")
+    login_method: str = Field(description="How the session was opened")
+    device_id: str | None = Field(description="Device id, masked unless revealed")
+    device_name: str | None = Field(description="Device name the client sent")
+    os_name: str | None = Field(description="Operating system")
+    client_version: str | None = Field(description="Client version")
+    ip: str | None = Field(description="Address of the login, masked unless revealed")
+    created_at: datetime = Field(description="When the session began")
+    last_active_at: datetime = Field(description="Last use")
+    expires_at: datetime = Field(description="When it ends by itself")
+
+
+class AdminLoginEventOut(Schema):
+    id: str = Field(description="Event id")
+    kind: str = Field(description="register, login, login_failed or logout")
+    method: str | None = Field(description="Login method")
+    reason: str | None = Field(description="Why a login failed")
+    platform: str | None = Field(description="Platform")
+    device_id: str | None = Field(description="Device id, masked unless revealed")
+    os_name: str | None = Field(description="Operating system")
+    ip: str | None = Field(description="Address, masked unless revealed")
+    created_at: datetime = Field(description="When it happened")
+
+
 class AdminUserDetailOut(AdminUserOut):
     identities: list[AdminIdentityOut] = Field(description="Ways to log in")
     live_sessions: int = Field(description="Sessions not ended")
+    sessions: list[AdminSessionOut] = Field(description="The live sessions, newest first")
+    recent_logins: list[AdminLoginEventOut] = Field(
+        description="The latest registrations, logins, failed logins and logouts, newest first"
+    )
     pii_revealed: bool = Field(description="Whether identifiers are shown whole (logged)")

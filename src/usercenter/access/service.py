@@ -58,6 +58,8 @@ from usercenter.access.models import (
     Status,
     SubjectType,
 )
+from usercenter.audit import service as audit_service
+from usercenter.audit.models import AuthEvent
 from usercenter.config import Settings
 from usercenter.db import Database
 from usercenter.identity.models import Identity, User
@@ -69,14 +71,16 @@ from usercenter.kit.broadcast import Broadcast
 from usercenter.kit.cache import Cache
 from usercenter.kit.client import ClientInfo, Platform
 from usercenter.security.crypto import BlindIndex, FieldCipher
-from usercenter.security.masking import mask_text
+from usercenter.security.masking import mask_device_id, mask_ip, mask_text
 from usercenter.security.passwords import PasswordHasher, PasswordPolicy
+from usercenter.tokens.models import Session
 from usercenter.tokens.service import TokenService
 
 STAFF_ID_SEGMENT = "STAFF"
 EVERYWHERE = "*"
 PERMISSIONS_CACHE_TTL_SECONDS = 300
 RECOVERY_CODE_COUNT = 10
+RECENT_LOGINS = 20
 TOTP_CONTEXT = "staff.totp_secret"
 CHANGES_CHANNEL = "usercenter:access:changed"
 _LOCAL_ENTRIES_MAX = 50_000
@@ -146,9 +150,13 @@ class StaffLogin:
 
 @dataclass(frozen=True, slots=True)
 class UserDetail:
+    """A user for staff: identities, live sessions and recent logins, the addresses and
+    device ids in them masked unless revealed."""
+
     user: User
     identities: list[tuple[Identity, str]]
-    live_sessions: int
+    sessions: list[Session]
+    logins: list[AuthEvent]
 
 
 @dataclass(frozen=True, slots=True)
@@ -823,17 +831,29 @@ class AccessService:
         user_id: int,
         reveal: bool,
     ) -> UserDetail:
-        """A user with identities masked; whole only for a holder of `user:pii:view` who asks,
-        and then the log entry says so. Raises PermissionDenied, UserNotFound."""
+        """A user with identities, live sessions and recent logins, masked; whole only for a
+        holder of `user:pii:view` who asks, and then the log entry says so. Raises
+        PermissionDenied, UserNotFound."""
         if reveal and not effective.allows("user:pii:view"):
             raise PermissionDenied(permission="user:pii:view")
         user = await identity.get_user_or_raise(session, user_id)
         identities = await identity.identities_for_staff(session, user_id, reveal=reveal)
         sessions = await self.tokens.list_sessions(session, user_id)
+        logins = await audit_service.login_history(
+            session, user_id, cursor=None, limit=RECENT_LOGINS
+        )
         if reveal:
             audit.notes["pii_revealed"] = True
             audit.action = "user.pii.view"
-        return UserDetail(user=user, identities=identities, live_sessions=len(sessions))
+        return UserDetail(user=user, identities=identities, sessions=sessions, logins=logins.items)
+
+    @staticmethod
+    def shown_ip(address: str | None, *, reveal: bool) -> str | None:
+        return address if reveal or address is None else mask_ip(address)
+
+    @staticmethod
+    def shown_device_id(device_id: str | None, *, reveal: bool) -> str | None:
+        return device_id if reveal or device_id is None else mask_device_id(device_id)
 
     # --- the admin log ------------------------------------------------------------------------
 

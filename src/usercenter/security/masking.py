@@ -84,6 +84,21 @@ def _mask_other(value: str) -> str:
     return f"{value[:2]}****{value[-2:]}"
 
 
+def mask_ip(address: str) -> str:
+    """`10.1.2.3` -> `10.1.*.*`; an IPv6 address keeps its first two groups."""
+    value = address.strip()
+    if "." in value and ":" not in value:
+        parts = value.split(".")
+        return ".".join(parts[:2] + ["*"] * (len(parts) - 2))
+    groups = value.split(":")
+    return ":".join(groups[:2]) + ":*" if len(groups) > 2 else "****"
+
+
+def mask_device_id(device_id: str) -> str:
+    """A device id: the first and last 2 characters of a long one."""
+    return _mask_other(device_id)
+
+
 def mask_identifier(identity_type: str, value: str) -> str:
     """The masked form of a login identifier: phone and e-mail masked, username shown."""
     if identity_type == "phone":
