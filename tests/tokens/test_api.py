@@ -250,6 +250,19 @@ class TestAccessTokenAttacks:
         assert missing.json()["code"] == "token_missing"
         assert missing.headers["www-authenticate"] == "Bearer"
 
+    async def test_token_accepted_before_is_refused_once_expired(
+        self, app: FastAPI, http: httpx.AsyncClient
+    ) -> None:
+        # Verified tokens are remembered; the memory must not outlive the token.
+        claims = _claims_of((await register(http, new_username()))["access_token"])
+        key = await state_of(app).signing_keys.signing_key()
+        expiring = {**claims, "exp": int(time.time()) - 4}  # within the 5 s leeway, for now
+        token = jwt.encode(expiring, key.private_key, algorithm="ES256", headers={"kid": key.kid})
+        accepted = await http.get("/v1/me", headers={"Authorization": f"Bearer {token}"})
+        assert accepted.status_code == 200, accepted.text
+        await asyncio.sleep(max(0.0, expiring["exp"] + 5.05 - time.time()))
+        await self._expect(http, token, "token_expired")
+
     async def test_key_rotation_keeps_old_tokens_valid(
         self, app: FastAPI, http: httpx.AsyncClient
     ) -> None:

@@ -21,6 +21,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -52,6 +53,11 @@ SESSION_STATE_TTL_SECONDS = 60
 # process reaches it within this; one made here, at once).
 LOCAL_MEMO_SECONDS = 2.0
 _REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub", "sid", "jti"]
+_LEEWAY_SECONDS = 5
+# Access tokens whose signature and claims were checked, kept until they expire: a client
+# presents the same token for up to its whole life, and the ES256 check is most of the CPU of
+# an authenticated request. Bounded; the oldest entry goes first.
+VERIFIED_TOKENS_MAX = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +112,7 @@ class TokenService:
         self._refresh_key = refresh_key
         self.access_ttl = timedelta(seconds=settings.access_token_ttl_seconds)
         self._memo = LocalMemo(ttl=LOCAL_MEMO_SECONDS)
+        self._verified: dict[str, tuple[str, AccessClaims]] = {}  # token -> (kid, claims)
         self.refresh_ttl = timedelta(seconds=settings.refresh_token_ttl_seconds)
 
     # --- refresh token format -------------------------------------------------------------
@@ -166,10 +173,29 @@ class TokenService:
         )
 
     async def verify_access(self, token: str) -> AccessClaims:
-        """Check signature (algorithm pinned), issuer, audience and expiry; not revocation."""
+        """Check signature (algorithm pinned), issuer, audience and expiry; not revocation.
+        A token verified before is only checked again for expiry and for its key still being
+        published (so dropping a key refuses its tokens at once, as without the memo)."""
+        known = self._verified.get(token)
+        if known is not None:
+            kid, claims = known
+            # PyJWT's test, on the same (system) clock: expired once exp <= now - leeway.
+            if int(claims.raw["exp"]) <= time.time() - _LEEWAY_SECONDS:
+                self._verified.pop(token, None)
+                raise TokenExpired()
+            if await self.keys.verification_key(kid) is not None:
+                return claims
+            self._verified.pop(token, None)
+        claims, kid = await self._verify_signed(token)
+        if len(self._verified) >= VERIFIED_TOKENS_MAX:
+            del self._verified[next(iter(self._verified))]
+        self._verified[token] = (kid, claims)
+        return claims
+
+    async def _verify_signed(self, token: str) -> tuple[AccessClaims, str]:
         kid = decode_header_kid(token)
         key = await self.keys.verification_key(kid) if kid else None
-        if key is None:
+        if kid is None or key is None:
             raise TokenInvalid()
         try:
             claims = jwt.decode(
@@ -179,14 +205,14 @@ class TokenService:
                 audience=self.settings.token_audience,
                 issuer=self.settings.token_issuer,
                 options={"require": _REQUIRED_CLAIMS},
-                leeway=5,
+                leeway=_LEEWAY_SECONDS,
             )
             user_id = int(claims["sub"])
         except jwt.ExpiredSignatureError:
             raise TokenExpired() from None
         except (jwt.PyJWTError, ValueError, TypeError):
             raise TokenInvalid() from None
-        return AccessClaims(
+        access = AccessClaims(
             user_id=user_id,
             uid=str(claims.get("uid", "")),
             session_id=str(claims["sid"]),
@@ -196,6 +222,7 @@ class TokenService:
             token_id=str(claims["jti"]),
             raw=claims,
         )
+        return access, kid
 
     async def authenticate(self, token: str) -> AccessClaims:
         """verify_access, and refuse a token whose session has been revoked."""
