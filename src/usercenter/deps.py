@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -77,3 +78,20 @@ async def _current_claims(request: Request) -> AccessClaims:
 
 
 CurrentClaims = Annotated[AccessClaims, Depends(_current_claims)]
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """The caller's claims and the app's state, from one dependency."""
+
+    claims: AccessClaims
+    state: AppState
+
+
+async def _caller(request: Request) -> Caller:
+    return Caller(claims=await _current_claims(request), state=AppState.of(request))
+
+
+# For the busiest routes: each dependency FastAPI solves costs about a fifth of a cached
+# GET /v1/me, so `Authenticated` does the work of `CurrentClaims` and `State` in one.
+Authenticated = Annotated[Caller, Depends(_caller)]

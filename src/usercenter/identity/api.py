@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, status
 
-from usercenter.deps import Client, CurrentClaims, ReadSession, State, WriteSession
+from usercenter.deps import Authenticated, Client, CurrentClaims, ReadSession, State, WriteSession
 from usercenter.identity.schemas import (
     AuthorizeOut,
     BoundIdentityOut,
@@ -78,6 +78,13 @@ def login_out(result: LoginResult) -> LoginOut:
 
 def code_sent_out(sent: CodeSent) -> CodeSentOut:
     return CodeSentOut(expires_in=sent.expires_in, resend_after=sent.resend_after)
+
+
+# Routes are matched in the order they are declared: the most requested comes first.
+@router.get("/v1/me", summary="The current user")
+async def get_me(caller: Authenticated) -> UserOut:
+    state = caller.state
+    return user_out(await state.identity.profile(state.database, caller.claims.user_id))
 
 
 @router.get("/v1/captcha", summary="A new image captcha")
@@ -196,11 +203,6 @@ async def reset_password(
         new_password=body.new_password,
         client=client,
     )
-
-
-@router.get("/v1/me", summary="The current user")
-async def get_me(claims: CurrentClaims, state: State) -> UserOut:
-    return user_out(await state.identity.profile(state.database, claims.user_id))
 
 
 @router.patch("/v1/me", summary="Change the profile (only the fields sent)")
