@@ -299,10 +299,13 @@ class IdentityService:
 
     async def _cached(self, user_id: int) -> UserView | None:
         key = _view_key(user_id)
-        cached = self._memo.get(key) or await self.cache.get(key)
+        cached = self._memo.get(key)
         if cached is None:
-            return None
-        self._memo.put(key, cached)
+            # Memoised only when fetched anew, so the entry expires however busy the user.
+            cached = await self.cache.get(key)
+            if cached is None:
+                return None
+            self._memo.put(key, cached)
         return UserView.from_json(cached)
 
     async def profile(self, database: Database, user_id: int) -> UserView:

@@ -233,7 +233,12 @@ class TokenService:
 
     async def is_session_live(self, session_id: str) -> bool:
         key = _state_key(session_id)
-        cached = self._memo.get(key) or await self.cache.get(key)
+        memo = self._memo.get(key)
+        if memo is not None:
+            return memo == "live"
+        # Only a value fetched anew starts a memo entry: refreshed on every hit, a busy
+        # session's entry would never expire and a revocation elsewhere never be seen here.
+        cached = await self.cache.get(key)
         if cached is None:
             async with self.database.read_session() as session:
                 live = await repository.session_is_live(session, session_id, clock.now())
