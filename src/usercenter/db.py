@@ -18,6 +18,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -99,6 +100,7 @@ class Database:
         if self.backend is Backend.SQLITE:
             _prepare_sqlite(self.engine, settings.sqlite_busy_timeout_ms)
             write_engine = self.engine.execution_options(**{_SQLITE_BEGIN: "IMMEDIATE"})
+        self._write_engine = write_engine
         self._writer = async_sessionmaker(write_engine, expire_on_commit=False)
         self._reader = async_sessionmaker(self.engine, expire_on_commit=False)
 
@@ -121,6 +123,20 @@ class Database:
                     await session.rollback()
                 raise
             await session.commit()
+
+    @asynccontextmanager
+    async def statement_connection(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for a write that is atomic statement by statement (a compare-and-set
+        UPDATE), outside any unit of work. On PostgreSQL every statement commits by itself,
+        which spares the BEGIN and COMMIT round trips; elsewhere the block is one transaction,
+        committed when it ends."""
+        if self.backend is Backend.POSTGRESQL:
+            async with self.engine.connect() as connection:
+                await connection.execution_options(isolation_level="AUTOCOMMIT")
+                yield connection
+            return
+        async with self._write_engine.begin() as connection:
+            yield connection
 
     @asynccontextmanager
     async def read_session(self) -> AsyncIterator[AsyncSession]:

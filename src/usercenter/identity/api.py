@@ -171,10 +171,8 @@ async def register(
 
 
 @router.post("/v1/auth/refresh", summary="Trade a refresh token for a new pair")
-async def refresh(
-    body: RefreshRequest, state: State, session: WriteSession, client: Client
-) -> TokenPairOut:
-    tokens = await state.identity.refresh(session, refresh_token=body.refresh_token, client=client)
+async def refresh(body: RefreshRequest, state: State, client: Client) -> TokenPairOut:
+    tokens = await state.identity.refresh(refresh_token=body.refresh_token, client=client)
     return token_pair_out(tokens)
 
 

@@ -812,15 +812,9 @@ class IdentityService:
         await self.forget_view(user_id)
         return await self.view(session, user)
 
-    async def refresh(
-        self, session: AsyncSession, *, refresh_token: str, client: ClientInfo
-    ) -> IssuedTokens:
-        """Rotate a refresh token (see TokenService.refresh)."""
-
-        async def uid_of(user_id: int) -> str:
-            return await self.uid_of(session, user_id)
-
-        return await self.tokens.refresh(session, refresh_token, uid_of=uid_of, client=client)
+    async def refresh(self, *, refresh_token: str, client: ClientInfo) -> IssuedTokens:
+        """Rotate a refresh token (see TokenService.refresh); opens its own transactions."""
+        return await self.tokens.refresh(refresh_token, uid_of=self.uid_of, client=client)
 
     async def logout(
         self, session: AsyncSession, *, user_id: int, session_id: str, client: ClientInfo

@@ -47,6 +47,7 @@ from usercenter.tokens.errors import (
 )
 from usercenter.tokens.keys import SigningKeys, decode_header_kid
 from usercenter.tokens.models import Session
+from usercenter.tokens.repository import RotatedSession
 
 SESSION_STATE_TTL_SECONDS = 60
 # How long a process trusts what it last read about a session (a revocation made by another
@@ -142,7 +143,9 @@ class TokenService:
 
     # --- access tokens --------------------------------------------------------------------
 
-    async def _access_token(self, row: Session, uid: str, issued_at: datetime) -> str:
+    async def _access_token(
+        self, row: Session | RotatedSession, uid: str, issued_at: datetime
+    ) -> str:
         key = await self.keys.signing_key()
         iat = int(issued_at.timestamp())
         claims = {
@@ -162,7 +165,9 @@ class TokenService:
             claims, key.private_key, algorithm=key.algorithm, headers={"kid": key.kid}
         )
 
-    async def _issue(self, row: Session, uid: str, refresh: _RefreshParts) -> IssuedTokens:
+    async def _issue(
+        self, row: Session | RotatedSession, uid: str, refresh: _RefreshParts
+    ) -> IssuedTokens:
         issued_at = row.rotated_at or row.created_at
         return IssuedTokens(
             access_token=await self._access_token(row, uid, issued_at),
@@ -300,10 +305,9 @@ class TokenService:
 
     async def refresh(
         self,
-        session: AsyncSession,
         token: str,
         *,
-        uid_of: Callable[[int], Awaitable[str]],
+        uid_of: Callable[[AsyncSession, int], Awaitable[str]],
         client: ClientInfo,
     ) -> IssuedTokens:
         """Rotate a refresh token. Raises RefreshTokenInvalid, or RefreshTokenReused after
@@ -313,26 +317,35 @@ class TokenService:
         following = self._next_refresh(presented)
         following_hash = hash_secret(self._format_refresh(following))
         now = clock.now()
-        moved = await repository.rotate_refresh_token(
-            session,
-            session_id=presented.session_id,
-            presented_hash=presented_hash,
-            new_hash=following_hash,
-            generation=following.generation,
-            now=now,
-            expires_at=now + self.refresh_ttl,
-        )
+        # The rotation is one atomic statement: no unit of work around it.
+        async with self.database.statement_connection() as connection:
+            moved = await repository.rotate_refresh_token(
+                connection,
+                session_id=presented.session_id,
+                presented_hash=presented_hash,
+                new_hash=following_hash,
+                generation=following.generation,
+                now=now,
+                expires_at=now + self.refresh_ttl,
+            )
         if moved is not None:
-            return await self._issue(moved, moved.uid or await uid_of(moved.user_id), following)
-        row = await repository.get_session(session, presented.session_id)
-        if row is None or row.revoked_at is not None or row.expires_at <= now:
+            if moved.uid:
+                return await self._issue(moved, moved.uid, following)
+            async with self.database.read_session() as session:
+                return await self._issue(moved, await uid_of(session, moved.user_id), following)
+        async with self.database.unit_of_work() as session:
+            row = await repository.get_session(session, presented.session_id)
+            if row is None or row.revoked_at is not None or row.expires_at <= now:
+                raise RefreshTokenInvalid(field="refresh_token")
+            if self._is_grace_retry(row, presented_hash, following_hash, client, now):
+                uid = row.uid or await uid_of(session, row.user_id)
+                return await self._issue(row, uid, following)
+            if row.refresh_generation > presented.generation:
+                await self._revoke(
+                    session, user_id=row.user_id, reason="refresh_reused", ids=[row.id]
+                )
+                raise RefreshTokenReused(field="refresh_token")
             raise RefreshTokenInvalid(field="refresh_token")
-        if self._is_grace_retry(row, presented_hash, following_hash, client, now):
-            return await self._issue(row, row.uid or await uid_of(row.user_id), following)
-        if row.refresh_generation > presented.generation:
-            await self._revoke(session, user_id=row.user_id, reason="refresh_reused", ids=[row.id])
-            raise RefreshTokenReused(field="refresh_token")
-        raise RefreshTokenInvalid(field="refresh_token")
 
     def _is_grace_retry(
         self,
