@@ -23,6 +23,25 @@ async def find_identity(
     )
 
 
+async def user_with_password_hash(
+    session: AsyncSession, type_: str, identifier_index: str
+) -> tuple[User, str | None] | None:
+    """The owner of an identity and their password hash (None: no password), in one query."""
+    row = (
+        await session.execute(
+            select(User, Credential.password_hash)
+            .join(Identity, Identity.user_id == User.id)
+            .outerjoin(Credential, Credential.user_id == User.id)
+            .where(
+                Identity.type == type_,
+                Identity.provider_app == "",
+                Identity.identifier_index == identifier_index,
+            )
+        )
+    ).one_or_none()
+    return None if row is None else (row[0], row[1])
+
+
 async def identities_of(session: AsyncSession, user_id: int) -> list[Identity]:
     rows = await session.scalars(
         select(Identity).where(Identity.user_id == user_id).order_by(Identity.id)

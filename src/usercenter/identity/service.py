@@ -612,8 +612,12 @@ class IdentityService:
         if await self.throttle.captcha_needed(client.ip):
             await self.captcha.verify_or_raise(captcha_id, captcha_answer)
         parsed = self._login_identifier(login)
-        identity = await self.find(session, *parsed) if parsed else None
-        user = await repository.get_user(session, identity.user_id) if identity else None
+        found = (
+            await repository.user_with_password_hash(session, parsed[0], self._index(*parsed))
+            if parsed
+            else None
+        )
+        user, stored = found if found else (None, None)
         subject = (
             f"user:{user.id}"
             if user
@@ -625,8 +629,6 @@ class IdentityService:
         except Locked as locked:
             await self._record_failure(session, user, client, platform, reason="locked")
             raise AccountLocked(locked.until) from None
-        credential = await repository.get_credential(session, user.id) if user else None
-        stored = credential.password_hash if credential else None
         if stored is None:
             await self.passwords.dummy_verify_async(password)
             verified = False

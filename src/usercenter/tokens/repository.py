@@ -5,10 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from usercenter.tokens.models import Session, SigningKey
+
+_sessions = Session.metadata.tables[Session.__tablename__]
+_INSERT_SESSION = insert(_sessions)
 
 
 async def published_signing_keys(
@@ -26,6 +29,12 @@ async def retire_signing_keys(session: AsyncSession, now: datetime) -> None:
     await session.execute(
         update(SigningKey).where(SigningKey.retired_at.is_(None)).values(retired_at=now)
     )
+
+
+async def add_session(session: AsyncSession, row: Session) -> None:
+    """Insert a new session row (a Core INSERT: the ORM's flush costs more than the insert);
+    `row` itself stays out of the ORM session."""
+    await session.execute(_INSERT_SESSION, {c.key: getattr(row, c.key) for c in _sessions.c})
 
 
 async def get_session(session: AsyncSession, session_id: str) -> Session | None:
@@ -46,7 +55,6 @@ class RotatedSession:
     expires_at: datetime
 
 
-_sessions = Session.metadata.tables[Session.__tablename__]
 _ROTATED_COLUMNS = [_sessions.c[name] for name in RotatedSession.__slots__]
 # Built once, and Core rather than ORM: the refresh hot path then skips building a statement
 # and the ORM's bulk-update bookkeeping on every call.

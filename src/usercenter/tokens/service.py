@@ -299,8 +299,7 @@ class TokenService:
             revoke_reason=None,
             provider_secret_encrypted=provider_secret_encrypted,
         )
-        session.add(row)
-        await session.flush()
+        await repository.add_session(session, row)
         return await self._issue(row, uid, refresh)
 
     async def refresh(
