@@ -609,8 +609,6 @@ class IdentityService:
     ) -> LoginResult:
         """Log in with phone, username or e-mail and a password. Raises InvalidCredentials,
         AccountLocked, CaptchaRequired/CaptchaInvalid or AccountDisabled."""
-        if await self.throttle.captcha_needed(client.ip):
-            await self.captcha.verify_or_raise(captcha_id, captcha_answer)
         parsed = self._login_identifier(login)
         found = (
             await repository.user_with_password_hash(session, parsed[0], self._index(*parsed))
@@ -624,8 +622,11 @@ class IdentityService:
             else "login:"
             + self.keyring.blind_index.compute(login.strip().lower(), context="login")[:32]
         )
+        gate = await self.throttle.gate(subject, client.ip)
+        if gate.captcha_needed:
+            await self.captcha.verify_or_raise(captcha_id, captcha_answer)
         try:
-            await self.throttle.begin_attempt(subject)
+            await self.throttle.begin_attempt(subject, gate)
         except Locked as locked:
             await self._record_failure(session, user, client, platform, reason="locked")
             raise AccountLocked(locked.until) from None
