@@ -9,6 +9,8 @@ from datetime import timedelta
 from fastapi import FastAPI
 
 from usercenter import __version__, health, schema
+from usercenter.access import api as access_api
+from usercenter.access.service import AccessService
 from usercenter.audit import api as audit_api
 from usercenter.config import Settings
 from usercenter.db import Database
@@ -32,6 +34,9 @@ from usercenter.state import AppState
 from usercenter.tokens import api as tokens_api
 from usercenter.tokens.keys import SigningKeys
 from usercenter.tokens.service import TokenService
+from usercenter.wallet import api as wallet_api
+from usercenter.wallet.ledger import Ledger
+from usercenter.wallet.service import WalletService
 
 log = get_logger("usercenter")
 
@@ -61,6 +66,8 @@ def build_state(settings: Settings) -> AppState:
         settings, database, signing_keys, cache, keyring.blind_index.derive_key("refresh-token")
     )
     captcha = CaptchaService(cache)
+    passwords = PasswordHasher.from_settings(settings)
+    policy = PasswordPolicy.from_settings(settings)
     identity = IdentityService(
         settings=settings,
         keyring=keyring,
@@ -70,8 +77,8 @@ def build_state(settings: Settings) -> AppState:
         sms=make_sms_sender(settings),
         mail=make_mail_sender(settings),
         captcha=captcha,
-        passwords=PasswordHasher.from_settings(settings),
-        policy=PasswordPolicy.from_settings(settings),
+        passwords=passwords,
+        policy=policy,
     )
     client_apps = ClientApps(database, keyring.cipher)
     providers = ProviderRegistry(cache)
@@ -81,6 +88,31 @@ def build_state(settings: Settings) -> AppState:
         providers,
         cache,
         state_ttl_seconds=settings.oauth_state_ttl_seconds,
+    )
+    wallet = WalletService(
+        settings=settings,
+        database=database,
+        ids=ids,
+        ledger=Ledger(
+            database,
+            batching=settings.wallet_batching,
+            max_batch=settings.wallet_batch_max,
+            workers=settings.wallet_batch_workers,
+        ),
+        identity=identity,
+        cipher=keyring.cipher,
+        blind_index=keyring.blind_index,
+    )
+    access = AccessService(
+        settings=settings,
+        database=database,
+        cache=cache,
+        ids=ids,
+        tokens=tokens,
+        cipher=keyring.cipher,
+        blind_index=keyring.blind_index,
+        passwords=passwords,
+        policy=policy,
     )
     return AppState(
         settings=settings,
@@ -96,6 +128,8 @@ def build_state(settings: Settings) -> AppState:
         client_apps=client_apps,
         providers=providers,
         linking=linking,
+        wallet=wallet,
+        access=access,
     )
 
 
@@ -113,9 +147,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         log.info("schema_ready", revision=",".join(status.current))
         await state.signing_keys.load()
         await state.client_apps.seed(settings.client_apps)
+        sweeper = state.wallet.start_hold_sweeper(settings.wallet_hold_sweep_seconds)
         try:
             yield
         finally:
+            await state.wallet.close(sweeper)
             await state.providers.close()
             await state.ids.close()
             await state.cache.close()
@@ -139,5 +175,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(identity_api.router)
     app.include_router(tokens_api.router)
     app.include_router(audit_api.router)
+    app.include_router(wallet_api.router)
+    app.include_router(access_api.router)
     app.include_router(health.router)
     return app

@@ -1,4 +1,4 @@
-"""The `usercenter` command: serve, migrate, check, version.
+"""The `usercenter` command: serve, migrate, check, version, admin create.
 
 Configuration and connection problems end the command with one clear line on stderr and a
 non-zero exit, never a traceback.
@@ -7,9 +7,11 @@ non-zero exit, never a traceback.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 from collections.abc import Awaitable, Callable
+from dataclasses import asdict
 from datetime import timedelta
 from typing import Annotated, NoReturn, TypeVar
 
@@ -23,6 +25,7 @@ from usercenter.logs import configure_logging
 
 T = TypeVar("T")
 
+EXIT_DIFFERENCES = 1
 EXIT_CONFIG = 2
 EXIT_UNREACHABLE = 3
 EXIT_SCHEMA = 4
@@ -140,6 +143,50 @@ def migrate(
     typer.echo(f"{settings.backend.value}: {status.describe()}")
 
 
+@cli.command()
+def reconcile(
+    as_json: Annotated[bool, typer.Option("--json", help="The report as one JSON object")] = False,
+) -> None:
+    """Recompute every wallet balance from its entries and check the ledger's invariants;
+    exit 1 on any difference."""
+    from usercenter.wallet.service import Report
+    from usercenter.wallet.service import reconcile as reconcile_ledger
+
+    settings = _settings()
+
+    async def work(database: Database) -> Report:
+        status = await schema.schema_status(database)
+        if not status.is_at_head:
+            raise schema.SchemaBehind(status)
+        return await reconcile_ledger(database)
+
+    report = _run_on_database(settings, work)
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "clean": report.is_clean,
+                    "accounts": report.accounts,
+                    "transfers": report.transfers,
+                    "entries": report.entries,
+                    "differences": [
+                        {k: str(v) for k, v in asdict(d).items()} for d in report.differences
+                    ],
+                }
+            )
+        )
+    else:
+        for d in report.differences:
+            typer.echo(f"DIFF {d.check}: {d.subject}: expected {d.expected}, found {d.found}")
+        verdict = "clean" if report.is_clean else f"{len(report.differences)} difference(s)"
+        typer.echo(
+            f"checked {report.accounts} accounts, {report.transfers} transfers, "
+            f"{report.entries} entries: {verdict}"
+        )
+    if not report.is_clean:
+        raise typer.Exit(EXIT_DIFFERENCES)
+
+
 keys_cli = typer.Typer(help="Token signing keys and field-encryption keys.", no_args_is_help=True)
 cli.add_typer(keys_cli, name="keys")
 
@@ -182,6 +229,79 @@ def generate_field_keys() -> None:
 
     for line in generate_key_material().env_lines():
         typer.echo(line)
+
+
+admin_cli = typer.Typer(help="Staff accounts of the back office.", no_args_is_help=True)
+cli.add_typer(admin_cli, name="admin")
+
+
+@admin_cli.command("create")
+def create_admin(
+    username: Annotated[str, typer.Option(help="The staff member's login name")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input")
+    ] = False,
+    role: Annotated[str, typer.Option(help="Role code held everywhere")] = "super_admin",
+) -> None:
+    """Create a staff account (a super admin by default): the first one bootstraps the back
+    office; it sets up its authenticator at first login."""
+    from usercenter.access.service import AccessService
+    from usercenter.ids.service import IdService
+    from usercenter.kit.cache import MemoryCache
+    from usercenter.security.keys import load_keyring
+    from usercenter.security.passwords import PasswordHasher, PasswordPolicy
+    from usercenter.tokens.keys import SigningKeys
+    from usercenter.tokens.service import TokenService
+
+    settings = _settings()
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        keyring = load_keyring(settings)
+    except ValueError as exc:
+        _fail(f"configuration error: {exc}", EXIT_CONFIG)
+
+    async def work(database: Database) -> int:
+        status = await schema.schema_status(database)
+        if not status.is_at_head:
+            raise schema.SchemaBehind(status)
+        cache = MemoryCache()
+        ids = IdService(database, settings)
+        keys = SigningKeys(
+            database,
+            keyring.cipher,
+            settings.token_algorithm,
+            timedelta(seconds=settings.access_token_ttl_seconds),
+        )
+        access = AccessService(
+            settings=settings,
+            database=database,
+            cache=cache,
+            ids=ids,
+            tokens=TokenService(settings, database, keys, cache, b"\0" * 32),
+            cipher=keyring.cipher,
+            blind_index=keyring.blind_index,
+            passwords=PasswordHasher.from_settings(settings),
+            policy=PasswordPolicy.from_settings(settings),
+        )
+        try:
+            async with database.unit_of_work() as session:
+                staff = await access.create_staff(
+                    session, username=username, password=password, roles=[role]
+                )
+                return staff.id
+        finally:
+            await ids.close()
+
+    from usercenter.errors import UserCenterError
+
+    try:
+        staff_id = _run_on_database(settings, work)
+    except UserCenterError as exc:
+        _fail(f"{exc.code}: {exc.detail('en')}", 1)
+    typer.echo(f"staff account {username} (id {staff_id}) created with role {role}")
 
 
 @cli.command()

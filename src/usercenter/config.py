@@ -221,6 +221,47 @@ class Settings(BaseSettings):
         default_factory=dict, description="Services allowed to introspect: `id:secret,id2:secret2`"
     )
 
+    service_clients: Annotated[dict[str, SecretStr], NoDecode] = Field(
+        default_factory=dict,
+        description="Services allowed to call the wallet and staff routes: `id:secret,id2:secret2`",
+    )
+
+    # Access: staff accounts and permission checks
+    staff_session_ttl_seconds: int = Field(
+        default=4 * 3600, ge=300, description="A staff login's lifetime (no refresh)"
+    )
+    staff_totp_issuer: str = Field(default="usercenter", description="Shown in authenticator apps")
+    access_memo_seconds: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="How long a process trusts the access version it last read: a revoked "
+        "grant is refused everywhere within this",
+    )
+
+    # Wallet
+    wallet_batching: bool = Field(
+        default=True, description="Group concurrent money calls into shared transactions"
+    )
+    wallet_batch_max: int = Field(default=128, ge=1, le=5000)
+    wallet_batch_workers: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description="Transactions the ledger runs at once per process; best a divisor of "
+        "wallet_system_account_shards, so each shard row stays with one worker",
+    )
+    wallet_system_account_shards: int = Field(
+        default=8, ge=1, le=256, description="Rows each busy system account is split into"
+    )
+    wallet_hold_sweep_seconds: float = Field(
+        default=30.0, ge=0, description="How often expired holds are released (0: never)"
+    )
+    wallet_vip_grant_coins: int = Field(default=2000, ge=0)
+    wallet_withdrawal_minimum: int = Field(default=100, ge=1, description="In fen")
+    wallet_withdrawal_fee_bps: int = Field(default=0, ge=0, le=10_000)
+    wallet_withdrawal_min_fee: int = Field(default=0, ge=0, description="In fen")
+
     log_level: str = "INFO"
     log_format: LogFormat = LogFormat.JSON
 
@@ -265,7 +306,7 @@ class Settings(BaseSettings):
             return [part.strip().upper() for part in value.split(",") if part.strip()]
         return value
 
-    @field_validator("introspection_clients", mode="before")
+    @field_validator("introspection_clients", "service_clients", mode="before")
     @classmethod
     def _split_clients(cls, value: object) -> object:
         if not isinstance(value, str):

@@ -139,6 +139,13 @@ class Database:
             yield connection
 
     @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction on a bare connection, for statements that need no ORM session
+        (the ledger's batches): committed when the block ends, rolled back if it raises."""
+        async with self._write_engine.begin() as connection:
+            yield connection
+
+    @asynccontextmanager
     async def read_session(self) -> AsyncIterator[AsyncSession]:
         """A read-only session. Closing it ends its transaction (the pool rolls back) and
         leaves the rows it loaded readable."""

@@ -70,6 +70,15 @@ class UserCenterError(Exception):
         return [FieldError(self.field, self.code, self.detail(language))]
 
 
+class ServiceUnauthorized(UserCenterError):
+    code = "service_unauthorized"
+    status = 401
+    title = Text("调用方服务认证失败", "This route needs a service's credentials")
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(headers={"WWW-Authenticate": 'Basic realm="usercenter"'}, **kwargs)
+
+
 class ValidationFailed(UserCenterError):
     code = "validation_failed"
     status = 422

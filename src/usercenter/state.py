@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from starlette.requests import HTTPConnection
 
+from usercenter.access.service import AccessService
 from usercenter.config import Settings
 from usercenter.db import Database
 from usercenter.identity.linking import LinkingService
@@ -19,6 +20,7 @@ from usercenter.providers.registry import ProviderRegistry
 from usercenter.security.captcha import CaptchaService
 from usercenter.tokens.keys import SigningKeys
 from usercenter.tokens.service import TokenService
+from usercenter.wallet.service import WalletService
 
 
 @dataclass(slots=True)
@@ -36,6 +38,8 @@ class AppState:
     client_apps: ClientApps
     providers: ProviderRegistry
     linking: LinkingService
+    wallet: WalletService
+    access: AccessService
 
     @staticmethod
     def of(connection: HTTPConnection) -> AppState:

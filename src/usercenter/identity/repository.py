@@ -140,3 +140,33 @@ async def delete_union_if_unused(
                 IdentityUnion.provider == provider, IdentityUnion.union_id == union_id
             )
         )
+
+
+async def search_users(
+    session: AsyncSession,
+    *,
+    user_id: int | None,
+    uid: str | None,
+    nickname: str | None,
+    status: str | None,
+    before_id: int | None,
+    limit: int,
+) -> list[User]:
+    """Users matching every filter given, newest id first (staff search)."""
+    query = select(User)
+    if user_id is not None:
+        query = query.where(User.id == user_id)
+    if uid:
+        query = query.where(User.uid == uid.upper())
+    if nickname:
+        escaped = nickname.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(User.nickname.like(f"%{escaped}%", escape="\\"))
+    if status:
+        query = query.where(User.status == status)
+    if before_id is not None:
+        query = query.where(User.id < before_id)
+    return list(await session.scalars(query.order_by(User.id.desc()).limit(limit)))
+
+
+async def get_identity(session: AsyncSession, identity_id: int) -> Identity | None:
+    return await session.get(Identity, identity_id)

@@ -51,7 +51,7 @@ from usercenter.notify.mail import MailSender
 from usercenter.notify.sms import SmsSender
 from usercenter.security.captcha import CaptchaService
 from usercenter.security.keys import Keyring
-from usercenter.security.masking import mask_email, mask_phone
+from usercenter.security.masking import mask_email, mask_identifier, mask_phone
 from usercenter.security.passwords import PasswordHasher, PasswordPolicy
 from usercenter.tokens.service import IssuedTokens, TokenService
 
@@ -839,3 +839,83 @@ class IdentityService:
         await session.flush()
         await self.forget_view(user_id)
         return await self.tokens.end_sessions(session, user_id=user_id, reason="user_disabled")
+
+    # --- for staff (issue 7) --------------------------------------------------------------
+
+    async def search_users(
+        self,
+        session: AsyncSession,
+        *,
+        uid: str | None,
+        phone: str | None,
+        nickname: str | None,
+        status: str | None,
+        before_id: int | None,
+        limit: int,
+    ) -> list[User]:
+        """Staff search: by uid, by phone (exact, through the blind index), by nickname, by
+        status; filters combine."""
+        user_id: int | None = None
+        if phone:
+            identity = await self.find(session, IdentityType.PHONE, normalize_phone(phone).e164)
+            if identity is None:
+                return []
+            user_id = identity.user_id
+        return await repository.search_users(
+            session,
+            user_id=user_id,
+            uid=uid,
+            nickname=nickname,
+            status=status,
+            before_id=before_id,
+            limit=limit,
+        )
+
+    async def identities_for_staff(
+        self, session: AsyncSession, user_id: int, *, reveal: bool
+    ) -> list[tuple[Identity, str]]:
+        """The user's identities with their identifier masked (or whole, `reveal`)."""
+        shown: list[tuple[Identity, str]] = []
+        for identity in await repository.identities_of(session, user_id):
+            if identity.identifier_encrypted:
+                plain = self.keyring.cipher.decrypt(
+                    identity.identifier_encrypted, context=f"identity.{identity.type}"
+                )
+            else:
+                plain = identity.identifier_index
+            shown.append((identity, plain if reveal else mask_identifier(identity.type, plain)))
+        return shown
+
+    async def enable_user(self, session: AsyncSession, user_id: int) -> User:
+        user = await repository.lock_user(session, user_id)
+        if user is None:
+            raise UserNotFound()
+        if user.status == UserStatus.DISABLED:
+            user.status = UserStatus.ACTIVE
+            user.updated_at = clock.now()
+            await session.flush()
+            await self.forget_view(user_id)
+        return user
+
+    async def unbind_for_staff(
+        self, session: AsyncSession, user_id: int, identity_id: int, client: ClientInfo
+    ) -> None:
+        """Remove an identity of a user who lost access to it (a lost phone), even the last
+        one: the user then logs in another way or binds a new one through support."""
+        identity = await repository.get_identity(session, identity_id)
+        if identity is None or identity.user_id != user_id:
+            raise UserNotFound(field="identity_id")
+        await repository.delete_identity(session, identity)
+        if identity.union_id:
+            await repository.delete_union_if_unused(
+                session, identity.provider, identity.union_id, user_id
+            )
+        await audit.record_profile_change(
+            session,
+            user_id=user_id,
+            action="unbind",
+            attribute=identity.type,
+            client=client,
+            old_value="(by staff)",
+        )
+        await self.forget_view(user_id)

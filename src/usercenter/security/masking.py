@@ -32,12 +32,19 @@ def mask_phone(phone: str) -> str:
     return f"{digits[:3]}****{digits[-4:]}"
 
 
-def mask_id_card(number: str) -> str:
-    """`440101199001011234` -> `440***********1234`: first 3 and last 4 shown."""
+def mask_id_card(number: str, *, compact: bool = False) -> str:
+    """`440101199001011234` -> `440***********1234` (or, `compact`, `440***1234`, as seed 004
+    shows payout accounts): first 3 and last 4 shown."""
     value = number.strip()
     if len(value) <= 7:
         return "*" * len(value)
-    return value[:3] + "*" * (len(value) - 7) + value[-4:]
+    return value[:3] + "*" * (3 if compact else len(value) - 7) + value[-4:]
+
+
+def mask_name(name: str) -> str:
+    """`张三` -> `张*`, `欧阳娜娜` -> `欧***`, `Zhang San` -> `Z********`: the first character."""
+    value = name.strip()
+    return value[:1] + "*" * (len(value) - 1) if value else ""
 
 
 def mask_bank_card(number: str) -> str:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import base64
-import hmac
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Header, status
 
-from usercenter.deps import CurrentClaims, ReadSession, State, WriteSession
+from usercenter.deps import CurrentClaims, ReadSession, State, WriteSession, basic_client
 from usercenter.tokens.errors import IntrospectionUnauthorized
 from usercenter.tokens.schemas import JwksOut, RevokedOut, SessionOut
 
@@ -70,17 +68,8 @@ async def revoke_other_sessions(
 
 
 def _authenticate_client(state: State, authorization: str | None) -> str:
-    scheme, _, encoded = (authorization or "").partition(" ")
-    if scheme.lower() != "basic":
-        raise IntrospectionUnauthorized()
-    try:
-        client_id, _, secret = base64.b64decode(encoded, validate=True).decode().partition(":")
-    except (ValueError, UnicodeDecodeError):
-        raise IntrospectionUnauthorized() from None
-    expected = state.settings.introspection_clients.get(client_id)
-    if expected is None or not hmac.compare_digest(
-        expected.get_secret_value().encode(), secret.encode()
-    ):
+    client_id = basic_client(authorization, state.settings.introspection_clients)
+    if client_id is None:
         raise IntrospectionUnauthorized()
     return client_id
 

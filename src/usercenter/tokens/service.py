@@ -59,6 +59,9 @@ _LEEWAY_SECONDS = 5
 # presents the same token for up to its whole life, and the ES256 check is most of the CPU of
 # an authenticated request. Bounded; the oldest entry goes first.
 VERIFIED_TOKENS_MAX = 4096
+# Staff sessions (platform ADMIN) are stored under the negated staff id, so they never meet a
+# user's sessions; their tokens say `sub: "staff:<id>"`, which a user route refuses.
+STAFF_SUBJECT_PREFIX = "staff:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +83,7 @@ class AccessClaims:
     expires_at: datetime
     token_id: str
     raw: dict[str, Any]
+    is_staff: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,15 +152,21 @@ class TokenService:
     ) -> str:
         key = await self.keys.signing_key()
         iat = int(issued_at.timestamp())
+        is_staff = row.user_id < 0
+        exp = (
+            int(row.expires_at.timestamp())
+            if is_staff
+            else iat + int(self.access_ttl.total_seconds())
+        )
         claims = {
             "iss": self.settings.token_issuer,
             "aud": self.settings.token_audience,
-            "sub": str(row.user_id),
+            "sub": f"{STAFF_SUBJECT_PREFIX}{-row.user_id}" if is_staff else str(row.user_id),
             "uid": uid,
             "sid": row.id,
             "plat": row.platform,
             "iat": iat,
-            "exp": iat + int(self.access_ttl.total_seconds()),
+            "exp": exp,
             # Derived from the session's current refresh token, so a grace-period retry gets
             # the very token the first request got.
             "jti": row.refresh_hash[:22],
@@ -177,8 +187,9 @@ class TokenService:
             session_id=row.id,
         )
 
-    async def verify_access(self, token: str) -> AccessClaims:
+    async def verify_access(self, token: str, *, staff: bool = False) -> AccessClaims:
         """Check signature (algorithm pinned), issuer, audience and expiry; not revocation.
+        A user token where a staff one is expected (`staff`), or the other way, is invalid.
         A token verified before is only checked again for expiry and for its key still being
         published (so dropping a key refuses its tokens at once, as without the memo)."""
         known = self._verified.get(token)
@@ -189,15 +200,17 @@ class TokenService:
                 self._verified.pop(token, None)
                 raise TokenExpired()
             if await self.keys.verification_key(kid) is not None:
+                if claims.is_staff != staff:
+                    raise TokenInvalid()
                 return claims
             self._verified.pop(token, None)
-        claims, kid = await self._verify_signed(token)
+        claims, kid = await self._verify_signed(token, staff=staff)
         if len(self._verified) >= VERIFIED_TOKENS_MAX:
             del self._verified[next(iter(self._verified))]
         self._verified[token] = (kid, claims)
         return claims
 
-    async def _verify_signed(self, token: str) -> tuple[AccessClaims, str]:
+    async def _verify_signed(self, token: str, *, staff: bool) -> tuple[AccessClaims, str]:
         kid = decode_header_kid(token)
         key = await self.keys.verification_key(kid) if kid else None
         if kid is None or key is None:
@@ -212,7 +225,10 @@ class TokenService:
                 options={"require": _REQUIRED_CLAIMS},
                 leeway=_LEEWAY_SECONDS,
             )
-            user_id = int(claims["sub"])
+            subject = str(claims["sub"])
+            if staff != subject.startswith(STAFF_SUBJECT_PREFIX):
+                raise TokenInvalid()
+            user_id = int(subject.removeprefix(STAFF_SUBJECT_PREFIX))
         except jwt.ExpiredSignatureError:
             raise TokenExpired() from None
         except (jwt.PyJWTError, ValueError, TypeError):
@@ -226,12 +242,13 @@ class TokenService:
             expires_at=datetime.fromtimestamp(int(claims["exp"]), tz=clock.now().tzinfo),
             token_id=str(claims["jti"]),
             raw=claims,
+            is_staff=staff,
         )
         return access, kid
 
-    async def authenticate(self, token: str) -> AccessClaims:
+    async def authenticate(self, token: str, *, staff: bool = False) -> AccessClaims:
         """verify_access, and refuse a token whose session has been revoked."""
-        claims = await self.verify_access(token)
+        claims = await self.verify_access(token, staff=staff)
         if not await self.is_session_live(claims.session_id):
             raise SessionRevoked()
         return claims
@@ -264,10 +281,12 @@ class TokenService:
         method: str,
         client: ClientInfo,
         provider_secret_encrypted: str | None = None,
+        lifetime: timedelta | None = None,
     ) -> IssuedTokens:
         """A new session with its first token pair; on a one-device platform, the user's other
         sessions there end. `provider_secret_encrypted`: a provider secret bound to this login
-        (the WeChat session_key), already encrypted by the caller."""
+        (the WeChat session_key), already encrypted by the caller. `lifetime`: shorter than
+        the refresh token's (staff sessions)."""
         now = clock.now()
         if platform in self.settings.single_device_platforms:
             await self._revoke(session, user_id=user_id, reason="replaced", platform=platform)
@@ -294,7 +313,7 @@ class TokenService:
             rotated_at=None,
             created_at=now,
             last_active_at=now,
-            expires_at=now + self.refresh_ttl,
+            expires_at=now + (lifetime or self.refresh_ttl),
             revoked_at=None,
             revoke_reason=None,
             provider_secret_encrypted=provider_secret_encrypted,
@@ -327,6 +346,8 @@ class TokenService:
                 now=now,
                 expires_at=now + self.refresh_ttl,
             )
+        if moved is not None and moved.user_id < 0:
+            raise RefreshTokenInvalid(field="refresh_token")  # staff sessions are not extended
         if moved is not None:
             if moved.uid:
                 return await self._issue(moved, moved.uid, following)
@@ -336,6 +357,8 @@ class TokenService:
             row = await repository.get_session(session, presented.session_id)
             if row is None or row.revoked_at is not None or row.expires_at <= now:
                 raise RefreshTokenInvalid(field="refresh_token")
+            if row.user_id < 0:
+                raise RefreshTokenInvalid(field="refresh_token")  # a staff session
             if self._is_grace_retry(row, presented_hash, following_hash, client, now):
                 uid = row.uid or await uid_of(session, row.user_id)
                 return await self._issue(row, uid, following)

@@ -1,0 +1,1 @@
+"""Who may do what: permissions, roles, scoped grants, staff accounts and the admin action log."""

@@ -1,0 +1,131 @@
+"""Error codes of the access module."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from usercenter.errors import UserCenterError
+from usercenter.kit import clock
+from usercenter.kit.i18n import Text
+
+
+class AccessError(UserCenterError):
+    code = "access_error"
+
+
+class PermissionDenied(AccessError):
+    code = "permission_denied"
+    status = 403
+    title = Text("没有该操作的权限", "You do not hold the permission this needs")
+    detail_text = Text("需要权限 {permission}", "This needs the permission {permission}")
+
+
+class StaffLoginFailed(AccessError):
+    """Wrong username, password or second factor; says nothing about which."""
+
+    code = "invalid_credentials"
+    status = 401
+    title = Text("账号、密码或动态码错误", "Wrong username, password or one-time code")
+    keeps_changes = True  # the failed-login log row stands
+
+
+class SecondFactorRequired(AccessError):
+    code = "totp_required"
+    status = 401
+    title = Text("需要动态验证码", "A one-time code from the authenticator app is required")
+    default_field = "totp_code"
+    keeps_changes = True
+
+
+class StaffLocked(AccessError):
+    code = "account_locked"
+    status = 423
+    title = Text("登录已暂时锁定", "Login is locked for now")
+    detail_text = Text("请于 {unlock_at} 后再试", "Try again after {unlock_at}")
+    keeps_changes = True
+
+    def __init__(self, until: datetime, **kwargs: Any) -> None:
+        retry = max(1, int((until - clock.now()).total_seconds()))
+        super().__init__(
+            unlock_at=until.isoformat(timespec="seconds"),
+            headers={"Retry-After": str(retry)},
+            **kwargs,
+        )
+
+
+class TotpAlreadyEnabled(AccessError):
+    code = "totp_already_enabled"
+    status = 409
+    title = Text("动态验证码已启用", "The authenticator is already set up; ask for a reset")
+
+
+class TotpNotStarted(AccessError):
+    code = "totp_not_started"
+    status = 409
+    title = Text("请先开始绑定动态验证码", "Start the authenticator set-up first")
+
+
+class TotpCodeInvalid(AccessError):
+    code = "totp_code_invalid"
+    status = 422
+    title = Text("动态验证码错误或已使用", "The one-time code is wrong or was already used")
+    default_field = "code"
+
+
+class StaffNotFound(AccessError):
+    code = "staff_not_found"
+    status = 404
+    title = Text("后台账号不存在", "No such staff account")
+
+
+class StaffUsernameTaken(AccessError):
+    code = "staff_username_taken"
+    status = 409
+    title = Text("用户名已被使用", "This username is taken")
+    default_field = "username"
+
+
+class RoleNotFound(AccessError):
+    code = "role_not_found"
+    status = 404
+    title = Text("角色不存在", "No such role")
+
+
+class RoleCodeTaken(AccessError):
+    code = "role_code_taken"
+    status = 409
+    title = Text("角色编码已存在", "A role with this code exists")
+    default_field = "code"
+
+
+class PermissionNotFound(AccessError):
+    code = "permission_not_found"
+    status = 404
+    title = Text("权限不存在", "No such permission")
+
+
+class PermissionCodeTaken(AccessError):
+    code = "permission_code_taken"
+    status = 409
+    title = Text("权限编码已存在", "A permission with this code exists")
+    default_field = "code"
+
+
+class GrantNotFound(AccessError):
+    code = "grant_not_found"
+    status = 404
+    title = Text("授权不存在", "No such grant")
+
+
+class GrantExists(AccessError):
+    code = "grant_exists"
+    status = 409
+    title = Text("已有相同授权", "This subject already holds this role in this scope")
+
+
+class ScopeInvalid(AccessError):
+    code = "scope_invalid"
+    status = 422
+    title = Text("范围须同时给出类型与编号", "A scope needs both its type and its id")
+    default_field = "scope_type"

@@ -1,0 +1,216 @@
+"""API shapes of the access module."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import Field
+
+from usercenter.access.models import PermissionKind, RoleAudience, ScopeType, Status
+from usercenter.kit.schemas import Schema
+
+
+class StaffLoginIn(Schema):
+    # Optional on purpose: an empty login is a 401 like a wrong one, not a 422.
+    username: str = Field(default="", max_length=64, description="Staff username")
+    password: str = Field(default="", max_length=128, description="Password")
+    totp_code: str | None = Field(default=None, max_length=6, description="Authenticator code")
+    recovery_code: str | None = Field(
+        default=None, max_length=32, description="A one-time recovery code instead of the code"
+    )
+
+
+class StaffOut(Schema):
+    id: str = Field(description="Staff id")
+    username: str = Field(description="Login name")
+    display_name: str | None = Field(description="Shown name")
+    status: Status = Field(description="active or disabled")
+    totp_enabled: bool = Field(description="Whether a second factor is set up")
+    user_id: str | None = Field(description="The linked user, if any")
+    related_partner_id: str | None = Field(description="The partner this account belongs to")
+    last_login_at: datetime | None = Field(description="Last successful login")
+    last_login_ip: str | None = Field(description="Address of the last login")
+    created_at: datetime = Field(description="When the account was made")
+
+
+class StaffLoginOut(Schema):
+    access_token: str = Field(description="Bearer token for /v1/admin routes")
+    token_type: str = Field(default="Bearer", description="Always Bearer")
+    expires_in: int = Field(description="Seconds the session lasts (no refresh)")
+    session_id: str = Field(description="The session, for logout")
+    staff: StaffOut = Field(description="Who logged in")
+
+
+class TotpEnrolmentOut(Schema):
+    secret: str = Field(description="Base32 secret, for typing in by hand")
+    provisioning_uri: str = Field(description="otpauth:// URI to show as a QR code")
+
+
+class TotpConfirmIn(Schema):
+    code: str = Field(min_length=6, max_length=6, description="The code the app shows now")
+
+
+class RecoveryCodesOut(Schema):
+    recovery_codes: list[str] = Field(description="One-time codes, shown this once")
+
+
+class StaffCreateIn(Schema):
+    username: str = Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    password: str = Field(min_length=1, max_length=128, description="Initial password")
+    display_name: str | None = Field(default=None, max_length=64, description="Shown name")
+    user_id: int | None = Field(default=None, description="Link to a user")
+    related_partner_id: int | None = Field(default=None, description="Link to a partner")
+    roles: list[str] = Field(default_factory=list, description="Role codes held everywhere")
+
+
+class StaffStatusIn(Schema):
+    status: Status = Field(description="active or disabled (ends every session)")
+
+
+class StaffPage(Schema):
+    items: list[StaffOut] = Field(description="Staff accounts, newest first")
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page")
+
+
+class PermissionOut(Schema):
+    id: int = Field(description="Permission id")
+    code: str = Field(description="Unique code, e.g. user:view")
+    name: str = Field(description="Shown name")
+    kind: str = Field(description="menu, button or api")
+    path: str | None = Field(description="Front-end route of a menu")
+    sort_order: int = Field(description="Order among siblings")
+    status: str = Field(description="active or disabled")
+    scopes: list[str] = Field(description="Where the subject holds it: * or merchant:7")
+    children: list[PermissionOut] = Field(description="Nodes under this one")
+
+
+class PermissionCreateIn(Schema):
+    code: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_:.-]+$")
+    name: str = Field(min_length=1, max_length=64, description="Shown name")
+    kind: PermissionKind = Field(description="menu, button or api")
+    parent_id: int | None = Field(default=None, description="Parent node")
+    path: str | None = Field(default=None, max_length=200, description="Front-end route")
+    sort_order: int = Field(default=0, description="Order among siblings")
+    description: str | None = Field(default=None, max_length=200, description="What it allows")
+
+
+class PermissionUpdateIn(Schema):
+    name: str | None = Field(default=None, min_length=1, max_length=64, description="Name")
+    path: str | None = Field(default=None, max_length=200, description="Front-end route")
+    sort_order: int | None = Field(default=None, description="Order among siblings")
+    status: Status | None = Field(default=None, description="active or disabled")
+
+
+class RoleOut(Schema):
+    id: int = Field(description="Role id")
+    code: str = Field(description="Unique code")
+    name: str = Field(description="Shown name")
+    audience: str = Field(description="user or staff")
+    description: str | None = Field(description="What the role is for")
+    status: str = Field(description="active or disabled")
+    permissions: list[str] = Field(description="Permission codes the role holds")
+
+
+class RoleCreateIn(Schema):
+    code: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")
+    name: str = Field(min_length=1, max_length=64, description="Shown name")
+    audience: RoleAudience = Field(default=RoleAudience.STAFF, description="user or staff")
+    description: str | None = Field(default=None, max_length=200, description="What it is for")
+    permissions: list[str] = Field(default_factory=list, description="Permission codes")
+
+
+class RoleUpdateIn(Schema):
+    name: str | None = Field(default=None, min_length=1, max_length=64, description="Name")
+    description: str | None = Field(default=None, max_length=200, description="Description")
+    status: Status | None = Field(default=None, description="active or disabled")
+    permissions: list[str] | None = Field(default=None, description="Replace the permissions")
+
+
+class GrantIn(Schema):
+    subject: str = Field(pattern=r"^(user|staff):\d+$", description="user:<id> or staff:<id>")
+    role: str = Field(min_length=1, max_length=64, description="Role code")
+    scope_type: ScopeType | None = Field(default=None, description="agency or merchant")
+    scope_id: int | None = Field(default=None, description="The agency or merchant id")
+
+
+class GrantOut(Schema):
+    id: str = Field(description="Grant id")
+    subject: str = Field(description="user:<id> or staff:<id>")
+    role: str = Field(description="Role code")
+    scope_type: str | None = Field(description="agency, merchant or none (everywhere)")
+    scope_id: str | None = Field(description="The scope's id")
+    created_at: datetime = Field(description="When it was given")
+
+
+class CheckIn(Schema):
+    subject: str = Field(pattern=r"^((user|staff):)?\d+$", description="user:<id>, staff:<id>")
+    permission: str = Field(min_length=1, max_length=64, description="Permission code")
+    scope_type: ScopeType | None = Field(default=None, description="agency or merchant")
+    scope_id: int | None = Field(default=None, description="The object's agency/merchant id")
+
+
+class CheckBatchIn(Schema):
+    checks: list[CheckIn] = Field(min_length=1, max_length=200, description="Up to 200 checks")
+
+
+class CheckOut(Schema):
+    allowed: bool = Field(description="Whether the subject may")
+
+
+class CheckBatchOut(Schema):
+    results: list[CheckOut] = Field(description="One answer per check, in order")
+
+
+class SubjectPermissionsOut(Schema):
+    subject: str = Field(description="user:<id> or staff:<id>")
+    codes: dict[str, list[str]] = Field(description="Code -> scopes (* or merchant:7)")
+    tree: list[PermissionOut] = Field(description="Menus and buttons, for dynamic routes")
+
+
+class AdminLogOut(Schema):
+    id: str = Field(description="Entry id")
+    staff_id: str | None = Field(description="Who")
+    username: str | None = Field(description="Their username")
+    action: str = Field(description="What, e.g. user.disable_user")
+    module: str = Field(description="Area")
+    method: str = Field(description="HTTP method")
+    path: str = Field(description="Route template")
+    target_type: str | None = Field(description="Kind of object acted on")
+    target_id: str | None = Field(description="Its id")
+    request: str | None = Field(description="Masked copy of the request (JSON)")
+    result: str = Field(description="ok, denied, failed or an error code")
+    ip: str | None = Field(description="Caller address")
+    user_agent: str | None = Field(description="Caller user agent")
+    created_at: datetime = Field(description="When")
+
+
+class AdminLogPage(Schema):
+    items: list[AdminLogOut] = Field(description="Entries, newest first")
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page")
+
+
+class AdminIdentityOut(Schema):
+    id: str = Field(description="Identity id (for unbinding)")
+    type: str = Field(description="phone, email, username, wechat_miniapp…")
+    provider: str = Field(description="Who issued it")
+    identifier: str = Field(description="Masked unless the caller holds user:pii:view and asked")
+    created_at: datetime = Field(description="When it was bound")
+
+
+class AdminUserOut(Schema):
+    id: str = Field(description="Internal user id")
+    uid: str = Field(description="Display uid")
+    nickname: str | None = Field(description="Nickname")
+    status: str = Field(description="active, disabled or deleted")
+    created_at: datetime = Field(description="Registration time")
+
+
+class AdminUserPage(Schema):
+    items: list[AdminUserOut] = Field(description="Users, newest first")
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page")
+
+
+class AdminUserDetailOut(AdminUserOut):
+    identities: list[AdminIdentityOut] = Field(description="Ways to log in")
+    live_sessions: int = Field(description="Sessions not ended")
+    pii_revealed: bool = Field(description="Whether identifiers are shown whole (logged)")

@@ -1,0 +1,864 @@
+"""The access rules: effective permissions (by code, scoped, cached), staff accounts with
+TOTP, roles/permissions/grants management and the admin log.
+
+Cached permissions are keyed by `access_version`, a row every change moves in its own
+transaction. A process trusts the version it last read for `access_memo_seconds` (0.5 s), so
+a change committed anywhere is seen everywhere within that; a subject's permissions computed
+for a version are kept in the shared cache (Redis when configured) and in process memory.
+A stale value can never be stored under a newer version: the version is read before the
+permissions, and the change and its version move commit together.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import pyotp
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from usercenter.access import repository
+from usercenter.access.errors import (
+    GrantExists,
+    GrantNotFound,
+    PermissionCodeTaken,
+    PermissionDenied,
+    PermissionNotFound,
+    RoleCodeTaken,
+    RoleNotFound,
+    ScopeInvalid,
+    SecondFactorRequired,
+    StaffLocked,
+    StaffLoginFailed,
+    StaffNotFound,
+    StaffUsernameTaken,
+    TotpAlreadyEnabled,
+    TotpCodeInvalid,
+    TotpNotStarted,
+)
+from usercenter.access.models import (
+    AdminLog,
+    Grant,
+    Permission,
+    PermissionKind,
+    Role,
+    ScopeType,
+    StaffAccount,
+    Status,
+    SubjectType,
+)
+from usercenter.config import Settings
+from usercenter.db import Database
+from usercenter.identity.models import Identity, User
+from usercenter.identity.service import IdentityService
+from usercenter.identity.throttle import Locked, LoginThrottle
+from usercenter.ids.service import IdService
+from usercenter.kit import clock
+from usercenter.kit.cache import Cache
+from usercenter.kit.client import ClientInfo, Platform
+from usercenter.security.crypto import BlindIndex, FieldCipher
+from usercenter.security.masking import mask_text
+from usercenter.security.passwords import PasswordHasher, PasswordPolicy
+from usercenter.tokens.service import TokenService
+
+STAFF_ID_SEGMENT = "STAFF"
+EVERYWHERE = "*"
+PERMISSIONS_CACHE_TTL_SECONDS = 300
+RECOVERY_CODE_COUNT = 10
+TOTP_CONTEXT = "staff.totp_secret"
+_LOCAL_ENTRIES_MAX = 50_000
+# Request fields never copied into the log in clear (compared lower-cased, substrings).
+_SECRET_FIELDS = ("password", "code", "token", "secret", "otp", "captcha")
+_PERSONAL_FIELDS = ("phone", "mobile", "id_card", "idcard", "bank", "card", "email", "real_name")
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    type: str
+    id: int
+
+    def key(self) -> str:
+        return f"{self.type}:{self.id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    type: str
+    id: int
+
+    def key(self) -> str:
+        return f"{self.type}:{self.id}"
+
+    @classmethod
+    def parse(cls, text: str) -> Subject | None:
+        """`staff:5`, `user:123` or a bare user id `123`."""
+        kind, sep, rest = text.partition(":")
+        if not sep:
+            kind, rest = SubjectType.USER, text
+        if kind not in (SubjectType.USER, SubjectType.STAFF) or not rest.isdigit():
+            return None
+        return cls(kind, int(rest))
+
+
+@dataclass(frozen=True, slots=True)
+class Effective:
+    """What a subject may do: permission code -> the scopes it holds it in (`*`: all)."""
+
+    held: Mapping[str, frozenset[str]]
+
+    def allows(self, code: str, scope: Scope | None = None) -> bool:
+        scopes = self.held.get(code)
+        if not scopes:
+            return False
+        return EVERYWHERE in scopes or (scope is not None and scope.key() in scopes)
+
+    def to_json(self) -> str:
+        return json.dumps({code: sorted(scopes) for code, scopes in self.held.items()})
+
+    @classmethod
+    def from_json(cls, text: str) -> Effective:
+        return cls({code: frozenset(scopes) for code, scopes in json.loads(text).items()})
+
+
+NOTHING = Effective({})
+
+
+@dataclass(slots=True)
+class StaffLogin:
+    staff: StaffAccount
+    access_token: str
+    expires_in: int
+    session_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class UserDetail:
+    user: User
+    identities: list[tuple[Identity, str]]
+    live_sessions: int
+
+
+@dataclass(frozen=True, slots=True)
+class TotpEnrolment:
+    secret: str
+    provisioning_uri: str
+
+
+@dataclass(slots=True)
+class AuditDraft:
+    """What the guard of a staff route writes to the log; services may fill in the target."""
+
+    action: str
+    module: str
+    method: str
+    path: str
+    target_type: str | None = None
+    target_id: str | None = None
+    request: dict[str, Any] = field(default_factory=dict)
+    notes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PermissionNode:
+    id: int
+    code: str
+    name: str
+    kind: str
+    path: str | None
+    sort_order: int
+    status: str
+    scopes: list[str]
+    children: list[PermissionNode]
+
+
+def masked_copy(value: Any, key: str = "") -> Any:
+    """The request as the log keeps it: secrets replaced, personal data masked."""
+    lowered = key.lower()
+    if isinstance(value, Mapping):
+        return {str(k): masked_copy(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [masked_copy(item, key) for item in value]
+    if value is None or isinstance(value, bool):
+        return value
+    if any(word in lowered for word in _SECRET_FIELDS):
+        return "***"
+    personal = any(word in lowered for word in _PERSONAL_FIELDS)
+    if isinstance(value, int | float) and not personal:
+        return value
+    text = str(value)
+    masked = mask_text(text)
+    if personal and masked == text:
+        return text[:1] + "***" if len(text) > 1 else "***"
+    return masked
+
+
+class _VersionMemo:
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self.value: int | None = None
+        self.read_at = 0.0
+
+    def get(self) -> int | None:
+        if self.value is None or time.monotonic() - self.read_at >= self.ttl:
+            return None
+        return self.value
+
+    def put(self, value: int, read_at: float) -> None:
+        self.value, self.read_at = value, read_at
+
+    def drop(self) -> None:
+        self.value = None
+
+
+class AccessService:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        database: Database,
+        cache: Cache,
+        ids: IdService,
+        tokens: TokenService,
+        cipher: FieldCipher,
+        blind_index: BlindIndex,
+        passwords: PasswordHasher,
+        policy: PasswordPolicy,
+    ) -> None:
+        self.settings = settings
+        self.database = database
+        self.cache = cache
+        self.ids = ids
+        self.tokens = tokens
+        self.cipher = cipher
+        self.blind_index = blind_index
+        self.passwords = passwords
+        self.policy = policy
+        self._recovery_key = blind_index.derive_key("staff-recovery-code")
+        self._version = _VersionMemo(settings.access_memo_seconds)
+        self._local: dict[tuple[int, str], Effective] = {}
+        self.session_lifetime = timedelta(seconds=settings.staff_session_ttl_seconds)
+        self.throttle = LoginThrottle(
+            cache,
+            max_failures=settings.login_max_failures,
+            window_seconds=settings.login_failure_window_seconds,
+            lock_seconds=settings.login_lock_seconds,
+            captcha_after_address_failures=settings.login_captcha_after_address_failures,
+        )
+
+    # --- effective permissions ----------------------------------------------------------------
+
+    async def _current_version(self) -> int:
+        version = self._version.get()
+        if version is not None:
+            return version
+        read_at = time.monotonic()
+        async with self.database.read_session() as session:
+            version = await repository.access_version(session)
+        if version != self._version.value:
+            self._local.clear()
+        self._version.put(version, read_at)
+        return version
+
+    async def effective(self, subject: Subject) -> Effective:
+        """The subject's permissions, from process memory, the cache or the database."""
+        version = await self._current_version()
+        local_key = (version, subject.key())
+        found = self._local.get(local_key)
+        if found is not None:
+            return found
+        cache_key = f"access:perm:{version}:{subject.key()}"
+        cached = await self.cache.get(cache_key)
+        if cached is not None:
+            found = Effective.from_json(cached)
+        else:
+            async with self.database.read_session() as session:
+                found = await self._compute(session, subject)
+            await self.cache.set(cache_key, found.to_json(), ttl=PERMISSIONS_CACHE_TTL_SECONDS)
+        if len(self._local) >= _LOCAL_ENTRIES_MAX:
+            self._local.clear()
+        self._local[local_key] = found
+        return found
+
+    async def _compute(self, session: AsyncSession, subject: Subject) -> Effective:
+        if subject.type == SubjectType.STAFF:
+            status = await repository.staff_status(session, subject.id)
+            if status != Status.ACTIVE:
+                return NOTHING
+        held: dict[str, set[str]] = {}
+        for code, scope_type, scope_id in await repository.held_permissions(
+            session, subject.type, subject.id
+        ):
+            held.setdefault(code, set()).add(
+                f"{scope_type}:{scope_id}" if scope_type else EVERYWHERE
+            )
+        return Effective({code: frozenset(scopes) for code, scopes in held.items()})
+
+    async def is_allowed(self, subject: Subject, code: str, scope: Scope | None = None) -> bool:
+        return (await self.effective(subject)).allows(code, scope)
+
+    async def _changed(self, session: AsyncSession) -> None:
+        """Every change calls this in its transaction: cached permissions go stale with it."""
+        await repository.bump_access_version(session)
+        self._version.drop()
+
+    async def permission_tree(
+        self, session: AsyncSession, subject: Subject
+    ) -> list[PermissionNode]:
+        """The menus, buttons and APIs the subject holds, as a tree (parents of held nodes
+        included), for a front end to build its routes."""
+        effective = await self.effective(subject)
+        rows = [p for p in await repository.all_permissions(session) if p.status == Status.ACTIVE]
+        by_id = {p.id: p for p in rows}
+        wanted: set[int] = set()
+        for row in rows:
+            if row.code in effective.held:
+                node: Permission | None = row
+                while node is not None and node.id not in wanted:
+                    wanted.add(node.id)
+                    node = by_id.get(node.parent_id) if node.parent_id else None
+        return self._tree([p for p in rows if p.id in wanted], effective)
+
+    def _tree(
+        self, rows: Sequence[Permission], effective: Effective | None
+    ) -> list[PermissionNode]:
+        children: dict[int | None, list[Permission]] = {}
+        ids = {row.id for row in rows}
+        for row in rows:
+            parent = row.parent_id if row.parent_id in ids else None
+            children.setdefault(parent, []).append(row)
+
+        def build(parent: int | None) -> list[PermissionNode]:
+            return [
+                PermissionNode(
+                    id=row.id,
+                    code=row.code,
+                    name=row.name,
+                    kind=row.kind,
+                    path=row.path,
+                    sort_order=row.sort_order,
+                    status=row.status,
+                    scopes=sorted(effective.held.get(row.code, ())) if effective else [],
+                    children=build(row.id),
+                )
+                for row in sorted(children.get(parent, []), key=lambda r: (r.sort_order, r.id))
+            ]
+
+        return build(None)
+
+    # --- staff login and TOTP -----------------------------------------------------------------
+
+    def _recovery_hash(self, staff_id: int, code: str) -> str:
+        normalized = code.strip().lower().replace("-", "").replace(" ", "")
+        message = f"{staff_id}:{normalized}".encode()
+        return hmac.new(self._recovery_key, message, hashlib.sha256).hexdigest()
+
+    async def _accept_totp(
+        self, session: AsyncSession, staff_id: int, secret: str, code: str
+    ) -> bool:
+        """True when `code` is right for now (±30 s) and its step was not used before."""
+        code = code.strip()
+        if not (code.isdigit() and len(code) == 6):
+            return False
+        totp = pyotp.TOTP(secret)
+        now_step = totp.timecode(clock.now())
+        for step in (now_step, now_step - 1, now_step + 1):
+            if hmac.compare_digest(totp.generate_otp(step), code):
+                return await repository.claim_totp_step(session, staff_id, step)
+        return False
+
+    async def login(
+        self,
+        session: AsyncSession,
+        *,
+        username: str,
+        password: str,
+        totp_code: str | None,
+        recovery_code: str | None,
+        client: ClientInfo,
+    ) -> StaffLogin:
+        """Password, then the second factor once enrolled. Raises StaffLoginFailed,
+        SecondFactorRequired or StaffLocked; every outcome is logged."""
+        name = username.strip().lower()
+        staff = await repository.staff_by_username(session, name) if name else None
+        subject = (
+            f"staff:{staff.id}"
+            if staff
+            else "staff-login:" + self.blind_index.compute(name, context="staff-login")[:32]
+        )
+        draft = AuditDraft("auth.login", "auth", "POST", "/v1/admin/auth/login")
+        draft.request = masked_copy({"username": name})
+        try:
+            await self.throttle.begin_attempt(subject, await self.throttle.gate(subject, client.ip))
+        except Locked as locked:
+            await self._log_login(session, staff, draft, client, "locked")
+            raise StaffLocked(locked.until) from None
+        if staff is None or not password:
+            await self.passwords.dummy_verify_async(password or "-")
+            verified = False
+        else:
+            verified = await self.passwords.verify_async(staff.password_hash, password)
+        if not verified or staff is None or staff.status != Status.ACTIVE:
+            await self._fail_login(session, subject, staff, draft, client)
+        assert staff is not None
+        if staff.totp_enabled_at is not None and staff.totp_secret_encrypted:
+            if totp_code:
+                secret = self.cipher.decrypt(staff.totp_secret_encrypted, context=TOTP_CONTEXT)
+                accepted = await self._accept_totp(session, staff.id, secret, totp_code)
+            elif recovery_code:
+                accepted = await repository.use_recovery_code(
+                    session, staff.id, self._recovery_hash(staff.id, recovery_code), clock.now()
+                )
+                draft.notes["recovery_code_used"] = accepted
+            else:
+                await self._log_login(session, staff, draft, client, "totp_required")
+                raise SecondFactorRequired()
+            if not accepted:
+                await self._fail_login(session, subject, staff, draft, client)
+        await self.throttle.succeeded(subject)
+        now = clock.now()
+        staff.last_login_at = now
+        staff.last_login_ip = client.ip
+        staff.updated_at = now
+        if self.passwords.needs_rehash(staff.password_hash):
+            staff.password_hash = await self.passwords.hash_async(password)
+        issued = await self.tokens.start_session(
+            session,
+            user_id=-staff.id,
+            uid="staff",
+            platform=Platform.ADMIN,
+            method="password+totp" if staff.totp_enabled_at else "password",
+            client=client,
+            lifetime=self.session_lifetime,
+        )
+        await self._log_login(session, staff, draft, client, "ok")
+        return StaffLogin(
+            staff=staff,
+            access_token=issued.access_token,
+            expires_in=int(self.session_lifetime.total_seconds()),
+            session_id=issued.session_id,
+        )
+
+    async def _fail_login(
+        self,
+        session: AsyncSession,
+        subject: str,
+        staff: StaffAccount | None,
+        draft: AuditDraft,
+        client: ClientInfo,
+    ) -> None:
+        until = await self.throttle.failed(subject, client.ip)
+        await self._log_login(session, staff, draft, client, "failed")
+        if until is not None:
+            raise StaffLocked(until)
+        raise StaffLoginFailed()
+
+    async def _log_login(
+        self,
+        session: AsyncSession,
+        staff: StaffAccount | None,
+        draft: AuditDraft,
+        client: ClientInfo,
+        result: str,
+    ) -> None:
+        await self.record(
+            session,
+            draft,
+            staff_id=staff.id if staff else None,
+            username=staff.username if staff else None,
+            client=client,
+            result=result,
+        )
+
+    async def logout(self, session: AsyncSession, *, staff_id: int, session_id: str) -> None:
+        await self.tokens.end_session(
+            session, user_id=-staff_id, session_id=session_id, reason="logout"
+        )
+
+    async def begin_totp(self, session: AsyncSession, staff_id: int) -> TotpEnrolment:
+        """A new secret to scan; TotpAlreadyEnabled once confirmed (a reset starts over)."""
+        staff = await self.get_staff_or_raise(session, staff_id)
+        if staff.totp_enabled_at is not None:
+            raise TotpAlreadyEnabled()
+        secret = pyotp.random_base32()
+        staff.totp_pending_encrypted = self.cipher.encrypt(secret, context=TOTP_CONTEXT)
+        staff.updated_at = clock.now()
+        await session.flush()
+        uri = pyotp.TOTP(secret).provisioning_uri(
+            name=staff.username, issuer_name=self.settings.staff_totp_issuer
+        )
+        return TotpEnrolment(secret=secret, provisioning_uri=uri)
+
+    async def confirm_totp(self, session: AsyncSession, staff_id: int, code: str) -> list[str]:
+        """Turn TOTP on with a first code; returns the recovery codes (shown this once).
+        Raises TotpNotStarted, TotpAlreadyEnabled or TotpCodeInvalid."""
+        staff = await repository.lock_staff(session, staff_id)
+        if staff is None:
+            raise StaffNotFound()
+        if staff.totp_enabled_at is not None:
+            raise TotpAlreadyEnabled()
+        if not staff.totp_pending_encrypted:
+            raise TotpNotStarted()
+        secret = self.cipher.decrypt(staff.totp_pending_encrypted, context=TOTP_CONTEXT)
+        if not await self._accept_totp(session, staff.id, secret, code):
+            raise TotpCodeInvalid()
+        now = clock.now()
+        staff.totp_secret_encrypted = staff.totp_pending_encrypted
+        staff.totp_pending_encrypted = None
+        staff.totp_enabled_at = now
+        staff.updated_at = now
+        codes = [
+            f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _ in range(RECOVERY_CODE_COUNT)
+        ]
+        await repository.replace_recovery_codes(
+            session, staff.id, [self._recovery_hash(staff.id, c) for c in codes], now
+        )
+        await session.flush()
+        return codes
+
+    async def reset_totp(self, session: AsyncSession, staff_id: int) -> None:
+        """Clear the staff member's authenticator and recovery codes and end their sessions;
+        they enrol again at their next login."""
+        staff = await self.get_staff_or_raise(session, staff_id)
+        staff.totp_secret_encrypted = None
+        staff.totp_pending_encrypted = None
+        staff.totp_enabled_at = None
+        staff.updated_at = clock.now()
+        await repository.replace_recovery_codes(session, staff.id, [], clock.now())
+        await session.flush()
+        await self.tokens.end_sessions(session, user_id=-staff.id, reason="totp_reset")
+
+    # --- staff accounts -----------------------------------------------------------------------
+
+    async def get_staff_or_raise(self, session: AsyncSession, staff_id: int) -> StaffAccount:
+        staff = await repository.get_staff(session, staff_id)
+        if staff is None:
+            raise StaffNotFound()
+        return staff
+
+    async def create_staff(
+        self,
+        session: AsyncSession,
+        *,
+        username: str,
+        password: str,
+        display_name: str | None = None,
+        user_id: int | None = None,
+        related_partner_id: int | None = None,
+        roles: Sequence[str] = (),
+        created_by: int | None = None,
+    ) -> StaffAccount:
+        """A staff account holding `roles` everywhere. Raises StaffUsernameTaken,
+        PasswordTooWeak or RoleNotFound."""
+        name = username.strip().lower()
+        if await repository.staff_by_username(session, name) is not None:
+            raise StaffUsernameTaken()
+        self.policy.check(password, context_words=[name])
+        now = clock.now()
+        staff = StaffAccount(
+            id=await self.ids.next_id(STAFF_ID_SEGMENT, session=session),
+            username=name,
+            display_name=display_name,
+            password_hash=await self.passwords.hash_async(password),
+            totp_last_step=0,
+            status=Status.ACTIVE,
+            user_id=user_id,
+            related_partner_id=related_partner_id,
+            created_by=created_by,
+            created_at=now,
+            updated_at=now,
+        )
+        try:
+            await repository.add(session, staff)
+        except IntegrityError:
+            raise StaffUsernameTaken() from None
+        for code in roles:
+            await self.grant(
+                session,
+                subject=Subject(SubjectType.STAFF, staff.id),
+                role_code=code,
+                granted_by=created_by,
+            )
+        return staff
+
+    async def set_staff_status(
+        self, session: AsyncSession, staff_id: int, status: Status
+    ) -> StaffAccount:
+        """Disable (every session ends, permissions go at once) or enable a staff account."""
+        staff = await repository.lock_staff(session, staff_id)
+        if staff is None:
+            raise StaffNotFound()
+        staff.status = status
+        staff.updated_at = clock.now()
+        await session.flush()
+        await self._changed(session)
+        if status == Status.DISABLED:
+            await self.tokens.end_sessions(session, user_id=-staff.id, reason="staff_disabled")
+        return staff
+
+    async def list_staff(
+        self, session: AsyncSession, *, before_id: int | None, limit: int
+    ) -> list[StaffAccount]:
+        return await repository.list_staff(session, before_id, limit)
+
+    # --- roles, permissions, grants -----------------------------------------------------------
+
+    async def list_permissions(self, session: AsyncSession) -> list[PermissionNode]:
+        return self._tree(await repository.all_permissions(session), None)
+
+    async def create_permission(
+        self,
+        session: AsyncSession,
+        *,
+        code: str,
+        name: str,
+        kind: PermissionKind,
+        parent_id: int | None,
+        path: str | None,
+        sort_order: int,
+        description: str | None,
+    ) -> Permission:
+        if parent_id is not None and await repository.get_permission(session, parent_id) is None:
+            raise PermissionNotFound(field="parent_id")
+        if await repository.permissions_by_codes(session, [code]):
+            raise PermissionCodeTaken()
+        now = clock.now()
+        row = Permission(
+            code=code,
+            name=name,
+            kind=kind,
+            parent_id=parent_id,
+            path=path,
+            sort_order=sort_order,
+            description=description,
+            status=Status.ACTIVE,
+            created_at=now,
+            updated_at=now,
+        )
+        try:
+            await repository.add(session, row)
+        except IntegrityError:
+            raise PermissionCodeTaken() from None
+        await self._changed(session)
+        return row
+
+    async def update_permission(
+        self, session: AsyncSession, permission_id: int, changes: Mapping[str, Any]
+    ) -> Permission:
+        row = await repository.get_permission(session, permission_id)
+        if row is None:
+            raise PermissionNotFound()
+        for key, value in changes.items():
+            setattr(row, key, value)
+        row.updated_at = clock.now()
+        await session.flush()
+        await self._changed(session)
+        return row
+
+    async def list_roles(self, session: AsyncSession) -> list[tuple[Role, list[str]]]:
+        roles = await repository.all_roles(session)
+        held = await repository.role_permission_codes(session, [r.id for r in roles])
+        return [(role, held[role.id]) for role in roles]
+
+    async def _role_or_raise(self, session: AsyncSession, role_id: int) -> Role:
+        role = await repository.get_role(session, role_id)
+        if role is None:
+            raise RoleNotFound()
+        return role
+
+    async def _permission_ids(self, session: AsyncSession, codes: Sequence[str]) -> list[int]:
+        found = await repository.permissions_by_codes(session, codes)
+        missing = set(codes) - {p.code for p in found}
+        if missing:
+            raise PermissionNotFound(field="permissions")
+        return [p.id for p in found]
+
+    async def create_role(
+        self,
+        session: AsyncSession,
+        *,
+        code: str,
+        name: str,
+        audience: str,
+        description: str | None,
+        permissions: Sequence[str],
+    ) -> tuple[Role, list[str]]:
+        if await repository.role_by_code(session, code) is not None:
+            raise RoleCodeTaken()
+        permission_ids = await self._permission_ids(session, permissions)
+        now = clock.now()
+        role = Role(
+            code=code,
+            name=name,
+            audience=audience,
+            description=description,
+            status=Status.ACTIVE,
+            created_at=now,
+            updated_at=now,
+        )
+        try:
+            await repository.add(session, role)
+        except IntegrityError:
+            raise RoleCodeTaken() from None
+        await repository.replace_role_permissions(session, role.id, permission_ids, now)
+        await self._changed(session)
+        return role, sorted(permissions)
+
+    async def update_role(
+        self,
+        session: AsyncSession,
+        role_id: int,
+        changes: Mapping[str, Any],
+        permissions: Sequence[str] | None,
+    ) -> tuple[Role, list[str]]:
+        """Rename, enable/disable, or replace the role's permissions."""
+        role = await self._role_or_raise(session, role_id)
+        for key, value in changes.items():
+            setattr(role, key, value)
+        role.updated_at = clock.now()
+        if permissions is not None:
+            ids = await self._permission_ids(session, permissions)
+            await repository.replace_role_permissions(session, role.id, ids, clock.now())
+        await session.flush()
+        await self._changed(session)
+        held = await repository.role_permission_codes(session, [role.id])
+        return role, held[role.id]
+
+    async def grants_of(self, session: AsyncSession, subject: Subject) -> list[tuple[Grant, str]]:
+        roles = {r.id: r.code for r in await repository.all_roles(session)}
+        return [
+            (g, roles.get(g.role_id, ""))
+            for g in await repository.grants_of(session, subject.type, subject.id)
+        ]
+
+    async def grant(
+        self,
+        session: AsyncSession,
+        *,
+        subject: Subject,
+        role_code: str,
+        scope: Scope | None = None,
+        granted_by: int | None = None,
+    ) -> Grant:
+        """Give a role, everywhere or in one scope. Raises RoleNotFound, GrantExists."""
+        role = await repository.role_by_code(session, role_code)
+        if role is None:
+            raise RoleNotFound(field="role")
+        if scope is not None and scope.type not in (ScopeType.AGENCY, ScopeType.MERCHANT):
+            raise ScopeInvalid()
+        scope_type, scope_id = (scope.type, scope.id) if scope else ("", 0)
+        if await repository.find_grant(
+            session, subject.type, subject.id, role.id, scope_type, scope_id
+        ):
+            raise GrantExists()
+        row = Grant(
+            subject_type=subject.type,
+            subject_id=subject.id,
+            role_id=role.id,
+            scope_type=scope_type,
+            scope_id=scope_id,
+            granted_by=granted_by,
+            created_at=clock.now(),
+        )
+        try:
+            await repository.add(session, row)
+        except IntegrityError:
+            raise GrantExists() from None
+        await self._changed(session)
+        return row
+
+    async def revoke(self, session: AsyncSession, grant_id: int) -> None:
+        if not await repository.delete_grant(session, grant_id):
+            raise GrantNotFound()
+        await self._changed(session)
+
+    # --- users, for staff ---------------------------------------------------------------------
+
+    async def user_detail(
+        self,
+        session: AsyncSession,
+        identity: IdentityService,
+        *,
+        effective: Effective,
+        audit: AuditDraft,
+        user_id: int,
+        reveal: bool,
+    ) -> UserDetail:
+        """A user with identities masked; whole only for a holder of `user:pii:view` who asks,
+        and then the log entry says so. Raises PermissionDenied, UserNotFound."""
+        if reveal and not effective.allows("user:pii:view"):
+            raise PermissionDenied(permission="user:pii:view")
+        user = await identity.get_user_or_raise(session, user_id)
+        identities = await identity.identities_for_staff(session, user_id, reveal=reveal)
+        sessions = await self.tokens.list_sessions(session, user_id)
+        if reveal:
+            audit.notes["pii_revealed"] = True
+            audit.action = "user.pii.view"
+        return UserDetail(user=user, identities=identities, live_sessions=len(sessions))
+
+    # --- the admin log ------------------------------------------------------------------------
+
+    async def record(
+        self,
+        session: AsyncSession,
+        draft: AuditDraft,
+        *,
+        staff_id: int | None,
+        username: str | None,
+        client: ClientInfo,
+        result: str,
+    ) -> None:
+        """One row of the admin log in the caller's transaction; the request already masked."""
+        request = {**draft.request, **({"notes": draft.notes} if draft.notes else {})}
+        await repository.add(
+            session,
+            AdminLog(
+                staff_id=staff_id,
+                username=username,
+                action=draft.action[:64],
+                module=draft.module[:32],
+                method=draft.method[:8],
+                path=draft.path[:255],
+                target_type=draft.target_type,
+                target_id=draft.target_id,
+                request=json.dumps(request, ensure_ascii=False, default=str)[:60_000]
+                if request
+                else None,
+                result=result[:64],
+                ip=client.ip,
+                user_agent=(client.user_agent or "")[:255] or None,
+                created_at=clock.now(),
+            ),
+        )
+
+    async def admin_log(
+        self,
+        session: AsyncSession,
+        *,
+        before_id: int | None,
+        limit: int,
+        staff_id: int | None,
+        action: str | None,
+        target_type: str | None,
+        target_id: str | None,
+        since: datetime | None,
+        until: datetime | None,
+    ) -> list[AdminLog]:
+        return await repository.admin_log_page(
+            session,
+            before_id=before_id,
+            limit=limit,
+            staff_id=staff_id,
+            action=action,
+            target_type=target_type,
+            target_id=target_id,
+            since=since,
+            until=until,
+        )

@@ -1,0 +1,327 @@
+"""Access through the HTTP layer: staff login and TOTP, scoped checks, the admin log, and
+every admin route behind a permission."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator, Sequence
+from datetime import timedelta
+
+import pyotp
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from sqlalchemy import select
+
+from tests.access.conftest import (
+    ACCESS_DEFAULTS,
+    PASSWORD,
+    SERVICE,
+    AppFactory,
+    client_for,
+    grant,
+    make_staff,
+    staff_login,
+    staff_token,
+    state_of,
+)
+from usercenter.access.models import AdminLog, SubjectType
+from usercenter.access.service import Scope, Subject
+from usercenter.deps import StaffGuard
+from usercenter.kit import clock
+
+# Admin routes open to any logged-in staff member (their own account) or to nobody yet.
+SELF_SERVICE = {
+    "/v1/admin/auth/logout",
+    "/v1/admin/me",
+    "/v1/admin/me/totp",
+    "/v1/admin/me/totp/confirm",
+}
+ANONYMOUS = {"/v1/admin/auth/login"}
+
+
+@pytest.fixture
+async def app(make_app: AppFactory) -> FastAPI:  # type: ignore[override]
+    return await make_app(**ACCESS_DEFAULTS)
+
+
+def api_routes(routes: Sequence[object]) -> Iterator[APIRoute]:
+    """Every APIRoute of the app, looking inside included routers."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        elif (inner := getattr(route, "original_router", None)) is not None:
+            yield from api_routes(inner.routes)
+
+
+def _guards(route: APIRoute) -> list[StaffGuard]:
+    found: list[StaffGuard] = []
+    stack = [route.dependant]
+    while stack:
+        dependant = stack.pop()
+        if isinstance(dependant.call, StaffGuard):
+            found.append(dependant.call)
+        stack.extend(dependant.dependencies)
+    return found
+
+
+class TestEveryAdminRoute:
+    def test_holds_a_permission_dependency(self, app: FastAPI) -> None:
+        admin = [r for r in api_routes(app.routes) if r.path.startswith("/v1/admin")]
+        assert len(admin) > 15
+        missing = []
+        for route in admin:
+            guards = _guards(route)
+            if route.path in ANONYMOUS:
+                continue
+            if route.path in SELF_SERVICE:
+                if not guards:
+                    missing.append(route.path)
+            elif not any(g.permission for g in guards):
+                missing.append(f"{sorted(route.methods)} {route.path}")
+        assert missing == []
+
+    async def test_refuses_anonymous_callers(self, app: FastAPI) -> None:
+        async with client_for(app) as http:
+            for route in api_routes(app.routes):
+                if not route.path.startswith("/v1/admin"):
+                    continue
+                path = route.path.replace("{", "").replace("}", "").replace("_id", "1")
+                for method in route.methods:
+                    response = await http.request(
+                        method, path, json={} if method != "GET" else None
+                    )
+                    assert response.status_code in (401, 403), (method, path, response.text)
+
+
+class TestStaffLogin:
+    async def test_user_token_is_not_a_staff_token(self, app: FastAPI) -> None:
+        _, username = await make_staff(app, "super_admin")
+        async with client_for(app) as http:
+            headers = await staff_token(http, username)
+            assert (await http.get("/v1/admin/me", headers=headers)).status_code == 200
+            # A staff token is refused by user routes.
+            assert (await http.get("/v1/me", headers=headers)).status_code == 401
+
+    async def test_wrong_password_is_401_and_logged(self, app: FastAPI) -> None:
+        staff_id, username = await make_staff(app, "operator")
+        async with client_for(app) as http:
+            response = await http.post(
+                "/v1/admin/auth/login", json={"username": username, "password": "nope nope"}
+            )
+        assert response.status_code == 401
+        async with state_of(app).database.read_session() as session:
+            rows = list(
+                await session.scalars(select(AdminLog).where(AdminLog.staff_id == staff_id))
+            )
+        assert [r.result for r in rows] == ["failed"]
+        assert "nope" not in (rows[0].request or "")
+
+    async def test_disabling_a_staff_account_ends_its_sessions(self, app: FastAPI) -> None:
+        _, admin = await make_staff(app, "super_admin")
+        target_id, target = await make_staff(app, "operator")
+        async with client_for(app) as http:
+            admin_headers = await staff_token(http, admin)
+            target_headers = await staff_token(http, target)
+            assert (await http.get("/v1/admin/me", headers=target_headers)).status_code == 200
+            response = await http.post(
+                f"/v1/admin/staff/{target_id}/status",
+                json={"status": "disabled"},
+                headers=admin_headers,
+            )
+            assert response.status_code == 200, response.text
+            assert (await http.get("/v1/admin/me", headers=target_headers)).status_code == 401
+            assert (await staff_login(http, target)).status_code == 401
+
+
+def _code_at(secret: str, offset_steps: int = 0) -> str:
+    totp = pyotp.TOTP(secret)
+    return totp.generate_otp(totp.timecode(clock.now()) + offset_steps)
+
+
+class TestTotp:
+    async def _enrol(self, app: FastAPI, http: object) -> tuple[str, str, list[str]]:
+        _, username = await make_staff(app, "operator")
+        headers = await staff_token(http, username)  # type: ignore[arg-type]
+        begun = await http.post("/v1/admin/me/totp", headers=headers)  # type: ignore[attr-defined]
+        assert begun.status_code == 200, begun.text
+        uri = begun.json()["provisioning_uri"]
+        assert uri.startswith("otpauth://totp/")
+        assert username in uri
+        secret = begun.json()["secret"]
+        confirmed = await http.post(  # type: ignore[attr-defined]
+            "/v1/admin/me/totp/confirm", json={"code": _code_at(secret)}, headers=headers
+        )
+        assert confirmed.status_code == 200, confirmed.text
+        return username, secret, confirmed.json()["recovery_codes"]
+
+    async def test_code_required_then_accepted_once(self, app: FastAPI) -> None:
+        async with client_for(app) as http:
+            username, secret, _ = await self._enrol(app, http)
+            missing = await staff_login(http, username)
+            assert missing.status_code == 401
+            assert missing.json()["code"] == "totp_required"
+            # The code that confirmed enrolment was used: the same step is refused.
+            replay = await staff_login(http, username, totp_code=_code_at(secret))
+            assert replay.status_code == 401
+            later = clock.now() + timedelta(seconds=31)
+            clock.set_clock(lambda: later)
+            try:
+                code = _code_at(secret)
+                assert (await staff_login(http, username, totp_code=code)).status_code == 200
+                again = await staff_login(http, username, totp_code=code)
+                assert again.status_code == 401
+            finally:
+                clock.set_clock(None)
+
+    async def test_recovery_codes_are_single_use(self, app: FastAPI) -> None:
+        async with client_for(app) as http:
+            username, _, codes = await self._enrol(app, http)
+            assert len(set(codes)) == 10
+            first = await staff_login(http, username, recovery_code=codes[0])
+            assert first.status_code == 200, first.text
+            assert (await staff_login(http, username, recovery_code=codes[0])).status_code == 401
+            assert (await staff_login(http, username, recovery_code=codes[1])).status_code == 200
+
+
+class TestAuthzCheck:
+    async def _check(self, app: FastAPI, checks: list[dict[str, object]]) -> list[bool]:
+        async with client_for(app) as http:
+            response = await http.post("/v1/authz/check", json={"checks": checks}, headers=SERVICE)
+        assert response.status_code == 200, response.text
+        return [r["allowed"] for r in response.json()["results"]]
+
+    async def test_needs_service_credentials(self, app: FastAPI) -> None:
+        async with client_for(app) as http:
+            response = await http.post(
+                "/v1/authz/check", json={"checks": [{"subject": "1", "permission": "x"}]}
+            )
+        assert response.status_code == 401
+
+    async def test_scoped_grant_allows_only_in_its_scope(self, app: FastAPI) -> None:
+        await grant(app, Subject(SubjectType.USER, 501), "merchant", Scope("merchant", 7))
+        refund = "merchant:order:refund"
+        answers = await self._check(
+            app,
+            [
+                {
+                    "subject": "user:501",
+                    "permission": refund,
+                    "scope_type": "merchant",
+                    "scope_id": 7,
+                },
+                {
+                    "subject": "user:501",
+                    "permission": refund,
+                    "scope_type": "merchant",
+                    "scope_id": 8,
+                },
+                {"subject": "user:501", "permission": refund},
+                {"subject": "501", "permission": "wallet:view"},
+                {
+                    "subject": "user:502",
+                    "permission": refund,
+                    "scope_type": "merchant",
+                    "scope_id": 7,
+                },
+            ],
+        )
+        assert answers == [True, False, False, False, False]
+
+    async def test_unscoped_grant_and_disabled_role(self, app: FastAPI) -> None:
+        staff_id, _ = await make_staff(app, "customer_service")
+        subject = f"staff:{staff_id}"
+        check = {
+            "subject": subject,
+            "permission": "merchant:order:refund",
+            "scope_type": "merchant",
+            "scope_id": 9,
+        }
+        assert await self._check(app, [check]) == [True]
+        _, admin = await make_staff(app, "super_admin")
+        async with client_for(app) as http:
+            headers = await staff_token(http, admin)
+            roles = (await http.get("/v1/admin/roles", headers=headers)).json()
+            role_id = next(r["id"] for r in roles if r["code"] == "customer_service")
+            response = await http.patch(
+                f"/v1/admin/roles/{role_id}", json={"status": "disabled"}, headers=headers
+            )
+            assert response.status_code == 200, response.text
+        assert await self._check(app, [check]) == [False]
+
+    async def test_subject_permission_tree(self, app: FastAPI) -> None:
+        staff_id, _ = await make_staff(app, "finance")
+        async with client_for(app) as http:
+            response = await http.get(
+                f"/v1/authz/subjects/staff:{staff_id}/permissions", headers=SERVICE
+            )
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert "wallet:adjust:approve" in body["codes"]
+        assert "role:manage" not in body["codes"]
+        menus = {node["code"]: node for node in body["tree"]}
+        assert "menu:wallet" in menus
+        assert "menu:access" not in menus
+        assert "wallet:adjust:approve" in {c["code"] for c in menus["menu:wallet"]["children"]}
+
+
+class TestRevocation:
+    async def test_seen_by_a_second_app_within_one_second(self, make_app: AppFactory) -> None:
+        first = await make_app(**ACCESS_DEFAULTS)
+        second = await make_app(**ACCESS_DEFAULTS)
+        subject = Subject(SubjectType.USER, 777)
+        grant_id = await grant(first, subject, "agency", Scope("agency", 3))
+        scope = Scope("agency", 3)
+        assert await state_of(second).access.is_allowed(subject, "agency:report:view", scope)
+        async with state_of(first).database.unit_of_work() as session:
+            await state_of(first).access.revoke(session, grant_id)
+        started = time.monotonic()
+        while await state_of(second).access.is_allowed(subject, "agency:report:view", scope):
+            assert time.monotonic() - started < 1.0, "revocation not seen within one second"
+            await asyncio.sleep(0.02)
+        assert not await state_of(first).access.is_allowed(subject, "agency:report:view", scope)
+
+
+class TestAdminLog:
+    async def test_denied_and_done_actions_are_logged_masked(self, app: FastAPI) -> None:
+        operator_id, operator = await make_staff(app, "operator")
+        admin_id, admin = await make_staff(app, "super_admin")
+        async with client_for(app) as http:
+            op_headers = await staff_token(http, operator)
+            denied = await http.get("/v1/admin/roles", headers=op_headers)
+            assert denied.status_code == 403
+            assert denied.json()["code"] == "permission_denied"
+            headers = await staff_token(http, admin)
+            created = await http.post(
+                "/v1/admin/staff",
+                json={
+                    "username": "new_staff_1",
+                    "password": "another long pass 99",
+                    "roles": ["finance"],
+                },
+                headers=headers,
+            )
+            assert created.status_code == 201, created.text
+            found = await http.get(
+                "/v1/admin/audit-log", params={"target_id": "13812345678"}, headers=headers
+            )
+            assert found.status_code == 200
+            log = await http.get(
+                "/v1/admin/audit-log", params={"staff_id": admin_id}, headers=headers
+            )
+            assert log.status_code == 200
+        async with state_of(app).database.read_session() as session:
+            rows = list(await session.scalars(select(AdminLog).order_by(AdminLog.id)))
+        text = " ".join(f"{r.request} {r.target_id}" for r in rows)
+        assert "another long pass" not in text
+        assert PASSWORD not in text
+        assert "13812345678" not in text
+        assert "138****5678" in text
+        results = {(r.staff_id, r.action, r.result) for r in rows}
+        assert (operator_id, "role.list_roles", "denied") in results
+        assert (admin_id, "staff.create_staff", "ok") in results
+        assert (admin_id, "audit.audit_log", "ok") in results
+        staff_row = next(r for r in rows if r.action == "staff.create_staff")
+        assert staff_row.target_type == "staff"
+        assert staff_row.ip
