@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from usercenter.config import Settings
 from usercenter.db import Database
@@ -254,17 +254,20 @@ class WalletService:
         async with self.database.read_session() as session:
             found = await repository.find_account(session, owner, asset.value)
         if found is None:
-            try:
-                async with self.database.unit_of_work() as session:
-                    await repository.insert_account(
-                        session,
-                        owner,
-                        asset.value,
-                        may_go_negative=owner.startswith("system:"),
-                        now=clock.now(),
-                    )
-            except IntegrityError:
-                pass  # created meanwhile by another caller
+
+            async def create(session: AsyncSession) -> None:
+                await repository.insert_account(
+                    session,
+                    owner,
+                    asset.value,
+                    may_go_negative=owner.startswith("system:"),
+                    now=clock.now(),
+                )
+
+            # Created meanwhile by another caller: fine. Callers racing to create the same
+            # account can deadlock on its unique key (MariaDB): run_in_transaction tries again.
+            with contextlib.suppress(IntegrityError):
+                await self.database.run_in_transaction(create)
             async with self.database.read_session() as session:
                 found = await repository.find_account(session, owner, asset.value)
             assert found is not None
