@@ -106,8 +106,20 @@ class Settings(BaseSettings):
         description="sqlite:///file.db, mysql://user:pw@host/db (MariaDB too) "
         "or postgresql://user:pw@host/db",
     )
-    database_pool_size: int = Field(default=10, ge=1, le=200)
-    database_max_overflow: int = Field(default=10, ge=0, le=200)
+    database_pool_size: int = Field(
+        default=20,
+        ge=1,
+        le=200,
+        description="Connections kept per process; opened when first needed, then reused",
+    )
+    database_max_overflow: int = Field(
+        default=0,
+        ge=0,
+        le=200,
+        description="Extra connections in a burst. Each is closed as soon as it is returned, "
+        "so a load that keeps going past the pool opens and closes them without pause (on "
+        "PostgreSQL a backend process each): better a pool as large as the load needs",
+    )
     database_pool_timeout: float = Field(default=10.0, gt=0)
     database_echo: bool = False
     database_pool_pre_ping: bool = Field(

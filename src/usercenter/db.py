@@ -125,6 +125,20 @@ class Database:
             await session.commit()
 
     @asynccontextmanager
+    async def statement_connection(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for a write that is atomic statement by statement (a compare-and-set
+        UPDATE), outside any unit of work. On PostgreSQL every statement commits by itself,
+        which spares the BEGIN and COMMIT round trips; elsewhere the block is one transaction,
+        committed when it ends."""
+        if self.backend is Backend.POSTGRESQL:
+            async with self.engine.connect() as connection:
+                await connection.execution_options(isolation_level="AUTOCOMMIT")
+                yield connection
+            return
+        async with self._write_engine.begin() as connection:
+            yield connection
+
+    @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
         """A write transaction on a bare connection, for statements that need no ORM session
         (the ledger's batches): committed when the block ends, rolled back if it raises."""

@@ -88,6 +88,23 @@ async def _current_claims(request: Request) -> AccessClaims:
 CurrentClaims = Annotated[AccessClaims, Depends(_current_claims)]
 
 
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """The caller's claims and the app's state, from one dependency."""
+
+    claims: AccessClaims
+    state: AppState
+
+
+async def _caller(request: Request) -> Caller:
+    return Caller(claims=await _current_claims(request), state=AppState.of(request))
+
+
+# For the busiest routes: each dependency FastAPI solves costs about a fifth of a cached
+# GET /v1/me, so `Authenticated` does the work of `CurrentClaims` and `State` in one.
+Authenticated = Annotated[Caller, Depends(_caller)]
+
+
 def basic_client(authorization: str | None, clients: Mapping[str, SecretStr]) -> str | None:
     """The client id of an HTTP Basic `Authorization` header whose secret matches the one
     configured for it (compared in constant time); None otherwise."""

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
@@ -23,6 +25,7 @@ from tests.identity.conftest import (
 from usercenter.audit.models import AuthEvent
 from usercenter.db import Database
 from usercenter.identity.models import Credential
+from usercenter.identity.service import LOCAL_MEMO_SECONDS
 
 
 class TestSmsLogin:
@@ -438,6 +441,28 @@ class TestProfile:
         bad = await http.patch("/v1/me", json={"gender": 7}, headers=bearer(tokens))
         assert bad.status_code == 422
         assert bad.json()["errors"][0]["field"] == "gender"
+
+    async def test_a_busy_process_shows_a_change_made_in_another(
+        self, make_app: AppFactory, request: pytest.FixtureRequest
+    ) -> None:
+        if request.node.callspec.params["make_app"] != "redis":
+            pytest.skip("processes share cached views through Redis")
+        here, there = await make_app(), await make_app()
+        async with client_for(here) as http_here, client_for(there) as http_there:
+            tokens = await register(http_here, new_username())
+            assert (await http_there.get("/v1/me", headers=bearer(tokens))).status_code == 200
+            changed = await http_here.patch(
+                "/v1/me", json={"nickname": "小红"}, headers=bearer(tokens)
+            )
+            assert changed.status_code == 200
+            # Asked without a pause, the other process must still show it within its memo time.
+            deadline = time.monotonic() + LOCAL_MEMO_SECONDS + 1
+            while time.monotonic() < deadline:
+                shown = (await http_there.get("/v1/me", headers=bearer(tokens))).json()
+                if shown["nickname"] == "小红":
+                    break
+                await asyncio.sleep(0.05)
+            assert shown["nickname"] == "小红"
 
     async def test_login_history_is_paginated_newest_first(
         self, app: FastAPI, http: httpx.AsyncClient

@@ -30,6 +30,12 @@ class TestCache:
         await cache.delete(name)
         assert await cache.get(name) is None
 
+    async def test_get_many_answers_in_the_order_asked(self, cache: Cache) -> None:
+        first, missing, last = key(), key(), key()
+        await cache.set(first, "1")
+        await cache.set(last, "3")
+        assert await cache.get_many(first, missing, last) == ["1", None, "3"]
+
     async def test_values_expire(self, cache: Cache) -> None:
         name = key()
         await cache.set(name, "v", ttl=0.2)

@@ -31,6 +31,7 @@ from tests.identity.conftest import (
 )
 from usercenter.db import Database
 from usercenter.models import metadata
+from usercenter.tokens.service import LOCAL_MEMO_SECONDS
 
 
 async def refresh(http: httpx.AsyncClient, token: str, **headers: str) -> httpx.Response:
@@ -194,6 +195,26 @@ class TestSessions:
         assert login.status_code == 403
         assert login.json()["code"] == "account_disabled"
 
+    async def test_a_busy_process_sees_a_revocation_made_in_another(
+        self, make_app: AppFactory, request: pytest.FixtureRequest
+    ) -> None:
+        if request.node.callspec.params["make_app"] != "redis":
+            pytest.skip("processes share revocations through Redis")
+        here, there = await make_app(), await make_app()
+        async with client_for(here) as http_here, client_for(there) as http_there:
+            tokens = await register(http_here, new_username())
+            assert (await http_there.get("/v1/me", headers=bearer(tokens))).status_code == 200
+            assert (await http_here.post("/v1/auth/logout", headers=bearer(tokens))).status_code
+            # Asked without a pause, the other process must still notice within its memo time.
+            deadline = time.monotonic() + LOCAL_MEMO_SECONDS + 1
+            while time.monotonic() < deadline:
+                answer = await http_there.get("/v1/me", headers=bearer(tokens))
+                if answer.status_code == 401:
+                    break
+                await asyncio.sleep(0.05)
+            assert answer.status_code == 401, answer.text
+            assert answer.json()["code"] == "session_revoked"
+
 
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
@@ -249,6 +270,19 @@ class TestAccessTokenAttacks:
         assert missing.status_code == 401
         assert missing.json()["code"] == "token_missing"
         assert missing.headers["www-authenticate"] == "Bearer"
+
+    async def test_token_accepted_before_is_refused_once_expired(
+        self, app: FastAPI, http: httpx.AsyncClient
+    ) -> None:
+        # Verified tokens are remembered; the memory must not outlive the token.
+        claims = _claims_of((await register(http, new_username()))["access_token"])
+        key = await state_of(app).signing_keys.signing_key()
+        expiring = {**claims, "exp": int(time.time()) - 4}  # within the 5 s leeway, for now
+        token = jwt.encode(expiring, key.private_key, algorithm="ES256", headers={"kid": key.kid})
+        accepted = await http.get("/v1/me", headers={"Authorization": f"Bearer {token}"})
+        assert accepted.status_code == 200, accepted.text
+        await asyncio.sleep(max(0.0, expiring["exp"] + 5.05 - time.time()))
+        await self._expect(http, token, "token_expired")
 
     async def test_key_rotation_keeps_old_tokens_valid(
         self, app: FastAPI, http: httpx.AsyncClient

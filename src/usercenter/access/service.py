@@ -436,7 +436,7 @@ class AccessService:
         draft = AuditDraft("auth.login", "auth", "POST", "/v1/admin/auth/login")
         draft.request = masked_copy({"username": name})
         try:
-            await self.throttle.begin_attempt(subject)
+            await self.throttle.begin_attempt(subject, await self.throttle.gate(subject, client.ip))
         except Locked as locked:
             await self._log_login(session, staff, draft, client, "locked")
             raise StaffLocked(locked.until) from None

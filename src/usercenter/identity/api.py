@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, status
 
-from usercenter.deps import Client, CurrentClaims, ReadSession, State, WriteSession
+from usercenter.deps import Authenticated, Client, CurrentClaims, ReadSession, State, WriteSession
 from usercenter.identity.schemas import (
     AuthorizeOut,
     BoundIdentityOut,
@@ -80,6 +80,35 @@ def code_sent_out(sent: CodeSent) -> CodeSentOut:
     return CodeSentOut(expires_in=sent.expires_in, resend_after=sent.resend_after)
 
 
+# Routes are matched in the order they are declared: the most requested come first.
+@router.get("/v1/me", summary="The current user")
+async def get_me(caller: Authenticated) -> UserOut:
+    state = caller.state
+    return user_out(await state.identity.profile(state.database, caller.claims.user_id))
+
+
+@router.post("/v1/auth/refresh", summary="Trade a refresh token for a new pair")
+async def refresh(body: RefreshRequest, state: State, client: Client) -> TokenPairOut:
+    tokens = await state.identity.refresh(refresh_token=body.refresh_token, client=client)
+    return token_pair_out(tokens)
+
+
+@router.post("/v1/auth/password-login", summary="Log in with phone, username or e-mail")
+async def password_login(
+    body: PasswordLoginRequest, state: State, session: WriteSession, client: Client
+) -> LoginOut:
+    result = await state.identity.password_login(
+        session,
+        login=body.login,
+        password=body.password,
+        platform=body.platform,
+        client=client,
+        captcha_id=body.captcha_id,
+        captcha_answer=body.captcha_answer,
+    )
+    return login_out(result)
+
+
 @router.get("/v1/captcha", summary="A new image captcha")
 async def new_captcha(state: State) -> CaptchaOut:
     captcha_id, png = await state.captcha.issue()
@@ -129,22 +158,6 @@ async def sms_login(
     return login_out(result)
 
 
-@router.post("/v1/auth/password-login", summary="Log in with phone, username or e-mail")
-async def password_login(
-    body: PasswordLoginRequest, state: State, session: WriteSession, client: Client
-) -> LoginOut:
-    result = await state.identity.password_login(
-        session,
-        login=body.login,
-        password=body.password,
-        platform=body.platform,
-        client=client,
-        captcha_id=body.captcha_id,
-        captcha_answer=body.captcha_answer,
-    )
-    return login_out(result)
-
-
 @router.post(
     "/v1/auth/register", status_code=status.HTTP_201_CREATED, summary="Register with a password"
 )
@@ -161,14 +174,6 @@ async def register(
         client=client,
     )
     return login_out(result)
-
-
-@router.post("/v1/auth/refresh", summary="Trade a refresh token for a new pair")
-async def refresh(
-    body: RefreshRequest, state: State, session: WriteSession, client: Client
-) -> TokenPairOut:
-    tokens = await state.identity.refresh(session, refresh_token=body.refresh_token, client=client)
-    return token_pair_out(tokens)
 
 
 @router.post("/v1/auth/logout", status_code=status.HTTP_204_NO_CONTENT, summary="End this session")
@@ -196,11 +201,6 @@ async def reset_password(
         new_password=body.new_password,
         client=client,
     )
-
-
-@router.get("/v1/me", summary="The current user")
-async def get_me(claims: CurrentClaims, state: State) -> UserOut:
-    return user_out(await state.identity.profile(state.database, claims.user_id))
 
 
 @router.patch("/v1/me", summary="Change the profile (only the fields sent)")

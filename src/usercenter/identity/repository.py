@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from usercenter.identity.models import Credential, Identity, IdentityUnion, User
@@ -21,6 +21,28 @@ async def find_identity(
             Identity.identifier_index == identifier_index,
         )
     )
+
+
+# Built once: on every password login, building the statement cost as much as running it.
+_USER_WITH_PASSWORD_HASH = (
+    select(User, Credential.password_hash)
+    .join(Identity, Identity.user_id == User.id)
+    .outerjoin(Credential, Credential.user_id == User.id)
+    .where(
+        Identity.type == bindparam("b_type"),
+        Identity.provider_app == "",
+        Identity.identifier_index == bindparam("b_index"),
+    )
+)
+
+
+async def user_with_password_hash(
+    session: AsyncSession, type_: str, identifier_index: str
+) -> tuple[User, str | None] | None:
+    """The owner of an identity and their password hash (None: no password), in one query."""
+    params = {"b_type": type_, "b_index": identifier_index}
+    row = (await session.execute(_USER_WITH_PASSWORD_HASH, params)).one_or_none()
+    return None if row is None else (row[0], row[1])
 
 
 async def identities_of(session: AsyncSession, user_id: int) -> list[Identity]:

@@ -299,10 +299,13 @@ class IdentityService:
 
     async def _cached(self, user_id: int) -> UserView | None:
         key = _view_key(user_id)
-        cached = self._memo.get(key) or await self.cache.get(key)
+        cached = self._memo.get(key)
         if cached is None:
-            return None
-        self._memo.put(key, cached)
+            # Memoised only when fetched anew, so the entry expires however busy the user.
+            cached = await self.cache.get(key)
+            if cached is None:
+                return None
+            self._memo.put(key, cached)
         return UserView.from_json(cached)
 
     async def profile(self, database: Database, user_id: int) -> UserView:
@@ -606,24 +609,27 @@ class IdentityService:
     ) -> LoginResult:
         """Log in with phone, username or e-mail and a password. Raises InvalidCredentials,
         AccountLocked, CaptchaRequired/CaptchaInvalid or AccountDisabled."""
-        if await self.throttle.captcha_needed(client.ip):
-            await self.captcha.verify_or_raise(captcha_id, captcha_answer)
         parsed = self._login_identifier(login)
-        identity = await self.find(session, *parsed) if parsed else None
-        user = await repository.get_user(session, identity.user_id) if identity else None
+        found = (
+            await repository.user_with_password_hash(session, parsed[0], self._index(*parsed))
+            if parsed
+            else None
+        )
+        user, stored = found if found else (None, None)
         subject = (
             f"user:{user.id}"
             if user
             else "login:"
             + self.keyring.blind_index.compute(login.strip().lower(), context="login")[:32]
         )
+        gate = await self.throttle.gate(subject, client.ip)
+        if gate.captcha_needed:
+            await self.captcha.verify_or_raise(captcha_id, captcha_answer)
         try:
-            await self.throttle.begin_attempt(subject)
+            await self.throttle.begin_attempt(subject, gate)
         except Locked as locked:
             await self._record_failure(session, user, client, platform, reason="locked")
             raise AccountLocked(locked.until) from None
-        credential = await repository.get_credential(session, user.id) if user else None
-        stored = credential.password_hash if credential else None
         if stored is None:
             await self.passwords.dummy_verify_async(password)
             verified = False
@@ -809,15 +815,9 @@ class IdentityService:
         await self.forget_view(user_id)
         return await self.view(session, user)
 
-    async def refresh(
-        self, session: AsyncSession, *, refresh_token: str, client: ClientInfo
-    ) -> IssuedTokens:
-        """Rotate a refresh token (see TokenService.refresh)."""
-
-        async def uid_of(user_id: int) -> str:
-            return await self.uid_of(session, user_id)
-
-        return await self.tokens.refresh(session, refresh_token, uid_of=uid_of, client=client)
+    async def refresh(self, *, refresh_token: str, client: ClientInfo) -> IssuedTokens:
+        """Rotate a refresh token (see TokenService.refresh); opens its own transactions."""
+        return await self.tokens.refresh(refresh_token, uid_of=self.uid_of, client=client)
 
     async def logout(
         self, session: AsyncSession, *, user_id: int, session_id: str, client: ClientInfo

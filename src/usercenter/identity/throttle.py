@@ -10,6 +10,7 @@ looks at it: an attacker cannot lock the owner out.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from usercenter.kit import clock
@@ -20,6 +21,12 @@ class Locked(Exception):
     def __init__(self, until: datetime) -> None:
         super().__init__(until.isoformat())
         self.until = until
+
+
+@dataclass(frozen=True, slots=True)
+class Gate:
+    captcha_needed: bool
+    locked_until: datetime | None
 
 
 class LoginThrottle:
@@ -38,11 +45,23 @@ class LoginThrottle:
         self.lock_seconds = lock_seconds
         self.captcha_after_address_failures = captcha_after_address_failures
 
-    async def begin_attempt(self, subject: str) -> None:
-        """Count an attempt; Locked when the subject is locked or over its budget."""
-        until = await self.cache.get(f"login:lock:{subject}")
-        if until is not None:
-            raise Locked(datetime.fromisoformat(until))
+    async def gate(self, subject: str, address: str | None) -> Gate:
+        """Whether the address must solve a captcha and whether the subject is locked, in one
+        round trip; then `begin_attempt`."""
+        failures, until = await self.cache.get_many(
+            f"login:fail:addr:{address}", f"login:lock:{subject}"
+        )
+        return Gate(
+            captcha_needed=bool(address)
+            and int(failures or 0) >= self.captcha_after_address_failures,
+            locked_until=datetime.fromisoformat(until) if until is not None else None,
+        )
+
+    async def begin_attempt(self, subject: str, gate: Gate) -> None:
+        """Count an attempt; Locked when the gate found the subject locked or it is over its
+        budget."""
+        if gate.locked_until is not None:
+            raise Locked(gate.locked_until)
         attempts = await self.cache.incr(f"login:fail:count:{subject}", ttl=self.window_seconds)
         if attempts > self.max_failures:
             raise Locked(clock.now() + timedelta(seconds=self.lock_seconds))
@@ -61,12 +80,6 @@ class LoginThrottle:
 
     async def succeeded(self, subject: str) -> None:
         await self.cache.delete(f"login:fail:count:{subject}")
-
-    async def captcha_needed(self, address: str | None) -> bool:
-        if not address:
-            return False
-        failures = int(await self.cache.get(f"login:fail:addr:{address}") or 0)
-        return failures >= self.captcha_after_address_failures
 
     async def unlock(self, subject: str) -> None:
         """Clear a lock (after the owner proved themselves another way, e.g. a password reset)."""

@@ -16,6 +16,10 @@ class Cache(Protocol):
     name: str
 
     async def get(self, key: str) -> str | None: ...
+    async def get_many(self, *keys: str) -> list[str | None]:
+        """Several values in one round trip (None for each missing key)."""
+        ...
+
     async def set(self, key: str, value: str, *, ttl: float | None = None) -> None: ...
     async def delete(self, key: str) -> None: ...
     async def incr(self, key: str, *, ttl: float | None = None, amount: int = 1) -> int:
@@ -59,6 +63,9 @@ class MemoryCache:
         entry = self._live(key)
         return entry[0] if entry else None
 
+    async def get_many(self, *keys: str) -> list[str | None]:
+        return [entry[0] if (entry := self._live(key)) else None for key in keys]
+
     async def set(self, key: str, value: str, *, ttl: float | None = None) -> None:
         self._evict_if_full()
         self._data[key] = (value, time.monotonic() + ttl if ttl else None)
@@ -101,6 +108,10 @@ class RedisCache:
     async def get(self, key: str) -> str | None:
         value = await self._redis.get(key)
         return None if value is None else str(value)
+
+    async def get_many(self, *keys: str) -> list[str | None]:
+        values = await self._redis.mget(keys)
+        return [None if value is None else str(value) for value in values]
 
     async def set(self, key: str, value: str, *, ttl: float | None = None) -> None:
         await self._redis.set(key, value, px=int(ttl * 1000) if ttl else None)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import bindparam, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from usercenter.tokens.models import Session, SigningKey
+
+_sessions = Session.metadata.tables[Session.__tablename__]
+_INSERT_SESSION = insert(_sessions)
 
 
 async def published_signing_keys(
@@ -27,18 +31,40 @@ async def retire_signing_keys(session: AsyncSession, now: datetime) -> None:
     )
 
 
+async def add_session(session: AsyncSession, row: Session) -> None:
+    """Insert a new session row (a Core INSERT: the ORM's flush costs more than the insert);
+    `row` itself stays out of the ORM session."""
+    await session.execute(_INSERT_SESSION, {c.key: getattr(row, c.key) for c in _sessions.c})
+
+
 async def get_session(session: AsyncSession, session_id: str) -> Session | None:
     return await session.get(Session, session_id, populate_existing=True)
 
 
-# Built once: the refresh hot path then skips building and caching a new statement per call.
+@dataclass(frozen=True, slots=True)
+class RotatedSession:
+    """What a token pair is issued from, as a rotation left it."""
+
+    id: str
+    user_id: int
+    uid: str
+    platform: str
+    refresh_hash: str
+    rotated_at: datetime | None
+    created_at: datetime
+    expires_at: datetime
+
+
+_ROTATED_COLUMNS = [_sessions.c[name] for name in RotatedSession.__slots__]
+# Built once, and Core rather than ORM: the refresh hot path then skips building a statement
+# and the ORM's bulk-update bookkeeping on every call.
 _ROTATE = (
-    update(Session)
+    update(_sessions)
     .where(
-        Session.id == bindparam("b_session_id"),
-        Session.refresh_hash == bindparam("b_presented"),
-        Session.revoked_at.is_(None),
-        Session.expires_at > bindparam("b_now"),
+        _sessions.c.id == bindparam("b_session_id"),
+        _sessions.c.refresh_hash == bindparam("b_presented"),
+        _sessions.c.revoked_at.is_(None),
+        _sessions.c.expires_at > bindparam("b_now"),
     )
     .values(
         refresh_hash=bindparam("b_new_hash"),
@@ -49,11 +75,12 @@ _ROTATE = (
         expires_at=bindparam("b_expires_at"),
     )
 )
-_ROTATE_RETURNING = _ROTATE.returning(Session)
+_ROTATE_RETURNING = _ROTATE.returning(*_ROTATED_COLUMNS)
+_ROTATED = select(*_ROTATED_COLUMNS).where(_sessions.c.id == bindparam("b_session_id"))
 
 
 async def rotate_refresh_token(
-    session: AsyncSession,
+    connection: AsyncConnection,
     *,
     session_id: str,
     presented_hash: str,
@@ -61,7 +88,7 @@ async def rotate_refresh_token(
     generation: int,
     now: datetime,
     expires_at: datetime,
-) -> Session | None:
+) -> RotatedSession | None:
     """Compare-and-set: only the request holding the current token moves the session on.
     Returns the moved session (one round trip where UPDATE … RETURNING exists), else None."""
     params = {
@@ -72,19 +99,13 @@ async def rotate_refresh_token(
         "b_generation": generation,
         "b_expires_at": expires_at,
     }
-    if session.get_bind().dialect.update_returning:
-        moved: Session | None = (
-            await session.scalars(
-                _ROTATE_RETURNING, params, execution_options={"populate_existing": True}
-            )
-        ).one_or_none()
-        return moved
-    result = await session.execute(
-        _ROTATE, params, execution_options={"synchronize_session": False}
-    )
-    if not result.rowcount:  # type: ignore[attr-defined]
-        return None
-    return await get_session(session, session_id)
+    if connection.dialect.update_returning:
+        row = (await connection.execute(_ROTATE_RETURNING, params)).one_or_none()
+    else:
+        if not (await connection.execute(_ROTATE, params)).rowcount:
+            return None
+        row = (await connection.execute(_ROTATED, {"b_session_id": session_id})).one()
+    return None if row is None else RotatedSession(*row)
 
 
 async def revoke_sessions(

@@ -21,6 +21,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -46,12 +47,18 @@ from usercenter.tokens.errors import (
 )
 from usercenter.tokens.keys import SigningKeys, decode_header_kid
 from usercenter.tokens.models import Session
+from usercenter.tokens.repository import RotatedSession
 
 SESSION_STATE_TTL_SECONDS = 60
 # How long a process trusts what it last read about a session (a revocation made by another
 # process reaches it within this; one made here, at once).
 LOCAL_MEMO_SECONDS = 2.0
 _REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub", "sid", "jti"]
+_LEEWAY_SECONDS = 5
+# Access tokens whose signature and claims were checked, kept until they expire: a client
+# presents the same token for up to its whole life, and the ES256 check is most of the CPU of
+# an authenticated request. Bounded; the oldest entry goes first.
+VERIFIED_TOKENS_MAX = 4096
 # Staff sessions (platform ADMIN) are stored under the negated staff id, so they never meet a
 # user's sessions; their tokens say `sub: "staff:<id>"`, which a user route refuses.
 STAFF_SUBJECT_PREFIX = "staff:"
@@ -110,6 +117,7 @@ class TokenService:
         self._refresh_key = refresh_key
         self.access_ttl = timedelta(seconds=settings.access_token_ttl_seconds)
         self._memo = LocalMemo(ttl=LOCAL_MEMO_SECONDS)
+        self._verified: dict[str, tuple[str, AccessClaims]] = {}  # token -> (kid, claims)
         self.refresh_ttl = timedelta(seconds=settings.refresh_token_ttl_seconds)
 
     # --- refresh token format -------------------------------------------------------------
@@ -139,7 +147,9 @@ class TokenService:
 
     # --- access tokens --------------------------------------------------------------------
 
-    async def _access_token(self, row: Session, uid: str, issued_at: datetime) -> str:
+    async def _access_token(
+        self, row: Session | RotatedSession, uid: str, issued_at: datetime
+    ) -> str:
         key = await self.keys.signing_key()
         iat = int(issued_at.timestamp())
         is_staff = row.user_id < 0
@@ -165,7 +175,9 @@ class TokenService:
             claims, key.private_key, algorithm=key.algorithm, headers={"kid": key.kid}
         )
 
-    async def _issue(self, row: Session, uid: str, refresh: _RefreshParts) -> IssuedTokens:
+    async def _issue(
+        self, row: Session | RotatedSession, uid: str, refresh: _RefreshParts
+    ) -> IssuedTokens:
         issued_at = row.rotated_at or row.created_at
         return IssuedTokens(
             access_token=await self._access_token(row, uid, issued_at),
@@ -177,10 +189,31 @@ class TokenService:
 
     async def verify_access(self, token: str, *, staff: bool = False) -> AccessClaims:
         """Check signature (algorithm pinned), issuer, audience and expiry; not revocation.
-        A user token where a staff one is expected (`staff`), or the other way, is invalid."""
+        A user token where a staff one is expected (`staff`), or the other way, is invalid.
+        A token verified before is only checked again for expiry and for its key still being
+        published (so dropping a key refuses its tokens at once, as without the memo)."""
+        known = self._verified.get(token)
+        if known is not None:
+            kid, claims = known
+            # PyJWT's test, on the same (system) clock: expired once exp <= now - leeway.
+            if int(claims.raw["exp"]) <= time.time() - _LEEWAY_SECONDS:
+                self._verified.pop(token, None)
+                raise TokenExpired()
+            if await self.keys.verification_key(kid) is not None:
+                if claims.is_staff != staff:
+                    raise TokenInvalid()
+                return claims
+            self._verified.pop(token, None)
+        claims, kid = await self._verify_signed(token, staff=staff)
+        if len(self._verified) >= VERIFIED_TOKENS_MAX:
+            del self._verified[next(iter(self._verified))]
+        self._verified[token] = (kid, claims)
+        return claims
+
+    async def _verify_signed(self, token: str, *, staff: bool) -> tuple[AccessClaims, str]:
         kid = decode_header_kid(token)
         key = await self.keys.verification_key(kid) if kid else None
-        if key is None:
+        if kid is None or key is None:
             raise TokenInvalid()
         try:
             claims = jwt.decode(
@@ -190,7 +223,7 @@ class TokenService:
                 audience=self.settings.token_audience,
                 issuer=self.settings.token_issuer,
                 options={"require": _REQUIRED_CLAIMS},
-                leeway=5,
+                leeway=_LEEWAY_SECONDS,
             )
             subject = str(claims["sub"])
             if staff != subject.startswith(STAFF_SUBJECT_PREFIX):
@@ -200,7 +233,7 @@ class TokenService:
             raise TokenExpired() from None
         except (jwt.PyJWTError, ValueError, TypeError):
             raise TokenInvalid() from None
-        return AccessClaims(
+        access = AccessClaims(
             user_id=user_id,
             uid=str(claims.get("uid", "")),
             session_id=str(claims["sid"]),
@@ -211,6 +244,7 @@ class TokenService:
             raw=claims,
             is_staff=staff,
         )
+        return access, kid
 
     async def authenticate(self, token: str, *, staff: bool = False) -> AccessClaims:
         """verify_access, and refuse a token whose session has been revoked."""
@@ -221,7 +255,12 @@ class TokenService:
 
     async def is_session_live(self, session_id: str) -> bool:
         key = _state_key(session_id)
-        cached = self._memo.get(key) or await self.cache.get(key)
+        memo = self._memo.get(key)
+        if memo is not None:
+            return memo == "live"
+        # Only a value fetched anew starts a memo entry: refreshed on every hit, a busy
+        # session's entry would never expire and a revocation elsewhere never be seen here.
+        cached = await self.cache.get(key)
         if cached is None:
             async with self.database.read_session() as session:
                 live = await repository.session_is_live(session, session_id, clock.now())
@@ -279,16 +318,14 @@ class TokenService:
             revoke_reason=None,
             provider_secret_encrypted=provider_secret_encrypted,
         )
-        session.add(row)
-        await session.flush()
+        await repository.add_session(session, row)
         return await self._issue(row, uid, refresh)
 
     async def refresh(
         self,
-        session: AsyncSession,
         token: str,
         *,
-        uid_of: Callable[[int], Awaitable[str]],
+        uid_of: Callable[[AsyncSession, int], Awaitable[str]],
         client: ClientInfo,
     ) -> IssuedTokens:
         """Rotate a refresh token. Raises RefreshTokenInvalid, or RefreshTokenReused after
@@ -298,28 +335,39 @@ class TokenService:
         following = self._next_refresh(presented)
         following_hash = hash_secret(self._format_refresh(following))
         now = clock.now()
-        moved = await repository.rotate_refresh_token(
-            session,
-            session_id=presented.session_id,
-            presented_hash=presented_hash,
-            new_hash=following_hash,
-            generation=following.generation,
-            now=now,
-            expires_at=now + self.refresh_ttl,
-        )
+        # The rotation is one atomic statement: no unit of work around it.
+        async with self.database.statement_connection() as connection:
+            moved = await repository.rotate_refresh_token(
+                connection,
+                session_id=presented.session_id,
+                presented_hash=presented_hash,
+                new_hash=following_hash,
+                generation=following.generation,
+                now=now,
+                expires_at=now + self.refresh_ttl,
+            )
         if moved is not None and moved.user_id < 0:
             raise RefreshTokenInvalid(field="refresh_token")  # staff sessions are not extended
         if moved is not None:
-            return await self._issue(moved, moved.uid or await uid_of(moved.user_id), following)
-        row = await repository.get_session(session, presented.session_id)
-        if row is None or row.revoked_at is not None or row.expires_at <= now:
+            if moved.uid:
+                return await self._issue(moved, moved.uid, following)
+            async with self.database.read_session() as session:
+                return await self._issue(moved, await uid_of(session, moved.user_id), following)
+        async with self.database.unit_of_work() as session:
+            row = await repository.get_session(session, presented.session_id)
+            if row is None or row.revoked_at is not None or row.expires_at <= now:
+                raise RefreshTokenInvalid(field="refresh_token")
+            if row.user_id < 0:
+                raise RefreshTokenInvalid(field="refresh_token")  # a staff session
+            if self._is_grace_retry(row, presented_hash, following_hash, client, now):
+                uid = row.uid or await uid_of(session, row.user_id)
+                return await self._issue(row, uid, following)
+            if row.refresh_generation > presented.generation:
+                await self._revoke(
+                    session, user_id=row.user_id, reason="refresh_reused", ids=[row.id]
+                )
+                raise RefreshTokenReused(field="refresh_token")
             raise RefreshTokenInvalid(field="refresh_token")
-        if self._is_grace_retry(row, presented_hash, following_hash, client, now):
-            return await self._issue(row, row.uid or await uid_of(row.user_id), following)
-        if row.refresh_generation > presented.generation:
-            await self._revoke(session, user_id=row.user_id, reason="refresh_reused", ids=[row.id])
-            raise RefreshTokenReused(field="refresh_token")
-        raise RefreshTokenInvalid(field="refresh_token")
 
     def _is_grace_retry(
         self,
