@@ -177,7 +177,8 @@ async def fund_users(state: AppState, count: int) -> list[int]:
         system_owner(SystemAccount.EXTERNAL_WECHATPAY), Asset.CNY
     )
     now = clock.now()
-    transfer_id = await state.ids.next_id("WALLET_TRANSFER")
+    # Ids first: on SQLite a segment is reserved in a write transaction of its own.
+    transfer_ids = [await state.ids.next_id("WALLET_TRANSFER") for _ in range(0, count, 2000)]
     async with state.database.transaction() as connection:
         for start in range(0, count, 2000):
             chunk = owners[start : start + 2000]
@@ -203,23 +204,25 @@ async def fund_users(state: AppState, count: int) -> list[int]:
                 )
             ).all()
         )
-        await connection.execute(
-            insert(TRANSFERS),
-            {
-                "id": transfer_id,
-                "idempotency_key": "bench|opening",
-                "request_hash": "-",
-                "kind": Kind.RECHARGE.value,
-                "amount": 0,
-                "refunded": 0,
-                "result": {"transfer_id": transfer_id},
-                "created_at": now,
-            },
-        )
-        for start in range(0, count, 2000):
+        # One opening transfer per 2,000 accounts (a transfer's legs are numbered in a
+        # SMALLINT), entries chained on the source account across them.
+        for start, transfer_id in zip(range(0, count, 2000), transfer_ids, strict=True):
+            await connection.execute(
+                insert(TRANSFERS),
+                {
+                    "id": transfer_id,
+                    "idempotency_key": f"bench|opening|{start}",
+                    "request_hash": "-",
+                    "kind": Kind.RECHARGE.value,
+                    "amount": 0,
+                    "refunded": 0,
+                    "result": {"transfer_id": transfer_id},
+                    "created_at": now,
+                },
+            )
             rows = []
-            for leg, owner in enumerate(owners[start : start + 2000], start=start + 1):
-                before = -(leg - 1) * OPENING_BALANCE
+            for leg, owner in enumerate(owners[start : start + 2000], start=1):
+                before = -(start + leg - 1) * OPENING_BALANCE
                 common = {
                     "transfer_id": transfer_id,
                     "leg": leg,
