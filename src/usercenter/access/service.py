@@ -284,22 +284,46 @@ class AccessService:
 
     async def effective(self, subject: Subject) -> Effective:
         """The subject's permissions, from process memory, the cache or the database."""
-        version = await self._current_version()
-        local_key = (version, subject.key())
-        found = self._local.get(local_key)
+        found = self._local.get((await self._current_version(), subject.key()))
         if found is not None:
             return found
-        cache_key = f"access:perm:{version}:{subject.key()}"
-        cached = await self.cache.get(cache_key)
-        if cached is not None:
-            found = Effective.from_json(cached)
-        else:
+        return (await self.effective_many([subject]))[subject.key()]
+
+    async def effective_many(self, subjects: Sequence[Subject]) -> dict[str, Effective]:
+        """Several subjects' permissions, by subject key: process memory first, then one cache
+        round trip for the rest, then one database session for what neither had."""
+        version = await self._current_version()
+        found: dict[str, Effective] = {}
+        missing: dict[str, Subject] = {}
+        for subject in subjects:
+            key = subject.key()
+            hit = self._local.get((version, key))
+            if hit is not None:
+                found[key] = hit
+            else:
+                missing[key] = subject
+        if not missing:
+            return found
+        keys = list(missing)
+        cached = await self.cache.get_many(*(f"access:perm:{version}:{key}" for key in keys))
+        to_compute = [key for key, text in zip(keys, cached, strict=True) if text is None]
+        for key, text in zip(keys, cached, strict=True):
+            if text is not None:
+                found[key] = Effective.from_json(text)
+        if to_compute:
             async with self.database.read_session() as session:
-                found = await self._compute(session, subject)
-            await self.cache.set(cache_key, found.to_json(), ttl=PERMISSIONS_CACHE_TTL_SECONDS)
-        if len(self._local) >= _LOCAL_ENTRIES_MAX:
+                for key in to_compute:
+                    found[key] = await self._compute(session, missing[key])
+            for key in to_compute:
+                await self.cache.set(
+                    f"access:perm:{version}:{key}",
+                    found[key].to_json(),
+                    ttl=PERMISSIONS_CACHE_TTL_SECONDS,
+                )
+        if len(self._local) + len(missing) > _LOCAL_ENTRIES_MAX:
             self._local.clear()
-        self._local[local_key] = found
+        for key in missing:
+            self._local[(version, key)] = found[key]
         return found
 
     async def _compute(self, session: AsyncSession, subject: Subject) -> Effective:
