@@ -73,16 +73,20 @@ def business_of(body: BusinessIn, key: str | None, operator: str | None = None) 
     )
 
 
+async def wallet_of(state: State, user_id: int) -> WalletOut:
+    """A user's balances and VIP end, as the user, services and staff see them."""
+    return WalletOut(
+        balances=[BalanceOut.of(b) for b in await state.wallet.balances(user_owner(user_id))],
+        vip_until=await state.wallet.vip_until(user_id),
+    )
+
+
 # --- the user's own -----------------------------------------------------------------------
 
 
 @router.get("/v1/me/wallet", summary="The current user's balances per asset")
 async def my_wallet(claims: CurrentClaims, state: State) -> WalletOut:
-    balances = await state.wallet.balances(user_owner(claims.user_id))
-    return WalletOut(
-        balances=[BalanceOut.of(b) for b in balances],
-        vip_until=await state.wallet.vip_until(claims.user_id),
-    )
+    return await wallet_of(state, claims.user_id)
 
 
 @router.get("/v1/me/wallet/entries", summary="The current user's ledger entries, newest first")
@@ -311,10 +315,7 @@ async def buy_vip(
 
 @router.get("/v1/wallet/users/{user_id}", summary="A user's balances")
 async def user_wallet(user_id: int, _: ServiceCaller, state: State) -> WalletOut:
-    return WalletOut(
-        balances=[BalanceOut.of(b) for b in await state.wallet.balances(user_owner(user_id))],
-        vip_until=await state.wallet.vip_until(user_id),
-    )
+    return await wallet_of(state, user_id)
 
 
 @router.get("/v1/wallet/sponsors/{sponsor_id}", summary="A sponsor account and its balance")
@@ -366,10 +367,7 @@ async def charge_sponsor(
 async def staff_user_wallet(
     user_id: int, _: Annotated[StaffActor, StaffWith("wallet:view")], state: State
 ) -> WalletOut:
-    return WalletOut(
-        balances=[BalanceOut.of(b) for b in await state.wallet.balances(user_owner(user_id))],
-        vip_until=await state.wallet.vip_until(user_id),
-    )
+    return await wallet_of(state, user_id)
 
 
 @router.post(

@@ -149,6 +149,16 @@ async def reconcile(database: Database) -> Report:
     return Report(*counts, differences=differences)
 
 
+def _keyed_by_hold(business: Business, hold_id: int) -> Business:
+    """A capture or release without a key of its own is keyed by its hold: a resend answers
+    the same, and a capture and a release of one hold cannot both pass."""
+    if business.key or business.business_id:
+        return business
+    return Business(
+        business_type="hold", business_id=str(hold_id), operator_id=business.operator_id
+    )
+
+
 def _spread(business: Business) -> str:
     """What picks a system account's shard for a call: its key or its business id."""
     return business.key or f"{business.business_type}|{business.business_id}"
@@ -678,13 +688,7 @@ class WalletService:
                 "legs": legs,
             }
 
-        keyed = (
-            business
-            if business.key or business.business_id
-            else Business(
-                business_type="hold", business_id=str(hold_id), operator_id=business.operator_id
-            )
-        )
+        keyed = _keyed_by_hold(business, hold_id)
         return await self._post(
             kind,
             keyed,
@@ -719,13 +723,7 @@ class WalletService:
                 "legs": [],
             }
 
-        keyed = (
-            business
-            if business.key or business.business_id
-            else Business(
-                business_type="hold", business_id=str(hold_id), operator_id=business.operator_id
-            )
-        )
+        keyed = _keyed_by_hold(business, hold_id)
         return await self._post(
             kind,
             keyed,
