@@ -7,8 +7,9 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
 
-from usercenter import __version__, health, schema
+from usercenter import __version__, docs, health, schema
 from usercenter.access import api as access_api
 from usercenter.access.service import CHANGES_CHANNEL, AccessService
 from usercenter.audit import api as audit_api
@@ -25,7 +26,7 @@ from usercenter.kit.cache import make_cache
 from usercenter.logs import configure_logging, get_logger
 from usercenter.metrics import Metrics
 from usercenter.middleware import RequestContextMiddleware
-from usercenter.notify.factory import make_mail_sender, make_sms_sender
+from usercenter.notify.factory import make_mail_sender, make_sms_sender, warn_of_console_senders
 from usercenter.platform.service import ClientApps
 from usercenter.providers.registry import ProviderRegistry
 from usercenter.security.captcha import CaptchaService
@@ -40,6 +41,23 @@ from usercenter.wallet.ledger import Ledger
 from usercenter.wallet.service import WalletService
 
 log = get_logger("usercenter")
+
+CORS_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+# What a browser front end sends: credentials, language, idempotency and the device headers.
+CORS_HEADERS = [
+    "Authorization",
+    "Content-Type",
+    "Accept-Language",
+    "Idempotency-Key",
+    "X-Request-ID",
+    "X-Device-Id",
+    "X-Device-Name",
+    "X-Device-Vendor",
+    "X-OS",
+    "X-OS-Version",
+    "X-Client-Name",
+    "X-Client-Version",
+]
 
 
 def describe_backends(settings: Settings) -> dict[str, str]:
@@ -141,6 +159,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     log.info("usercenter_starting", version=__version__, **describe_backends(settings))
 
     state = build_state(settings)
+    warn_of_console_senders(settings)
     database = state.database
 
     @asynccontextmanager
@@ -169,9 +188,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         summary="Identities, sessions, access, profiles and a wallet ledger for one business.",
         lifespan=lifespan,
+        # Served by `docs.router` instead, from local files and counted by their route.
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.usercenter = state
     install_error_handlers(app)
+    if settings.cors_origins:
+        # Inside the request-context layer, so preflights are logged and carry its headers.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=CORS_METHODS,
+            allow_headers=CORS_HEADERS,
+            expose_headers=["X-Request-ID", "Retry-After", "Content-Language"],
+            max_age=600,
+        )
     app.add_middleware(
         RequestContextMiddleware, metrics=state.metrics, max_body_bytes=settings.max_body_bytes
     )
@@ -182,4 +215,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(wallet_api.router)
     app.include_router(access_api.router)
     app.include_router(health.router)
+    app.include_router(docs.router)
     return app

@@ -326,12 +326,14 @@ def version() -> None:
 
 @cli.command()
 def check() -> None:
-    """Reach every configured backend (database, Redis, broker) and print its version."""
+    """Reach every configured backend (database, Redis, broker) and print its version; exit 3
+    if one cannot be reached, 4 if the schema of a server database is behind."""
     from usercenter.kit.broker import BrokerLink
     from usercenter.kit.cache import RedisCache
 
     settings = _settings()
     failures = 0
+    schema_behind = False
 
     def report(name: str, ok: bool, detail: str) -> None:
         nonlocal failures
@@ -347,11 +349,18 @@ def check() -> None:
             report(name, False, failure + _one_line(exc))
 
     async def run() -> None:
+        nonlocal schema_behind
         database = Database.from_settings(settings)
         try:
             await probe("database", database.ping)
             if failures == 0:
-                await probe("schema", lambda: _schema_line(database), failure="")
+                try:
+                    report("schema", True, await asyncio.wait_for(_schema_line(database), 5))
+                except schema.SchemaBehind as exc:
+                    schema_behind = True
+                    report("schema", False, str(exc))
+                except Exception as exc:
+                    report("schema", False, _one_line(exc))
         finally:
             await database.dispose()
         if settings.redis_url:
@@ -369,7 +378,8 @@ def check() -> None:
 
     asyncio.run(run())
     if failures:
-        raise typer.Exit(EXIT_UNREACHABLE)
+        # Something unreachable says more than a schema behind; the schema alone is exit 4.
+        raise typer.Exit(EXIT_SCHEMA if schema_behind and failures == 1 else EXIT_UNREACHABLE)
 
 
 async def _schema_line(database: Database) -> str:
@@ -378,7 +388,7 @@ async def _schema_line(database: Database) -> str:
         return status.describe()
     if database.backend is Backend.SQLITE:
         return f"{status.describe()} (serve migrates SQLite itself)"
-    raise RuntimeError(f"{status.describe()}: run `usercenter migrate`")
+    raise schema.SchemaBehind(status)
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -87,6 +88,9 @@ class ClientAppSetting(BaseModel):
     name: str | None = None
     extra: dict[str, Any] = Field(default_factory=dict)
     is_active: bool = True
+
+
+_ORIGIN = re.compile(r"https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?/?")
 
 
 class LogFormat(StrEnum):
@@ -263,13 +267,28 @@ class Settings(BaseSettings):
     wallet_withdrawal_min_fee: int = Field(default=0, ge=0, description="In fen")
 
     log_level: str = "INFO"
-    log_format: LogFormat = LogFormat.JSON
+    log_format: LogFormat | None = Field(
+        default=None,
+        description="json or console; none: console when the log goes to a terminal, else json",
+    )
 
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
 
     uid_width: int = Field(default=6, ge=4, le=12, description="Digits after the province code")
     uid_block_size: int = Field(
         default=50, ge=1, le=10_000, description="Province uids a process reserves at a time"
+    )
+
+    # HTTP: browsers and operations
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Origins (https://h5.example.com) whose pages may call the API from a "
+        "browser, comma-separated; `*` for any; none: no cross-origin calls",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token that /metrics and the details of /readyz require; "
+        "none: /metrics is open and /readyz shows no details",
     )
 
     @field_validator("database_url")
@@ -318,6 +337,30 @@ class Settings(BaseSettings):
                 raise ValueError("each client must be written `id:secret`")
             clients[client_id] = secret
         return clients
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins_are_origins(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            if origin != "*" and not _ORIGIN.fullmatch(origin):
+                raise ValueError(
+                    f"{origin!r} is not an origin: write scheme://host[:port], no path, or *"
+                )
+        return [origin.rstrip("/") for origin in value]
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _token_is_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and 0 < len(value.get_secret_value()) < 16:
+            raise ValueError("must be at least 16 characters (or unset)")
+        return value if value and value.get_secret_value() else None
 
     @field_validator("log_level")
     @classmethod

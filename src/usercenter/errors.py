@@ -17,6 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import Match
 
 from usercenter.kit.i18n import Language, Text, negotiate_language
 
@@ -160,6 +161,16 @@ class ServiceUnavailable(UserCenterError):
     title = Text("服务暂不可用", "Service unavailable")
 
 
+class MetricsUnauthorized(UserCenterError):
+    code = "metrics_unauthorized"
+    status = 401
+    title = Text("需要监控令牌", "This route needs the metrics token")
+
+    def __init__(self, **kwargs: Any) -> None:
+        challenge = 'Bearer realm="usercenter-metrics"'
+        super().__init__(headers={"WWW-Authenticate": challenge}, **kwargs)
+
+
 # Pydantic error types -> the Chinese message shown for them (English uses pydantic's own).
 _VALIDATION_MESSAGES_ZH: dict[str, str] = {
     "missing": "必填",
@@ -284,6 +295,21 @@ def _request_id(request: Request) -> str | None:
     return str(value) if value else None
 
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route answers at this path: Starlette's 405 names only the methods of
+    the first route whose path matched (`PUT /v1/me` got `Allow: GET`, not PATCH)."""
+    routes = request.app.router.routes
+
+    def answers(method: str) -> bool:
+        probe = {**request.scope, "method": method}
+        return any(route.matches(probe)[0] is Match.FULL for route in routes)
+
+    return ", ".join(method for method in _METHODS if answers(method))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Route every expected error through `problem_response`."""
 
@@ -305,7 +331,9 @@ def install_error_handlers(app: FastAPI) -> None:
         elif exc.status_code == 404:
             error = NotFound()
         elif exc.status_code == 405:
-            error = MethodNotAllowed(headers=exc.headers)
+            headers = dict(exc.headers or {})
+            headers["Allow"] = allowed_methods(request) or headers.get("Allow", "")
+            error = MethodNotAllowed(headers=headers)
         else:
             error = HttpError(exc.status_code, headers=exc.headers)
         return problem_response(error, request_language(request), _request_id(request))

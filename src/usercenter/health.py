@@ -1,8 +1,14 @@
-"""Liveness, readiness and metrics endpoints for orchestrators and Prometheus."""
+"""Liveness, readiness and metrics endpoints for orchestrators and Prometheus.
+
+Anonymous callers learn only whether the process is ready. The checks behind the answer (and
+their versions, which help an attacker) and the metrics need `USERCENTER_METRICS_TOKEN` as a
+bearer token once it is set; unset, /metrics stays open as scrapers expect.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import hmac
 from collections.abc import Awaitable
 from typing import Any
 
@@ -11,8 +17,11 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from usercenter import schema
-from usercenter.errors import PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE
+from usercenter.errors import PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE, MetricsUnauthorized
+from usercenter.logs import get_logger
 from usercenter.state import AppState
+
+log = get_logger("usercenter.health")
 
 router = APIRouter(tags=["operations"])
 
@@ -51,24 +60,44 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="Can the process serve: database, schema, cache and broker")
+def holds_metrics_token(request: Request, state: AppState) -> bool:
+    """Whether the caller sent `Authorization: Bearer <USERCENTER_METRICS_TOKEN>` (never, unset)."""
+    token = state.settings.metrics_token
+    if token is None:
+        return False
+    scheme, _, presented = request.headers.get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        presented.strip().encode(), token.get_secret_value().encode()
+    )
+
+
+@router.get(
+    "/readyz",
+    summary="Can the process serve: database, schema, cache and broker "
+    "(the checks only with the metrics token)",
+)
 async def readyz(request: Request) -> Response:
-    checks = await readiness(AppState.of(request))
+    state = AppState.of(request)
+    checks = await readiness(state)
+    shown = {"checks": checks} if holds_metrics_token(request, state) else {}
     if all(check["ok"] for check in checks.values()):
-        return JSONResponse({"status": "ready", "checks": checks})
+        return JSONResponse({"status": "ready", **shown})
     failing = ", ".join(name for name, check in checks.items() if not check["ok"])
+    log.warning("not_ready", failing=failing, checks=checks)
     body = {
         "type": PROBLEM_TYPE_BASE + "not-ready",
         "title": "Not ready",
         "status": 503,
-        "detail": f"failing: {failing}",
+        "detail": f"failing: {failing}" if shown else "not ready",
         "code": "not_ready",
-        "checks": checks,
+        **shown,
     }
     return JSONResponse(body, status_code=503, media_type=PROBLEM_CONTENT_TYPE)
 
 
 @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
 async def metrics(request: Request) -> Response:
-    registry = AppState.of(request).metrics.registry
-    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+    state = AppState.of(request)
+    if state.settings.metrics_token is not None and not holds_metrics_token(request, state):
+        raise MetricsUnauthorized()
+    return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)

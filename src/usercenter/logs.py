@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import logging.config
+import sys
 from collections.abc import Mapping, MutableMapping
 from datetime import UTC, datetime
 from typing import Any
@@ -78,14 +79,33 @@ class _PreRendered(logging.Formatter):
         return record.getMessage()
 
 
+_access_format = LogFormat.JSON
+
+
+def resolve_log_format(fmt: LogFormat | None, stream: Any = None) -> LogFormat:
+    """The format asked for; unset, console when the log goes to a terminal, JSON otherwise."""
+    if fmt is not None:
+        return fmt
+    stream = stream if stream is not None else sys.stderr
+    isatty = getattr(stream, "isatty", None)
+    return LogFormat.CONSOLE if isatty is not None and isatty() else LogFormat.JSON
+
+
 def access_log(
     *, method: str, route: str, path: str, status: int, ms: float, request_id: str
 ) -> None:
-    """One JSON line per request. Rendered here rather than through structlog's processor
-    chain, which cost a fifth of a cached GET /v1/me; the one caller-controlled field (the
-    path) is masked like every other log line."""
+    """One line per request (JSON, or a short console line). Rendered here rather than through
+    structlog's processor chain, which cost a fifth of a cached GET /v1/me; the one
+    caller-controlled field (the path) is masked like every other log line."""
     logger = logging.getLogger(ACCESS_LOGGER)
     if not logger.isEnabledFor(logging.INFO):
+        return
+    if _access_format is LogFormat.CONSOLE:
+        stamp = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+        logger.info(
+            f"{stamp} [info     ] request  {method} {mask_text(path)} {status} {ms}ms "
+            f"route={route} request_id={request_id}"
+        )
         return
     line = {
         "method": method,
@@ -102,8 +122,14 @@ def access_log(
     logger.info(json.dumps(line, ensure_ascii=False))
 
 
-def configure_logging(level: str = "INFO", fmt: LogFormat = LogFormat.JSON) -> None:
-    """Set up structlog and route the standard library's logging through the same pipeline."""
+def configure_logging(level: str = "INFO", fmt: LogFormat | None = LogFormat.JSON) -> None:
+    """Set up structlog and route the standard library's logging through the same pipeline.
+
+    `fmt` None: console lines when the log goes to a terminal (a person reads it), JSON lines
+    otherwise (a collector reads it)."""
+    global _access_format
+    fmt = resolve_log_format(fmt)
+    _access_format = fmt
     structlog.configure(
         processors=[
             *_SHARED_PROCESSORS,

@@ -1,4 +1,5 @@
-"""Pure ASGI middleware: request id, access log, metrics, body cap, and the last-resort 500."""
+"""Pure ASGI middleware: request id, access log, metrics, body cap, safe default headers, and the
+last-resort 500."""
 
 from __future__ import annotations
 
@@ -24,6 +25,10 @@ log = get_logger("usercenter.request")
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 UNMATCHED_ROUTE = "<unmatched>"
+# On every answer: never guess a content type (a JSON error rendered as HTML); and unless the
+# route says otherwise, never store it - answers carry tokens, codes and personal data.
+NOSNIFF = (b"x-content-type-options", b"nosniff")
+NO_STORE = (b"cache-control", b"no-store")
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -42,8 +47,9 @@ async def _send_problem(scope: Scope, receive: Receive, send: Send, error: UserC
 
 
 class RequestContextMiddleware:
-    """Outermost layer: every response carries X-Request-ID, is logged and counted;
-    an exception nobody handled becomes a problem+json 500 with the request id."""
+    """Outermost layer: every response carries X-Request-ID, `X-Content-Type-Options: nosniff`
+    and (unless the route set its own) `Cache-Control: no-store`, is logged and counted; an
+    exception nobody handled becomes a problem+json 500 with the request id."""
 
     def __init__(self, app: ASGIApp, metrics: Metrics, max_body_bytes: int) -> None:
         self.app = app
@@ -69,6 +75,9 @@ class RequestContextMiddleware:
                 status = message["status"]
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode()))
+                headers.append(NOSNIFF)
+                if not any(name == b"cache-control" for name, _ in headers):
+                    headers.append(NO_STORE)
                 message = {**message, "headers": headers}
             await send(message)
 

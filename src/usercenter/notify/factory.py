@@ -6,6 +6,7 @@ import httpx
 from pydantic import SecretStr
 
 from usercenter.config import MailProvider, Settings, SmsProvider
+from usercenter.logs import get_logger
 from usercenter.notify.mail import ConsoleMailSender, MailSender, SmtpMailSender
 from usercenter.notify.sms import (
     AliyunSmsSender,
@@ -31,8 +32,24 @@ def _required(settings: Settings, chosen: str, *fields: str) -> dict[str, str]:
     return values
 
 
-def _reveals_codes(settings: Settings) -> bool:
-    return settings.log_level == "DEBUG"
+_log = get_logger("usercenter.notify")
+
+
+def warn_of_console_senders(settings: Settings) -> None:
+    """At start: say loudly that the development senders deliver nothing."""
+    if settings.sms_provider is SmsProvider.CONSOLE:
+        _log.warning(
+            "development_sms_sender",
+            detail="SMS codes are NOT delivered - development sender: each code is written to "
+            "this log (event sms_code_sent). Set USERCENTER_SMS_PROVIDER to aliyun or tencent "
+            "in production.",
+        )
+    if settings.mail_provider is MailProvider.CONSOLE:
+        _log.warning(
+            "development_mail_sender",
+            detail="E-mail is NOT delivered - development sender: each message is written to "
+            "this log (event mail_sent). Set USERCENTER_MAIL_PROVIDER=smtp in production.",
+        )
 
 
 def make_sms_sender(settings: Settings, *, client: httpx.AsyncClient | None = None) -> SmsSender:
@@ -80,7 +97,7 @@ def make_sms_sender(settings: Settings, *, client: httpx.AsyncClient | None = No
             timeout=settings.sms_timeout_seconds,
             client=client,
         )
-    return ConsoleSmsSender(reveal=_reveals_codes(settings))
+    return ConsoleSmsSender()
 
 
 def make_mail_sender(settings: Settings) -> MailSender:
@@ -105,4 +122,4 @@ def make_mail_sender(settings: Settings) -> MailSender:
             use_tls=settings.smtp_use_tls,
             timeout=settings.mail_timeout_seconds,
         )
-    return ConsoleMailSender(reveal=_reveals_codes(settings))
+    return ConsoleMailSender()

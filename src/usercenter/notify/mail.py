@@ -37,14 +37,14 @@ class MailSender(Protocol):
 class ConsoleMailSender:
     """Writes the message to the log instead of sending it (local runs, demos and tests).
 
-    The body is logged only if `reveal` is set (DEBUG), since it usually holds a code. The last
-    message to each address is kept in memory, at most `capacity` addresses, for `last_message`.
+    A development sender: the body (which usually holds a code) is logged at INFO, masked like
+    every log line; the address is masked. The last message to each address is kept in memory,
+    at most `capacity` addresses, for `last_message`.
     """
 
     name = "console"
 
-    def __init__(self, reveal: bool = False, *, capacity: int = 10_000) -> None:
-        self._reveal = reveal
+    def __init__(self, *, capacity: int = 10_000) -> None:
         self._capacity = capacity
         self._messages: dict[str, SentMail] = {}
 
@@ -58,7 +58,8 @@ class ConsoleMailSender:
             provider=self.name,
             to=mask_email(to),
             subject=subject,
-            body=body if self._reveal else None,
+            body=body,
+            note="not delivered: development sender",
         )
 
     def last_message(self, to: str) -> SentMail | None:

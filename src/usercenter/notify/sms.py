@@ -33,7 +33,6 @@ _log = get_logger(__name__)
 
 _E164 = re.compile(r"\+[1-9]\d{6,14}")
 _MAINLAND_PREFIX = "+86"
-MASKED_CODE = "******"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +53,11 @@ class SmsSender(Protocol):
         ...
 
 
+def shown_phone(phone: str) -> str:
+    """An E.164 number as logs show it: a mainland one as people write it, `139****1234`."""
+    return mask_phone(phone.removeprefix(_MAINLAND_PREFIX))
+
+
 def require_e164(phone: str) -> str:
     """`phone` unchanged if it is written in E.164 (`+` and 7 to 15 digits); PhoneInvalid if not."""
     if not _E164.fullmatch(phone):
@@ -64,14 +68,14 @@ def require_e164(phone: str) -> str:
 class ConsoleSmsSender:
     """Writes the message to the log instead of sending it (local runs, demos and tests).
 
-    The code is logged as `******` unless `reveal` is set (DEBUG). The last code sent to each
-    number is kept in memory, at most `capacity` numbers, for `last_code`.
+    A development sender: the code is logged in clear at INFO, so whoever runs the service can
+    log in; the phone is masked like everywhere else. The last code sent to each number is kept
+    in memory, at most `capacity` numbers, for `last_code`.
     """
 
     name = "console"
 
-    def __init__(self, reveal: bool = False, *, capacity: int = 10_000) -> None:
-        self._reveal = reveal
+    def __init__(self, *, capacity: int = 10_000) -> None:
         self._capacity = capacity
         self._codes: dict[str, str] = {}
 
@@ -85,10 +89,11 @@ class ConsoleSmsSender:
         _log.info(
             "sms_code_sent",
             provider=self.name,
-            phone=mask_phone(phone),
-            code=code if self._reveal else MASKED_CODE,
+            phone=shown_phone(phone),
+            code=code,
             purpose=purpose,
             message_id=receipt.message_id,
+            note="not delivered: development sender",
         )
         return receipt
 
@@ -138,7 +143,7 @@ class _VendorSmsSender:
         log(
             "sms_send_failed",
             provider=self.name,
-            phone=mask_phone(phone),
+            phone=shown_phone(phone),
             vendor_code=vendor_code,
             vendor_message=message,
             request_id=request_id,
@@ -150,7 +155,7 @@ class _VendorSmsSender:
         _log.info(
             "sms_sent",
             provider=self.name,
-            phone=mask_phone(phone),
+            phone=shown_phone(phone),
             purpose=purpose,
             message_id=receipt.message_id,
             request_id=receipt.request_id,

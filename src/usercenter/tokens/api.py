@@ -4,13 +4,26 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Header, status
+from fastapi import APIRouter, Form, Header, Path, status
+from starlette.convertors import StringConvertor, register_url_convertor
 
 from usercenter.deps import CurrentClaims, ReadSession, State, WriteSession, basic_client
 from usercenter.tokens.errors import IntrospectionUnauthorized
 from usercenter.tokens.schemas import JwksOut, RevokedOut, SessionOut
 
 router = APIRouter(tags=["tokens"])
+
+SESSION_ID_PATTERN = "^[0-9a-f]{32}$"
+
+
+class _SessionIdConvertor(StringConvertor):
+    """Only a session id's shape matches `{session_id}`, so no sibling route such as
+    `/v1/me/sessions/revoke-others` is taken for a session id whatever the method."""
+
+    regex = SESSION_ID_PATTERN.strip("^$")
+
+
+register_url_convertor("session_id", _SessionIdConvertor())
 
 
 @router.get("/.well-known/jwks.json", summary="Public keys that verify access tokens")
@@ -44,19 +57,6 @@ async def list_sessions(
     ]
 
 
-@router.delete(
-    "/v1/me/sessions/{session_id}",
-    status_code=status.HTTP_204_NO_CONTENT,
-    summary="End one of the current user's sessions",
-)
-async def end_session(
-    session_id: str, claims: CurrentClaims, state: State, session: WriteSession
-) -> None:
-    await state.tokens.end_session(
-        session, user_id=claims.user_id, session_id=session_id, reason="ended_by_user"
-    )
-
-
 @router.post("/v1/me/sessions/revoke-others", summary="End every session but this one")
 async def revoke_other_sessions(
     claims: CurrentClaims, state: State, session: WriteSession
@@ -65,6 +65,22 @@ async def revoke_other_sessions(
         session, user_id=claims.user_id, reason="ended_by_user", keep=claims.session_id
     )
     return RevokedOut(revoked=revoked)
+
+
+@router.delete(
+    "/v1/me/sessions/{session_id:session_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="End one of the current user's sessions",
+)
+async def end_session(
+    session_id: Annotated[str, Path(pattern=SESSION_ID_PATTERN, description="The session's id")],
+    claims: CurrentClaims,
+    state: State,
+    session: WriteSession,
+) -> None:
+    await state.tokens.end_session(
+        session, user_id=claims.user_id, session_id=session_id, reason="ended_by_user"
+    )
 
 
 def _authenticate_client(state: State, authorization: str | None) -> str:
