@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 from collections.abc import AsyncIterator
+from typing import ClassVar
 
 import httpx
 import pytest
@@ -57,6 +59,33 @@ async def probe_app(database_url: str, migrated: object) -> AsyncIterator[FastAP
     application.include_router(probe)
     async with application.router.lifespan_context(application):
         yield application
+
+
+H5_ORIGIN = "https://h5.example.com"
+METRICS_TOKEN = {"Authorization": "Bearer metrics-token-0123456789"}
+WRONG_TOKEN = {"Authorization": "Bearer metrics-token-9876543210"}
+
+
+@pytest.fixture(scope="module")
+async def guarded_app(database_url: str, migrated: object) -> AsyncIterator[FastAPI]:
+    """The real app with a metrics token and one H5 origin allowed."""
+    application = create_app(
+        make_settings(
+            database_url,
+            log_level="CRITICAL",
+            metrics_token=METRICS_TOKEN["Authorization"].removeprefix("Bearer "),
+            cors_origins=f"{H5_ORIGIN}, http://localhost:5173",
+        )
+    )
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def guarded(guarded_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=guarded_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://usercenter.test") as client:
+        yield client
 
 
 @pytest.fixture
@@ -207,8 +236,19 @@ class TestHealth:
         assert response.status_code == 200
         assert response.json() == {"status": "ok"}
 
-    async def test_readyz_checks_database_and_schema(self, client: httpx.AsyncClient) -> None:
+    async def test_readyz_tells_anonymous_callers_only_whether_it_is_ready(
+        self, client: httpx.AsyncClient
+    ) -> None:
         response = await client.get("/readyz")
+        assert response.status_code == 200, response.text
+        assert response.json() == {"status": "ready"}
+        assert "SQLite" not in response.text  # no versions for strangers
+
+    async def test_readyz_shows_its_checks_to_the_metrics_token(
+        self, guarded: httpx.AsyncClient
+    ) -> None:
+        assert "checks" not in (await guarded.get("/readyz", headers=WRONG_TOKEN)).json()
+        response = await guarded.get("/readyz", headers=METRICS_TOKEN)
         assert response.status_code == 200, response.text
         checks = response.json()["checks"]
         assert checks["database"]["ok"] is True
@@ -216,12 +256,20 @@ class TestHealth:
         assert "cache" not in checks  # in-process: nothing to reach
 
     async def test_readyz_fails_when_the_database_is_unreachable(self, workdir: object) -> None:
-        settings = make_settings("postgresql://nobody@127.0.0.1:1/none", log_level="CRITICAL")
+        settings = make_settings(
+            "postgresql://nobody@127.0.0.1:1/none",
+            log_level="CRITICAL",
+            metrics_token=METRICS_TOKEN["Authorization"].removeprefix("Bearer "),
+        )
         application = create_app(settings)  # no lifespan: it would refuse to start
         transport = httpx.ASGITransport(app=application)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-            response = await client.get("/readyz")
-        body = assert_problem(response, 503, "not_ready")
+            anonymous = await client.get("/readyz")
+            operator = await client.get("/readyz", headers=METRICS_TOKEN)
+        body = assert_problem(anonymous, 503, "not_ready")
+        assert "checks" not in body
+        assert "127.0.0.1" not in anonymous.text
+        body = assert_problem(operator, 503, "not_ready")
         assert body["checks"]["database"]["ok"] is False  # type: ignore[index]
         await application.state.usercenter.database.dispose()
 
@@ -242,6 +290,131 @@ class TestMetrics:
         assert "13800000000" not in text
         assert "usercenter_http_request_duration_seconds_bucket" in text
         assert "usercenter_db_pool_checked_out" in text
+
+    async def test_docs_and_their_assets_are_counted_by_their_route(
+        self, http: httpx.AsyncClient
+    ) -> None:
+        for path in ("/docs", "/openapi.json", "/redoc", "/docs/assets/swagger-ui.css"):
+            assert (await http.get(path)).status_code == 200, path
+        text = (await http.get("/metrics")).text
+        for route in ("/docs", "/openapi.json", "/redoc", "/docs/assets/{name}"):
+            assert f'route="{route}",status="200"' in text, route
+
+    async def test_open_without_a_token_setting(self, http: httpx.AsyncClient) -> None:
+        assert (await http.get("/metrics")).status_code == 200
+
+    async def test_needs_the_token_once_it_is_set(self, guarded: httpx.AsyncClient) -> None:
+        body = assert_problem(await guarded.get("/metrics"), 401, "metrics_unauthorized")
+        assert body["title"] == "需要监控令牌"
+        refused = await guarded.get("/metrics", headers=WRONG_TOKEN)
+        assert refused.status_code == 401
+        assert refused.headers["www-authenticate"].startswith("Bearer")
+        allowed = await guarded.get("/metrics", headers=METRICS_TOKEN)
+        assert allowed.status_code == 200
+        assert "usercenter_http_requests_total" in allowed.text
+
+
+class TestHttpHygiene:
+    async def test_every_answer_says_nosniff(self, client: httpx.AsyncClient) -> None:
+        for response in (
+            await client.get("/healthz"),
+            await client.get("/v1/no-such-route"),
+            await client.put("/v1/me"),
+            await client.get("/docs/assets/swagger-ui-bundle.js"),
+        ):
+            assert response.headers["x-content-type-options"] == "nosniff", response.url
+
+    async def test_answers_are_not_stored_unless_the_route_says_so(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        assert (await client.get("/healthz")).headers["cache-control"] == "no-store"
+        assert (await client.get("/v1/me")).headers["cache-control"] == "no-store"
+        asset = await client.get("/docs/assets/swagger-ui.css")
+        assert asset.headers["cache-control"] == "public, max-age=86400"
+
+    async def test_put_on_me_lists_patch_in_allow(self, client: httpx.AsyncClient) -> None:
+        response = await client.put("/v1/me", json={"nickname": "x"})
+        assert_problem(response, 405, "method_not_allowed")
+        assert set(response.headers["allow"].split(", ")) == {"GET", "PATCH"}
+
+    @pytest.mark.parametrize("method", ["GET", "PUT", "PATCH", "DELETE"])
+    async def test_revoke_others_is_not_taken_for_a_session_id(
+        self, client: httpx.AsyncClient, method: str
+    ) -> None:
+        response = await client.request(method, "/v1/me/sessions/revoke-others")
+        assert_problem(response, 405, "method_not_allowed")
+        assert response.headers["allow"] == "POST"
+
+
+class TestDocs:
+    @pytest.mark.parametrize("page", ["/docs", "/redoc"])
+    async def test_pages_load_every_asset_from_this_service(
+        self, client: httpx.AsyncClient, page: str
+    ) -> None:
+        response = await client.get(page)
+        assert response.status_code == 200
+        references = re.findall(r'(?:src|href)="([^"]+)"', response.text)
+        assert references, response.text
+        for reference in references:
+            assert reference.startswith("/"), f"{page} loads {reference} from another host"
+            asset = await client.get(reference)
+            assert asset.status_code == 200, reference
+            assert asset.content, reference
+        assert "://" not in " ".join(re.findall(r"url\s*:\s*'[^']*'", response.text))
+
+    async def test_swagger_ui_script_and_styles_are_the_real_ones(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        script = await client.get("/docs/assets/swagger-ui-bundle.js")
+        assert script.headers["content-type"].startswith("text/javascript")
+        assert b"SwaggerUIBundle" in script.content
+        styles = await client.get("/docs/assets/swagger-ui.css")
+        assert styles.headers["content-type"].startswith("text/css")
+
+    @pytest.mark.parametrize("name", ["secret.txt", "..%2F..%2Fcore.py", "__init__.py"])
+    async def test_nothing_else_is_served_from_the_package(
+        self, client: httpx.AsyncClient, name: str
+    ) -> None:
+        assert_problem(await client.get(f"/docs/assets/{name}"), 404, "not_found")
+
+
+class TestCors:
+    PREFLIGHT: ClassVar[dict[str, str]] = {
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type,authorization,x-device-id",
+    }
+
+    async def test_an_allowed_origin_gets_its_preflight_answered(
+        self, guarded: httpx.AsyncClient
+    ) -> None:
+        response = await guarded.options(
+            "/v1/auth/sms-login", headers={"Origin": H5_ORIGIN, **self.PREFLIGHT}
+        )
+        assert response.status_code == 200, response.text
+        assert response.headers["access-control-allow-origin"] == H5_ORIGIN
+        assert "POST" in response.headers["access-control-allow-methods"]
+        allowed = response.headers["access-control-allow-headers"].lower()
+        assert {"authorization", "content-type", "x-device-id"} <= set(allowed.split(", "))
+        simple = await guarded.get("/healthz", headers={"Origin": H5_ORIGIN})
+        assert simple.headers["access-control-allow-origin"] == H5_ORIGIN
+        assert "x-request-id" in simple.headers["access-control-expose-headers"].lower()
+
+    async def test_another_origin_gets_no_cors_headers(self, guarded: httpx.AsyncClient) -> None:
+        origin = "https://evil.example.net"
+        response = await guarded.options(
+            "/v1/auth/sms-login", headers={"Origin": origin, **self.PREFLIGHT}
+        )
+        assert response.status_code == 400
+        assert "access-control-allow-origin" not in response.headers
+        simple = await guarded.get("/healthz", headers={"Origin": origin})
+        assert "access-control-allow-origin" not in simple.headers
+
+    async def test_no_origin_is_allowed_by_default(self, client: httpx.AsyncClient) -> None:
+        response = await client.options(
+            "/v1/auth/sms-login", headers={"Origin": H5_ORIGIN, **self.PREFLIGHT}
+        )
+        assert response.status_code == 405
+        assert "access-control-allow-origin" not in response.headers
 
 
 class TestAccessLog:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import random
+import re
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -131,6 +135,10 @@ class TestMigrateAndServe:
         assert "usercenter migrate" in refused.stderr
         assert "Traceback" not in refused.stderr
 
+        behind = run_cli("check", cwd=workdir, **env)
+        assert behind.returncode == 4, behind.stdout + behind.stderr
+        assert "usercenter migrate" in behind.stderr
+
         migrated = run_cli("migrate", cwd=workdir, **env)
         assert migrated.returncode == 0, migrated.stderr
         assert f"schema at {schema.head_revisions()[0]}" in migrated.stdout
@@ -153,8 +161,105 @@ class TestMigrateAndServe:
         assert first["database"].startswith("sqlite")
         assert first["cache"] == "in-process"
 
+    def test_development_sms_sender_shows_codes_at_the_default_level(
+        self, workdir: Path, serve: object
+    ) -> None:
+        url, process = serve()  # type: ignore[operator]
+        phone = "13912341234"
+        sent = httpx.post(f"{url}/v1/sms/codes", json={"phone": phone, "purpose": "login"})
+        assert sent.status_code == 202, sent.text
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=20)
+        lines = [json.loads(line) for line in output.splitlines()]
+        [warning] = [line for line in lines if line["event"] == "development_sms_sender"]
+        assert warning["level"] == "warning"
+        assert "NOT delivered" in warning["detail"]
+        [sent_line] = [line for line in lines if line["event"] == "sms_code_sent"]
+        assert sent_line["phone"] == "139****1234"
+        assert re.fullmatch(r"[0-9]{6}", sent_line["code"])
+        assert phone not in output
+
     def test_serve_with_two_workers_on_redis(self, workdir: Path, serve: object) -> None:
         url, _ = serve("--workers", "2", USERCENTER_REDIS_URL=service_url("redis"))  # type: ignore[operator]
         response = httpx.get(f"{url}/readyz")
         assert response.status_code == 200
         assert response.json()["checks"]["cache"]["ok"] is True
+
+
+PROJECT = Path(__file__).resolve().parents[1]
+
+
+def readme_blocks(heading: str) -> list[str]:
+    """The shell blocks of one README section, as a reader would paste them."""
+    text = (PROJECT / "README.md").read_text(encoding="utf-8")
+    section = re.split(r"\n#{2,6} ", text.split(f"\n{heading}\n", 1)[1], maxsplit=1)[0]
+    return re.findall(r"```sh\n(.*?)```", section, re.S)
+
+
+def free_port_run(count: int) -> int:
+    """The first of `count` consecutive free ports."""
+    for _ in range(50):
+        base = random.randint(20_000, 60_000)
+        sockets = []
+        try:
+            for port in range(base, base + count):
+                sock = socket.socket()
+                sockets.append(sock)
+                sock.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for sock in sockets:
+                sock.close()
+    raise AssertionError("no run of free ports")
+
+
+class TestReadmeDemo:
+    def test_the_mini_program_demo_works_when_pasted_and_leaves_nothing_for_git(
+        self, workdir: Path
+    ) -> None:
+        demo, stop = readme_blocks("### The mini-program login on a laptop")
+        stubs_port, serve_port = free_port_run(5), free_port_run(1)
+        script = (demo + stop).replace("18700", str(stubs_port)).replace(
+            "8000", str(serve_port)
+        ) + "wait\n"
+        # The project's root as the demo sees it: its .gitignore and .venv/bin/usercenter.
+        shutil.copy(PROJECT / ".gitignore", workdir / ".gitignore")
+        (workdir / ".venv" / "bin").mkdir(parents=True)
+        (workdir / ".venv" / "bin" / "usercenter").symlink_to(
+            Path(sys.executable).parent / "usercenter"
+        )
+        git, bash = shutil.which("git"), shutil.which("bash")
+        assert git is not None
+        assert bash is not None
+        subprocess.run([git, "init", "-q", str(workdir)], check=True)
+        clean = {k: v for k, v in os.environ.items() if not k.startswith("USERCENTER_")}
+        process = subprocess.Popen(
+            [bash, "-c", script],
+            cwd=workdir,
+            env=clean,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        try:
+            output, _ = process.communicate(timeout=120)
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        assert process.returncode == 0, output
+        answer = json.loads(output.strip().splitlines()[-1])
+        assert answer["access_token"]
+        assert answer["is_new_user"] is True
+        assert (workdir / "usercenter.db").exists()
+        untracked = subprocess.run(
+            [git, "status", "--porcelain", "--untracked-files=all"],
+            cwd=workdir,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.splitlines()
+        assert untracked == ["?? .gitignore"]

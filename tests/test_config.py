@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
@@ -62,3 +65,49 @@ def test_wrong_service_urls_are_refused() -> None:
         make_settings("sqlite:///x.db", redis_url="http://localhost")
     with pytest.raises(ValidationError, match="amqp://"):
         make_settings("sqlite:///x.db", broker_url="redis://localhost")
+
+
+PROJECT = Path(__file__).resolve().parents[1]
+
+
+class TestHttpSettings:
+    def test_cors_origins_are_a_comma_separated_allow_list(
+        self, workdir: object, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv(
+            "USERCENTER_CORS_ORIGINS", "https://h5.example.com, http://localhost:5173/"
+        )
+        settings = Settings(_env_file=None)
+        assert settings.cors_origins == ["https://h5.example.com", "http://localhost:5173"]
+        assert Settings(_env_file=None, cors_origins="*").cors_origins == ["*"]
+
+    def test_none_by_default(self, workdir: object) -> None:
+        settings = Settings(_env_file=None)
+        assert settings.cors_origins == []
+        assert settings.metrics_token is None
+        assert settings.log_format is None
+
+    @pytest.mark.parametrize(
+        "origin", ["h5.example.com", "https://h5.example.com/app", "ftp://h5.example.com"]
+    )
+    def test_an_origin_with_a_path_or_no_scheme_is_refused(self, origin: str) -> None:
+        with pytest.raises(ValidationError, match="is not an origin"):
+            make_settings("sqlite:///x.db", cors_origins=origin)
+
+    def test_a_short_metrics_token_is_refused(self) -> None:
+        with pytest.raises(ValidationError, match="at least 16 characters"):
+            make_settings("sqlite:///x.db", metrics_token="short")
+
+
+class TestEnvExample:
+    def test_lists_only_real_settings_and_parses(self, workdir: object) -> None:
+        path = PROJECT / ".env.example"
+        names = re.findall(r"^#?\s*USERCENTER_([A-Z0-9_]+)=", path.read_text(), re.MULTILINE)
+        assert len(names) > 20
+        unknown = [name for name in names if name.lower() not in Settings.model_fields]
+        assert unknown == []
+        settings = Settings(_env_file=path)
+        assert settings.backend is Backend.MYSQL
+        assert settings.sms_provider.value == "aliyun"
+        assert settings.cors_origins == ["https://h5.example.com", "https://admin.example.com"]
+        assert settings.client_apps[0].app_type == "wechat_miniapp"

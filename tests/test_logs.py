@@ -1,12 +1,18 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
+import os
+import pty
+import subprocess
+import sys
 
 import structlog
 
 from tests.conftest import log_lines
-from usercenter.logs import get_logger
+from usercenter.config import LogFormat
+from usercenter.logs import ACCESS_LOGGER, access_log, configure_logging, get_logger
 
 
 class TestMasking:
@@ -49,3 +55,78 @@ class TestMasking:
         record = log_lines(captured)[-1]
         assert "ValueError" in str(record["exception"])
         assert "13812348888" not in str(record["exception"])
+
+
+_LOG_ONE_LINE = (
+    "from usercenter.config import Settings; from usercenter.logs import configure_logging, "
+    "get_logger; s = Settings(_env_file=None); configure_logging(s.log_level, s.log_format); "
+    "get_logger('usercenter').info('hello', phone='13812345678')"
+)
+
+
+def _log_one_line(*, to_terminal: bool, **env: str) -> str:
+    """What the service's logging writes for one event when stderr is (not) a terminal."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("USERCENTER_")}
+    if not to_terminal:
+        result = subprocess.run(
+            [sys.executable, "-c", _LOG_ONE_LINE],
+            env={**clean, **env},
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        )
+        return result.stderr
+    leader, follower = pty.openpty()
+    try:
+        subprocess.run(
+            [sys.executable, "-c", _LOG_ONE_LINE],
+            env={**clean, **env},
+            stderr=follower,
+            stdout=subprocess.DEVNULL,
+            check=True,
+            timeout=30,
+        )
+        return os.read(leader, 65536).decode()
+    finally:
+        os.close(leader)
+        os.close(follower)
+
+
+class TestLogFormat:
+    def test_console_lines_on_a_terminal(self) -> None:
+        output = _log_one_line(to_terminal=True)
+        assert "hello" in output
+        assert not output.lstrip().startswith("{")
+        assert "138****5678" in output
+        assert "13812345678" not in output
+
+    def test_json_lines_otherwise(self) -> None:
+        [line] = _log_one_line(to_terminal=False).splitlines()
+        assert json.loads(line)["event"] == "hello"
+        assert json.loads(line)["phone"] == "138****5678"
+
+    def test_the_setting_wins_over_the_terminal(self) -> None:
+        output = _log_one_line(to_terminal=True, USERCENTER_LOG_FORMAT="json")
+        assert json.loads(output.strip())["event"] == "hello"
+
+    def test_access_lines_follow_the_format(self) -> None:
+        lines = []
+        for fmt in (LogFormat.CONSOLE, LogFormat.JSON):
+            configure_logging("INFO", fmt)  # replaces the handlers: add ours after
+            stream = io.StringIO()
+            access = logging.getLogger(ACCESS_LOGGER)
+            handler = logging.StreamHandler(stream)
+            access.addHandler(handler)
+            try:
+                access_log(
+                    method="GET", route="/v1/me", path="/v1/me", status=200, ms=1.5, request_id="r"
+                )
+            finally:
+                access.removeHandler(handler)
+            lines.append(stream.getvalue().strip())
+        configure_logging("WARNING", LogFormat.JSON)
+        console, as_json = lines
+        assert "GET /v1/me 200 1.5ms" in console
+        assert not console.startswith("{")
+        assert json.loads(as_json)["request_id"] == "r"

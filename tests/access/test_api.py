@@ -343,3 +343,22 @@ class TestAdminLog:
         staff_row = next(r for r in rows if r.action == "staff.create_staff")
         assert staff_row.target_type == "staff"
         assert staff_row.ip
+
+
+class TestSecretsAreNotCached:
+    async def test_staff_login_and_totp_enrolment_answer_no_store(self, app: FastAPI) -> None:
+        async with client_for(app) as http:
+            _, username = await make_staff(app, "operator")
+            login = await staff_login(http, username)
+            assert login.status_code == 200, login.text
+            headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+            begun = await http.post("/v1/admin/me/totp", headers=headers)
+            assert begun.status_code == 200, begun.text
+            confirmed = await http.post(
+                "/v1/admin/me/totp/confirm",
+                json={"code": _code_at(begun.json()["secret"])},
+                headers=headers,
+            )
+            assert confirmed.status_code == 200, confirmed.text
+            for answer in (login, begun, confirmed):
+                assert answer.headers["cache-control"] == "no-store", answer.url

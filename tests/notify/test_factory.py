@@ -30,6 +30,7 @@ from usercenter.notify import (
     make_mail_sender,
     make_sms_sender,
 )
+from usercenter.notify.factory import warn_of_console_senders
 
 PHONE = "+8613812345678"
 
@@ -44,19 +45,13 @@ def _clean_environment(workdir: Path) -> None:
 
 
 class TestMakeSmsSender:
-    async def test_console_by_default_with_codes_masked(self) -> None:
+    async def test_console_by_default_shows_codes_at_the_default_level(self) -> None:
         sender = make_sms_sender(settings())
         assert isinstance(sender, ConsoleSmsSender)
         with capture_logs() as logs:
             await sender.send_code(PHONE, "135790", purpose="login")
-        assert "135790" not in repr(logs)
+        assert [(log["log_level"], log["code"]) for log in logs] == [("info", "135790")]
         assert sender.last_code(PHONE) == "135790"
-
-    async def test_console_reveals_codes_at_debug(self) -> None:
-        sender = make_sms_sender(settings(log_level="debug"))
-        with capture_logs() as logs:
-            await sender.send_code(PHONE, "135790", purpose="login")
-        assert [log["code"] for log in logs if log["event"] == "sms_code_sent"] == ["135790"]
 
     def test_aliyun_without_credentials_names_the_missing_variables(self) -> None:
         with pytest.raises(ValueError, match="USERCENTER_SMS_PROVIDER=aliyun") as caught:
@@ -112,6 +107,24 @@ class TestMakeSmsSender:
         receipt = await sender.send_code(PHONE, "135790", purpose="login")
         assert receipt.provider == "tencent"
         assert tencent.stub.requests[-1]["TemplateParamSet"] == ["135790"]
+
+
+class TestDevelopmentSenderWarning:
+    def test_console_senders_are_announced_as_not_delivering(self) -> None:
+        with capture_logs() as logs:
+            warn_of_console_senders(settings())
+        assert [(log["event"], log["log_level"]) for log in logs] == [
+            ("development_sms_sender", "warning"),
+            ("development_mail_sender", "warning"),
+        ]
+        assert all("NOT delivered" in log["detail"] for log in logs)
+
+    def test_real_senders_are_not(self) -> None:
+        with capture_logs() as logs:
+            warn_of_console_senders(
+                settings(sms_provider="aliyun", mail_provider="smtp", smtp_host="mail.example.com")
+            )
+        assert logs == []
 
 
 class TestMakeMailSender:

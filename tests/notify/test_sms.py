@@ -114,24 +114,24 @@ class TestConsoleSmsSender:
         assert sender.last_code("+8613900000000") == "333333"
         assert sender.last_code("+8613700000000") is None
 
-    async def test_logs_phone_and_code_masked(self) -> None:
+    async def test_logs_the_code_in_clear_and_the_phone_masked(self) -> None:
         sender = ConsoleSmsSender()
         with capture_logs() as logs:
             receipt = await sender.send_code(PHONE, "654321", purpose="login")
         [entry] = [log for log in logs if log["event"] == "sms_code_sent"]
-        assert entry["code"] == "******"
-        assert entry["phone"] == "+86****5678"
+        assert entry["log_level"] == "info"
+        assert entry["code"] == "654321"
+        assert entry["phone"] == "138****5678"
         assert entry["purpose"] == "login"
-        assert "654321" not in repr(logs)
+        assert "not delivered" in entry["note"]
         assert "13812345678" not in repr(logs)
         assert receipt.provider == "console"
         assert receipt.message_id
 
-    async def test_reveal_logs_the_code(self) -> None:
-        sender = ConsoleSmsSender(reveal=True)
+    async def test_a_number_outside_the_mainland_keeps_its_country_code(self) -> None:
         with capture_logs() as logs:
-            await sender.send_code(PHONE, "654321", purpose="login")
-        assert [log["code"] for log in logs if log["event"] == "sms_code_sent"] == ["654321"]
+            await ConsoleSmsSender().send_code("+447911123456", "654321", purpose="login")
+        assert [log["phone"] for log in logs] == ["+44****3456"]
 
     async def test_forgets_the_oldest_phone_past_capacity(self) -> None:
         sender = ConsoleSmsSender(capacity=2)

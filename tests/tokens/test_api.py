@@ -23,6 +23,7 @@ from tests.identity.conftest import (
     bearer,
     client_for,
     last_mail_code,
+    last_sms_code,
     new_phone,
     new_username,
     register,
@@ -378,3 +379,32 @@ class TestAlgorithms:
             assert (await http.get("/v1/me", headers=bearer(tokens))).status_code == 200
             jwks = (await http.get("/.well-known/jwks.json")).json()
         assert [key["alg"] for key in jwks["keys"]] == [algorithm]
+
+
+class TestTokensAreNotCached:
+    """Every answer that carries a token says `Cache-Control: no-store` (RFC 6749 5.1)."""
+
+    async def test_logins_registration_and_refresh(self, app: FastAPI) -> None:
+        async with client_for(app) as http:
+            phone = new_phone()
+            sent = await http.post("/v1/sms/codes", json={"phone": phone, "purpose": "login"})
+            assert sent.status_code == 202, sent.text
+            code = last_sms_code(app, phone)
+            login = await http.post("/v1/auth/sms-login", json={"phone": phone, "code": code})
+            assert login.status_code == 200, login.text
+            username = new_username()
+            registered = await http.post(
+                "/v1/auth/register",
+                json={"username": username, "password": "correct horse 42", "platform": "WEB"},
+            )
+            assert registered.status_code == 201, registered.text
+            password_login = await http.post(
+                "/v1/auth/password-login",
+                json={"login": username, "password": "correct horse 42", "platform": "APP"},
+            )
+            assert password_login.status_code == 200, password_login.text
+            refreshed = await refresh(http, password_login.json()["refresh_token"])
+            assert refreshed.status_code == 200, refreshed.text
+            for answer in (login, registered, password_login, refreshed):
+                assert answer.headers["cache-control"] == "no-store", answer.url
+                assert answer.headers["x-content-type-options"] == "nosniff", answer.url
