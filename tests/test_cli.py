@@ -180,8 +180,14 @@ class TestMigrateAndServe:
         assert phone not in output
 
     def test_serve_with_two_workers_on_redis(self, workdir: Path, serve: object) -> None:
-        url, _ = serve("--workers", "2", USERCENTER_REDIS_URL=service_url("redis"))  # type: ignore[operator]
-        response = httpx.get(f"{url}/readyz")
+        token = "ops-token-0123456789"
+        url, _ = serve(  # type: ignore[operator]
+            "--workers",
+            "2",
+            USERCENTER_REDIS_URL=service_url("redis"),
+            USERCENTER_METRICS_TOKEN=token,
+        )
+        response = httpx.get(f"{url}/readyz", headers={"Authorization": f"Bearer {token}"})
         assert response.status_code == 200
         assert response.json()["checks"]["cache"]["ok"] is True
 
