@@ -60,7 +60,7 @@ class TestSmsLogin:
     ) -> None:
         phone = new_phone()
         await http.post("/v1/sms/codes", json={"phone": phone, "purpose": "login"})
-        code = last_sms_code(app, phone)
+        code = await last_sms_code(app, phone)
         wrong = f"{(int(code) + 1) % 1_000_000:06d}"
         for _ in range(5):
             response = await http.post(
@@ -76,7 +76,7 @@ class TestSmsLogin:
     async def test_a_code_works_once(self, app: FastAPI, http: httpx.AsyncClient) -> None:
         phone = new_phone()
         await http.post("/v1/sms/codes", json={"phone": phone, "purpose": "login"})
-        body = {"phone": phone, "code": last_sms_code(app, phone), "platform": "H5"}
+        body = {"phone": phone, "code": await last_sms_code(app, phone), "platform": "H5"}
         results = await asyncio.gather(
             *(http.post("/v1/auth/sms-login", json=body) for _ in range(5))
         )
@@ -265,7 +265,7 @@ class TestPasswordLogin:
         address = f"Zhang.{new_username()}@Example.com"
         sent = await http.post("/v1/email/codes", json={"email": address, "purpose": "register"})
         assert sent.status_code == 202
-        code = last_mail_code(app, address)
+        code = await last_mail_code(app, address)
         response = await http.post(
             "/v1/auth/register",
             json={
@@ -328,7 +328,7 @@ class TestLockout:
         await http.post("/v1/sms/codes", json={"phone": phone, "purpose": "reset_password"})
         await http.put(
             "/v1/me/password",
-            json={"new_password": "correct horse 42", "sms_code": last_sms_code(app, phone)},
+            json={"new_password": "correct horse 42", "sms_code": await last_sms_code(app, phone)},
             headers=bearer(tokens),
         )
         body = {"login": phone, "password": "wrong password", "platform": "WEB"}
@@ -409,7 +409,7 @@ class TestPasswords:
             "/v1/auth/password-reset",
             json={
                 "phone": phone,
-                "code": last_sms_code(app, phone),
+                "code": await last_sms_code(app, phone),
                 "new_password": "brand new secret 7",
             },
         )
@@ -516,7 +516,7 @@ class TestPasswordHashing:
             "/v1/auth/register",
             json={
                 "email": address,
-                "email_code": last_mail_code(app, address),
+                "email_code": await last_mail_code(app, address),
                 "password": "correct horse 42",
             },
         )
@@ -525,7 +525,7 @@ class TestPasswordHashing:
             "/v1/auth/password-reset",
             json={
                 "email": address,
-                "code": last_mail_code(app, address),
+                "code": await last_mail_code(app, address),
                 "new_password": "brand new secret 7",
             },
         )

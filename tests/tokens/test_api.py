@@ -64,10 +64,12 @@ class TestRefresh:
             me = await http.get("/v1/me", headers=bearer(rotated))
             assert me.json()["code"] == "session_revoked"
 
-    async def test_a_racing_retry_from_the_same_client_gets_the_same_pair(
+    async def test_a_racing_retry_from_the_same_device_gets_the_same_pair(
         self, http: httpx.AsyncClient
     ) -> None:
-        first = await register(http, new_username())
+        body = {"username": new_username(), "password": "correct horse 42", "platform": "APP"}
+        login = await http.post("/v1/auth/register", json=body, headers={"X-Device-Id": "phone-1"})
+        first = login.json()
         one = await refresh(http, first["refresh_token"], **{"X-Device-Id": "phone-1"})
         two = await refresh(http, first["refresh_token"], **{"X-Device-Id": "phone-1"})
         assert one.status_code == two.status_code == 200
@@ -76,14 +78,30 @@ class TestRefresh:
         assert _claims_of(one.json()["access_token"]) == _claims_of(two.json()["access_token"])
         assert (await http.get("/v1/me", headers=bearer(two.json()))).status_code == 200
 
-    async def test_a_retry_from_another_client_in_the_grace_is_reuse(
+    async def test_a_retry_from_another_device_in_the_grace_is_reuse(
         self, http: httpx.AsyncClient
     ) -> None:
-        first = await register(http, new_username())
-        ok = await refresh(http, first["refresh_token"], **{"User-Agent": "app/1"})
+        body = {"username": new_username(), "password": "correct horse 42", "platform": "APP"}
+        login = await http.post("/v1/auth/register", json=body, headers={"X-Device-Id": "phone-1"})
+        first = login.json()
+        ok = await refresh(http, first["refresh_token"], **{"X-Device-Id": "phone-1"})
         assert ok.status_code == 200
-        thief = await refresh(http, first["refresh_token"], **{"User-Agent": "curl/8"})
+        thief = await refresh(http, first["refresh_token"], **{"X-Device-Id": "laptop-9"})
         assert thief.json()["code"] == "refresh_token_reused"
+        assert (await refresh(http, ok.json()["refresh_token"])).status_code == 401
+
+    async def test_no_grace_when_the_login_named_no_device(self, http: httpx.AsyncClient) -> None:
+        """A stolen previous token replayed within the grace, with the same user agent and
+        claiming a device now, is reuse: the session ends."""
+        first = await register(http, new_username())
+        rotated = await refresh(http, first["refresh_token"])
+        assert rotated.status_code == 200
+        replay = await refresh(http, first["refresh_token"], **{"X-Device-Id": "phone-1"})
+        assert replay.status_code == 401
+        assert replay.json()["code"] == "refresh_token_reused"
+        assert (await refresh(http, rotated.json()["refresh_token"])).status_code == 401
+        me = await http.get("/v1/me", headers=bearer(rotated.json()))
+        assert me.json()["code"] == "session_revoked"
 
     @pytest.mark.parametrize("same_client", [True, False])
     async def test_two_racing_refreshes_never_both_get_independent_live_tokens(
@@ -349,7 +367,7 @@ class TestPersonalData:
         await sms_login(app, http, phone)
         address = f"li.{new_username()}@example.org"
         await http.post("/v1/email/codes", json={"email": address, "purpose": "register"})
-        code = last_mail_code(app, address)
+        code = await last_mail_code(app, address)
         registered = await http.post(
             "/v1/auth/register",
             json={"email": address, "email_code": code, "password": "correct horse 42"},
