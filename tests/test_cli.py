@@ -153,6 +153,22 @@ class TestMigrateAndServe:
         assert first["database"].startswith("sqlite")
         assert first["cache"] == "in-process"
 
+    def test_serve_believes_x_forwarded_for_only_from_trusted_proxies(
+        self, workdir: Path, serve: object
+    ) -> None:
+        url, _ = serve()  # type: ignore[operator]
+        body = {"username": "proxy_test", "password": "correct horse 42", "platform": "WEB"}
+        # From 127.0.0.1, which uvicorn believes by default: the header must not be.
+        login = httpx.post(
+            f"{url}/v1/auth/register",
+            json=body,
+            headers={"X-Forwarded-For": "<img src=x onerror=alert(1)>"},
+        )
+        assert login.status_code == 201, login.text
+        token = login.json()["access_token"]
+        listed = httpx.get(f"{url}/v1/me/sessions", headers={"Authorization": f"Bearer {token}"})
+        assert [item["ip"] for item in listed.json()] == ["127.0.0.1"]
+
     def test_serve_with_two_workers_on_redis(self, workdir: Path, serve: object) -> None:
         url, _ = serve("--workers", "2", USERCENTER_REDIS_URL=service_url("redis"))  # type: ignore[operator]
         response = httpx.get(f"{url}/readyz")

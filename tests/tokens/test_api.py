@@ -234,6 +234,71 @@ class TestSessions:
             assert answer.json()["code"] == "session_revoked"
 
 
+class TestClientAddress:
+    """The address kept with a session (and used by per-address limits) is the peer's, or
+    with a trusted proxy in front the hop it vouches for; always an address."""
+
+    @staticmethod
+    async def _session_ip(http: httpx.AsyncClient, forwarded_for: str) -> str | None:
+        body = {"username": new_username(), "password": "correct horse 42", "platform": "WEB"}
+        login = await http.post(
+            "/v1/auth/register", json=body, headers={"X-Forwarded-For": forwarded_for}
+        )
+        assert login.status_code == 201, login.text
+        listed = await http.get("/v1/me/sessions", headers=bearer(login.json()))
+        assert listed.status_code == 200, listed.text
+        [session] = listed.json()
+        ip: str | None = session["ip"]
+        return ip
+
+    async def test_forwarded_for_from_an_untrusted_peer_is_ignored(
+        self, make_app: AppFactory
+    ) -> None:
+        application = await make_app()
+        async with client_for(application, ip="10.1.2.3") as http:
+            assert await self._session_ip(http, "203.0.113.9") == "10.1.2.3"
+
+    async def test_a_trusted_proxy_vouches_for_the_rightmost_untrusted_hop(
+        self, make_app: AppFactory
+    ) -> None:
+        application = await make_app(trusted_proxies="10.0.0.0/8")
+        async with client_for(application, ip="10.1.2.3") as http:
+            # The client claims 198.51.100.1; our two proxies saw 203.0.113.9, then 10.9.9.9.
+            chain = "198.51.100.1, 203.0.113.9, 10.9.9.9"
+            assert await self._session_ip(http, chain) == "203.0.113.9"
+        async with client_for(application, ip="192.0.2.7") as http:  # not a proxy of ours
+            assert await self._session_ip(http, chain) == "192.0.2.7"
+
+    async def test_a_forwarded_value_that_is_not_an_address_is_never_kept(
+        self, make_app: AppFactory
+    ) -> None:
+        application = await make_app(trusted_proxies="10.0.0.0/8")
+        async with client_for(application, ip="10.1.2.3") as http:
+            for junk in ("<img src=x onerror=alert(1)>", "1" * 100, "::ffff:" + "a" * 90):
+                assert await self._session_ip(http, junk) == "10.1.2.3"
+            mapped = await self._session_ip(http, "::ffff:203.0.113.9")
+            assert mapped == "203.0.113.9"
+
+    async def test_rotating_forwarded_for_does_not_escape_the_captcha(
+        self, make_app: AppFactory
+    ) -> None:
+        application = await make_app(login_captcha_after_address_failures=3)
+        async with client_for(application) as http:
+            for n in range(3):
+                failed = await http.post(
+                    "/v1/auth/password-login",
+                    json={"login": new_username(), "password": "whatever 123", "platform": "WEB"},
+                    headers={"X-Forwarded-For": f"203.0.113.{n}"},
+                )
+                assert failed.status_code == 401
+            gated = await http.post(
+                "/v1/auth/password-login",
+                json={"login": new_username(), "password": "whatever 123", "platform": "WEB"},
+                headers={"X-Forwarded-For": "203.0.113.99"},
+            )
+        assert (gated.status_code, gated.json()["code"]) == (403, "captcha_required")
+
+
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
