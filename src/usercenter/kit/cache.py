@@ -83,7 +83,8 @@ def cache_namespace(database: URL, configured: str | None = None) -> str:
         return f"{configured}:"
     if database.get_backend_name() == "sqlite" and database.database:
         database = database.set(database=str(Path(database.database).resolve()))
-    rendered = database.set(password=None).render_as_string(hide_password=False)
+    # Without the password: rotating it must not move every key.
+    rendered = database._replace(password=None).render_as_string(hide_password=False)
     return f"uc:{hashlib.sha256(rendered.encode()).hexdigest()[:12]}:"
 
 
