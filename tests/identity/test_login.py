@@ -566,7 +566,7 @@ class TestLockout:
             await http.post("/v1/auth/password-login", json=body)
         zh = await http.post("/v1/auth/password-login", json=body)
         assert zh.status_code == 423
-        assert "请于北京时间 2026年11月28日 00:45 后再试" in zh.json()["detail"]
+        assert "请于北京时间 2026年11月28日 00:45后再试" in zh.json()["detail"]
         en = await http.post(
             "/v1/auth/password-login", json=body, headers={"Accept-Language": "en"}
         )

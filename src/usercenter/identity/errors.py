@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, ClassVar
 
 from usercenter.errors import UserCenterError
 from usercenter.kit import clock
-from usercenter.kit.i18n import Language, Text
-
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+from usercenter.kit.i18n import Language, Text, china_time
 
 
 class IdentityError(UserCenterError):
@@ -99,22 +97,16 @@ class AccountLocked(IdentityError):
     status = 423
     title = Text("密码登录已暂时锁定", "Password login is locked for now")
     detail_text = Text(
-        "密码错误次数过多，请于北京时间 {unlock_at_zh} 后再试，或使用短信验证码登录",
-        "Too many wrong passwords; try again after {unlock_at_en}, or log in with a text code",
+        "密码错误次数过多，请于{unlock_at}后再试，或使用短信验证码登录",
+        "Too many wrong passwords; try again after {unlock_at}, or log in with a text code",
     )
     keeps_changes = True
 
     def __init__(self, until: datetime, **kwargs: Any) -> None:
         self.until = until
         retry = max(1, math.ceil((until - clock.now()).total_seconds()))
-        # Shown to the minute in China time, rounded up so it is never before the unlock.
-        local = until.astimezone(clock.CHINA_TIME)
-        if local.second or local.microsecond:
-            local = local.replace(second=0, microsecond=0) + timedelta(minutes=1)
         super().__init__(
-            unlock_at_zh=f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}",
-            unlock_at_en=f"{local.day} {_MONTHS[local.month - 1]} {local.year}, "
-            f"{local:%H:%M} China time (UTC+8)",
+            unlock_at=china_time(until),
             headers={"Retry-After": str(retry)},
             **kwargs,
         )
