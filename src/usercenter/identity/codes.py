@@ -90,9 +90,9 @@ class VerificationCodes:
         """Count one send against every limit; LimitReached when one is full.
 
         The resend interval is one atomic claim per target (whatever the purpose), held until
-        it ends: a send it refuses touches no other counter, and nothing but the claim's own
-        refusal lets it go. The daily counts follow; when one is full, the counts taken so far
-        are given back and the claim released, so a refused send leaves nothing behind."""
+        it ends: a send it refuses touches no other counter and cannot release it. The daily
+        counts follow; when one is full, the counts taken so far are given back and the send
+        releases its own claim, so a refused send leaves nothing behind."""
         now = clock.now()
         day = now.astimezone(CHINA_TIME).strftime("%Y%m%d")
         until_midnight = _seconds_to_midnight_china(now)
@@ -128,8 +128,11 @@ class VerificationCodes:
     async def give_back(self, permit: SendPermit) -> None:
         """Undo a permit's daily counts: the message was not sent. The resend interval stays
         claimed (it is what stops a burst of sends)."""
+        # A count that expired meanwhile comes back as -1 for a day nobody asks about again:
+        # with an expiry, so it does not stay forever.
+        until_midnight = _seconds_to_midnight_china(clock.now())
         for key in permit.keys:
-            await self.counters.incr(key, amount=-1)
+            await self.counters.incr(key, amount=-1, ttl=until_midnight)
 
     def new_code(self) -> str:
         return f"{secrets.randbelow(1_000_000):06d}"
