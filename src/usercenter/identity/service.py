@@ -631,18 +631,15 @@ class IdentityService:
         """Log in with phone, username or e-mail and a password. Raises InvalidCredentials,
         AccountLocked, CaptchaRequired/CaptchaInvalid or AccountDisabled."""
         parsed = self._login_identifier(login)
-        found = (
-            await repository.user_with_password_hash(session, parsed[0], self._index(*parsed))
-            if parsed
-            else None
-        )
+        if parsed:
+            index = self._index(*parsed)
+            found = await repository.user_with_password_hash(session, parsed[0], index)
+            subject = self._login_subject(parsed[0], index)
+        else:
+            found = None
+            raw = self.keyring.blind_index.compute(login.strip().lower(), context="login")
+            subject = f"login:raw:{raw[:32]}"
         user, stored = found if found else (None, None)
-        subject = (
-            self._login_subject(parsed[0], self._index(*parsed))
-            if parsed
-            else "login:raw:"
-            + self.keyring.blind_index.compute(login.strip().lower(), context="login")[:32]
-        )
         gate = await self.throttle.gate(subject, client.ip)
         if gate.captcha_needed:
             await self.captcha.verify_or_raise(captcha_id, captcha_answer)
