@@ -179,6 +179,22 @@ class TestMigrateAndServe:
         assert re.fullmatch(r"[0-9]{6}", sent_line["code"])
         assert phone not in output
 
+    def test_serve_believes_x_forwarded_for_only_from_trusted_proxies(
+        self, workdir: Path, serve: object
+    ) -> None:
+        url, _ = serve()  # type: ignore[operator]
+        body = {"username": "proxy_test", "password": "correct horse 42", "platform": "WEB"}
+        # From 127.0.0.1, which uvicorn believes by default: the header must not be.
+        login = httpx.post(
+            f"{url}/v1/auth/register",
+            json=body,
+            headers={"X-Forwarded-For": "<img src=x onerror=alert(1)>"},
+        )
+        assert login.status_code == 201, login.text
+        token = login.json()["access_token"]
+        listed = httpx.get(f"{url}/v1/me/sessions", headers={"Authorization": f"Bearer {token}"})
+        assert [item["ip"] for item in listed.json()] == ["127.0.0.1"]
+
     def test_serve_with_two_workers_on_redis(self, workdir: Path, serve: object) -> None:
         token = "ops-token-0123456789"
         url, _ = serve(  # type: ignore[operator]

@@ -111,3 +111,25 @@ class TestEnvExample:
         assert settings.sms_provider.value == "aliyun"
         assert settings.cors_origins == ["https://h5.example.com", "https://admin.example.com"]
         assert settings.client_apps[0].app_type == "wechat_miniapp"
+
+
+def test_trusted_proxies_are_addresses_or_networks(
+    workdir: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert Settings(_env_file=None).trusted_proxies == []  # none by default
+    monkeypatch.setenv("USERCENTER_TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8,::1")
+    assert [str(n) for n in Settings(_env_file=None).trusted_proxies] == [
+        "127.0.0.1/32",
+        "10.0.0.0/8",
+        "::1/128",
+    ]
+    for wrong in ("<img src=x>", "10.0.0.1/8", "localhost"):
+        with pytest.raises(ValidationError, match="not an IP address or network"):
+            make_settings("sqlite:///x.db", trusted_proxies=wrong)
+
+
+def test_a_cache_namespace_is_a_short_plain_word() -> None:
+    assert make_settings("sqlite:///x.db", cache_namespace="shop-prod").cache_namespace
+    for wrong in ("a b", "x" * 65, "<img>"):
+        with pytest.raises(ValidationError):
+            make_settings("sqlite:///x.db", cache_namespace=wrong)

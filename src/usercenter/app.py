@@ -22,10 +22,11 @@ from usercenter.identity.service import IdentityService
 from usercenter.ids.service import IdService
 from usercenter.kit.broadcast import Broadcast
 from usercenter.kit.broker import BrokerLink
-from usercenter.kit.cache import make_cache
+from usercenter.kit.cache import cache_namespace, make_stores
 from usercenter.logs import configure_logging, get_logger
 from usercenter.metrics import Metrics
 from usercenter.middleware import RequestContextMiddleware
+from usercenter.notify.courier import Courier
 from usercenter.notify.factory import make_mail_sender, make_sms_sender, warn_of_console_senders
 from usercenter.platform.service import ClientApps
 from usercenter.providers.registry import ProviderRegistry
@@ -72,7 +73,10 @@ def describe_backends(settings: Settings) -> dict[str, str]:
 def build_state(settings: Settings) -> AppState:
     """Every long-lived object of one process, wired together."""
     database = Database.from_settings(settings)
-    cache = make_cache(settings.redis_url)
+    namespace = cache_namespace(settings.database, settings.cache_namespace)
+    cache, counters = make_stores(settings.redis_url, namespace)
+    metrics = Metrics(database.pool_status)
+    courier = Courier(on_result=metrics.code_delivered)
     keyring = load_keyring(settings)
     ids = IdService(database, settings)
     signing_keys = SigningKeys(
@@ -84,13 +88,15 @@ def build_state(settings: Settings) -> AppState:
     tokens = TokenService(
         settings, database, signing_keys, cache, keyring.blind_index.derive_key("refresh-token")
     )
-    captcha = CaptchaService(cache)
+    captcha = CaptchaService(cache, counters=counters)
     passwords = PasswordHasher.from_settings(settings)
     policy = PasswordPolicy.from_settings(settings)
     identity = IdentityService(
         settings=settings,
         keyring=keyring,
         cache=cache,
+        counters=counters,
+        courier=courier,
         ids=ids,
         tokens=tokens,
         sms=make_sms_sender(settings),
@@ -105,7 +111,7 @@ def build_state(settings: Settings) -> AppState:
         identity,
         client_apps,
         providers,
-        cache,
+        counters,
         state_ttl_seconds=settings.oauth_state_ttl_seconds,
     )
     wallet = WalletService(
@@ -132,15 +138,21 @@ def build_state(settings: Settings) -> AppState:
         blind_index=keyring.blind_index,
         passwords=passwords,
         policy=policy,
-        broadcast=Broadcast(settings.redis_url, CHANGES_CHANNEL) if settings.redis_url else None,
+        broadcast=(
+            Broadcast(settings.redis_url, namespace + CHANGES_CHANNEL)
+            if settings.redis_url
+            else None
+        ),
+        counters=counters,
     )
     return AppState(
         settings=settings,
         database=database,
         cache=cache,
+        counters=counters,
         broker=BrokerLink(settings.broker_url) if settings.broker_url else None,
         ids=ids,
-        metrics=Metrics(database.pool_status),
+        metrics=metrics,
         signing_keys=signing_keys,
         tokens=tokens,
         captcha=captcha,
@@ -174,10 +186,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await state.access.close()
+            await state.identity.courier.close()
             await state.wallet.close(sweeper)
             await state.providers.close()
             await state.ids.close()
             await state.cache.close()
+            await state.counters.close()
             if state.broker is not None:
                 await state.broker.close()
             await database.dispose()

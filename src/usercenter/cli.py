@@ -110,6 +110,7 @@ def serve(
         host=host,
         port=port,
         workers=workers,
+        trusted_proxies=[str(network) for network in settings.trusted_proxies],
         **describe_backends(settings),
     )
     _run_on_database(settings, schema.prepare_schema)
@@ -124,7 +125,9 @@ def serve(
         port=port,
         workers=workers,
         log_config=None,
-        proxy_headers=True,
+        # X-Forwarded-For is read by the app, and only from USERCENTER_TRUSTED_PROXIES
+        # (deps._client_info); uvicorn's own reading would believe any local peer.
+        proxy_headers=False,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -135,6 +136,13 @@ class Settings(BaseSettings):
 
     redis_url: str | None = Field(default=None, description="redis://host:6379/0; none: in-process")
     broker_url: str | None = Field(default=None, description="amqp://user:pw@host:5672/vhost")
+    cache_namespace: str | None = Field(
+        default=None,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_.:-]+$",
+        description="Prefix of this deployment's Redis keys; none: derived from the database "
+        "URL, so two databases sharing one Redis never read each other's entries",
+    )
 
     secret_keys: Annotated[list[SecretStr], NoDecode] = Field(
         default_factory=list,
@@ -203,6 +211,11 @@ class Settings(BaseSettings):
     login_failure_window_seconds: int = Field(default=3600, ge=60)
     login_lock_seconds: int = Field(default=900, ge=1)
     login_captcha_after_address_failures: int = Field(default=10, ge=1)
+    trusted_proxies: Annotated[list[IPv4Network | IPv6Network], NoDecode] = Field(
+        default_factory=list,
+        description="Proxies whose X-Forwarded-For is believed, as comma-separated addresses "
+        "or networks (10.0.0.0/8,::1); none: the peer's own address is the client's",
+    )
 
     # Third-party login
     client_apps: list[ClientAppSetting] = Field(
@@ -361,6 +374,19 @@ class Settings(BaseSettings):
         if value is not None and 0 < len(value.get_secret_value()) < 16:
             raise ValueError("must be at least 16 characters (or unset)")
         return value if value and value.get_secret_value() else None
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _parse_proxies(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        networks: list[IPv4Network | IPv6Network] = []
+        for part in filter(None, (item.strip() for item in value.split(","))):
+            try:
+                networks.append(ip_network(part))
+            except ValueError:
+                raise ValueError(f"{part!r} is not an IP address or network") from None
+        return networks
 
     @field_validator("log_level")
     @classmethod

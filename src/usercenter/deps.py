@@ -17,7 +17,7 @@ from usercenter.access.errors import PermissionDenied
 from usercenter.access.models import SubjectType
 from usercenter.access.service import AuditDraft, Effective, Scope, Subject, masked_copy
 from usercenter.errors import ServiceUnauthorized, UserCenterError
-from usercenter.kit.client import ClientInfo, Device
+from usercenter.kit.client import ClientInfo, Device, client_address
 from usercenter.state import AppState
 from usercenter.tokens.errors import TokenMissing
 from usercenter.tokens.service import AccessClaims
@@ -60,15 +60,20 @@ _DEVICE_HEADERS = {
 
 
 async def _client_info(request: Request) -> ClientInfo:
-    """The caller: address, user agent and the device headers (X-Device-Id, X-Device-Name,
-    X-Device-Vendor, X-OS, X-OS-Version, X-Client-Name, X-Client-Version)."""
+    """The caller: address (X-Forwarded-For only from USERCENTER_TRUSTED_PROXIES), user agent
+    and the device headers (X-Device-Id, X-Device-Name, X-Device-Vendor, X-OS, X-OS-Version,
+    X-Client-Name, X-Client-Version)."""
     headers = request.headers
     device = {
         field: (value[:limit] if (value := headers.get(name)) else None)
         for field, (name, limit) in _DEVICE_HEADERS.items()
     }
     return ClientInfo(
-        ip=request.client.host if request.client else None,
+        ip=client_address(
+            request.client.host if request.client else None,
+            headers.getlist("x-forwarded-for"),
+            AppState.of(request).settings.trusted_proxies,
+        ),
         user_agent=headers.get("user-agent"),
         device=Device(**device),
     )

@@ -171,6 +171,19 @@ class MetricsUnauthorized(UserCenterError):
         super().__init__(headers={"WWW-Authenticate": challenge}, **kwargs)
 
 
+class CacheUnavailable(UserCenterError):
+    """Redis cannot be reached and the call needs it for safety (a lockout, a send limit, a
+    one-time code): refused rather than let through unchecked."""
+
+    code = "cache_unavailable"
+    status = 503
+    title = Text("缓存服务暂不可用，请稍后重试", "The cache is unavailable; try again shortly")
+    retry_after_seconds: ClassVar[int] = 5
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(headers={"Retry-After": str(self.retry_after_seconds)}, **kwargs)
+
+
 # Pydantic error types -> the Chinese message shown for them (English uses pydantic's own).
 _VALIDATION_MESSAGES_ZH: dict[str, str] = {
     "missing": "必填",

@@ -45,8 +45,17 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
+        self.code_deliveries = Counter(
+            "usercenter_code_deliveries_total",
+            "One-time codes handed to the SMS or mail vendor, by channel and result",
+            ["channel", "result"],
+            registry=self.registry,
+        )
         self.registry.register(_PoolCollector(pool_status))
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         self.requests.labels(method, route, str(status)).inc()
         self.latency.labels(method, route).observe(seconds)
+
+    def code_delivered(self, channel: str, result: str) -> None:
+        self.code_deliveries.labels(channel, result).inc()

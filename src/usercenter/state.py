@@ -13,7 +13,7 @@ from usercenter.identity.linking import LinkingService
 from usercenter.identity.service import IdentityService
 from usercenter.ids.service import IdService
 from usercenter.kit.broker import BrokerLink
-from usercenter.kit.cache import Cache
+from usercenter.kit.cache import Cache, Counters
 from usercenter.metrics import Metrics
 from usercenter.platform.service import ClientApps
 from usercenter.providers.registry import ProviderRegistry
@@ -28,6 +28,7 @@ class AppState:
     settings: Settings
     database: Database
     cache: Cache
+    counters: Counters
     broker: BrokerLink | None
     ids: IdService
     metrics: Metrics

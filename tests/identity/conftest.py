@@ -6,8 +6,9 @@ from __future__ import annotations
 import random
 import re
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -17,6 +18,7 @@ from redis.asyncio import Redis
 
 from tests.conftest import make_settings, service_url
 from usercenter.app import create_app
+from usercenter.kit import clock
 from usercenter.notify.mail import ConsoleMailSender
 from usercenter.notify.sms import ConsoleSmsSender
 from usercenter.state import AppState
@@ -89,7 +91,9 @@ def state_of(application: FastAPI) -> AppState:
     return state
 
 
-def last_sms_code(application: FastAPI, phone: str) -> str:
+async def last_sms_code(application: FastAPI, phone: str) -> str:
+    """The last code sent to `phone`, once every delivery under way has finished."""
+    await state_of(application).identity.courier.drain()
     sender = state_of(application).identity.sms
     assert isinstance(sender, ConsoleSmsSender)
     digits = phone.replace(" ", "")
@@ -98,8 +102,10 @@ def last_sms_code(application: FastAPI, phone: str) -> str:
     return code
 
 
-def last_mail_code(application: FastAPI, address: str) -> str:
-    """The 6-digit code in the last mail sent to `address`."""
+async def last_mail_code(application: FastAPI, address: str) -> str:
+    """The 6-digit code in the last mail sent to `address`, once every delivery under way has
+    finished."""
+    await state_of(application).identity.courier.drain()
     sender = state_of(application).identity.mail
     assert isinstance(sender, ConsoleMailSender)
     message = sender.last_message(address.lower())
@@ -115,7 +121,12 @@ async def sms_login(
     """Send a code to `phone` and log in with it; returns the login answer."""
     sent = await http.post("/v1/sms/codes", json={"phone": phone, "purpose": "login"})
     assert sent.status_code == 202, sent.text
-    body = {"phone": phone, "code": last_sms_code(application, phone), "platform": "APP", **extra}
+    body = {
+        "phone": phone,
+        "code": await last_sms_code(application, phone),
+        "platform": "APP",
+        **extra,
+    }
     response = await http.post("/v1/auth/sms-login", json=body)
     assert response.status_code == 200, response.text
     answer: dict[str, Any] = response.json()
@@ -134,3 +145,32 @@ async def register(
 
 def bearer(tokens: dict[str, Any]) -> dict[str, str]:
     return {"Authorization": f"Bearer {tokens['access_token']}"}
+
+
+class MovableClock:
+    """The service's clock, running with the system's from an offset that a test moves on."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    def now(self) -> datetime:
+        return clock._system_now() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def moved_clock() -> Iterator[MovableClock]:
+    movable = MovableClock()
+    clock.set_clock(movable.now)
+    yield movable
+    clock.set_clock(None)
+
+
+def delivered(application: FastAPI, channel: str, result: str) -> float:
+    """How many codes the app handed to its vendor on `channel` with `result` (the metric)."""
+    value = state_of(application).metrics.registry.get_sample_value(
+        "usercenter_code_deliveries_total", {"channel": channel, "result": result}
+    )
+    return value or 0.0

@@ -292,7 +292,7 @@ class TestBinding:
             await http.post("/v1/sms/codes", json={"phone": phone, "purpose": "bind"})
             bound = await http.post(
                 "/v1/me/identities/phone",
-                json={"phone": phone, "code": last_sms_code(application, phone)},
+                json={"phone": phone, "code": await last_sms_code(application, phone)},
                 headers=bearer(tokens),
             )
             assert bound.status_code == 204, bound.text
@@ -312,7 +312,7 @@ class TestBinding:
             await http.post("/v1/sms/codes", json={"phone": taken_phone, "purpose": "bind"})
             phone = await http.post(
                 "/v1/me/identities/phone",
-                json={"phone": taken_phone, "code": last_sms_code(application, taken_phone)},
+                json={"phone": taken_phone, "code": await last_sms_code(application, taken_phone)},
                 headers=bearer(wechat_user),
             )
             other = await sms_login(application, http, new_phone())
@@ -340,7 +340,7 @@ class TestBinding:
             await http.post("/v1/sms/codes", json={"phone": phone, "purpose": "bind"})
             await http.post(
                 "/v1/me/identities/phone",
-                json={"phone": phone, "code": last_sms_code(application, phone)},
+                json={"phone": phone, "code": await last_sms_code(application, phone)},
                 headers=bearer(tokens),
             )
             ok = await http.delete("/v1/me/identities/wechat_miniapp", headers=bearer(tokens))
@@ -360,7 +360,7 @@ class TestBinding:
             await http.post("/v1/sms/codes", json={"phone": new, "purpose": "bind"})
             plain = await http.post(
                 "/v1/me/identities/phone",
-                json={"phone": new, "code": last_sms_code(application, new)},
+                json={"phone": new, "code": await last_sms_code(application, new)},
                 headers=bearer(tokens),
             )
             assert plain.json()["code"] == "already_bound"
@@ -370,8 +370,8 @@ class TestBinding:
                 "/v1/me/identities/phone",
                 json={
                     "phone": new,
-                    "code": last_sms_code(application, new),
-                    "old_code": last_sms_code(application, old),
+                    "code": await last_sms_code(application, new),
+                    "old_code": await last_sms_code(application, old),
                 },
                 headers=bearer(tokens),
             )

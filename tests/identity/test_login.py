@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -12,8 +13,10 @@ from sqlalchemy import select
 
 from tests.identity.conftest import (
     AppFactory,
+    MovableClock,
     bearer,
     client_for,
+    delivered,
     last_mail_code,
     last_sms_code,
     new_phone,
@@ -26,6 +29,44 @@ from usercenter.audit.models import AuthEvent
 from usercenter.db import Database
 from usercenter.identity.models import Credential
 from usercenter.identity.service import LOCAL_MEMO_SECONDS
+from usercenter.kit import clock
+from usercenter.kit.cache import MemoryCache
+from usercenter.notify.sms import SmsReceipt
+
+
+def spellings(phone: str) -> list[str]:
+    """Ways people write one mainland number."""
+    return [phone, f"+86{phone}", f"{phone[:3]} {phone[3:7]} {phone[7:]}", f"+86-{phone}"]
+
+
+async def set_password(
+    application: FastAPI, http: httpx.AsyncClient, phone: str, password: str
+) -> dict[str, object]:
+    """Log in by SMS (registering the phone) and set a password; returns the login."""
+    tokens = await sms_login(application, http, phone)
+    await http.post("/v1/sms/codes", json={"phone": phone, "purpose": "reset_password"})
+    changed = await http.put(
+        "/v1/me/password",
+        json={"new_password": password, "sms_code": await last_sms_code(application, phone)},
+        headers=bearer(tokens),
+    )
+    assert changed.status_code == 204, changed.text
+    return tokens
+
+
+class GatedSmsSender:
+    """A vendor that takes as long as the test wants: nothing is sent until `gate` is set."""
+
+    name = "gated"
+
+    def __init__(self) -> None:
+        self.gate = asyncio.Event()
+        self.sent: dict[str, str] = {}
+
+    async def send_code(self, phone: str, code: str, *, purpose: str) -> SmsReceipt:
+        await self.gate.wait()
+        self.sent[phone] = code
+        return SmsReceipt(self.name, "message", "request")
 
 
 class TestSmsLogin:
@@ -60,7 +101,7 @@ class TestSmsLogin:
     ) -> None:
         phone = new_phone()
         await http.post("/v1/sms/codes", json={"phone": phone, "purpose": "login"})
-        code = last_sms_code(app, phone)
+        code = await last_sms_code(app, phone)
         wrong = f"{(int(code) + 1) % 1_000_000:06d}"
         for _ in range(5):
             response = await http.post(
@@ -76,7 +117,7 @@ class TestSmsLogin:
     async def test_a_code_works_once(self, app: FastAPI, http: httpx.AsyncClient) -> None:
         phone = new_phone()
         await http.post("/v1/sms/codes", json={"phone": phone, "purpose": "login"})
-        body = {"phone": phone, "code": last_sms_code(app, phone), "platform": "H5"}
+        body = {"phone": phone, "code": await last_sms_code(app, phone), "platform": "H5"}
         results = await asyncio.gather(
             *(http.post("/v1/auth/sms-login", json=body) for _ in range(5))
         )
@@ -193,6 +234,93 @@ class TestSendLimits:
             answers.append((response.status_code, response.json()))
         assert answers[0] == answers[1]
 
+    async def test_thirty_parallel_sends_in_any_spelling_deliver_one(
+        self, make_app: AppFactory
+    ) -> None:
+        application = await make_app(sms_resend_interval_seconds=60, sms_daily_limit_per_phone=10)
+        forms = spellings(new_phone())
+        async with client_for(application) as http:
+            results = await asyncio.gather(
+                *(
+                    http.post("/v1/sms/codes", json={"phone": forms[n % 4], "purpose": "login"})
+                    for n in range(30)
+                )
+            )
+        assert sorted(r.status_code for r in results) == [202] + [429] * 29
+        assert {r.json()["code"] for r in results if r.status_code == 429} == {"sms_rate_limited"}
+        await state_of(application).identity.courier.drain()
+        assert delivered(application, "sms", "sent") == 1
+
+    async def test_the_interval_holds_across_purposes_until_it_ends(
+        self, make_app: AppFactory, moved_clock: MovableClock
+    ) -> None:
+        application = await make_app(sms_resend_interval_seconds=60)
+        phone = new_phone()
+        async with client_for(application) as http:
+            first = await http.post("/v1/sms/codes", json={"phone": phone, "purpose": "login"})
+            assert first.status_code == 202
+            body = {"phone": f"+86 {phone}", "purpose": "reset_password"}
+            refused = await http.post("/v1/sms/codes", json=body)
+            assert (refused.status_code, refused.json()["code"]) == (429, "sms_rate_limited")
+            assert 0 < int(refused.headers["retry-after"]) <= 60
+            moved_clock.advance(55)
+            still = await http.post("/v1/sms/codes", json=body)
+            assert (still.status_code, still.json()["code"]) == (429, "sms_rate_limited")
+            assert int(still.headers["retry-after"]) <= 5
+            moved_clock.advance(6)
+            assert (await http.post("/v1/sms/codes", json=body)).status_code == 202
+
+
+class TestCodeDelivery:
+    async def test_answers_do_not_wait_for_the_vendor_and_the_code_still_arrives(
+        self, app: FastAPI, http: httpx.AsyncClient
+    ) -> None:
+        known = new_phone()
+        await set_password(app, http, known, "correct horse 42")
+        sender = GatedSmsSender()
+        state_of(app).identity.sms = sender
+        answers = []
+        for phone in (known, new_phone()):
+            async with client_for(app) as client:
+                # A vendor that never answers must not hold the request.
+                response = await asyncio.wait_for(
+                    client.post(
+                        "/v1/sms/codes", json={"phone": phone, "purpose": "reset_password"}
+                    ),
+                    timeout=10,
+                )
+            answers.append((response.status_code, response.json()))
+        assert answers[0] == answers[1]
+        assert answers[0][0] == 202
+        assert sender.sent == {}  # both answered while the vendor was still busy
+        sender.gate.set()
+        await state_of(app).identity.courier.drain()
+        assert list(sender.sent) == [f"+86{known}"]  # the unknown phone gets nothing
+        reset = await http.post(
+            "/v1/auth/password-reset",
+            json={"phone": known, "code": sender.sent[f"+86{known}"], "new_password": "new 7 pw x"},
+        )
+        assert reset.status_code == 204, reset.text
+
+    async def test_register_codes_go_only_to_unknown_addresses_after_the_answer(
+        self, app: FastAPI, http: httpx.AsyncClient
+    ) -> None:
+        taken = f"{new_username()}@example.com"
+        await http.post("/v1/email/codes", json={"email": taken, "purpose": "register"})
+        await register(
+            http, new_username(), email=taken, email_code=await last_mail_code(app, taken)
+        )
+        fresh = f"{new_username()}@example.com"
+        answers = []
+        for address in (taken, fresh):
+            response = await http.post(
+                "/v1/email/codes", json={"email": address, "purpose": "register"}
+            )
+            answers.append((response.status_code, response.json()))
+        assert answers[0] == answers[1]
+        await state_of(app).identity.courier.drain()
+        assert delivered(app, "email", "sent") == 2  # the first registration's and `fresh`'s
+
 
 class TestPasswordLogin:
     async def test_register_then_log_in_by_username_in_any_case(
@@ -265,7 +393,7 @@ class TestPasswordLogin:
         address = f"Zhang.{new_username()}@Example.com"
         sent = await http.post("/v1/email/codes", json={"email": address, "purpose": "register"})
         assert sent.status_code == 202
-        code = last_mail_code(app, address)
+        code = await last_mail_code(app, address)
         response = await http.post(
             "/v1/auth/register",
             json={
@@ -328,7 +456,7 @@ class TestLockout:
         await http.post("/v1/sms/codes", json={"phone": phone, "purpose": "reset_password"})
         await http.put(
             "/v1/me/password",
-            json={"new_password": "correct horse 42", "sms_code": last_sms_code(app, phone)},
+            json={"new_password": "correct horse 42", "sms_code": await last_sms_code(app, phone)},
             headers=bearer(tokens),
         )
         body = {"login": phone, "password": "wrong password", "platform": "WEB"}
@@ -359,6 +487,91 @@ class TestLockout:
             )
         assert gated.status_code == 403
         assert gated.json()["code"] == "captcha_required"
+
+    async def test_a_registered_and_an_unregistered_phone_lock_alike_in_every_spelling(
+        self, app: FastAPI
+    ) -> None:
+        registered, unregistered = new_phone(), new_phone()
+        async with client_for(app) as http:
+            await set_password(app, http, registered, "correct horse 42")
+        answers = {}
+        for phone in (registered, unregistered):
+            async with client_for(app) as http:
+                body = {"login": f"+86{phone}", "password": "wrong password", "platform": "WEB"}
+                statuses = [
+                    (await http.post("/v1/auth/password-login", json=body)).status_code
+                    for _ in range(5)
+                ]
+                respelled = {**body, "login": f"{phone[:3]} {phone[3:7]} {phone[7:]}"}
+                after = await http.post("/v1/auth/password-login", json=respelled)
+            answers[phone] = (statuses, after.status_code, after.json()["code"])
+        assert answers[registered] == answers[unregistered]
+        assert answers[registered] == ([401, 401, 401, 401, 423], 423, "account_locked")
+
+    async def test_an_email_locks_in_any_case(self, app: FastAPI, http: httpx.AsyncClient) -> None:
+        address = f"{new_username()}@Example.com"
+        body = {"login": address, "password": "wrong password", "platform": "WEB"}
+        for _ in range(5):
+            await http.post("/v1/auth/password-login", json=body)
+        upper = await http.post("/v1/auth/password-login", json={**body, "login": address.upper()})
+        assert (upper.status_code, upper.json()["code"]) == (423, "account_locked")
+
+    async def test_a_password_reset_lifts_the_lock_in_every_spelling(
+        self, app: FastAPI, http: httpx.AsyncClient
+    ) -> None:
+        phone = new_phone()
+        await set_password(app, http, phone, "correct horse 42")
+        body = {"login": phone, "password": "wrong password", "platform": "WEB"}
+        for _ in range(5):
+            await http.post("/v1/auth/password-login", json=body)
+        await http.post("/v1/sms/codes", json={"phone": phone, "purpose": "reset_password"})
+        reset = await http.post(
+            "/v1/auth/password-reset",
+            json={
+                "phone": phone,
+                "code": await last_sms_code(app, phone),
+                "new_password": "brand new secret 7",
+            },
+        )
+        assert reset.status_code == 204, reset.text
+        login = {**body, "login": f"+86 {phone}", "password": "brand new secret 7"}
+        assert (await http.post("/v1/auth/password-login", json=login)).status_code == 200
+
+    async def test_a_flood_of_cache_entries_does_not_lift_a_lock(
+        self, app: FastAPI, http: httpx.AsyncClient
+    ) -> None:
+        username = new_username()
+        await register(http, username)
+        body = {"login": username, "password": "wrong password", "platform": "WEB"}
+        for _ in range(5):
+            await http.post("/v1/auth/password-login", json=body)
+        cache = state_of(app).cache
+        if not isinstance(cache, MemoryCache):
+            pytest.skip("Redis evicts by its own maxmemory policy (see the README)")
+        for n in range(cache._max_entries + 10):
+            await cache.set(f"flood:{n}", "x")  # what unauthenticated traffic leaves behind
+        assert len(cache._data) <= cache._max_entries
+        right = {**body, "password": "correct horse 42"}
+        locked = await http.post("/v1/auth/password-login", json=right)
+        assert (locked.status_code, locked.json()["code"]) == (423, "account_locked")
+
+    async def test_the_unlock_time_reads_as_china_time(
+        self, app: FastAPI, http: httpx.AsyncClient, moved_clock: MovableClock
+    ) -> None:
+        # 2026-11-27 16:29:30 UTC; the lock (15 minutes) ends at 00:44:30 China time.
+        moved_clock.offset = datetime(2026, 11, 27, 16, 29, 30, tzinfo=UTC) - clock._system_now()
+        username = new_username()
+        body = {"login": username, "password": "wrong password", "platform": "WEB"}
+        for _ in range(4):
+            await http.post("/v1/auth/password-login", json=body)
+        zh = await http.post("/v1/auth/password-login", json=body)
+        assert zh.status_code == 423
+        assert "请于北京时间 2026年11月28日 00:45后再试" in zh.json()["detail"]
+        en = await http.post(
+            "/v1/auth/password-login", json=body, headers={"Accept-Language": "en"}
+        )
+        assert "try again after 28 Nov 2026, 00:45 China time (UTC+8)" in en.json()["detail"]
+        assert "T" not in en.json()["detail"].split("after", 1)[1].split(",")[0]
 
 
 class TestPasswords:
@@ -409,7 +622,7 @@ class TestPasswords:
             "/v1/auth/password-reset",
             json={
                 "phone": phone,
-                "code": last_sms_code(app, phone),
+                "code": await last_sms_code(app, phone),
                 "new_password": "brand new secret 7",
             },
         )
@@ -516,7 +729,7 @@ class TestPasswordHashing:
             "/v1/auth/register",
             json={
                 "email": address,
-                "email_code": last_mail_code(app, address),
+                "email_code": await last_mail_code(app, address),
                 "password": "correct horse 42",
             },
         )
@@ -525,7 +738,7 @@ class TestPasswordHashing:
             "/v1/auth/password-reset",
             json={
                 "email": address,
-                "code": last_mail_code(app, address),
+                "code": await last_mail_code(app, address),
                 "new_password": "brand new secret 7",
             },
         )

@@ -1,5 +1,6 @@
-"""Sending login codes through a vendor (the Aliyun stub): its errors reach the client as our
-codes, and a send that failed is not counted against the limits."""
+"""Sending login codes through a vendor (the Aliyun stub). Delivery happens after the answer:
+a vendor's refusal is logged and counted, the send's daily counts are given back, and the
+resend interval still holds."""
 
 from __future__ import annotations
 
@@ -7,7 +8,14 @@ import json
 
 from fastapi import FastAPI
 
-from tests.identity.conftest import AppFactory, client_for, new_phone
+from tests.identity.conftest import (
+    AppFactory,
+    MovableClock,
+    client_for,
+    delivered,
+    new_phone,
+    state_of,
+)
 from tests.notify.conftest import Running, aliyun
 from tests.notify.stubs import (
     ALIYUN_KEY_ID,
@@ -20,7 +28,9 @@ from tests.notify.stubs import (
 __all__ = ["aliyun"]
 
 
-async def _aliyun_app(make_app: AppFactory, stub: Running[AliyunStub]) -> FastAPI:
+async def _aliyun_app(
+    make_app: AppFactory, stub: Running[AliyunStub], **overrides: object
+) -> FastAPI:
     return await make_app(
         sms_provider="aliyun",
         aliyun_access_key_id=ALIYUN_KEY_ID,
@@ -30,6 +40,7 @@ async def _aliyun_app(make_app: AppFactory, stub: Running[AliyunStub]) -> FastAP
         aliyun_sms_endpoint=stub.url,
         sms_timeout_seconds=0.5,
         sms_resend_interval_seconds=60,
+        **overrides,
     )
 
 
@@ -41,38 +52,41 @@ async def test_a_code_sent_by_the_vendor_logs_the_user_in(
     async with client_for(application) as http:
         sent = await http.post("/v1/sms/codes", json={"phone": phone, "purpose": "login"})
         assert sent.status_code == 202, sent.text
+        await state_of(application).identity.courier.drain()
         [request] = [r for r in aliyun.stub.requests if r["PhoneNumbers"] == phone]
         code = json.loads(request["TemplateParam"])["code"]
         login = await http.post(
             "/v1/auth/sms-login", json={"phone": phone, "code": code, "platform": "H5"}
         )
     assert login.status_code == 200, login.text
+    assert delivered(application, "sms", "sent") == 1
 
 
-async def test_vendor_errors_become_our_codes(
+async def test_vendor_errors_are_counted_not_answered(
     make_app: AppFactory, aliyun: Running[AliyunStub]
 ) -> None:
     application = await _aliyun_app(make_app, aliyun)
-    expected = {
-        "13800000001": (429, "sms_rate_limited"),
-        "13800000003": (422, "phone_invalid"),
-        "13800000004": (503, "sms_unavailable"),
-        "13800000007": (503, "sms_unavailable"),
-    }
+    refused = ["13800000001", "13800000003", "13800000004", "13800000007"]
     async with client_for(application) as http:
-        for phone, (status, code) in expected.items():
+        for phone in refused:
             response = await http.post("/v1/sms/codes", json={"phone": phone, "purpose": "login"})
-            assert (response.status_code, response.json()["code"]) == (status, code), phone
+            assert response.status_code == 202, phone
+    await state_of(application).identity.courier.drain()
+    assert delivered(application, "sms", "failed") == len(refused)
+    assert delivered(application, "sms", "sent") == 0
 
 
-async def test_a_vendor_timeout_is_503_and_not_counted_as_sent(
-    make_app: AppFactory, aliyun: Running[AliyunStub]
+async def test_a_failed_delivery_gives_back_the_daily_count_but_not_the_interval(
+    make_app: AppFactory, aliyun: Running[AliyunStub], moved_clock: MovableClock
 ) -> None:
-    application = await _aliyun_app(make_app, aliyun)
+    application = await _aliyun_app(make_app, aliyun, sms_daily_limit_per_phone=1)
+    body = {"phone": "13800000006", "purpose": "login"}  # the stub answers too late
     async with client_for(application) as http:
-        for _ in range(2):  # the second try is not held back by the 60 s resend interval
-            response = await http.post(
-                "/v1/sms/codes", json={"phone": "13800000006", "purpose": "login"}
-            )
-            assert response.status_code == 503
-            assert response.json()["code"] == "sms_unavailable"
+        assert (await http.post("/v1/sms/codes", json=body)).status_code == 202
+        await state_of(application).identity.courier.drain()
+        assert delivered(application, "sms", "failed") == 1
+        again = await http.post("/v1/sms/codes", json=body)
+        assert (again.status_code, again.json()["code"]) == (429, "sms_rate_limited")
+        moved_clock.advance(61)
+        # The daily cap is one: only the given-back count lets this one through.
+        assert (await http.post("/v1/sms/codes", json=body)).status_code == 202

@@ -65,10 +65,12 @@ class TestRefresh:
             me = await http.get("/v1/me", headers=bearer(rotated))
             assert me.json()["code"] == "session_revoked"
 
-    async def test_a_racing_retry_from_the_same_client_gets_the_same_pair(
+    async def test_a_racing_retry_from_the_same_device_gets_the_same_pair(
         self, http: httpx.AsyncClient
     ) -> None:
-        first = await register(http, new_username())
+        body = {"username": new_username(), "password": "correct horse 42", "platform": "APP"}
+        login = await http.post("/v1/auth/register", json=body, headers={"X-Device-Id": "phone-1"})
+        first = login.json()
         one = await refresh(http, first["refresh_token"], **{"X-Device-Id": "phone-1"})
         two = await refresh(http, first["refresh_token"], **{"X-Device-Id": "phone-1"})
         assert one.status_code == two.status_code == 200
@@ -77,14 +79,30 @@ class TestRefresh:
         assert _claims_of(one.json()["access_token"]) == _claims_of(two.json()["access_token"])
         assert (await http.get("/v1/me", headers=bearer(two.json()))).status_code == 200
 
-    async def test_a_retry_from_another_client_in_the_grace_is_reuse(
+    async def test_a_retry_from_another_device_in_the_grace_is_reuse(
         self, http: httpx.AsyncClient
     ) -> None:
-        first = await register(http, new_username())
-        ok = await refresh(http, first["refresh_token"], **{"User-Agent": "app/1"})
+        body = {"username": new_username(), "password": "correct horse 42", "platform": "APP"}
+        login = await http.post("/v1/auth/register", json=body, headers={"X-Device-Id": "phone-1"})
+        first = login.json()
+        ok = await refresh(http, first["refresh_token"], **{"X-Device-Id": "phone-1"})
         assert ok.status_code == 200
-        thief = await refresh(http, first["refresh_token"], **{"User-Agent": "curl/8"})
+        thief = await refresh(http, first["refresh_token"], **{"X-Device-Id": "laptop-9"})
         assert thief.json()["code"] == "refresh_token_reused"
+        assert (await refresh(http, ok.json()["refresh_token"])).status_code == 401
+
+    async def test_no_grace_when_the_login_named_no_device(self, http: httpx.AsyncClient) -> None:
+        """A stolen previous token replayed within the grace, with the same user agent and
+        claiming a device now, is reuse: the session ends."""
+        first = await register(http, new_username())
+        rotated = await refresh(http, first["refresh_token"])
+        assert rotated.status_code == 200
+        replay = await refresh(http, first["refresh_token"], **{"X-Device-Id": "phone-1"})
+        assert replay.status_code == 401
+        assert replay.json()["code"] == "refresh_token_reused"
+        assert (await refresh(http, rotated.json()["refresh_token"])).status_code == 401
+        me = await http.get("/v1/me", headers=bearer(rotated.json()))
+        assert me.json()["code"] == "session_revoked"
 
     @pytest.mark.parametrize("same_client", [True, False])
     async def test_two_racing_refreshes_never_both_get_independent_live_tokens(
@@ -215,6 +233,71 @@ class TestSessions:
                 await asyncio.sleep(0.05)
             assert answer.status_code == 401, answer.text
             assert answer.json()["code"] == "session_revoked"
+
+
+class TestClientAddress:
+    """The address kept with a session (and used by per-address limits) is the peer's, or
+    with a trusted proxy in front the hop it vouches for; always an address."""
+
+    @staticmethod
+    async def _session_ip(http: httpx.AsyncClient, forwarded_for: str) -> str | None:
+        body = {"username": new_username(), "password": "correct horse 42", "platform": "WEB"}
+        login = await http.post(
+            "/v1/auth/register", json=body, headers={"X-Forwarded-For": forwarded_for}
+        )
+        assert login.status_code == 201, login.text
+        listed = await http.get("/v1/me/sessions", headers=bearer(login.json()))
+        assert listed.status_code == 200, listed.text
+        [session] = listed.json()
+        ip: str | None = session["ip"]
+        return ip
+
+    async def test_forwarded_for_from_an_untrusted_peer_is_ignored(
+        self, make_app: AppFactory
+    ) -> None:
+        application = await make_app()
+        async with client_for(application, ip="10.1.2.3") as http:
+            assert await self._session_ip(http, "203.0.113.9") == "10.1.2.3"
+
+    async def test_a_trusted_proxy_vouches_for_the_rightmost_untrusted_hop(
+        self, make_app: AppFactory
+    ) -> None:
+        application = await make_app(trusted_proxies="10.0.0.0/8")
+        async with client_for(application, ip="10.1.2.3") as http:
+            # The client claims 198.51.100.1; our two proxies saw 203.0.113.9, then 10.9.9.9.
+            chain = "198.51.100.1, 203.0.113.9, 10.9.9.9"
+            assert await self._session_ip(http, chain) == "203.0.113.9"
+        async with client_for(application, ip="192.0.2.7") as http:  # not a proxy of ours
+            assert await self._session_ip(http, chain) == "192.0.2.7"
+
+    async def test_a_forwarded_value_that_is_not_an_address_is_never_kept(
+        self, make_app: AppFactory
+    ) -> None:
+        application = await make_app(trusted_proxies="10.0.0.0/8")
+        async with client_for(application, ip="10.1.2.3") as http:
+            for junk in ("<img src=x onerror=alert(1)>", "1" * 100, "::ffff:" + "a" * 90):
+                assert await self._session_ip(http, junk) == "10.1.2.3"
+            mapped = await self._session_ip(http, "::ffff:203.0.113.9")
+            assert mapped == "203.0.113.9"
+
+    async def test_rotating_forwarded_for_does_not_escape_the_captcha(
+        self, make_app: AppFactory
+    ) -> None:
+        application = await make_app(login_captcha_after_address_failures=3)
+        async with client_for(application) as http:
+            for n in range(3):
+                failed = await http.post(
+                    "/v1/auth/password-login",
+                    json={"login": new_username(), "password": "whatever 123", "platform": "WEB"},
+                    headers={"X-Forwarded-For": f"203.0.113.{n}"},
+                )
+                assert failed.status_code == 401
+            gated = await http.post(
+                "/v1/auth/password-login",
+                json={"login": new_username(), "password": "whatever 123", "platform": "WEB"},
+                headers={"X-Forwarded-For": "203.0.113.99"},
+            )
+        assert (gated.status_code, gated.json()["code"]) == (403, "captcha_required")
 
 
 def _b64(data: bytes) -> str:
@@ -350,7 +433,7 @@ class TestPersonalData:
         await sms_login(app, http, phone)
         address = f"li.{new_username()}@example.org"
         await http.post("/v1/email/codes", json={"email": address, "purpose": "register"})
-        code = last_mail_code(app, address)
+        code = await last_mail_code(app, address)
         registered = await http.post(
             "/v1/auth/register",
             json={"email": address, "email_code": code, "password": "correct horse 42"},

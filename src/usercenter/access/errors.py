@@ -7,7 +7,7 @@ from typing import Any
 
 from usercenter.errors import UserCenterError
 from usercenter.kit import clock
-from usercenter.kit.i18n import Text
+from usercenter.kit.i18n import Text, china_time
 
 
 class AccessError(UserCenterError):
@@ -42,13 +42,13 @@ class StaffLocked(AccessError):
     code = "account_locked"
     status = 423
     title = Text("登录已暂时锁定", "Login is locked for now")
-    detail_text = Text("请于 {unlock_at} 后再试", "Try again after {unlock_at}")
+    detail_text = Text("请于{unlock_at}后再试", "Try again after {unlock_at}")
     keeps_changes = True
 
     def __init__(self, until: datetime, **kwargs: Any) -> None:
         retry = max(1, int((until - clock.now()).total_seconds()))
         super().__init__(
-            unlock_at=until.isoformat(timespec="seconds"),
+            unlock_at=china_time(until),
             headers={"Retry-After": str(retry)},
             **kwargs,
         )

@@ -68,7 +68,7 @@ from usercenter.identity.throttle import Locked, LoginThrottle
 from usercenter.ids.service import IdService
 from usercenter.kit import clock
 from usercenter.kit.broadcast import Broadcast
-from usercenter.kit.cache import Cache
+from usercenter.kit.cache import Cache, Counters, MemoryCounters
 from usercenter.kit.client import ClientInfo, Platform
 from usercenter.security.crypto import BlindIndex, FieldCipher
 from usercenter.security.masking import mask_device_id, mask_ip, mask_text
@@ -245,6 +245,7 @@ class AccessService:
         passwords: PasswordHasher,
         policy: PasswordPolicy,
         broadcast: Broadcast | None = None,
+        counters: Counters | None = None,
     ) -> None:
         self.settings = settings
         self.broadcast = broadcast
@@ -260,8 +261,9 @@ class AccessService:
         self._version = _VersionMemo(settings.access_memo_seconds)
         self._local: dict[tuple[int, str], Effective] = {}
         self.session_lifetime = timedelta(seconds=settings.staff_session_ttl_seconds)
+        # Lockouts in the counter store, which traffic cannot evict (the CLI passes none).
         self.throttle = LoginThrottle(
-            cache,
+            counters if counters is not None else MemoryCounters(),
             max_failures=settings.login_max_failures,
             window_seconds=settings.login_failure_window_seconds,
             lock_seconds=settings.login_lock_seconds,

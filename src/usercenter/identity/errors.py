@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Any, ClassVar
 
 from usercenter.errors import UserCenterError
 from usercenter.kit import clock
-from usercenter.kit.i18n import Language, Text
+from usercenter.kit.i18n import Language, Text, china_time
 
 
 class IdentityError(UserCenterError):
@@ -96,16 +97,16 @@ class AccountLocked(IdentityError):
     status = 423
     title = Text("密码登录已暂时锁定", "Password login is locked for now")
     detail_text = Text(
-        "密码错误次数过多，请于 {unlock_at} 后再试，或使用短信验证码登录",
+        "密码错误次数过多，请于{unlock_at}后再试，或使用短信验证码登录",
         "Too many wrong passwords; try again after {unlock_at}, or log in with a text code",
     )
     keeps_changes = True
 
     def __init__(self, until: datetime, **kwargs: Any) -> None:
         self.until = until
-        retry = max(1, int((until - clock.now()).total_seconds()))
+        retry = max(1, math.ceil((until - clock.now()).total_seconds()))
         super().__init__(
-            unlock_at=until.isoformat(timespec="seconds"),
+            unlock_at=china_time(until),
             headers={"Retry-After": str(retry)},
             **kwargs,
         )

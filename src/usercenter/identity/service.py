@@ -44,9 +44,10 @@ from usercenter.identity.models import Identity, IdentityType, User, UserStatus
 from usercenter.identity.throttle import Locked, LoginThrottle
 from usercenter.ids.service import IdService
 from usercenter.kit import clock
-from usercenter.kit.cache import Cache, LocalMemo
+from usercenter.kit.cache import Cache, Counters, LocalMemo
 from usercenter.kit.client import ClientInfo
-from usercenter.notify.errors import NotifyError, PhoneInvalid
+from usercenter.notify.courier import Courier
+from usercenter.notify.errors import PhoneInvalid
 from usercenter.notify.mail import MailSender
 from usercenter.notify.sms import SmsSender
 from usercenter.security.captcha import CaptchaService
@@ -62,6 +63,7 @@ USER_VIEW_TTL_SECONDS = 60
 LOCAL_MEMO_SECONDS = 2.0
 PROVIDER_SECRET_CONTEXT = "tokens.provider_secret"
 _USERNAME = re.compile(r"^[A-Za-z0-9_]{4,32}$")
+_PASSWORD_LOGIN_TYPES = (IdentityType.PHONE, IdentityType.EMAIL, IdentityType.USERNAME)
 
 
 class SmsPurpose:
@@ -184,6 +186,8 @@ class IdentityService:
         settings: Settings,
         keyring: Keyring,
         cache: Cache,
+        counters: Counters,
+        courier: Courier,
         ids: IdService,
         tokens: TokenService,
         sms: SmsSender,
@@ -195,6 +199,8 @@ class IdentityService:
         self.settings = settings
         self.keyring = keyring
         self.cache = cache
+        self.counters = counters
+        self.courier = courier
         self._memo = LocalMemo(ttl=LOCAL_MEMO_SECONDS)
         self.ids = ids
         self.tokens = tokens
@@ -210,7 +216,7 @@ class IdentityService:
             captcha_after_per_address=settings.sms_captcha_after_per_address,
         )
         self.sms_codes = VerificationCodes(
-            cache,
+            counters,
             keyring.blind_index,
             channel="sms",
             ttl_seconds=settings.sms_code_ttl_seconds,
@@ -218,7 +224,7 @@ class IdentityService:
             limits=limits,
         )
         self.email_codes = VerificationCodes(
-            cache,
+            counters,
             keyring.blind_index,
             channel="email",
             ttl_seconds=max(settings.sms_code_ttl_seconds, 600),
@@ -226,7 +232,7 @@ class IdentityService:
             limits=limits,
         )
         self.throttle = LoginThrottle(
-            cache,
+            counters,
             max_failures=settings.login_max_failures,
             window_seconds=settings.login_failure_window_seconds,
             lock_seconds=settings.login_lock_seconds,
@@ -400,22 +406,26 @@ class IdentityService:
         captcha: tuple[str | None, str | None],
         *,
         deliver: bool,
-        send: Callable[[str, str, str], Awaitable[None]],
+        send: Callable[[str, str, str], Awaitable[object]],
     ) -> CodeSent:
+        """Check the limits, store a new code and hand it to the courier when `deliver`:
+        the same work, and the same answer, whether or not a message goes out."""
         if await codes.captcha_needed(client.ip):
             await self.captcha.verify_or_raise(*captcha)
         try:
             permit = await codes.take_send_permit(target, client.ip)
         except LimitReached as limit:
             raise CodeRateLimited(retry_after=limit.retry_after or 60) from None
+        code = codes.new_code()
+        await codes.store(target, purpose, code)
         if deliver:
-            code = codes.new_code()
-            try:
-                await send(target, code, purpose)
-            except NotifyError:
+
+            async def give_back() -> None:
                 await codes.give_back(permit)
-                raise
-            await codes.store(target, purpose, code)
+
+            self.courier.submit(
+                codes.channel, purpose, lambda: send(target, code, purpose), on_failure=give_back
+            )
         return CodeSent(
             expires_in=codes.ttl_seconds, resend_after=codes.limits.resend_interval_seconds
         )
@@ -430,8 +440,9 @@ class IdentityService:
         captcha_id: str | None = None,
         captcha_answer: str | None = None,
     ) -> CodeSent:
-        """Send a login/bind/reset code. Answers alike whether or not the phone is registered
-        (a reset code for an unknown phone is simply not sent)."""
+        """Send a login/bind/reset code. Answers alike, in the same time, whether or not the
+        phone is registered: the message goes out after the answer (a reset code for an
+        unknown phone, or a login code for one when registration is closed, not at all)."""
         number = normalize_phone(phone)
         known = await self.find(session, IdentityType.PHONE, number.e164) is not None
         deliver = {
@@ -462,11 +473,15 @@ class IdentityService:
         captcha_id: str | None = None,
         captcha_answer: str | None = None,
     ) -> CodeSent:
+        """Send a register/bind/reset code by e-mail; answers alike, in the same time, whether
+        or not the address is registered (a register code goes only to an unknown address,
+        a reset code only to a known one, both after the answer)."""
         address = normalize_email(email)
         known = await self.find(session, IdentityType.EMAIL, address) is not None
-        deliver = not known if purpose == EmailPurpose.REGISTER else True
-        if purpose == EmailPurpose.RESET_PASSWORD:
-            deliver = known
+        deliver = {
+            EmailPurpose.REGISTER: not known,
+            EmailPurpose.RESET_PASSWORD: known,
+        }.get(purpose, True)
 
         async def send(target: str, code: str, why: str) -> None:
             subject = "usercenter 验证码 / verification code"
@@ -596,6 +611,12 @@ class IdentityService:
             return IdentityType.USERNAME, value.lower()
         return None
 
+    @staticmethod
+    def _login_subject(type_: str, index: str) -> str:
+        """What failed logins are counted against: the login as normalised (its blind index
+        for a phone or e-mail), the same whether or not an account has it."""
+        return f"login:{type_}:{index}"
+
     async def password_login(
         self,
         session: AsyncSession,
@@ -610,18 +631,15 @@ class IdentityService:
         """Log in with phone, username or e-mail and a password. Raises InvalidCredentials,
         AccountLocked, CaptchaRequired/CaptchaInvalid or AccountDisabled."""
         parsed = self._login_identifier(login)
-        found = (
-            await repository.user_with_password_hash(session, parsed[0], self._index(*parsed))
-            if parsed
-            else None
-        )
+        if parsed:
+            index = self._index(*parsed)
+            found = await repository.user_with_password_hash(session, parsed[0], index)
+            subject = self._login_subject(parsed[0], index)
+        else:
+            found = None
+            raw = self.keyring.blind_index.compute(login.strip().lower(), context="login")
+            subject = f"login:raw:{raw[:32]}"
         user, stored = found if found else (None, None)
-        subject = (
-            f"user:{user.id}"
-            if user
-            else "login:"
-            + self.keyring.blind_index.compute(login.strip().lower(), context="login")[:32]
-        )
         gate = await self.throttle.gate(subject, client.ip)
         if gate.captcha_needed:
             await self.captcha.verify_or_raise(captcha_id, captcha_answer)
@@ -790,7 +808,11 @@ class IdentityService:
         password_hash = await self.passwords.hash_async(new_password)
         await repository.set_password_hash(session, user.id, password_hash, clock.now())
         await self.forget_view(user.id)
-        await self.throttle.unlock(f"user:{user.id}")
+        for identity in await repository.identities_of(session, user.id):
+            if identity.type in _PASSWORD_LOGIN_TYPES:
+                await self.throttle.unlock(
+                    self._login_subject(identity.type, identity.identifier_index)
+                )
         await audit.record_auth_event(
             session,
             AuthEventKind.PASSWORD_CHANGED,

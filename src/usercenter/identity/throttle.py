@@ -3,9 +3,11 @@
 Every attempt is counted *before* the password is checked, with one atomic increment, so 20
 parallel guesses cannot all slip in before the first failure is recorded: only the first
 `max_failures` of a window are checked at all. The `max_failures`-th failure locks the password
-method for `lock_seconds`. A success clears the count. The lock is per account when the
-account exists and per login name when it does not, so both answer alike. SMS-code login never
-looks at it: an attacker cannot lock the owner out.
+method for `lock_seconds`. A success clears the count. The subject is the login as normalised
+(E.164 phone, lowercased e-mail or username) whether or not an account has it, so a registered
+and an unregistered login answer alike, in any spelling. The counts live in the counter store,
+which traffic cannot evict. SMS-code login never looks at it: an attacker cannot lock the owner
+out.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from usercenter.kit import clock
-from usercenter.kit.cache import Cache
+from usercenter.kit.cache import Counters
 
 
 class Locked(Exception):
@@ -32,14 +34,14 @@ class Gate:
 class LoginThrottle:
     def __init__(
         self,
-        cache: Cache,
+        counters: Counters,
         *,
         max_failures: int,
         window_seconds: int,
         lock_seconds: int,
         captcha_after_address_failures: int,
     ) -> None:
-        self.cache = cache
+        self.counters = counters
         self.max_failures = max_failures
         self.window_seconds = window_seconds
         self.lock_seconds = lock_seconds
@@ -48,13 +50,14 @@ class LoginThrottle:
     async def gate(self, subject: str, address: str | None) -> Gate:
         """Whether the address must solve a captcha and whether the subject is locked, in one
         round trip; then `begin_attempt`."""
-        failures, until = await self.cache.get_many(
+        failures, until = await self.counters.get_many(
             f"login:fail:addr:{address}", f"login:lock:{subject}"
         )
+        locked_until = datetime.fromisoformat(until) if until is not None else None
         return Gate(
             captcha_needed=bool(address)
             and int(failures or 0) >= self.captcha_after_address_failures,
-            locked_until=datetime.fromisoformat(until) if until is not None else None,
+            locked_until=locked_until if locked_until and locked_until > clock.now() else None,
         )
 
     async def begin_attempt(self, subject: str, gate: Gate) -> None:
@@ -62,26 +65,26 @@ class LoginThrottle:
         budget."""
         if gate.locked_until is not None:
             raise Locked(gate.locked_until)
-        attempts = await self.cache.incr(f"login:fail:count:{subject}", ttl=self.window_seconds)
+        attempts = await self.counters.incr(f"login:fail:count:{subject}", ttl=self.window_seconds)
         if attempts > self.max_failures:
             raise Locked(clock.now() + timedelta(seconds=self.lock_seconds))
 
     async def failed(self, subject: str, address: str | None) -> datetime | None:
         """Record a wrong password; returns the unlock time when this failure locked it."""
         if address:
-            await self.cache.incr(f"login:fail:addr:{address}", ttl=self.window_seconds)
-        attempts = int(await self.cache.get(f"login:fail:count:{subject}") or 0)
+            await self.counters.incr(f"login:fail:addr:{address}", ttl=self.window_seconds)
+        attempts = int(await self.counters.get(f"login:fail:count:{subject}") or 0)
         if attempts < self.max_failures:
             return None
         until = clock.now() + timedelta(seconds=self.lock_seconds)
-        await self.cache.set(f"login:lock:{subject}", until.isoformat(), ttl=self.lock_seconds)
-        await self.cache.delete(f"login:fail:count:{subject}")
+        await self.counters.set(f"login:lock:{subject}", until.isoformat(), ttl=self.lock_seconds)
+        await self.counters.delete(f"login:fail:count:{subject}")
         return until
 
     async def succeeded(self, subject: str) -> None:
-        await self.cache.delete(f"login:fail:count:{subject}")
+        await self.counters.delete(f"login:fail:count:{subject}")
 
     async def unlock(self, subject: str) -> None:
         """Clear a lock (after the owner proved themselves another way, e.g. a password reset)."""
-        await self.cache.delete(f"login:lock:{subject}")
-        await self.cache.delete(f"login:fail:count:{subject}")
+        await self.counters.delete(f"login:lock:{subject}")
+        await self.counters.delete(f"login:fail:count:{subject}")

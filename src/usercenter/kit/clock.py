@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 
 def _system_now() -> datetime:
@@ -11,6 +11,10 @@ def _system_now() -> datetime:
 
 
 _now: Callable[[], datetime] = _system_now
+
+# China's time (Asia/Shanghai: UTC+8, no daylight saving since 1991), for the day boundaries of
+# daily limits and for times shown to users; a fixed offset needs no time-zone database.
+CHINA_TIME = timezone(timedelta(hours=8), "CST")
 
 
 def now() -> datetime:

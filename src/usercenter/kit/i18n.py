@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Literal
+
+from usercenter.kit.clock import CHINA_TIME
 
 Language = Literal["zh-CN", "en"]
 DEFAULT_LANGUAGE: Language = "zh-CN"
@@ -17,8 +20,29 @@ class Text:
     en: str
 
     def render(self, language: Language, **params: object) -> str:
+        """The text in `language`; a parameter that is itself a Text is rendered in it too."""
         template = self.en if language == "en" else self.zh
-        return template.format(**params) if params else template
+        if not params:
+            return template
+        return template.format(
+            **{k: v.render(language) if isinstance(v, Text) else v for k, v in params.items()}
+        )
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def china_time(moment: datetime) -> Text:
+    """A moment as people in China read it, to the minute (rounded up, so a "try again
+    after" time is never early): `2026年11月28日 00:45` / `28 Nov 2026, 00:45 China time
+    (UTC+8)`."""
+    local = moment.astimezone(CHINA_TIME)
+    if local.second or local.microsecond:
+        local = local.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    return Text(
+        f"北京时间 {local.year}年{local.month}月{local.day}日 {local:%H:%M}",
+        f"{local.day} {_MONTHS[local.month - 1]} {local.year}, {local:%H:%M} China time (UTC+8)",
+    )
 
 
 def negotiate_language(accept_language: str | None) -> Language:

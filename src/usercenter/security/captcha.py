@@ -29,10 +29,20 @@ def _answer_hash(captcha_id: str, answer: str) -> str:
 
 
 class CaptchaService:
-    def __init__(self, cache: Cache, *, ttl_seconds: float = 300, length: int = 5) -> None:
+    def __init__(
+        self,
+        cache: Cache,
+        *,
+        counters: Cache | None = None,
+        ttl_seconds: float = 300,
+        length: int = 5,
+    ) -> None:
+        """Images (answer hashes) go to `cache`; the used markers to `counters`, which traffic
+        cannot evict (the cache itself when none is given)."""
         if length < 4:
             raise ValueError("a captcha needs at least 4 characters")
         self._cache = cache
+        self._counters = counters if counters is not None else cache
         self._ttl = ttl_seconds
         self._length = length
         self._image = ImageCaptcha(width=max(160, 32 * length), height=60)
@@ -80,7 +90,7 @@ class CaptchaService:
         if stored is None:
             return False
         # The counter is the atomic claim: of racing verifications only one sees 1.
-        if await self._cache.incr(self._used_key(captcha_id), ttl=self._ttl) != 1:
+        if await self._counters.incr(self._used_key(captcha_id), ttl=self._ttl) != 1:
             return False
         await self._cache.delete(self._image_key(captcha_id))
         return secrets_equal(stored, _answer_hash(captcha_id, answer))

@@ -9,10 +9,11 @@ an HMAC of the secret of generation n, and the tag is an HMAC over the rest, so 
 tell a token it issued from a forged one without storing more than the hash of the current and
 the previous token. Rotation is one compare-and-set UPDATE on the current hash, so of two racing
 refreshes exactly one moves the session on. Presenting the previous token again revokes the
-session (RFC 9700 §4.14.2) — unless it comes within the grace period from the same client, in
-which case it gets the refresh token the winner got and an access token with the same claims
-(both derive them the same way), so a client that sent two refreshes at once is not logged out
-(Keycloak's multi-tab problem).
+session (RFC 9700 §4.14.2) — unless it comes within the grace period from the same device (the
+X-Device-Id its login reported; a login that reported none gets no grace), in which case it gets
+the refresh token the winner got and an access token with the same claims (both derive them the
+same way), so a client that sent two refreshes at once is not logged out (Keycloak's multi-tab
+problem).
 """
 
 from __future__ import annotations
@@ -383,10 +384,9 @@ class TokenService:
             return False
         if (now - row.rotated_at).total_seconds() > self.settings.refresh_reuse_grace_seconds:
             return False
-        # The same client: the device it reported, else its user agent.
-        if row.device_id:
-            return client.device.device_id == row.device_id
-        return (client.user_agent or None) == (row.user_agent or None)
+        # Only a client that named its device at login, naming the same one now: a user
+        # agent is no proof (a thief's copy of the token sends whatever it likes).
+        return bool(row.device_id) and client.device.device_id == row.device_id
 
     async def _revoke(
         self,
