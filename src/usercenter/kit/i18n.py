@@ -11,14 +11,22 @@ DEFAULT_LANGUAGE: Language = "zh-CN"
 
 @dataclass(frozen=True, slots=True)
 class Text:
-    """A message in both languages; `{name}` placeholders are filled by `render`."""
+    """A message in both languages; `{name}` placeholders are filled by `render`. A parameter
+    that is itself a `Text` (a status, a reason) is rendered in the same language."""
 
     zh: str
     en: str
 
     def render(self, language: Language, **params: object) -> str:
         template = self.en if language == "en" else self.zh
-        return template.format(**params) if params else template
+        if not params:
+            return template
+        return template.format(
+            **{
+                name: value.render(language) if isinstance(value, Text) else value
+                for name, value in params.items()
+            }
+        )
 
 
 def negotiate_language(accept_language: str | None) -> Language:
