@@ -28,3 +28,11 @@ def test_text_renders_parameters() -> None:
     text = Text("省份 {p}", "province {p}")
     assert text.render("zh-CN", p="GD") == "省份 GD"
     assert text.render("en", p="GD") == "province GD"
+
+
+def test_a_text_parameter_renders_in_the_same_language() -> None:
+    status = Text("已释放", "released")
+    text = Text("该冻结{status}", "This hold is {status}")
+
+    assert text.render("zh-CN", status=status) == "该冻结已释放"
+    assert text.render("en", status=status) == "This hold is released"
