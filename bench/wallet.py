@@ -57,6 +57,7 @@ from ids import BACKENDS, SERVER_URLS, ensure_server_database, progress, warm_po
 from usercenter import schema
 from usercenter.app import build_state
 from usercenter.config import Backend, Settings
+from usercenter.identity.models import User
 from usercenter.kit import clock
 from usercenter.security.keys import generate_key_material
 from usercenter.state import AppState
@@ -169,14 +170,32 @@ def bench_settings(raw_url: str) -> Settings:
 
 
 async def fund_users(state: AppState, count: int) -> list[int]:
-    """`count` user accounts in CNY, each funded with OPENING_BALANCE by one leg from the
-    WeChat Pay account: written in bulk, but as the ledger would (entries chained)."""
+    """`count` users (money goes only to users that exist), each with a CNY account funded
+    with OPENING_BALANCE by one leg from the WeChat Pay account: written in bulk, but as the
+    identity service and the ledger would (entries chained)."""
     users = [10_000_000 + i for i in range(count)]
     owners = [user_owner(user) for user in users]
+    now = clock.now()
+    async with state.database.transaction() as connection:
+        for start in range(0, count, 2000):
+            await connection.execute(
+                insert(User),
+                [
+                    {
+                        "id": user,
+                        "uid": f"BN{user}",
+                        "gender": 0,
+                        "status": "active",
+                        "register_method": "bench",
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for user in users[start : start + 2000]
+                ],
+            )
     source = await state.wallet.account_id(
         system_owner(SystemAccount.EXTERNAL_WECHATPAY), Asset.CNY
     )
-    now = clock.now()
     # Ids first: on SQLite a segment is reserved in a write transaction of its own.
     transfer_ids = [await state.ids.next_id("WALLET_TRANSFER") for _ in range(0, count, 2000)]
     async with state.database.transaction() as connection:

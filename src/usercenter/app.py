@@ -123,6 +123,7 @@ def build_state(settings: Settings) -> AppState:
             batching=settings.wallet_batching,
             max_batch=settings.wallet_batch_max,
             workers=settings.wallet_batch_workers,
+            balance_limit=settings.wallet_balance_limit,
         ),
         identity=identity,
         cipher=keyring.cipher,

@@ -278,6 +278,16 @@ class Settings(BaseSettings):
     wallet_withdrawal_minimum: int = Field(default=100, ge=1, description="In fen")
     wallet_withdrawal_fee_bps: int = Field(default=0, ge=0, le=10_000)
     wallet_withdrawal_min_fee: int = Field(default=0, ge=0, description="In fen")
+    wallet_balance_limit: int = Field(
+        default=10**15,
+        ge=1,
+        le=10**18,
+        description="The most a user or sponsor balance may hold, in the asset's smallest "
+        "unit (10^15 fen: ten trillion yuan); a call that would pass it is refused",
+    )
+    wallet_payout_accounts_max: int = Field(
+        default=10, ge=1, le=1000, description="Payout accounts a user may save"
+    )
 
     log_level: str = "INFO"
     log_format: LogFormat | None = Field(

@@ -209,6 +209,7 @@ _VALIDATION_MESSAGES_ZH: dict[str, str] = {
     "uuid_parsing": "须为 UUID",
     "datetime_parsing": "须为 ISO 8601 时间",
     "date_parsing": "须为 ISO 8601 日期",
+    "amount_invalid": "金额须写成十进制字符串或整数",
 }
 
 _LOCATION_ROOTS = {"body", "query", "path", "header", "cookie"}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import itertools
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,7 @@ from tests.access.conftest import make_staff, staff_token
 from tests.identity.conftest import DEFAULTS as LOGIN_DEFAULTS
 from tests.identity.conftest import bearer, client_for, new_phone, sms_login
 from tests.wallet.conftest import make_user, started, state_of
+from usercenter.wallet import repository
 
 SERVICE = {
     "Authorization": "Basic " + base64.b64encode(b"orders:s3cret").decode(),
@@ -1157,9 +1159,9 @@ class TestSpendCoins:
 
         assert response.status_code == 200, response.text
         assert response.json()["deduct_details"] == {
-            "COIN_REWARD": 5,
-            "COIN_GIVE": 10,
-            "COIN_RECHARGE": 15,
+            "COIN_REWARD": "5",
+            "COIN_GIVE": "10",
+            "COIN_RECHARGE": "15",
         }
         assert (await balance(http, alice, "COIN_RECHARGE"))["balance"] == "85"
         assert (await balance(http, alice, "COIN_GIVE"))["balance"] == "0"
@@ -2182,3 +2184,508 @@ class TestAdminLog:
         assert PHONE not in response.text
         assert "6222****1234" in response.text
         assert "138****8888" in response.text
+
+
+# --- issue 11: who may be paid, ids past a BIGINT, answers and messages ------------------------
+
+NO_SUCH_USER = 987_654_321
+BEYOND_BIGINT = [2**63, 2**64]
+
+
+async def accounts_of(application: FastAPI, user_id: int) -> list[object]:
+    """The wallet account rows made for the user."""
+    async with state_of(application).database.read_session() as session:
+        return list(await repository.accounts_of(session, f"user:{user_id}"))
+
+
+async def disable(application: FastAPI, user_id: int) -> None:
+    identity = state_of(application).identity
+    async with state_of(application).database.unit_of_work() as session:
+        await identity.disable_user(session, user_id)
+
+
+def money_calls(user_id: int) -> list[tuple[str, dict[str, Any]]]:
+    """Every service call that names a user, as (path, body)."""
+    return [
+        (
+            "/v1/wallet/recharges",
+            {
+                "user_id": user_id,
+                "amount": "10.00",
+                "channel": "wechatpay",
+                "payment_id": unique("wx"),
+            },
+        ),
+        (
+            "/v1/wallet/grants",
+            {"user_id": user_id, "asset": "COIN_GIVE", "kind": "GIFT", "amount": 5},
+        ),
+        ("/v1/wallet/debits", {"user_id": user_id, "asset": "CNY", "amount": "1.00"}),
+        ("/v1/wallet/coin-spends", {"user_id": user_id, "amount": 1}),
+        ("/v1/wallet/holds", {"user_id": user_id, "asset": "CNY", "amount": "1.00"}),
+        ("/v1/wallet/vip-purchases", {"user_id": user_id, "price": "1.00", "days": 30}),
+    ]
+
+
+class TestOnlyExistingActiveUsers:
+    @pytest.mark.parametrize("call", range(6), ids=lambda i: str(i))
+    async def test_money_for_a_user_that_does_not_exist_is_refused_and_writes_nothing(
+        self, http: httpx.AsyncClient, application: FastAPI, call: int
+    ) -> None:
+        path, body = money_calls(NO_SUCH_USER)[call]
+
+        response = await http.post(path, json=body, headers=keyed(unique("nobody")))
+
+        assert_problem(response, 404, "user_not_found", field="user_id")
+        assert await accounts_of(application, NO_SUCH_USER) == []
+
+    @pytest.mark.parametrize("call", range(6), ids=lambda i: str(i))
+    async def test_money_for_a_disabled_user_is_refused(
+        self, http: httpx.AsyncClient, application: FastAPI, call: int
+    ) -> None:
+        user = await make_user(state_of(application).wallet)
+        await disable(application, user)
+        path, body = money_calls(user)[call]
+
+        response = await http.post(path, json=body, headers=keyed(unique("disabled")))
+
+        assert_problem(response, 404, "user_not_found", field="user_id")
+        assert await accounts_of(application, user) == []
+
+    async def test_a_sponsor_charge_for_a_user_that_does_not_exist_is_refused(
+        self, http: httpx.AsyncClient, operator: Staff
+    ) -> None:
+        sponsor = await open_sponsor(http, operator)
+        await fund(http, sponsor["id"], "10.00")
+
+        response = await charge(http, sponsor["id"], "1.00", user_id=NO_SUCH_USER)
+
+        assert_problem(response, 404, "user_not_found", field="user_id")
+
+    async def test_balances_of_a_user_that_does_not_exist_are_not_found(
+        self, http: httpx.AsyncClient, customer_service: Staff
+    ) -> None:
+        by_service = await http.get(f"/v1/wallet/users/{NO_SUCH_USER}", headers=SERVICE)
+        by_staff = await http.get(
+            f"/v1/admin/wallet/users/{NO_SUCH_USER}", headers=customer_service.headers
+        )
+
+        assert_problem(by_service, 404, "user_not_found", field="user_id")
+        assert_problem(by_staff, 404, "user_not_found", field="user_id")
+
+    async def test_a_disabled_users_balances_still_show_to_staff(
+        self, http: httpx.AsyncClient, application: FastAPI, alice: Person, finance: Staff
+    ) -> None:
+        await recharge(http, alice.id, "3.00")
+        await disable(application, alice.id)
+
+        response = await http.get(f"/v1/admin/wallet/users/{alice.id}", headers=finance.headers)
+
+        assert response.status_code == 200, response.text
+        assert {b["asset"]: b["balance"] for b in response.json()["balances"]}["CNY"] == "3.00"
+
+    async def test_an_adjustment_for_a_user_that_does_not_exist_is_refused(
+        self, http: httpx.AsyncClient, finance: Staff
+    ) -> None:
+        response = await http.post(
+            "/v1/admin/wallet/adjustments",
+            json={
+                "user_id": NO_SUCH_USER,
+                "asset": "CNY",
+                "amount": 100,
+                "adjustment_type": "COMPENSATION",
+                "reason": "test",
+            },
+            headers=finance.headers,
+        )
+
+        assert_problem(response, 404, "user_not_found", field="user_id")
+
+    async def test_a_hold_on_a_sponsor_that_does_not_exist_is_refused(
+        self, http: httpx.AsyncClient, application: FastAPI
+    ) -> None:
+        response = await http.post(
+            "/v1/wallet/holds",
+            json={"sponsor_id": NO_SUCH_USER, "asset": "CNY", "amount": "1.00"},
+            headers=keyed(unique("hold")),
+        )
+
+        assert_problem(response, 404, "sponsor_not_found", field="sponsor_id")
+        wallet = state_of(application).wallet
+        assert (await wallet.balances(f"sponsor:{NO_SUCH_USER}"))[0].balance == 0
+
+    async def test_a_closed_sponsor_takes_no_funding(
+        self, http: httpx.AsyncClient, operator: Staff
+    ) -> None:
+        sponsor = await open_sponsor(http, operator)
+        closed = await http.post(
+            f"/v1/admin/wallet/sponsors/{sponsor['id']}/status",
+            json={"status": "CLOSED"},
+            headers=operator.headers,
+        )
+        assert closed.status_code == 200, closed.text
+
+        response = await fund(http, sponsor["id"], "10.00")
+
+        assert_problem(response, 409, "sponsor_inactive", field="sponsor_id")
+
+
+def beyond_bigint_bodies(big: int) -> list[tuple[str, dict[str, Any], str]]:
+    """(path, body, the field at fault) of every body field that holds an id or a count."""
+    return [
+        *[(path, {**body, "user_id": big}, "user_id") for path, body in money_calls(1)],
+        ("/v1/wallet/refunds", {"transfer_id": big, "amount": "1.00"}, "transfer_id"),
+        ("/v1/wallet/holds", {"sponsor_id": big, "asset": "CNY", "amount": "1"}, "sponsor_id"),
+        ("/v1/wallet/coin-spends", {"user_id": 1, "amount": big}, "amount"),
+        (
+            "/v1/wallet/recharges",
+            {
+                "user_id": 1,
+                "amount": "1.00",
+                "channel": "wechatpay",
+                "payment_id": "wx-1",
+                "bonus_give_coins": big,
+            },
+            "bonus_give_coins",
+        ),
+    ]
+
+
+def beyond_bigint_paths(big: int) -> list[tuple[str, str, str]]:
+    """(method, path, the field at fault) of every service route with an id in its path."""
+    return [
+        ("POST", f"/v1/wallet/holds/{big}/capture", "hold_id"),
+        ("POST", f"/v1/wallet/holds/{big}/release", "hold_id"),
+        ("GET", f"/v1/wallet/users/{big}", "user_id"),
+        ("GET", f"/v1/wallet/sponsors/{big}", "sponsor_id"),
+        ("POST", f"/v1/wallet/sponsors/{big}/fundings", "sponsor_id"),
+        ("POST", f"/v1/wallet/sponsors/{big}/charges", "sponsor_id"),
+    ]
+
+
+class TestIdsBeyondBigint:
+    @pytest.mark.parametrize("big", BEYOND_BIGINT, ids=["2^63", "2^64"])
+    async def test_a_body_id_past_a_bigint_is_refused_naming_it(
+        self, http: httpx.AsyncClient, big: int
+    ) -> None:
+        for path, body, field in beyond_bigint_bodies(big):
+            response = await http.post(path, json=body, headers=keyed(unique("big")))
+
+            assert_problem(response, 422, "validation_failed", field=field)
+
+    @pytest.mark.parametrize("big", BEYOND_BIGINT, ids=["2^63", "2^64"])
+    async def test_a_path_id_past_a_bigint_is_refused_naming_it(
+        self, http: httpx.AsyncClient, big: int
+    ) -> None:
+        body = {"amount": "1.00", "channel": "alipay", "payment_id": "ali-1"}
+        for method, path, field in beyond_bigint_paths(big):
+            response = await http.request(
+                method,
+                path,
+                json=body if method == "POST" else None,
+                headers=keyed(unique("big")),
+            )
+
+            assert_problem(response, 422, "validation_failed", field=field)
+
+    async def test_the_users_own_ids_past_a_bigint_are_refused(
+        self, http: httpx.AsyncClient, alice: Person
+    ) -> None:
+        headers = {**alice.headers, "Idempotency-Key": unique("big")}
+        transfer = await http.post(
+            "/v1/me/wallet/transfers", json={"to_user_id": 2**63, "amount": 1}, headers=headers
+        )
+        withdrawal = await http.post(
+            "/v1/me/wallet/withdrawals",
+            json={"payout_account_id": 2**64, "amount": "1.00"},
+            headers=headers,
+        )
+        removal = await http.delete(f"/v1/me/wallet/payout-accounts/{2**63}", headers=alice.headers)
+
+        assert_problem(transfer, 422, "validation_failed", field="to_user_id")
+        assert_problem(withdrawal, 422, "validation_failed", field="payout_account_id")
+        assert_problem(removal, 422, "validation_failed", field="payout_account_id")
+
+    async def test_staff_ids_past_a_bigint_are_refused(
+        self, http: httpx.AsyncClient, finance: Staff, operator: Staff
+    ) -> None:
+        big = 2**63
+        calls = [
+            (finance, "GET", f"/v1/admin/wallet/users/{big}", None, "user_id"),
+            (operator, "GET", f"/v1/admin/wallet/sponsors/{big}", None, "sponsor_id"),
+            (
+                operator,
+                "POST",
+                f"/v1/admin/wallet/sponsors/{big}/status",
+                {"status": "CLOSED"},
+                "sponsor_id",
+            ),
+            (finance, "POST", f"/v1/admin/wallet/adjustments/{big}/approve", {}, "adjustment_id"),
+            (finance, "POST", f"/v1/admin/wallet/adjustments/{big}/reject", {}, "adjustment_id"),
+            (finance, "POST", f"/v1/admin/wallet/withdrawals/{big}/paid", {}, "withdrawal_id"),
+            (finance, "POST", f"/v1/admin/wallet/withdrawals/{big}/failed", {}, "withdrawal_id"),
+            (
+                finance,
+                "POST",
+                "/v1/admin/wallet/adjustments",
+                {
+                    "user_id": big,
+                    "asset": "CNY",
+                    "amount": 1,
+                    "adjustment_type": "COMPENSATION",
+                    "reason": "x",
+                },
+                "user_id",
+            ),
+            (
+                finance,
+                "POST",
+                "/v1/admin/wallet/adjustments",
+                {
+                    "user_id": 1,
+                    "asset": "CNY",
+                    "amount": -(2**64),
+                    "adjustment_type": "COMPENSATION",
+                    "reason": "x",
+                },
+                "amount",
+            ),
+        ]
+        for staff, method, path, body, field in calls:
+            response = await http.request(method, path, json=body, headers=staff.headers)
+
+            assert_problem(response, 422, "validation_failed", field=field)
+
+    @pytest.mark.parametrize("value", [2**63, 2**64, 0, -1])
+    async def test_a_cursor_naming_an_id_no_bigint_holds_is_refused(
+        self, http: httpx.AsyncClient, alice: Person, value: int
+    ) -> None:
+        cursor = base64.urlsafe_b64encode(f"v1:{value}".encode()).decode().rstrip("=")
+
+        response = await http.get(
+            "/v1/me/wallet/entries", params={"cursor": cursor}, headers=alice.headers
+        )
+
+        assert_problem(response, 422, "validation_failed", field="cursor")
+
+
+class TestBalanceLimit:
+    async def test_a_recharge_past_the_limit_is_refused_and_moves_nothing(
+        self, http: httpx.AsyncClient, alice: Person
+    ) -> None:
+        await recharge(http, alice.id, "9999999999999.00")  # 10^15 fen less 100
+
+        response = await http.post(
+            "/v1/wallet/recharges",
+            json={
+                "user_id": alice.id,
+                "amount": "1.01",
+                "channel": "wechatpay",
+                "payment_id": unique("wx"),
+            },
+            headers=SERVICE,
+        )
+
+        problem = assert_problem(response, 409, "balance_limit_exceeded", field="amount")
+        assert "10000000000000.00" in problem["detail"]
+        assert (await balance(http, alice, "CNY"))["balance"] == "9999999999999.00"
+        assert (await recharge(http, alice.id, "1.00"))["balance_after"] == "10000000000000.00"
+
+    async def test_bonus_coins_past_the_limit_are_refused(
+        self, http: httpx.AsyncClient, alice: Person
+    ) -> None:
+        response = await http.post(
+            "/v1/wallet/recharges",
+            json={
+                "user_id": alice.id,
+                "amount": "1.00",
+                "channel": "wechatpay",
+                "payment_id": unique("wx"),
+                "bonus_give_coins": 2**63 - 1,
+            },
+            headers=SERVICE,
+        )
+
+        assert_problem(response, 409, "balance_limit_exceeded")
+        assert (await balance(http, alice, "CNY"))["balance"] == "0.00"
+
+
+class TestAnswersSayWhatHappened:
+    async def test_a_refund_shows_its_amount_as_money(
+        self, http: httpx.AsyncClient, alice: Person
+    ) -> None:
+        await recharge(http, alice.id, "20.00")
+        paid = await debit(http, alice.id, "15.00")
+
+        response = await refund(http, paid["transfer_id"], "10.00")
+
+        assert response.status_code == 200, response.text
+        assert response.json()["amount"] == "10.00"
+        assert [leg["amount"] for leg in response.json()["legs"]] == ["10.00"]
+
+    async def test_a_coin_refund_shows_whole_coins(
+        self, http: httpx.AsyncClient, alice: Person
+    ) -> None:
+        await recharge(http, alice.id, 100, asset="COIN_RECHARGE")
+        spent = await http.post(
+            "/v1/wallet/coin-spends",
+            json={"user_id": alice.id, "amount": 30},
+            headers=keyed(unique("spend")),
+        )
+
+        response = await refund(http, spent.json()["transfer_id"], "12")
+
+        assert response.status_code == 200, response.text
+        assert response.json()["amount"] == "12"
+
+    async def test_a_second_capture_without_a_key_is_already_resolved(
+        self, http: httpx.AsyncClient, alice: Person
+    ) -> None:
+        await recharge(http, alice.id, "10.00")
+        held = await hold(http, alice.id, "5.00")
+        capture = f"/v1/wallet/holds/{held['hold_id']}/capture"
+        first = await http.post(capture, json={"amount": "2.00"}, headers=SERVICE)
+        assert first.status_code == 200, first.text
+
+        again = await http.post(capture, json={"amount": "3.00"}, headers=SERVICE)
+
+        problem = assert_problem(again, 409, "hold_already_resolved", field="hold_id")
+        assert problem["detail"] == "该冻结已扣款，不能再处理"
+        assert (await balance(http, alice, "CNY"))["balance"] == "8.00"
+
+    async def test_a_cash_transfer_is_refused_as_cash(
+        self, http: httpx.AsyncClient, alice: Person, bob: Person
+    ) -> None:
+        await recharge(http, alice.id, "10.00")
+
+        response = await http.post(
+            "/v1/me/wallet/transfers",
+            json={"to_user_id": bob.id, "amount": 100, "asset": "CNY"},
+            headers={**alice.headers, "Idempotency-Key": unique("t"), "Accept-Language": "en"},
+        )
+
+        problem = assert_problem(response, 422, "cash_not_transferable", field="asset")
+        assert "Cash" in problem["detail"]
+        assert "give" not in problem["title"].lower()
+
+
+def alipay(account: str) -> dict[str, str]:
+    return {"kind": "ALIPAY", "real_name": "张三", "account": account}
+
+
+class TestPayoutAccountRules:
+    async def test_no_more_than_the_limit_per_user(
+        self, http: httpx.AsyncClient, alice: Person
+    ) -> None:
+        for n in range(10):
+            added = await http.post(
+                "/v1/me/wallet/payout-accounts",
+                json=alipay(f"payee{n}@example.com"),
+                headers=alice.headers,
+            )
+            assert added.status_code == 201, added.text
+
+        response = await http.post(
+            "/v1/me/wallet/payout-accounts",
+            json=alipay("payee10@example.com"),
+            headers=alice.headers,
+        )
+
+        problem = assert_problem(response, 409, "payout_account_limit_reached")
+        assert "10" in problem["detail"]
+        listed = await http.get("/v1/me/wallet/payout-accounts", headers=alice.headers)
+        assert len(listed.json()) == 10
+
+    async def test_a_removed_account_makes_room(
+        self, http: httpx.AsyncClient, alice: Person
+    ) -> None:
+        ids = []
+        for n in range(10):
+            added = await http.post(
+                "/v1/me/wallet/payout-accounts",
+                json=alipay(f"payee{n}@example.com"),
+                headers=alice.headers,
+            )
+            ids.append(added.json()["id"])
+        await http.delete(f"/v1/me/wallet/payout-accounts/{ids[0]}", headers=alice.headers)
+
+        response = await http.post(
+            "/v1/me/wallet/payout-accounts",
+            json=alipay("payee10@example.com"),
+            headers=alice.headers,
+        )
+
+        assert response.status_code == 201, response.text
+
+    @pytest.mark.parametrize(
+        "account",
+        ["not an account", "12345", "+1 415 555 0100", "02012345678", "a@b", "@example.com"],
+    )
+    async def test_an_alipay_account_is_a_mainland_mobile_or_an_email(
+        self, http: httpx.AsyncClient, alice: Person, account: str
+    ) -> None:
+        response = await http.post(
+            "/v1/me/wallet/payout-accounts", json=alipay(account), headers=alice.headers
+        )
+
+        assert_problem(response, 422, "alipay_account_invalid", field="account")
+
+    @pytest.mark.parametrize(
+        ("account", "shown"),
+        [("13800138000", "138****8000"), ("+86 138 0013 8001", "138****8001")],
+    )
+    async def test_a_mainland_mobile_is_an_alipay_account(
+        self, http: httpx.AsyncClient, alice: Person, account: str, shown: str
+    ) -> None:
+        response = await http.post(
+            "/v1/me/wallet/payout-accounts", json=alipay(account), headers=alice.headers
+        )
+
+        assert response.status_code == 201, response.text
+        assert response.json()["masked"]["alipay_code"] == shown
+
+
+class TestMessagesInOneLanguage:
+    async def test_an_invalid_amount_reads_wholly_in_chinese(
+        self, http: httpx.AsyncClient, alice: Person
+    ) -> None:
+        response = await http.post(
+            "/v1/wallet/debits",
+            json={"user_id": alice.id, "asset": "CNY", "amount": "1.001"},
+            headers={**keyed(unique("debit")), "Accept-Language": "zh-CN"},
+        )
+
+        problem = assert_problem(response, 422, "amount_invalid", field="amount")
+        assert not re.search("[A-Za-z]", problem["detail"]), problem
+        assert not re.search("[A-Za-z]", problem["errors"][0]["message"]), problem
+
+    async def test_an_amount_that_is_not_a_string_or_number_reads_in_chinese(
+        self, http: httpx.AsyncClient, alice: Person
+    ) -> None:
+        response = await http.post(
+            "/v1/wallet/debits",
+            json={"user_id": alice.id, "asset": "CNY", "amount": True},
+            headers={**keyed(unique("debit")), "Accept-Language": "zh-CN"},
+        )
+
+        problem = assert_problem(response, 422, "validation_failed", field="amount")
+        assert not re.search("[A-Za-z]", problem["errors"][0]["message"]), problem
+
+    async def test_a_resolved_hold_reads_wholly_in_each_language(
+        self, http: httpx.AsyncClient, alice: Person
+    ) -> None:
+        await recharge(http, alice.id, "10.00")
+        held = await hold(http, alice.id, "5.00")
+        release = f"/v1/wallet/holds/{held['hold_id']}/release"
+        await http.post(release, headers=keyed(unique("r")))
+
+        shown = {}
+        for language in ("en", "zh-CN"):
+            response = await http.post(
+                f"/v1/wallet/holds/{held['hold_id']}/capture",
+                json={},
+                headers={**keyed(unique("c")), "Accept-Language": language},
+            )
+            shown[language] = assert_problem(response, 409, "hold_already_resolved")["detail"]
+
+        assert shown == {"en": "This hold is already released", "zh-CN": "该冻结已释放，不能再处理"}

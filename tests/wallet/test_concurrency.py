@@ -13,10 +13,13 @@ from fastapi import FastAPI
 
 from tests.wallet.conftest import balance_of, make_user, started, state_of, top_up
 from usercenter.wallet.errors import (
+    BalanceLimitExceeded,
     HoldAlreadyResolved,
     InsufficientBalance,
     RefundExceedsDebit,
 )
+from usercenter.wallet.ledger import Answer, Book, Posting
+from usercenter.wallet.models import Asset, SystemAccount
 from usercenter.wallet.service import Business, Result, WalletService
 
 
@@ -232,3 +235,76 @@ class TestRandomLoad:
         await asyncio.gather(*(worker(i) for i in range(32)))
         assert len(done) > 300
         assert len(set(done)) == len(done)
+
+
+class TestOneBadPostingFailsAlone:
+    """A posting that cannot be written fails alone; the others of its batch go through."""
+
+    async def test_100_recharges_and_one_past_the_balance_limit(
+        self, pair: tuple[WalletService, WalletService]
+    ) -> None:
+        a, _ = pair
+        limit = a.settings.wallet_balance_limit
+        full, *others = [await make_user(a) for _ in range(11)]
+        await top_up(a, full, "CNY", limit - 50)
+        for user in others:  # profiles and accounts known: the calls below queue together
+            await top_up(a, user, "CNY", 1)
+
+        def recharge(user: int, amount: int, n: int) -> Awaitable[Result]:
+            return a.recharge(
+                user_id=user,
+                asset="CNY",
+                amount=amount,
+                channel=SystemAccount.EXTERNAL_WECHATPAY,
+                payment_id=f"limit-{n}",
+            )
+
+        calls = [recharge(others[n % len(others)], 100, n) for n in range(99)]
+        calls.insert(42, recharge(full, 100, 99))
+        outcomes = await asyncio.gather(*calls, return_exceptions=True)
+
+        assert isinstance(outcomes[42], BalanceLimitExceeded), outcomes[42]
+        assert sum(isinstance(o, Result) for o in outcomes) == 99, [
+            o for o in outcomes if not isinstance(o, Result)
+        ]
+        assert await balance_of(a, full, "CNY") == (limit - 50, 0)
+        assert sum([(await balance_of(a, user, "CNY"))[0] for user in others]) == 10 + 9_900
+
+    async def test_a_posting_the_database_cannot_take_does_not_sink_its_batch(
+        self, pair: tuple[WalletService, WalletService]
+    ) -> None:
+        a, _ = pair
+        users = [await make_user(a) for _ in range(10)]
+        for user in users:
+            await top_up(a, user, "CNY", 1)
+        source = await a.account_id("system:external:wechatpay", Asset.CNY)
+        target = await a.account_id(f"user:{users[0]}", Asset.CNY)
+
+        def unwritable(book: Book) -> Answer:
+            book.move(source, target, 1)
+            return {"asset": "CNY", "amount": 1, "legs": [], "what": object()}  # not JSON
+
+        bad = Posting(
+            transfer_id=await a.ids.segment("WALLET_TRANSFER").next_id(),
+            key="test|unwritable",
+            request_hash="-",
+            kind="RECHARGE",
+            plan=unwritable,
+            accounts=(source, target),
+        )
+        calls: list[Awaitable[object]] = [
+            a.recharge(
+                user_id=users[n % 10],
+                asset="CNY",
+                amount=100,
+                channel=SystemAccount.EXTERNAL_WECHATPAY,
+                payment_id=f"bad-batch-{n}",
+            )
+            for n in range(99)
+        ]
+        calls.insert(7, a.ledger.post(bad))
+        outcomes = await asyncio.gather(*calls, return_exceptions=True)
+
+        assert isinstance(outcomes[7], Exception), outcomes[7]
+        assert sum(isinstance(o, Result) for o in outcomes) == 99, outcomes
+        assert sum([(await balance_of(a, user, "CNY"))[0] for user in users]) == 10 + 9_900

@@ -243,7 +243,12 @@ class WalletModel(RuleBasedStateMachine):
         stored = self.stored.get(key)
         if stored is not None:
             if stored.request != request:
-                self.expect_refusal(IdempotencyConflict, call)
+                # Keyed by its hold, another capture of a hold is answered for what it is: the
+                # hold was already resolved (by the call that used the key).
+                is_hold_key = key[0] == Kind.CAPTURE.value and key[1] == "hold"
+                self.expect_refusal(
+                    HoldAlreadyResolved if is_hold_key else IdempotencyConflict, call
+                )
                 return None
             result = self.run(call())
             assert result.repeated, key

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from tests.wallet.conftest import balance_of, make_user, top_up
+from usercenter.identity.errors import UserNotFound
 from usercenter.wallet.errors import (
     AssetNotTransferable,
     CaptureExceedsHold,
@@ -15,6 +16,7 @@ from usercenter.wallet.errors import (
     InsufficientBalance,
     RefundExceedsDebit,
     SelfApprovalRefused,
+    SponsorInactive,
     TransferNotRefundable,
 )
 from usercenter.wallet.models import SystemAccount
@@ -223,3 +225,67 @@ class TestAdjustments:
         assert approved.status == "APPROVED"
         assert approved.transfer_id
         assert await balance_of(wallet, user, "COIN_RECHARGE") == (30, 0)
+
+    async def test_a_user_disabled_before_approval_gets_nothing(
+        self, wallet: WalletService
+    ) -> None:
+        user = await make_user(wallet)
+        filed = await wallet.file_adjustment(
+            user_id=user,
+            asset="CNY",
+            amount=500,
+            adjustment_type="COMPENSATION",
+            reason="outage",
+            applicant_id="staff-1",
+        )
+        async with wallet.database.unit_of_work() as session:
+            await wallet.identity.disable_user(session, user)
+
+        with pytest.raises(UserNotFound):
+            await wallet.approve_adjustment(
+                adjustment_id=filed.id, approver_id="staff-2", remark=None
+            )
+
+        assert (await wallet.adjustment(filed.id)).status == "PENDING"
+        assert await balance_of(wallet, user, "CNY") == (0, 0)
+
+
+class TestOwners:
+    @pytest.mark.parametrize("user_id", [0, -1, 987_654_321, 2**63, 2**64])
+    async def test_money_for_no_user_is_refused_before_anything_is_written(
+        self, wallet: WalletService, user_id: int
+    ) -> None:
+        with pytest.raises(UserNotFound) as refused:
+            await wallet.recharge(
+                user_id=user_id,
+                asset="CNY",
+                amount=100,
+                channel=SystemAccount.EXTERNAL_WECHATPAY,
+                payment_id=f"wx-nobody-{user_id}",
+            )
+
+        assert refused.value.field == "user_id"
+        assert (await wallet.reconcile()).accounts == 0
+
+    async def test_a_suspended_sponsor_cannot_be_held(self, wallet: WalletService) -> None:
+        sponsor = await wallet.create_sponsor(
+            name="Acme", sponsor_type="ENTERPRISE", contact=None, operator_id="staff-1"
+        )
+        await wallet.fund_sponsor(
+            sponsor_id=sponsor.id,
+            amount=1000,
+            channel=SystemAccount.EXTERNAL_ALIPAY,
+            payment_id="ali-acme",
+        )
+        await wallet.set_sponsor_status(sponsor_id=sponsor.id, status="SUSPENDED")
+
+        with pytest.raises(SponsorInactive):
+            await wallet.freeze(
+                owner=f"sponsor:{sponsor.id}",
+                asset="CNY",
+                amount=100,
+                business=order("held-sponsor"),
+                expires_in=timedelta(minutes=5),
+            )
+
+        assert (await wallet.sponsor(sponsor.id))[1].frozen == 0

@@ -14,7 +14,8 @@ DEFAULT_LANGUAGE: Language = "zh-CN"
 
 @dataclass(frozen=True, slots=True)
 class Text:
-    """A message in both languages; `{name}` placeholders are filled by `render`."""
+    """A message in both languages; `{name}` placeholders are filled by `render`. A parameter
+    that is itself a `Text` (a status, a reason) is rendered in the same language."""
 
     zh: str
     en: str

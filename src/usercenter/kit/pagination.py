@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import base64
+import re
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from usercenter.errors import ValidationFailed
+from usercenter.kit.schemas import MAX_INT64
 
 T = TypeVar("T")
 
 MAX_PAGE_SIZE = 100
+
+_DIGITS = re.compile(r"[0-9]{1,19}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,14 +28,18 @@ def encode_cursor(last_id: int) -> str:
 
 
 def decode_cursor(cursor: str | None) -> int | None:
-    """The id a cursor names; ValidationFailed (field `cursor`) when it is not one of ours."""
+    """The id a cursor names; ValidationFailed (field `cursor`) when it is not one of ours:
+    not ours in shape, or naming an id no BIGINT column holds (1 to MAX_INT64)."""
     if not cursor:
         return None
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         prefix, _, value = text.partition(":")
-        if prefix != "v1":
+        if prefix != "v1" or not _DIGITS.fullmatch(value):
             raise ValueError(prefix)
-        return int(value)
+        last_id = int(value)
     except (ValueError, UnicodeDecodeError):
         raise ValidationFailed(field="cursor") from None
+    if not 1 <= last_id <= MAX_INT64:
+        raise ValidationFailed(field="cursor")
+    return last_id

@@ -10,9 +10,9 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, status
 
 from usercenter.deps import CurrentClaims, ServiceCaller, StaffActor, StaffWith, State
-from usercenter.errors import FieldError, ValidationFailed
 from usercenter.kit.pagination import MAX_PAGE_SIZE
-from usercenter.wallet.errors import IdempotencyKeyMissing
+from usercenter.kit.schemas import Id
+from usercenter.wallet.errors import IdempotencyKeyMissing, OwnerInvalid
 from usercenter.wallet.models import Kind, SystemAccount, sponsor_owner, user_owner
 from usercenter.wallet.schemas import (
     AdjustmentIn,
@@ -73,12 +73,10 @@ def business_of(body: BusinessIn, key: str | None, operator: str | None = None) 
     )
 
 
-async def wallet_of(state: State, user_id: int) -> WalletOut:
+async def wallet_of(state: State, user_id: int, *, is_known: bool = False) -> WalletOut:
     """A user's balances and VIP end, as the user, services and staff see them."""
-    return WalletOut(
-        balances=[BalanceOut.of(b) for b in await state.wallet.balances(user_owner(user_id))],
-        vip_until=await state.wallet.vip_until(user_id),
-    )
+    balances, vip_until = await state.wallet.user_wallet(user_id, is_known=is_known)
+    return WalletOut(balances=[BalanceOut.of(b) for b in balances], vip_until=vip_until)
 
 
 # --- the user's own -----------------------------------------------------------------------
@@ -86,7 +84,7 @@ async def wallet_of(state: State, user_id: int) -> WalletOut:
 
 @router.get("/v1/me/wallet", summary="The current user's balances per asset")
 async def my_wallet(claims: CurrentClaims, state: State) -> WalletOut:
-    return await wallet_of(state, claims.user_id)
+    return await wallet_of(state, claims.user_id, is_known=True)
 
 
 @router.get("/v1/me/wallet/entries", summary="The current user's ledger entries, newest first")
@@ -155,9 +153,7 @@ async def add_payout_account(
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Remove a payout account",
 )
-async def remove_payout_account(
-    payout_account_id: int, claims: CurrentClaims, state: State
-) -> None:
+async def remove_payout_account(payout_account_id: Id, claims: CurrentClaims, state: State) -> None:
     await state.wallet.remove_payout_account(
         user_id=claims.user_id, payout_account_id=payout_account_id
     )
@@ -263,9 +259,7 @@ async def freeze(
     body: HoldIn, caller: ServiceCaller, state: State, key: IdempotencyKey = None
 ) -> TransferOut:
     if (body.user_id is None) == (body.sponsor_id is None):
-        raise ValidationFailed(
-            errors=[FieldError("user_id", "owner_invalid", "name either user_id or sponsor_id")]
-        )
+        raise OwnerInvalid()
     owner = user_owner(body.user_id) if body.user_id else sponsor_owner(body.sponsor_id or 0)
     result = await state.wallet.freeze(
         owner=owner,
@@ -279,7 +273,7 @@ async def freeze(
 
 @router.post("/v1/wallet/holds/{hold_id}/capture", summary="Capture a hold, all or part")
 async def capture(
-    hold_id: int, body: CaptureIn, caller: ServiceCaller, state: State, key: IdempotencyKey = None
+    hold_id: Id, body: CaptureIn, caller: ServiceCaller, state: State, key: IdempotencyKey = None
 ) -> TransferOut:
     amount = None
     if body.amount is not None:
@@ -292,7 +286,7 @@ async def capture(
 
 @router.post("/v1/wallet/holds/{hold_id}/release", summary="Release a hold")
 async def release(
-    hold_id: int, caller: ServiceCaller, state: State, key: IdempotencyKey = None
+    hold_id: Id, caller: ServiceCaller, state: State, key: IdempotencyKey = None
 ) -> TransferOut:
     result = await state.wallet.release(
         hold_id=hold_id, business=Business(key=key, operator_id=caller)
@@ -314,18 +308,18 @@ async def buy_vip(
 
 
 @router.get("/v1/wallet/users/{user_id}", summary="A user's balances")
-async def user_wallet(user_id: int, _: ServiceCaller, state: State) -> WalletOut:
+async def user_wallet(user_id: Id, _: ServiceCaller, state: State) -> WalletOut:
     return await wallet_of(state, user_id)
 
 
 @router.get("/v1/wallet/sponsors/{sponsor_id}", summary="A sponsor account and its balance")
-async def get_sponsor(sponsor_id: int, _: ServiceCaller, state: State) -> SponsorOut:
+async def get_sponsor(sponsor_id: Id, _: ServiceCaller, state: State) -> SponsorOut:
     return SponsorOut.of(*(await state.wallet.sponsor(sponsor_id)))
 
 
 @router.post("/v1/wallet/sponsors/{sponsor_id}/fundings", summary="Top up a sponsor account")
 async def fund_sponsor(
-    sponsor_id: int,
+    sponsor_id: Id,
     body: SponsorFundIn,
     _: ServiceCaller,
     state: State,
@@ -345,7 +339,7 @@ async def fund_sponsor(
     "/v1/wallet/sponsors/{sponsor_id}/charges", summary="Charge a sponsor for a user's consumption"
 )
 async def charge_sponsor(
-    sponsor_id: int,
+    sponsor_id: Id,
     body: SponsorChargeIn,
     caller: ServiceCaller,
     state: State,
@@ -365,7 +359,7 @@ async def charge_sponsor(
 
 @router.get("/v1/admin/wallet/users/{user_id}", summary="A user's balances")
 async def staff_user_wallet(
-    user_id: int, _: Annotated[StaffActor, StaffWith("wallet:view")], state: State
+    user_id: Id, _: Annotated[StaffActor, StaffWith("wallet:view")], state: State
 ) -> WalletOut:
     return await wallet_of(state, user_id)
 
@@ -392,14 +386,14 @@ async def create_sponsor(
 
 @router.get("/v1/admin/wallet/sponsors/{sponsor_id}", summary="A sponsor account and its balance")
 async def staff_get_sponsor(
-    sponsor_id: int, _: Annotated[StaffActor, StaffWith("wallet:view")], state: State
+    sponsor_id: Id, _: Annotated[StaffActor, StaffWith("wallet:view")], state: State
 ) -> SponsorOut:
     return SponsorOut.of(*(await state.wallet.sponsor(sponsor_id)))
 
 
 @router.post("/v1/admin/wallet/sponsors/{sponsor_id}/status", summary="Suspend, close or reopen")
 async def set_sponsor_status(
-    sponsor_id: int,
+    sponsor_id: Id,
     body: SponsorStatusIn,
     _: Annotated[StaffActor, StaffWith("wallet:sponsor:manage")],
     state: State,
@@ -441,7 +435,7 @@ async def list_adjustments(
 
 @router.post("/v1/admin/wallet/adjustments/{adjustment_id}/approve", summary="Approve and apply")
 async def approve_adjustment(
-    adjustment_id: int,
+    adjustment_id: Id,
     body: DecisionIn,
     staff: Annotated[StaffActor, StaffWith("wallet:adjust:approve")],
     state: State,
@@ -454,7 +448,7 @@ async def approve_adjustment(
 
 @router.post("/v1/admin/wallet/adjustments/{adjustment_id}/reject", summary="Reject")
 async def reject_adjustment(
-    adjustment_id: int,
+    adjustment_id: Id,
     body: DecisionIn,
     staff: Annotated[StaffActor, StaffWith("wallet:adjust:approve")],
     state: State,
@@ -467,7 +461,7 @@ async def reject_adjustment(
 
 @router.post("/v1/admin/wallet/withdrawals/{withdrawal_id}/paid", summary="Mark a withdrawal paid")
 async def withdrawal_paid(
-    withdrawal_id: int,
+    withdrawal_id: Id,
     body: SettleIn,
     staff: Annotated[StaffActor, StaffWith("wallet:withdrawal:settle")],
     state: State,
@@ -483,7 +477,7 @@ async def withdrawal_paid(
     summary="Mark a withdrawal failed (gives the money back)",
 )
 async def withdrawal_failed(
-    withdrawal_id: int,
+    withdrawal_id: Id,
     body: SettleIn,
     staff: Annotated[StaffActor, StaffWith("wallet:withdrawal:settle")],
     state: State,

@@ -1,9 +1,28 @@
-"""Error codes of the wallet module."""
+"""Error codes of the wallet module. Every message exists whole in zh-CN and in English; words
+put into a message (a hold's status, an asset's name, why an amount was refused) are `Text`s
+too, rendered in the caller's language."""
 
 from __future__ import annotations
 
-from usercenter.errors import UserCenterError
-from usercenter.kit.i18n import Text
+from usercenter.errors import FieldError, UserCenterError
+from usercenter.kit.i18n import Language, Text
+
+# What a hold's status reads as inside a message.
+HOLD_STATUS_NAMES = {
+    "pending": Text("待处理", "pending"),
+    "captured": Text("扣款", "captured"),
+    "released": Text("释放", "released"),
+    "expired": Text("过期", "expired"),
+}
+
+# What an asset reads as inside a message.
+ASSET_NAMES = {
+    "CNY": Text("现金", "cash"),
+    "COIN_RECHARGE": Text("充值币", "recharge coins"),
+    "COIN_GIVE": Text("赠送币", "give coins"),
+    "COIN_REWARD": Text("奖励币", "reward coins"),
+    "POINTS": Text("积分", "points"),
+}
 
 
 class WalletError(UserCenterError):
@@ -59,10 +78,26 @@ class IdempotencyKeyMissing(WalletError):
 
 
 class AssetNotTransferable(WalletError):
+    """Raised with `asset` (an ASSET_NAMES text)."""
+
     code = "asset_not_transferable"
     status = 422
-    title = Text("赠送币和奖励币不可转让", "Give and reward coins cannot be transferred")
+    title = Text("只有充值币可以转给其他用户", "Only recharge coins can be given to another user")
+    detail_text = Text(
+        "只有充值币可以转给其他用户，{asset}不可以",
+        "Only recharge coins can be given to another user, not {asset}",
+    )
     default_field = "asset"
+
+
+class CashNotTransferable(AssetNotTransferable):
+    code = "cash_not_transferable"
+    title = Text("现金余额不能在用户之间转账", "Cash cannot be transferred between users")
+    detail_text = Text(
+        "现金余额不能在用户之间转账，只有充值币可以转给其他用户",
+        "Cash cannot be transferred between users; only recharge coins can be given to another "
+        "user",
+    )
 
 
 class TransferToSelf(WalletError):
@@ -112,7 +147,8 @@ class HoldAlreadyResolved(WalletError):
     code = "hold_already_resolved"
     status = 409
     title = Text("该冻结已处理", "This hold was already captured, released or expired")
-    detail_text = Text("该冻结已{status}", "This hold is already {status}")
+    # `status` is a HOLD_STATUS_NAMES text.
+    detail_text = Text("该冻结已{status}，不能再处理", "This hold is already {status}")
     default_field = "hold_id"
 
 
@@ -165,6 +201,27 @@ class PayoutAccountDuplicate(WalletError):
     default_field = "card_number"
 
 
+class PayoutAccountLimitReached(WalletError):
+    code = "payout_account_limit_reached"
+    status = 409
+    title = Text("收款账户数量已达上限", "No more payout accounts can be saved")
+    detail_text = Text(
+        "最多可保存 {limit} 个收款账户，请先删除不用的账户",
+        "At most {limit} payout accounts can be saved; remove one you no longer use first",
+    )
+    default_field = "kind"
+
+
+class AlipayAccountInvalid(WalletError):
+    code = "alipay_account_invalid"
+    status = 422
+    title = Text(
+        "支付宝账户须为中国大陆手机号或电子邮箱",
+        "An Alipay account is a mainland China mobile number or an e-mail address",
+    )
+    default_field = "account"
+
+
 class PayoutAccountNotFound(WalletError):
     code = "payout_account_not_found"
     status = 404
@@ -215,3 +272,27 @@ class SelfApprovalRefused(WalletError):
         "申请人不能审批自己的补录", "An adjustment needs an approver other than its applicant"
     )
     default_field = "approver_id"
+
+
+class BalanceLimitExceeded(WalletError):
+    code = "balance_limit_exceeded"
+    status = 409
+    title = Text("超过余额上限", "This would take a balance past its limit")
+    detail_text = Text("一个账户的余额不能超过 {limit}", "No balance may hold more than {limit}")
+    default_field = "amount"
+
+
+class OwnerInvalid(WalletError):
+    """A hold's body names neither or both of its owners: a validation failure like the
+    others of the body, whose field error says why (`owner_invalid`)."""
+
+    code = "validation_failed"
+    status = 422
+    title = Text("请求参数校验失败", "The request did not pass validation")
+    detail_text = Text(
+        "请指定 user_id 或 sponsor_id 其中之一", "Name either user_id or sponsor_id, not both"
+    )
+    default_field = "user_id"
+
+    def field_errors(self, language: Language) -> list[FieldError]:
+        return [FieldError(self.field or "user_id", "owner_invalid", self.detail(language))]

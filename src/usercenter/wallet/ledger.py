@@ -16,11 +16,14 @@ have queued, and in one transaction
 
 The row locks are what make the arithmetic in Python safe: nobody else can change those rows
 until the commit. The database's own check constraint refuses a user or sponsor balance below
-zero or below its frozen part all the same.
+zero or below its frozen part all the same. The book refuses a user or sponsor balance above the
+balance limit (`balance_limit_exceeded`; USERCENTER_WALLET_BALANCE_LIMIT, 10^15 by default) and
+any balance a BIGINT column cannot hold, before anything is written.
 
 A deadlock or serialization failure runs the batch again from the top; a key inserted meanwhile
 by another process (a unique violation) too, after which the resend finds it. A batch that still
-fails is split, each posting run alone, so one bad posting cannot sink the others.
+fails — or fails in any other way (a value a driver refuses) — is split, each posting run alone,
+so one bad posting cannot sink the others.
 """
 
 from __future__ import annotations
@@ -41,8 +44,12 @@ from usercenter.config import Backend
 from usercenter.db import Database, is_retryable
 from usercenter.kit import clock
 from usercenter.kit.models import UtcDateTime
+from usercenter.kit.money import format_amount
+from usercenter.kit.schemas import MAX_INT64
 from usercenter.logs import get_logger
 from usercenter.wallet.errors import (
+    HOLD_STATUS_NAMES,
+    BalanceLimitExceeded,
     CaptureExceedsHold,
     HoldAlreadyResolved,
     HoldExpired,
@@ -59,6 +66,9 @@ ENTRIES = cast(Table, Entry.__table__)
 HOLDS = cast(Table, Hold.__table__)
 
 _ATTEMPTS = 5
+
+# The most a user or sponsor balance holds unless the ledger is told otherwise.
+DEFAULT_BALANCE_LIMIT = 10**15
 
 TRANSFER_COLUMNS = (
     "id",
@@ -182,11 +192,13 @@ class Book:
         holds: dict[int, HoldState],
         originals: dict[int, OriginalState],
         now: datetime,
+        balance_limit: int = DEFAULT_BALANCE_LIMIT,
     ) -> None:
         self.accounts = accounts
         self.holds = holds
         self.originals = originals
         self.now = now
+        self.balance_limit = balance_limit
         # Rows to write, as tuples in the order of ENTRY_COLUMNS and TRANSFER_COLUMNS.
         self.entries: list[tuple[Any, ...]] = []
         self.transfers: list[tuple[Any, ...]] = []
@@ -248,7 +260,7 @@ class Book:
         the hold's expiry."""
         hold = self.holds[hold_id]
         if hold.status != "pending":
-            raise HoldAlreadyResolved(status=hold.status)
+            raise HoldAlreadyResolved(status=HOLD_STATUS_NAMES[hold.status])
         if capture and hold.expires_at <= self.now:
             raise HoldExpired()  # the sweeper releases it; until then it may only be released
         if capture > hold.amount:
@@ -325,6 +337,14 @@ class Book:
     def _entry(self, account: AccountState, amount: int) -> None:
         assert self._posting is not None
         before = account.balance
+        # A user's or sponsor's balance grows up to the limit; a system account's (which may go
+        # negative) up to what a BIGINT holds. Refused here, the call fails alone, before any
+        # write: a driver's overflow would fail the whole batch. (A balance already past a
+        # lowered limit may still shrink.)
+        limit = MAX_INT64 if account.may_go_negative else self.balance_limit
+        after = before + amount
+        if abs(after) > limit and abs(after) > abs(before):
+            raise BalanceLimitExceeded(limit=format_amount(account.asset, limit))
         account.balance += amount
         self.entries.append(
             (
@@ -352,9 +372,16 @@ class Ledger:
     each otherwise."""
 
     def __init__(
-        self, database: Database, *, batching: bool = True, max_batch: int = 128, workers: int = 2
+        self,
+        database: Database,
+        *,
+        batching: bool = True,
+        max_batch: int = 128,
+        workers: int = 2,
+        balance_limit: int = DEFAULT_BALANCE_LIMIT,
     ) -> None:
         self.database = database
+        self.balance_limit = balance_limit
         self.batching = batching
         self.max_batch = max_batch
         self.workers = 1 if database.backend is Backend.SQLITE else workers
@@ -449,6 +476,18 @@ class Ledger:
                     return
                 batch[0].future.set_exception(exc)
                 return
+            except Exception as exc:
+                # Not the database refusing the batch but one posting it cannot write (on
+                # SQLite, an integer the driver cannot bind raises OverflowError, not a
+                # DBAPIError): nothing was committed; each posting runs alone, and only the
+                # bad one fails.
+                log.warning("ledger_batch_failed", error=str(exc)[:300], size=len(batch))
+                if len(batch) > 1:
+                    for waiting in batch:
+                        await self._run_batch([waiting])
+                    return
+                batch[0].future.set_exception(exc)
+                return
             for waiting, answer in zip(batch, answers, strict=True):
                 if waiting.future.done():
                     continue
@@ -481,7 +520,7 @@ class Ledger:
                     first_of_key[posting.key] = index
                     fresh.append(index)
             if fresh:
-                book = await _lock(connection, [postings[i] for i in fresh])
+                book = await _lock(connection, [postings[i] for i in fresh], self.balance_limit)
                 for index in fresh:
                     try:
                         answers[index] = Outcome(
@@ -540,7 +579,7 @@ async def _stored_transfers(connection: AsyncConnection, keys: Iterable[str]) ->
     return {row.idempotency_key: row for row in rows}
 
 
-async def _lock(connection: AsyncConnection, postings: list[Posting]) -> Book:
+async def _lock(connection: AsyncConnection, postings: list[Posting], balance_limit: int) -> Book:
     account_ids = sorted({i for p in postings for i in p.accounts})
     hold_ids = sorted({i for p in postings for i in p.holds})
     original_ids = sorted({i for p in postings for i in p.originals})
@@ -593,7 +632,7 @@ async def _lock(connection: AsyncConnection, postings: list[Posting]) -> Book:
         originals = {
             row.id: OriginalState(row.id, row.kind, row.amount, row.refunded) for row in rows
         }
-    return Book(accounts, holds, originals, clock.now())
+    return Book(accounts, holds, originals, clock.now(), balance_limit)
 
 
 _POSTGRESQL_LOCK = text(

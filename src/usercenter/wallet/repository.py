@@ -190,6 +190,14 @@ async def payout_accounts_of(session: AsyncSession, user_id: int) -> Sequence[Pa
     return (await session.execute(query)).scalars().all()
 
 
+async def count_payout_accounts(session: AsyncSession, user_id: int) -> int:
+    """How many payout accounts the user has saved (not removed)."""
+    query = select(func.count()).where(
+        PayoutAccount.user_id == user_id, PayoutAccount.deleted_at.is_(None)
+    )
+    return int((await session.execute(query)).scalar_one())
+
+
 async def find_payout_account_by_fingerprint(
     session: AsyncSession, user_id: int, fingerprint: str
 ) -> PayoutAccount | None:

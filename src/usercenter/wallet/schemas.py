@@ -9,8 +9,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
-from usercenter.kit.money import format_amount
-from usercenter.kit.schemas import Schema
+from usercenter.kit.money import WRITTEN_FORMAT, format_amount
+from usercenter.kit.schemas import MAX_INT64, Id, Int64, Schema
 from usercenter.wallet.models import Adjustment, Entry, PayoutAccount, Sponsor, Withdrawal
 from usercenter.wallet.service import Balance, Report, Result
 
@@ -21,9 +21,7 @@ def _written_amount(value: object) -> object:
     """Amounts come as a decimal string or a whole number; JSON's `true` (which pydantic would
     take for 1) and floats (12.3 is not exactly 12.30) are refused before they become one."""
     if isinstance(value, bool) or not isinstance(value, str | int):
-        raise PydanticCustomError(
-            "amount_invalid", "write the amount as a decimal string or a whole number"
-        )
+        raise PydanticCustomError("amount_invalid", WRITTEN_FORMAT.en)
     return value
 
 
@@ -96,7 +94,7 @@ class TransferOut(Schema):
     amount: str | None = None
     legs: list[LegOut] = Field(default_factory=list)
     balance_after: str | None = Field(default=None, description="The payer's or payee's balance")
-    deduct_details: dict[str, int] | None = Field(
+    deduct_details: dict[str, str] | None = Field(
         default=None, description="Coins taken per bucket (reward, then give, then recharge)"
     )
     hold_id: str | None = None
@@ -111,7 +109,9 @@ class TransferOut(Schema):
     @classmethod
     def of(cls, result: Result) -> TransferOut:
         answer: dict[str, Any] = result.answer
-        asset = str(answer.get("asset", ""))
+        legs = answer.get("legs", [])
+        # Refunds answered before they named their asset: the asset of their first leg.
+        asset = str(answer.get("asset") or (legs[0]["asset"] if legs else ""))
 
         def shown(key: str) -> str | None:
             value = answer.get(key)
@@ -128,10 +128,15 @@ class TransferOut(Schema):
             amount=shown("amount"),
             legs=[
                 LegOut.model_validate({**leg, "amount": format_amount(leg["asset"], leg["amount"])})
-                for leg in answer.get("legs", [])
+                for leg in legs
             ],
             balance_after=shown("balance_after"),
-            deduct_details=answer.get("deduct_details"),
+            deduct_details=None
+            if answer.get("deduct_details") is None
+            else {
+                bucket: format_amount(bucket, int(taken))
+                for bucket, taken in answer["deduct_details"].items()
+            },
             hold_id=ident("hold_id"),
             hold_status=answer.get("hold_status"),
             released=shown("released"),
@@ -157,44 +162,44 @@ class BusinessIn(Schema):
 
 
 class RechargeIn(Schema):
-    user_id: int = Field(gt=0)
+    user_id: Id
     asset: Literal["CNY", "COIN_RECHARGE"] = "CNY"
     amount: AmountIn = Field(description=AMOUNT_HELP)
     channel: Literal["wechatpay", "alipay"]
     payment_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
-    bonus_give_coins: int = Field(
-        default=0, ge=0, strict=True, description="Give coins that come with it"
+    bonus_give_coins: Int64 = Field(
+        default=0, strict=True, description="Give coins that come with it"
     )
 
 
 class DebitIn(BusinessIn):
-    user_id: int = Field(gt=0)
+    user_id: Id
     asset: AssetName
     amount: AmountIn = Field(description=AMOUNT_HELP)
 
 
 class CoinSpendIn(BusinessIn):
-    user_id: int = Field(gt=0)
-    amount: int = Field(
+    user_id: Id
+    amount: Int64 = Field(
         gt=0, strict=True, description="Coins, taken reward first, then give, then recharge"
     )
 
 
 class GrantIn(BusinessIn):
-    user_id: int = Field(gt=0)
+    user_id: Id
     kind: Literal["GIFT", "REWARD", "POINTS_EARN", "COMMISSION"]
     asset: AssetName
     amount: AmountIn = Field(description=AMOUNT_HELP)
 
 
 class RefundIn(BusinessIn):
-    transfer_id: int = Field(gt=0, description="The debit to give back from")
+    transfer_id: Id = Field(description="The debit to give back from")
     amount: AmountIn = Field(description=AMOUNT_HELP)
 
 
 class HoldIn(BusinessIn):
-    user_id: int | None = Field(default=None, gt=0)
-    sponsor_id: int | None = Field(default=None, gt=0)
+    user_id: Id | None = None
+    sponsor_id: Id | None = None
     asset: AssetName
     amount: AmountIn = Field(description=AMOUNT_HELP)
     expires_in_seconds: int = Field(default=900, ge=1, le=30 * 86400)
@@ -205,14 +210,14 @@ class CaptureIn(Schema):
 
 
 class VipPurchaseIn(BusinessIn):
-    user_id: int = Field(gt=0)
+    user_id: Id
     price: AmountIn = Field(description="Yuan, from the user's cash balance")
     days: int = Field(gt=0, le=3660)
 
 
 class CoinTransferIn(Schema):
-    to_user_id: int = Field(gt=0)
-    amount: int = Field(gt=0, strict=True)
+    to_user_id: Id
+    amount: Int64 = Field(gt=0, strict=True)
     asset: AssetName = "COIN_RECHARGE"
     remark: str | None = Field(default=None, max_length=255)
 
@@ -257,7 +262,7 @@ class SponsorFundIn(Schema):
 
 class SponsorChargeIn(BusinessIn):
     amount: AmountIn = Field(description="Yuan")
-    user_id: int | None = Field(default=None, gt=0, description="Whose consumption it pays")
+    user_id: Id | None = Field(default=None, description="Whose consumption it pays")
 
 
 class BankCardIn(Schema):
@@ -288,7 +293,7 @@ class PayoutAccountOut(Schema):
 
 
 class WithdrawalIn(Schema):
-    payout_account_id: int = Field(gt=0)
+    payout_account_id: Id
     amount: AmountIn = Field(description="Yuan")
 
 
@@ -323,9 +328,14 @@ class SettleIn(Schema):
 
 
 class AdjustmentIn(Schema):
-    user_id: int = Field(gt=0)
+    user_id: Id
     asset: AssetName
-    amount: int = Field(strict=True, description="Smallest units (fen, coins); negative takes away")
+    amount: int = Field(
+        strict=True,
+        ge=-MAX_INT64,
+        le=MAX_INT64,
+        description="Smallest units (fen, coins); negative takes away",
+    )
     adjustment_type: Literal["DATA_RECOVERY", "COMPENSATION"]
     reason: str = Field(min_length=1, max_length=500)
 

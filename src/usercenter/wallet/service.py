@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -28,28 +30,36 @@ from usercenter.db import Database
 from usercenter.identity.errors import UserNotFound
 from usercenter.identity.service import IdentityService
 from usercenter.ids.service import IdService
-from usercenter.kit import clock
+from usercenter.kit import clock, money
 from usercenter.kit.cache import LocalMemo
-from usercenter.kit.money import format_amount, parse_amount
+from usercenter.kit.money import AmountError, format_amount, parse_amount
 from usercenter.kit.pagination import Page, decode_cursor, encode_cursor
+from usercenter.kit.schemas import MAX_INT64
 from usercenter.logs import get_logger
 from usercenter.security import masking
 from usercenter.security.crypto import BlindIndex, FieldCipher
 from usercenter.wallet import repository
 from usercenter.wallet.errors import (
+    ASSET_NAMES,
+    HOLD_STATUS_NAMES,
     AdjustmentAlreadyDecided,
     AdjustmentNotFound,
+    AlipayAccountInvalid,
     AmountInvalid,
     AssetInvalid,
     AssetNotTransferable,
+    BalanceLimitExceeded,
     CardNumberInvalid,
+    CashNotTransferable,
     HoldAlreadyResolved,
     HoldNotFound,
     IdCardInvalid,
+    IdempotencyConflict,
     IdempotencyKeyMissing,
     InsufficientBalance,
     KindInvalid,
     PayoutAccountDuplicate,
+    PayoutAccountLimitReached,
     PayoutAccountNotFound,
     RecipientNotFound,
     RefundExceedsDebit,
@@ -183,13 +193,13 @@ def amount_in(asset: str, value: str | int, field: str = "amount") -> int:
     """An amount as a client wrote it, in `asset`'s units; AmountInvalid naming `field`."""
     try:
         return parse_amount(asset, value)
-    except ValueError as exc:
-        raise AmountInvalid(field=field, why=str(exc)) from None
+    except AmountError as exc:
+        raise AmountInvalid(field=field, why=exc.reason) from None
 
 
 def _positive(amount: int, field: str = "amount") -> int:
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
-        raise AmountInvalid(field=field, why="must be a whole number above zero")
+        raise AmountInvalid(field=field, why=money.NOT_WHOLE_POSITIVE)
     return amount
 
 
@@ -207,6 +217,28 @@ def _asset(value: str | Asset, allowed: frozenset[Asset] | None = None) -> Asset
 
 def _leg(asset: Asset, amount: int, debit: str, credit: str) -> dict[str, Any]:
     return {"asset": asset.value, "amount": amount, "from": debit, "to": credit}
+
+
+def alipay_account(value: str) -> str:
+    """An Alipay account as it is saved: a mainland China mobile number (11 digits) or an
+    e-mail address (lower-cased). AlipayAccountInvalid for anything else."""
+    value = value.strip()
+    if "@" in value:
+        try:
+            return validate_email(value, check_deliverability=False).normalized.lower()
+        except EmailNotValidError:
+            raise AlipayAccountInvalid() from None
+    try:
+        number = phonenumbers.parse(value, "CN")
+    except phonenumbers.NumberParseException:
+        raise AlipayAccountInvalid() from None
+    if (
+        number.country_code != 86
+        or not phonenumbers.is_valid_number(number)
+        or phonenumbers.number_type(number) != phonenumbers.PhoneNumberType.MOBILE
+    ):
+        raise AlipayAccountInvalid()
+    return str(number.national_number)
 
 
 def luhn_ok(number: str) -> bool:
@@ -252,6 +284,33 @@ class WalletService:
         self.blind_index = blind_index
         self._account_ids: dict[tuple[str, str], int] = {}
         self._sponsor_status = LocalMemo(ttl=1.0)
+
+    # --- owners -----------------------------------------------------------------------------
+
+    async def user_or_raise(
+        self, user_id: int, *, field: str = "user_id", must_be_active: bool = True
+    ) -> None:
+        """Money moves only to and from users identity knows, and only active ones: UserNotFound
+        (naming `field`) for an id that is no user's, a deleted user's or — `must_be_active` —
+        a disabled user's. Asked of identity's service (its cached view of the user), before
+        any account row is made for the id."""
+        if not 1 <= user_id <= MAX_INT64:
+            raise UserNotFound(field=field)
+        try:
+            user = await self.identity.profile(self.database, user_id)
+        except UserNotFound:
+            raise UserNotFound(field=field) from None
+        if must_be_active and user.status != "active":
+            raise UserNotFound(field=field)
+
+    async def _owner_or_raise(self, owner: str) -> None:
+        """The user or sponsor that `owner` names exists and is active (see user_or_raise and
+        _active_sponsor_or_raise); system owners always do."""
+        kind, _, number = owner.partition(":")
+        if kind == "user":
+            await self.user_or_raise(int(number))
+        elif kind == "sponsor":
+            await self._active_sponsor_or_raise(int(number))
 
     # --- accounts ---------------------------------------------------------------------------
 
@@ -355,7 +414,8 @@ class WalletService:
         asset = _asset(asset, frozenset({Asset.CNY, Asset.COIN_RECHARGE}))
         _positive(amount)
         if bonus_give_coins < 0:
-            raise AmountInvalid(field="bonus_give_coins", why="must not be negative")
+            raise AmountInvalid(field="bonus_give_coins", why=money.NOT_NEGATIVE)
+        await self.user_or_raise(user_id)
         business = Business(key=key, business_type=channel.value, business_id=payment_id)
         source = await self._system(channel, asset, _spread(business))
         target = await self.account_id(user_owner(user_id), asset)
@@ -404,6 +464,7 @@ class WalletService:
         pool, allowed = sources[kind]
         asset = _asset(asset, allowed)
         _positive(amount)
+        await self.user_or_raise(user_id)
         source = await self._system(pool, asset, _spread(business))
         target = await self.account_id(user_owner(user_id), asset)
 
@@ -429,9 +490,10 @@ class WalletService:
         kind: Kind = Kind.CONSUME,
     ) -> Result:
         """Consumption from one balance (cash, one coin bucket, points) to revenue.
-        InsufficientBalance when its available part does not cover `amount`."""
+        InsufficientBalance when its available part does not cover `amount`; UserNotFound."""
         asset = _asset(asset)
         _positive(amount)
+        await self.user_or_raise(user_id)
         payer = await self.account_id(user_owner(user_id), asset)
         receiver = SystemAccount.POINTS_POOL if asset is Asset.POINTS else SystemAccount.REVENUE
         sink = await self._system(
@@ -456,8 +518,9 @@ class WalletService:
     async def spend_coins(self, *, user_id: int, amount: int, business: Business) -> Result:
         """Coins for consumption: reward coins first, then give, then recharge coins (seed 004
         deduct_details), in one transfer. InsufficientBalance, moving nothing, when the three
-        buckets together fall short."""
+        buckets together fall short; UserNotFound."""
         _positive(amount)
+        await self.user_or_raise(user_id)
         buckets = [
             (asset, await self.account_id(user_owner(user_id), asset))
             for asset in COIN_SPENDING_ORDER
@@ -505,6 +568,8 @@ class WalletService:
             }
         payer_legs = [leg for leg in legs if not owners[leg[0]].may_go_negative]
         asset_of = {account_id: ref.asset for account_id, ref in owners.items()}
+        # What the debit took: one asset, or "COIN" for coins from several buckets.
+        refunded_asset = str(original.result.get("asset", asset_of[payer_legs[0][0]]))
 
         def plan(book: Book) -> Answer:
             taken = book.original(transfer_id)
@@ -525,6 +590,7 @@ class WalletService:
                     left -= give
             taken.refunded += amount
             return {
+                "asset": refunded_asset,
                 "amount": amount,
                 "refunded_total": taken.refunded,
                 "legs": moved,
@@ -552,20 +618,21 @@ class WalletService:
         asset: Asset | str,
         business: Business,
     ) -> Result:
-        """User to user, recharge coins only (seed 004 §3.5). AssetNotTransferable for give and
-        reward coins, TransferToSelf, RecipientNotFound, InsufficientBalance."""
+        """User to user, recharge coins only (seed 004 §3.5). CashNotTransferable for cash,
+        AssetNotTransferable for give and reward coins and points, TransferToSelf,
+        RecipientNotFound (no such user, or not active), InsufficientBalance."""
         asset = _asset(asset)
+        if asset is Asset.CNY:
+            raise CashNotTransferable()
         if asset is not Asset.COIN_RECHARGE:
-            raise AssetNotTransferable()
+            raise AssetNotTransferable(asset=ASSET_NAMES[asset.value])
         _positive(amount)
         if from_user_id == to_user_id:
             raise TransferToSelf()
         try:
-            recipient = await self.identity.profile(self.database, to_user_id)
+            await self.user_or_raise(to_user_id, field="to_user_id")
         except UserNotFound:
             raise RecipientNotFound() from None
-        if recipient.status != "active":
-            raise RecipientNotFound()
         return await self.move(
             from_owner=user_owner(from_user_id),
             to_owner=user_owner(to_user_id),
@@ -622,9 +689,10 @@ class WalletService:
     ) -> Result:
         """Freeze `amount` on `owner`'s account until it is captured (to `destination`) or
         released, or `expires_in` passes. InsufficientBalance when its available part falls
-        short."""
+        short; UserNotFound, SponsorNotFound, SponsorInactive for an owner that cannot pay."""
         asset = _asset(asset)
         _positive(amount)
+        await self._owner_or_raise(owner)
         account = await self.account_id(owner, asset)
         sink = await self._system(destination, asset, _spread(business))
         hold_id = await self.ids.next_id(ID_HOLD)
@@ -689,16 +757,24 @@ class WalletService:
             }
 
         keyed = _keyed_by_hold(business, hold_id)
-        return await self._post(
-            kind,
-            keyed,
-            {"hold": hold_id, "amount": capture},
-            plan,
-            (hold.account_id, hold.destination_id),
-            holds=(hold_id,),
-            hold_id=hold_id,
-            side_writes=side_writes,
-        )
+        try:
+            return await self._post(
+                kind,
+                keyed,
+                {"hold": hold_id, "amount": capture},
+                plan,
+                (hold.account_id, hold.destination_id),
+                holds=(hold_id,),
+                hold_id=hold_id,
+                side_writes=side_writes,
+            )
+        except IdempotencyConflict:
+            if keyed is business:
+                raise
+            # Keyed by the hold, the only earlier request under this key is a capture of the
+            # same hold for another amount: the hold is resolved, and that is the answer.
+            resolved = await self._hold_or_raise(hold_id)
+            raise HoldAlreadyResolved(status=HOLD_STATUS_NAMES[resolved.status]) from None
 
     async def release(
         self,
@@ -866,11 +942,15 @@ class WalletService:
         payment_id: str,
         key: str | None = None,
     ) -> Result:
-        """A sponsor tops up its promotion balance (paid outside: bank transfer, WeChat Pay)."""
+        """A sponsor tops up its promotion balance (paid outside: bank transfer, WeChat Pay).
+        SponsorNotFound; SponsorInactive for a closed sponsor (a suspended one may top up)."""
         _positive(amount)
         async with self.database.read_session() as session:
-            if await repository.find_sponsor(session, sponsor_id) is None:
-                raise SponsorNotFound()
+            sponsor = await repository.find_sponsor(session, sponsor_id)
+        if sponsor is None:
+            raise SponsorNotFound()
+        if sponsor.status == "CLOSED":
+            raise SponsorInactive()
         business = Business(key=key, business_type=channel.value, business_id=payment_id)
         source = await self._system(channel, Asset.CNY, _spread(business))
         target = await self.account_id(sponsor_owner(sponsor_id), Asset.CNY)
@@ -898,9 +978,11 @@ class WalletService:
     ) -> Result:
         """A sponsor pays for a user's consumption (seed 004 §7.2): its account, the hot one
         many callers debit at once, to revenue. SponsorNotFound, SponsorInactive,
-        InsufficientBalance."""
+        InsufficientBalance; UserNotFound for a `user_id` that is no active user's."""
         _positive(amount)
         await self._active_sponsor_or_raise(sponsor_id)
+        if user_id is not None:
+            await self.user_or_raise(user_id)
         payer = await self.account_id(sponsor_owner(sponsor_id), Asset.CNY)
         sink = await self._system(SystemAccount.REVENUE, Asset.CNY, _spread(business))
 
@@ -937,6 +1019,7 @@ class WalletService:
         InsufficientBalance."""
         _positive(price, "price")
         _positive(days, "days")
+        await self.user_or_raise(user_id)
         grant = (
             self.settings.wallet_vip_grant_coins if grant_give_coins is None else grant_give_coins
         )
@@ -992,7 +1075,9 @@ class WalletService:
         self, *, user_id: int, real_name: str, bank_name: str, card_number: str, id_card: str
     ) -> PayoutAccount:
         """Save a bank card for withdrawals: encrypted, shown masked. CardNumberInvalid (not
-        12–19 digits or a wrong Luhn digit), IdCardInvalid, PayoutAccountDuplicate."""
+        12–19 digits or a wrong Luhn digit), IdCardInvalid, PayoutAccountDuplicate,
+        PayoutAccountLimitReached, UserNotFound."""
+        await self.user_or_raise(user_id)
         card = card_number.replace(" ", "").replace("-", "")
         if not (card.isdigit() and 12 <= len(card) <= 19 and luhn_ok(card)):
             raise CardNumberInvalid()
@@ -1016,10 +1101,11 @@ class WalletService:
     async def add_alipay_account(
         self, *, user_id: int, real_name: str, account: str
     ) -> PayoutAccount:
-        """Save an Alipay account (a phone number or e-mail) for withdrawals."""
-        value = account.strip()
-        if not value or len(value) > 100:
-            raise AmountInvalid(field="account", why="an Alipay account is a phone or e-mail")
+        """Save an Alipay account for withdrawals: a mainland China mobile number or an e-mail
+        address (AlipayAccountInvalid otherwise); PayoutAccountDuplicate,
+        PayoutAccountLimitReached, UserNotFound."""
+        await self.user_or_raise(user_id)
+        value = alipay_account(account)
         shown = masking.mask_email(value) if "@" in value else masking.mask_phone(value)
         details = {"real_name": real_name, "alipay_account": value}
         masked = {"real_name": masking.mask_name(real_name), "alipay_code": shown}
@@ -1039,7 +1125,12 @@ class WalletService:
                 session, user_id, fingerprint
             )
             if existing is not None and existing.deleted_at is None:
-                raise PayoutAccountDuplicate()
+                raise PayoutAccountDuplicate(
+                    field="card_number" if kind == "BANK_CARD" else "account"
+                )
+            limit = self.settings.wallet_payout_accounts_max
+            if await repository.count_payout_accounts(session, user_id) >= limit:
+                raise PayoutAccountLimitReached(limit=limit)
             encrypted = self.cipher.encrypt(
                 json.dumps(details, ensure_ascii=False), context=PAYOUT_CONTEXT
             )
@@ -1243,7 +1334,12 @@ class WalletService:
         until another staff member approves it."""
         asset = _asset(asset)
         if isinstance(amount, bool) or not isinstance(amount, int) or amount == 0:
-            raise AmountInvalid(why="must be a whole number other than zero")
+            raise AmountInvalid(why=money.NOT_ZERO)
+        if abs(amount) > self.settings.wallet_balance_limit:
+            raise BalanceLimitExceeded(
+                limit=format_amount(asset.value, self.settings.wallet_balance_limit)
+            )
+        await self.user_or_raise(user_id)
         adjustment = Adjustment(
             id=await self.ids.next_id(ID_RECORD),
             user_id=user_id,
@@ -1281,6 +1377,7 @@ class WalletService:
         applicant, AdjustmentAlreadyDecided, InsufficientBalance for a debit the user cannot
         cover (the adjustment stays pending)."""
         adjustment = await self._pending_adjustment(adjustment_id, approver_id)
+        await self.user_or_raise(adjustment.user_id)
         asset = Asset(adjustment.asset)
         user = await self.account_id(user_owner(adjustment.user_id), asset)
         pool = await self._system(SystemAccount.ADJUSTMENT, asset, str(adjustment_id))
@@ -1365,6 +1462,15 @@ class WalletService:
             else Balance(asset.value, 0, 0)
             for asset in Asset
         ]
+
+    async def user_wallet(
+        self, user_id: int, *, is_known: bool = False
+    ) -> tuple[list[Balance], datetime | None]:
+        """A user's balances and VIP end. UserNotFound for an id that is no user's, unless
+        `is_known` (the caller's own token names the user); a disabled user's wallet shows."""
+        if not is_known:
+            await self.user_or_raise(user_id, must_be_active=False)
+        return await self.balances(user_owner(user_id)), await self.vip_until(user_id)
 
     async def entries(
         self, owner: str, *, asset: str | None, kind: str | None, cursor: str | None, limit: int
