@@ -288,8 +288,9 @@ def create_admin(
         )
         try:
             async with database.unit_of_work() as session:
+                # The operator of the machine: no ceiling (this is how the first one is made).
                 staff = await access.create_staff(
-                    session, username=username, password=password, roles=[role]
+                    session, username=username, password=password, roles=[role], ceiling=None
                 )
                 return staff.id
         finally:
