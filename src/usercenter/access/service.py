@@ -169,7 +169,8 @@ def _within(ceiling: Effective | None, wanted: Effective) -> None:
         return
     missing = ceiling.lacks(wanted)
     if missing:
-        raise PrivilegeExceeded(missing=", ".join(missing[:10]))
+        more = f" (+{len(missing) - 10})" if len(missing) > 10 else ""
+        raise PrivilegeExceeded(missing=", ".join(missing[:10]) + more)
 
 
 def _codes_in(codes: Sequence[str], scope: Scope | None = None) -> Effective:
