@@ -303,6 +303,11 @@ def create_admin(
     except UserCenterError as exc:
         _fail(f"{exc.code}: {exc.detail('en')}", 1)
     typer.echo(f"staff account {username} (id {staff_id}) created with role {role}")
+    if settings.staff_totp_required:
+        typer.echo(
+            "at its first login it sets up an authenticator (POST /v1/admin/me/totp, then "
+            "/v1/admin/me/totp/confirm) and logs in again with a code"
+        )
 
 
 @cli.command()
