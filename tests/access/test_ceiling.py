@@ -448,6 +448,19 @@ class TestLargeIds:
                         None,
                     ),
                 ]
+                if big == 2**63:
+                    # Roles and permissions have INTEGER ids (and sort orders).
+                    calls += [
+                        ("PATCH", f"/v1/admin/roles/{2**31}", {"name": "x"}, None),
+                        ("PATCH", f"/v1/admin/permissions/{2**40}", {"name": "x"}, None),
+                        ("PATCH", "/v1/admin/permissions/1", {"sort_order": 2**31}, None),
+                        (
+                            "POST",
+                            "/v1/admin/permissions",
+                            {"code": "big:one", "name": "x", "kind": "api", "parent_id": 2**31},
+                            None,
+                        ),
+                    ]
                 for method, path, body, params in calls:
                     response = await http.request(
                         method, path, json=body, params=params, headers=headers
