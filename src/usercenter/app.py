@@ -145,6 +145,7 @@ def build_state(settings: Settings) -> AppState:
             else None
         ),
         counters=counters,
+        identity=identity,
     )
     return AppState(
         settings=settings,
@@ -170,6 +171,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_logging(settings.log_level, settings.log_format)
     log.info("usercenter_starting", version=__version__, **describe_backends(settings))
+    if not settings.staff_totp_required:
+        log.warning(
+            "staff_totp_not_required",
+            warning="USERCENTER_STAFF_TOTP_REQUIRED=false: staff accounts log in with a password "
+            "alone. For a local demo only; never in production.",
+        )
 
     state = build_state(settings)
     warn_of_console_senders(settings)

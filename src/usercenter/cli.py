@@ -291,8 +291,9 @@ def create_admin(
         )
         try:
             async with database.unit_of_work() as session:
+                # The operator of the machine: no ceiling (this is how the first one is made).
                 staff = await access.create_staff(
-                    session, username=username, password=password, roles=[role]
+                    session, username=username, password=password, roles=[role], ceiling=None
                 )
                 return staff.id
         finally:
@@ -305,6 +306,11 @@ def create_admin(
     except UserCenterError as exc:
         _fail(f"{exc.code}: {exc.detail('en')}", 1)
     typer.echo(f"staff account {username} (id {staff_id}) created with role {role}")
+    if settings.staff_totp_required:
+        typer.echo(
+            "at its first login it sets up an authenticator (POST /v1/admin/me/totp, then "
+            "/v1/admin/me/totp/confirm) and logs in again with a code"
+        )
 
 
 @cli.command()

@@ -248,6 +248,12 @@ class Settings(BaseSettings):
         default=4 * 3600, ge=300, description="A staff login's lifetime (no refresh)"
     )
     staff_totp_issuer: str = Field(default="usercenter", description="Shown in authenticator apps")
+    staff_totp_required: bool = Field(
+        default=True,
+        description="Staff log in with an authenticator code; an account without one gets a "
+        "session that can only set it up. false: password alone (local demos only; warned at "
+        "start)",
+    )
     access_memo_seconds: float = Field(
         default=0.5,
         ge=0,

@@ -30,10 +30,17 @@ from usercenter.config import Backend, Settings, backend_of
 T = TypeVar("T")
 
 _SQLITE_BEGIN = "usercenter_sqlite_begin"
+_KEEP_ON_ERROR = "usercenter_keep_on_error"
 
 # Errors after which the whole transaction may simply be run again.
 _RETRYABLE_MYSQL = {1213, 1205, 1020}  # deadlock, lock wait timeout, record changed
 _RETRYABLE_SQLSTATE = {"40001", "40P01"}  # serialization failure, deadlock
+
+
+def keep_on_error(session: AsyncSession) -> None:
+    """Commit what `session` holds now even though its unit of work ends with an error: the
+    caller has rolled the failed work back and written only what must stand (a log row)."""
+    session.info[_KEEP_ON_ERROR] = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,12 +119,13 @@ class Database:
     async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
         """A write transaction: committed when the block ends, rolled back if it raises —
         except for an error marked `keeps_changes` (a refused login whose audit row and
-        counters must stand), which is committed and then raised."""
+        counters must stand), or a session marked by `keep_on_error` (the admin-log row of a
+        refused or failed staff call), which is committed and then raised."""
         async with self._writer() as session:
             try:
                 yield session
             except BaseException as exc:
-                if getattr(exc, "keeps_changes", False):
+                if getattr(exc, "keeps_changes", False) or session.info.pop(_KEEP_ON_ERROR, False):
                     await session.commit()
                 else:
                     await session.rollback()

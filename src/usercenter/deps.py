@@ -13,9 +13,10 @@ from fastapi import Depends, Request
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from usercenter.access.errors import PermissionDenied
+from usercenter.access.errors import PermissionDenied, TotpEnrolmentRequired
 from usercenter.access.models import SubjectType
 from usercenter.access.service import AuditDraft, Effective, Scope, Subject, masked_copy
+from usercenter.db import keep_on_error
 from usercenter.errors import ServiceUnauthorized, UserCenterError
 from usercenter.kit.client import ClientInfo, Device, client_address
 from usercenter.state import AppState
@@ -154,6 +155,8 @@ class StaffActor:
     permissions: Effective
     audit: AuditDraft
     client: ClientInfo
+    # Proved by the password alone while TOTP is required: only routes without a permission.
+    enrolment_only: bool = False
 
 
 def _bearer(request: Request) -> str:
@@ -195,8 +198,10 @@ def _draft(request: Request, permission: str | None) -> AuditDraft:
 
 class StaffGuard:
     """Authenticates a staff token, checks `permission` (in the scope named by a path or query
-    parameter), and writes the admin log entry: in the route's transaction when it succeeds,
-    in one of its own when it is refused or fails."""
+    parameter), and writes the admin log entry in the route's own transaction: with the
+    route's work when it succeeds; alone, the route's work rolled back, when the call is
+    refused or fails (a second write transaction would wait for this one: on SQLite, until
+    the busy timeout)."""
 
     def __init__(self, permission: str | None, scope: tuple[str, str] | None = None) -> None:
         self.permission = permission
@@ -219,15 +224,23 @@ class StaffGuard:
         draft = _draft(request, self.permission)
         draft.request = await _request_copy(request)
         actor = StaffActor(claims.user_id, claims.session_id, permissions, draft, client)
+        actor.enrolment_only = state.access.needs_enrolment(claims.raw.get("amr") or ())
+        if self.permission is not None and actor.enrolment_only:
+            await self._record_refusal(
+                state, session, actor, TotpEnrolmentRequired.code, keeps_changes=False
+            )
+            raise TotpEnrolmentRequired()
         if self.permission is not None and not permissions.allows(
             self.permission, self._scope_of(request)
         ):
-            await self._record_apart(state, actor, "denied")
+            await self._record_refusal(state, session, actor, "denied", keeps_changes=False)
             raise PermissionDenied(permission=self.permission)
         try:
             yield actor
         except UserCenterError as exc:
-            await self._record_apart(state, actor, exc.code)
+            await self._record_refusal(
+                state, session, actor, exc.code, keeps_changes=exc.keeps_changes
+            )
             raise
         await self._record(state, session, actor, "ok")
 
@@ -244,9 +257,21 @@ class StaffGuard:
             result=result,
         )
 
-    async def _record_apart(self, state: AppState, actor: StaffActor, result: str) -> None:
-        async with state.database.unit_of_work() as session:
-            await self._record(state, session, actor, result)
+    async def _record_refusal(
+        self,
+        state: AppState,
+        session: AsyncSession,
+        actor: StaffActor,
+        result: str,
+        *,
+        keeps_changes: bool,
+    ) -> None:
+        """The log row of a refused or failed call, in the route's transaction: what the route
+        wrote is rolled back first (unless its error keeps it), the row alone is committed."""
+        if not keeps_changes:
+            await session.rollback()
+        await self._record(state, session, actor, result)
+        keep_on_error(session)
 
 
 def StaffWith(permission: str, *, scope: tuple[str, str] | None = None) -> Any:

@@ -20,8 +20,10 @@ from tests.access.conftest import (
     SERVICE,
     AppFactory,
     client_for,
+    enrol_totp,
     grant,
     make_staff,
+    make_user,
     staff_login,
     staff_token,
     state_of,
@@ -161,7 +163,8 @@ def _code_at(secret: str, offset_steps: int = 0) -> str:
 class TestTotp:
     async def _enrol(self, app: FastAPI, http: object) -> tuple[str, str, list[str]]:
         _, username = await make_staff(app, "operator")
-        headers = await staff_token(http, username)  # type: ignore[arg-type]
+        first = await staff_login(http, username)  # type: ignore[arg-type]
+        headers = {"Authorization": f"Bearer {first.json()['access_token']}"}
         begun = await http.post("/v1/admin/me/totp", headers=headers)  # type: ignore[attr-defined]
         assert begun.status_code == 200, begun.text
         uri = begun.json()["provisioning_uri"]
@@ -218,27 +221,28 @@ class TestAuthzCheck:
         assert response.status_code == 401
 
     async def test_scoped_grant_allows_only_in_its_scope(self, app: FastAPI) -> None:
-        await grant(app, Subject(SubjectType.USER, 501), "merchant", Scope("merchant", 7))
+        holder, other = await make_user(app), await make_user(app)
+        await grant(app, Subject(SubjectType.USER, holder), "merchant", Scope("merchant", 7))
         refund = "merchant:order:refund"
         answers = await self._check(
             app,
             [
                 {
-                    "subject": "user:501",
+                    "subject": f"user:{holder}",
                     "permission": refund,
                     "scope_type": "merchant",
                     "scope_id": 7,
                 },
                 {
-                    "subject": "user:501",
+                    "subject": f"user:{holder}",
                     "permission": refund,
                     "scope_type": "merchant",
                     "scope_id": 8,
                 },
-                {"subject": "user:501", "permission": refund},
-                {"subject": "501", "permission": "wallet:view"},
+                {"subject": f"user:{holder}", "permission": refund},
+                {"subject": str(holder), "permission": "wallet:view"},
                 {
-                    "subject": "user:502",
+                    "subject": f"user:{other}",
                     "permission": refund,
                     "scope_type": "merchant",
                     "scope_id": 7,
@@ -288,12 +292,12 @@ class TestRevocation:
     async def test_seen_by_a_second_app_within_one_second(self, make_app: AppFactory) -> None:
         first = await make_app(**ACCESS_DEFAULTS)
         second = await make_app(**ACCESS_DEFAULTS)
-        subject = Subject(SubjectType.USER, 777)
+        subject = Subject(SubjectType.USER, await make_user(first))
         grant_id = await grant(first, subject, "agency", Scope("agency", 3))
         scope = Scope("agency", 3)
         assert await state_of(second).access.is_allowed(subject, "agency:report:view", scope)
         async with state_of(first).database.unit_of_work() as session:
-            await state_of(first).access.revoke(session, grant_id)
+            await state_of(first).access.revoke(session, grant_id, ceiling=None)
         started = time.monotonic()
         while await state_of(second).access.is_allowed(subject, "agency:report:view", scope):
             assert time.monotonic() - started < 1.0, "revocation not seen within one second"
@@ -362,3 +366,150 @@ class TestSecretsAreNotCached:
             assert confirmed.status_code == 200, confirmed.text
             for answer in (login, begun, confirmed):
                 assert answer.headers["cache-control"] == "no-store", answer.url
+
+
+def _bearer(response: object) -> dict[str, str]:
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}  # type: ignore[attr-defined]
+
+
+class TestTotpRequired:
+    async def test_password_only_session_may_only_enrol(self, app: FastAPI) -> None:
+        _, username = await make_staff(app, "super_admin")
+        async with client_for(app) as http:
+            first = await staff_login(http, username)
+            assert first.status_code == 200, first.text
+            assert first.json()["totp_enrolment_required"] is True
+            headers = _bearer(first)
+            for method, path in [
+                ("GET", "/v1/admin/roles"),
+                ("GET", "/v1/admin/staff"),
+                ("GET", "/v1/admin/audit-log"),
+                ("POST", "/v1/admin/grants"),
+            ]:
+                response = await http.request(method, path, headers=headers, json={})
+                assert response.status_code == 403, (path, response.text)
+                assert response.json()["code"] == "totp_enrolment_required"
+            me = await http.get("/v1/admin/me", headers=headers)
+            assert me.status_code == 200
+            assert me.json()["totp_enrolment_required"] is True
+            authenticator = await enrol_totp(http, headers)
+            # Enrolled: the password alone no longer logs in; this session stays as it was.
+            assert (await http.get("/v1/admin/roles", headers=headers)).status_code == 403
+            missing = await staff_login(http, username)
+            assert missing.status_code == 401
+            assert missing.json()["code"] == "totp_required"
+            full = await staff_login(http, username, **authenticator.login_factor())
+            assert full.status_code == 200, full.text
+            assert full.json()["totp_enrolment_required"] is False
+            assert (await http.get("/v1/admin/roles", headers=_bearer(full))).status_code == 200
+            logout = await http.post("/v1/admin/auth/logout", headers=headers)
+            assert logout.status_code == 204
+        async with state_of(app).database.read_session() as session:
+            rows = list(await session.scalars(select(AdminLog)))
+        assert any(
+            r.action == "role.list_roles" and r.result == "totp_enrolment_required" for r in rows
+        )
+
+    async def test_after_a_reset_the_next_login_enrols_again(self, app: FastAPI) -> None:
+        _, boss = await make_staff(app, "super_admin")
+        target_id, target = await make_staff(app, "operator")
+        async with client_for(app) as http:
+            target_headers = await staff_token(http, target)
+            assert (await http.get("/v1/admin/users", headers=target_headers)).status_code == 200
+            reset = await http.post(
+                f"/v1/admin/staff/{target_id}/totp/reset", headers=await staff_token(http, boss)
+            )
+            assert reset.status_code == 204, reset.text
+            assert (await http.get("/v1/admin/users", headers=target_headers)).status_code == 401
+            again = await staff_login(http, target)
+            assert again.status_code == 200, again.text
+            assert again.json()["totp_enrolment_required"] is True
+            refused = await http.get("/v1/admin/users", headers=_bearer(again))
+            assert refused.status_code == 403
+            assert refused.json()["code"] == "totp_enrolment_required"
+
+    async def test_a_demo_setting_allows_the_password_alone_loudly(
+        self, make_app: AppFactory, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        app = await make_app(**ACCESS_DEFAULTS, staff_totp_required=False, log_level="WARNING")
+        warning = capsys.readouterr().err
+        assert "staff_totp_not_required" in warning
+        assert "never in production" in warning
+        _, username = await make_staff(app, "operator")
+        async with client_for(app) as http:
+            login = await staff_login(http, username)
+            assert login.status_code == 200, login.text
+            assert login.json()["totp_enrolment_required"] is False
+            assert (await http.get("/v1/admin/users", headers=_bearer(login))).status_code == 200
+
+
+class TestStaffGuardTransaction:
+    """A refused or failed staff call: its log row is written in the route's own transaction
+    (no second writer waiting on the first: on SQLite that hung until the busy timeout, then
+    answered 500 and lost the row), and the route's own writes are rolled back."""
+
+    async def test_refusal_inside_the_route_is_fast_and_logged(self, app: FastAPI) -> None:
+        manager_id, manager = await make_staff(app, "operator")
+        state = state_of(app)
+        async with state.database.unit_of_work() as session:
+            role = await state.access.create_role(
+                session,
+                code="grant_only",
+                name="grant only",
+                audience="staff",
+                description=None,
+                permissions=["role:manage"],
+                ceiling=None,
+            )
+        await grant(app, Subject(SubjectType.STAFF, manager_id), role[0].code)
+        async with client_for(app) as http:
+            headers = await staff_token(http, manager)
+            started = time.monotonic()
+            response = await http.post(
+                "/v1/admin/grants",
+                json={"subject": f"staff:{manager_id}", "role": "super_admin"},
+                headers=headers,
+            )
+            elapsed = time.monotonic() - started
+        assert response.status_code == 403, response.text
+        assert elapsed < 1.0, f"took {elapsed:.1f} s"
+        async with state.database.read_session() as session:
+            rows = list(
+                await session.scalars(
+                    select(AdminLog).where(
+                        AdminLog.staff_id == manager_id, AdminLog.action == "role.create_grant"
+                    )
+                )
+            )
+        assert [r.result for r in rows] == ["privilege_exceeded"]
+
+    async def test_failure_keeps_the_log_row_and_drops_the_routes_writes(
+        self, app: FastAPI
+    ) -> None:
+        admin_id, admin = await make_staff(app, "super_admin")
+        async with client_for(app) as http:
+            headers = await staff_token(http, admin)
+            roles = (await http.get("/v1/admin/roles", headers=headers)).json()
+            finance = next(r for r in roles if r["code"] == "finance")
+            started = time.monotonic()
+            # The new name is written (autoflushed) before the unknown permission is found.
+            response = await http.patch(
+                f"/v1/admin/roles/{finance['id']}",
+                json={"name": "renamed", "permissions": ["no:such:permission"]},
+                headers=headers,
+            )
+            elapsed = time.monotonic() - started
+            assert response.status_code == 404, response.text
+            assert response.json()["code"] == "permission_not_found"
+            assert elapsed < 1.0, f"took {elapsed:.1f} s"
+            after = (await http.get("/v1/admin/roles", headers=headers)).json()
+        assert next(r for r in after if r["code"] == "finance")["name"] == finance["name"]
+        async with state_of(app).database.read_session() as session:
+            rows = list(
+                await session.scalars(
+                    select(AdminLog).where(
+                        AdminLog.staff_id == admin_id, AdminLog.action == "role.update_role"
+                    )
+                )
+            )
+        assert [r.result for r in rows] == ["permission_not_found"]

@@ -7,10 +7,12 @@ import os
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pyotp
 import pytest
 
 from tests.access.conftest import PASSWORD, SERVICE
@@ -41,7 +43,7 @@ def _env(workdir: Path, redis_url: str) -> dict[str, str]:
     }
 
 
-def _create_admin(workdir: Path, env: dict[str, str]) -> None:
+def create_admin(workdir: Path, env: dict[str, str]) -> None:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("USERCENTER_")}
     result = subprocess.run(
         [*ADMIN_CREATE, "--username", "boss", "--password-stdin"],
@@ -54,6 +56,34 @@ def _create_admin(workdir: Path, env: dict[str, str]) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
+
+
+def log_in_enrolling(url: str, username: str) -> dict[str, str]:
+    """Log a new staff account in as the console does: the password-only session sets up the
+    authenticator (pyotp here), then the password and a code open a full session."""
+    first = httpx.post(
+        f"{url}/v1/admin/auth/login", json={"username": username, "password": PASSWORD}
+    )
+    assert first.status_code == 200, first.text
+    assert first.json()["totp_enrolment_required"] is True
+    enrolling = {"Authorization": f"Bearer {first.json()['access_token']}"}
+    assert httpx.get(f"{url}/v1/admin/staff", headers=enrolling).status_code == 403
+    begun = httpx.post(f"{url}/v1/admin/me/totp", headers=enrolling)
+    assert begun.status_code == 200, begun.text
+    totp = pyotp.TOTP(begun.json()["secret"])
+    step = totp.timecode(datetime.now(UTC))
+    confirmed = httpx.post(
+        f"{url}/v1/admin/me/totp/confirm",
+        json={"code": totp.generate_otp(step - 1)},
+        headers=enrolling,
+    )
+    assert confirmed.status_code == 200, confirmed.text
+    login = httpx.post(
+        f"{url}/v1/admin/auth/login",
+        json={"username": username, "password": PASSWORD, "totp_code": totp.generate_otp(step)},
+    )
+    assert login.status_code == 200, login.text
+    return {"Authorization": f"Bearer {login.json()['access_token']}"}
 
 
 def _allowed(url: str, check: dict[str, Any]) -> bool:
@@ -73,22 +103,31 @@ class TestRevocationAcrossProcesses:
         env = _env(workdir, redis_url)
         url_a, _ = serve(**env)  # migrates the shared SQLite file
         url_b, _ = serve(**env)
-        _create_admin(workdir, env)
-        login = httpx.post(
-            f"{url_a}/v1/admin/auth/login", json={"username": "boss", "password": PASSWORD}
+        create_admin(workdir, env)
+        admin = log_in_enrolling(url_a, "boss")
+        # Roles go to existing accounts only: a staff account to hold one.
+        holder = httpx.post(
+            f"{url_a}/v1/admin/staff",
+            json={"username": "agent", "password": PASSWORD},
+            headers=admin,
         )
-        assert login.status_code == 200, login.text
-        admin = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        assert holder.status_code == 201, holder.text
+        subject = f"staff:{holder.json()['id']}"
         check = {
-            "subject": "user:901",
-            "permission": "agency:report:view",
-            "scope_type": "agency",
+            "subject": subject,
+            "permission": "merchant:order:refund",
+            "scope_type": "merchant",
             "scope_id": 3,
         }
         assert not _allowed(url_b, check)
         granted = httpx.post(
             f"{url_a}/v1/admin/grants",
-            json={"subject": "user:901", "role": "agency", "scope_type": "agency", "scope_id": 3},
+            json={
+                "subject": subject,
+                "role": "customer_service",
+                "scope_type": "merchant",
+                "scope_id": 3,
+            },
             headers=admin,
         )
         assert granted.status_code == 201, granted.text

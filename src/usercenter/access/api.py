@@ -25,6 +25,7 @@ from usercenter.access.schemas import (
     CheckOut,
     GrantIn,
     GrantOut,
+    Int32Id,
     PermissionCreateIn,
     PermissionOut,
     PermissionUpdateIn,
@@ -57,6 +58,7 @@ from usercenter.deps import (
 from usercenter.errors import ValidationFailed
 from usercenter.identity.models import User
 from usercenter.kit.pagination import MAX_PAGE_SIZE, decode_cursor, encode_cursor
+from usercenter.kit.schemas import Id
 
 router = APIRouter(tags=["access"])
 
@@ -169,6 +171,7 @@ async def staff_login(
         expires_in=result.expires_in,
         session_id=result.session_id,
         staff=_staff_out(result.staff),
+        totp_enrolment_required=result.totp_enrolment_required,
     )
 
 
@@ -185,6 +188,7 @@ async def staff_me(staff: CurrentStaff, state: State, session: WriteSession) -> 
         **me.model_dump(),
         permissions=sorted(held),
         scopes={code: sorted(scopes) for code, scopes in sorted(held.items())},
+        totp_enrolment_required=staff.enrolment_only,
     )
 
 
@@ -241,6 +245,7 @@ async def create_staff(
         related_partner_id=body.related_partner_id,
         roles=body.roles,
         created_by=staff.id,
+        ceiling=staff.permissions,
     )
     staff.audit.target_type, staff.audit.target_id = "staff", str(created.id)
     return _staff_out(created)
@@ -248,9 +253,13 @@ async def create_staff(
 
 @router.post("/v1/admin/staff/{staff_id}/status", summary="Disable (ends sessions) or enable")
 async def set_staff_status(
-    staff_id: int, body: StaffStatusIn, staff: StaffManager, state: State, session: WriteSession
+    staff_id: Id, body: StaffStatusIn, staff: StaffManager, state: State, session: WriteSession
 ) -> StaffOut:
-    return _staff_out(await state.access.set_staff_status(session, staff_id, body.status))
+    return _staff_out(
+        await state.access.set_staff_status(
+            session, staff_id, body.status, ceiling=staff.permissions
+        )
+    )
 
 
 @router.post(
@@ -259,9 +268,9 @@ async def set_staff_status(
     summary="Clear a staff member's authenticator (they enrol again)",
 )
 async def reset_staff_totp(
-    staff_id: int, staff: StaffManager, state: State, session: WriteSession
+    staff_id: Id, staff: StaffManager, state: State, session: WriteSession
 ) -> None:
-    await state.access.reset_totp(session, staff_id)
+    await state.access.reset_totp(session, staff_id, ceiling=staff.permissions)
 
 
 # --- permissions, roles, grants -----------------------------------------------------------
@@ -295,14 +304,14 @@ async def create_permission(
 
 @router.patch("/v1/admin/permissions/{permission_id}", summary="Rename, move or disable a node")
 async def update_permission(
-    permission_id: int,
+    permission_id: Int32Id,
     body: PermissionUpdateIn,
     staff: RoleManager,
     state: State,
     session: WriteSession,
 ) -> PermissionOut:
     row = await state.access.update_permission(
-        session, permission_id, body.model_dump(exclude_unset=True)
+        session, permission_id, body.model_dump(exclude_unset=True), ceiling=staff.permissions
     )
     return PermissionOut(
         id=row.id,
@@ -333,6 +342,7 @@ async def create_role(
         audience=body.audience,
         description=body.description,
         permissions=body.permissions,
+        ceiling=staff.permissions,
     )
     staff.audit.target_type, staff.audit.target_id = "role", str(role.id)
     return _role_out(role, held)
@@ -340,10 +350,12 @@ async def create_role(
 
 @router.patch("/v1/admin/roles/{role_id}", summary="Rename, disable, or replace permissions")
 async def update_role(
-    role_id: int, body: RoleUpdateIn, staff: RoleManager, state: State, session: WriteSession
+    role_id: Int32Id, body: RoleUpdateIn, staff: RoleManager, state: State, session: WriteSession
 ) -> RoleOut:
     changes = body.model_dump(exclude_unset=True, exclude={"permissions"})
-    role, held = await state.access.update_role(session, role_id, changes, body.permissions)
+    role, held = await state.access.update_role(
+        session, role_id, changes, body.permissions, ceiling=staff.permissions
+    )
     return _role_out(role, held)
 
 
@@ -369,6 +381,7 @@ async def create_grant(
         role_code=body.role,
         scope=_scope(body.scope_type, body.scope_id),
         granted_by=staff.id,
+        ceiling=staff.permissions,
     )
     staff.audit.target_type, staff.audit.target_id = "grant", str(grant.id)
     return _grant_out(grant, body.role)
@@ -376,9 +389,9 @@ async def create_grant(
 
 @router.delete("/v1/admin/grants/{grant_id}", status_code=204, summary="Revoke a grant")
 async def revoke_grant(
-    grant_id: int, staff: RoleManager, state: State, session: WriteSession
+    grant_id: Id, staff: RoleManager, state: State, session: WriteSession
 ) -> None:
-    await state.access.revoke(session, grant_id)
+    await state.access.revoke(session, grant_id, ceiling=staff.permissions)
 
 
 # --- users -------------------------------------------------------------------------------
@@ -425,7 +438,7 @@ async def search_users(
 
 @router.get("/v1/admin/users/{user_id}", summary="A user with identities (masked) and sessions")
 async def user_detail(
-    user_id: int,
+    user_id: Id,
     staff: Annotated[StaffActor, StaffWith("user:view")],
     state: State,
     session: WriteSession,
@@ -491,7 +504,7 @@ async def user_detail(
     "/v1/admin/users/{user_id}/disable", status_code=204, summary="Disable a user (ends sessions)"
 )
 async def disable_user(
-    user_id: int,
+    user_id: Id,
     staff: Annotated[StaffActor, StaffWith("user:disable")],
     state: State,
     session: WriteSession,
@@ -501,7 +514,7 @@ async def disable_user(
 
 @router.post("/v1/admin/users/{user_id}/enable", summary="Enable a disabled user")
 async def enable_user(
-    user_id: int,
+    user_id: Id,
     staff: Annotated[StaffActor, StaffWith("user:disable")],
     state: State,
     session: WriteSession,
@@ -515,8 +528,8 @@ async def enable_user(
     summary="Unbind an identity of a user who lost access to it",
 )
 async def unbind_identity(
-    user_id: int,
-    identity_id: int,
+    user_id: Id,
+    identity_id: Id,
     staff: Annotated[StaffActor, StaffWith("user:identity:unbind")],
     state: State,
     session: WriteSession,
@@ -534,7 +547,7 @@ async def audit_log(
     session: WriteSession,
     cursor: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
-    staff_id: int | None = None,
+    staff_id: Id | None = None,
     action: Annotated[str | None, Query(max_length=64)] = None,
     target_type: Annotated[str | None, Query(max_length=32)] = None,
     target_id: Annotated[str | None, Query(max_length=64)] = None,

@@ -129,3 +129,39 @@ class ScopeInvalid(AccessError):
     status = 422
     title = Text("范围须同时给出类型与编号", "A scope needs both its type and its id")
     default_field = "scope_type"
+
+
+class PrivilegeExceeded(AccessError):
+    """A staff member may grant, create, change or remove only what they hold themselves."""
+
+    code = "privilege_exceeded"
+    status = 403
+    title = Text(
+        "不能授予或管理超出自身权限的角色或账号",
+        "You may grant or manage only roles and accounts within your own permissions",
+    )
+    detail_text = Text("你没有以下权限：{missing}", "You do not hold: {missing}")
+
+
+class RoleAudienceMismatch(AccessError):
+    code = "role_audience_mismatch"
+    status = 422
+    title = Text(
+        "后台角色不能授予用户，用户角色也不能授予后台账号",
+        "A staff role cannot go to a user, nor a user role to a staff account",
+    )
+    default_field = "role"
+
+
+class TotpEnrolmentRequired(AccessError):
+    code = "totp_enrolment_required"
+    status = 403
+    title = Text(
+        "请先绑定动态验证码，再重新登录",
+        "Set up the authenticator first, then log in again with its code",
+    )
+    detail_text = Text(
+        "本次登录只验证了密码：只能绑定动态验证码、查看本人信息或退出",
+        "This session proved only the password: it may set up the authenticator, see its own "
+        "account or log out",
+    )

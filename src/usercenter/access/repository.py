@@ -125,7 +125,20 @@ async def replace_role_permissions(
         )
 
 
+async def add_role_permission(
+    session: AsyncSession, role_id: int, permission_id: int, now: datetime
+) -> None:
+    await session.execute(
+        insert(RolePermission),
+        [{"role_id": role_id, "permission_id": permission_id, "created_at": now}],
+    )
+
+
 # --- grants -----------------------------------------------------------------------------------
+
+
+async def get_grant(session: AsyncSession, grant_id: int) -> Grant | None:
+    return await session.get(Grant, grant_id, populate_existing=True)
 
 
 async def grants_of(session: AsyncSession, subject_type: str, subject_id: int) -> list[Grant]:

@@ -3,11 +3,38 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import Field
+from annotated_types import Ge, Le
+from pydantic import AfterValidator, Field
 
 from usercenter.access.models import PermissionKind, RoleAudience, ScopeType, Status
-from usercenter.kit.schemas import Schema
+from usercenter.kit.schemas import MAX_INT64, Id, Schema
+
+# Roles and permissions have INTEGER ids and sort orders (a larger number is a 422, not an
+# overflow inside the driver).
+MAX_INT32 = 2**31 - 1
+Int32Id = Annotated[int, Ge(1), Le(MAX_INT32)]
+SortOrder = Annotated[int, Ge(-MAX_INT32), Le(MAX_INT32)]
+
+
+def _subject_id_in_range(text: str) -> str:
+    if not 1 <= int(text.rpartition(":")[2]) <= MAX_INT64:
+        raise ValueError(f"the id must be between 1 and {MAX_INT64}")
+    return text
+
+
+# `user:<id>` or `staff:<id>` (a bare id is a user in checks), the id a BIGINT.
+GrantSubject = Annotated[
+    str,
+    Field(pattern=r"^(user|staff):\d{1,19}$", description="user:<id> or staff:<id>"),
+    AfterValidator(_subject_id_in_range),
+]
+CheckSubject = Annotated[
+    str,
+    Field(pattern=r"^((user|staff):)?\d{1,19}$", description="user:<id>, staff:<id>"),
+    AfterValidator(_subject_id_in_range),
+]
 
 
 class StaffLoginIn(Schema):
@@ -38,6 +65,10 @@ class StaffMeOut(StaffOut):
     scopes: dict[str, list[str]] = Field(
         description="Where each is held: `*` everywhere, else `merchant:7`, `agency:3`…"
     )
+    totp_enrolment_required: bool = Field(
+        description="This session proved only the password: it may set up the authenticator "
+        "(/v1/admin/me/totp), then log in again with a code; other routes answer 403"
+    )
 
 
 class StaffLoginOut(Schema):
@@ -46,6 +77,10 @@ class StaffLoginOut(Schema):
     expires_in: int = Field(description="Seconds the session lasts (no refresh)")
     session_id: str = Field(description="The session, for logout")
     staff: StaffOut = Field(description="Who logged in")
+    totp_enrolment_required: bool = Field(
+        description="true: set up the authenticator (/v1/admin/me/totp, then …/confirm) and "
+        "log in again with its code; until then other staff routes answer 403"
+    )
 
 
 class TotpEnrolmentOut(Schema):
@@ -65,8 +100,8 @@ class StaffCreateIn(Schema):
     username: str = Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     password: str = Field(min_length=1, max_length=128, description="Initial password")
     display_name: str | None = Field(default=None, max_length=64, description="Shown name")
-    user_id: int | None = Field(default=None, description="Link to a user")
-    related_partner_id: int | None = Field(default=None, description="Link to a partner")
+    user_id: Id | None = Field(default=None, description="Link to a user")
+    related_partner_id: Id | None = Field(default=None, description="Link to a partner")
     roles: list[str] = Field(default_factory=list, description="Role codes held everywhere")
 
 
@@ -95,16 +130,16 @@ class PermissionCreateIn(Schema):
     code: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_:.-]+$")
     name: str = Field(min_length=1, max_length=64, description="Shown name")
     kind: PermissionKind = Field(description="menu, button or api")
-    parent_id: int | None = Field(default=None, description="Parent node")
+    parent_id: Int32Id | None = Field(default=None, description="Parent node")
     path: str | None = Field(default=None, max_length=200, description="Front-end route")
-    sort_order: int = Field(default=0, description="Order among siblings")
+    sort_order: SortOrder = Field(default=0, description="Order among siblings")
     description: str | None = Field(default=None, max_length=200, description="What it allows")
 
 
 class PermissionUpdateIn(Schema):
     name: str | None = Field(default=None, min_length=1, max_length=64, description="Name")
     path: str | None = Field(default=None, max_length=200, description="Front-end route")
-    sort_order: int | None = Field(default=None, description="Order among siblings")
+    sort_order: SortOrder | None = Field(default=None, description="Order among siblings")
     status: Status | None = Field(default=None, description="active or disabled")
 
 
@@ -134,10 +169,10 @@ class RoleUpdateIn(Schema):
 
 
 class GrantIn(Schema):
-    subject: str = Field(pattern=r"^(user|staff):\d+$", description="user:<id> or staff:<id>")
+    subject: GrantSubject
     role: str = Field(min_length=1, max_length=64, description="Role code")
     scope_type: ScopeType | None = Field(default=None, description="agency or merchant")
-    scope_id: int | None = Field(default=None, description="The agency or merchant id")
+    scope_id: Id | None = Field(default=None, description="The agency or merchant id")
 
 
 class GrantOut(Schema):
@@ -150,10 +185,10 @@ class GrantOut(Schema):
 
 
 class CheckIn(Schema):
-    subject: str = Field(pattern=r"^((user|staff):)?\d+$", description="user:<id>, staff:<id>")
+    subject: CheckSubject
     permission: str = Field(min_length=1, max_length=64, description="Permission code")
     scope_type: ScopeType | None = Field(default=None, description="agency or merchant")
-    scope_id: int | None = Field(default=None, description="The object's agency/merchant id")
+    scope_id: Id | None = Field(default=None, description="The object's agency/merchant id")
 
 
 class CheckBatchIn(Schema):

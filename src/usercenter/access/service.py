@@ -35,6 +35,8 @@ from usercenter.access.errors import (
     PermissionCodeTaken,
     PermissionDenied,
     PermissionNotFound,
+    PrivilegeExceeded,
+    RoleAudienceMismatch,
     RoleCodeTaken,
     RoleNotFound,
     ScopeInvalid,
@@ -62,7 +64,8 @@ from usercenter.audit import service as audit_service
 from usercenter.audit.models import AuthEvent
 from usercenter.config import Settings
 from usercenter.db import Database
-from usercenter.identity.models import Identity, User
+from usercenter.identity.errors import UserNotFound
+from usercenter.identity.models import Identity, User, UserStatus
 from usercenter.identity.service import IdentityService
 from usercenter.identity.throttle import Locked, LoginThrottle
 from usercenter.ids.service import IdService
@@ -70,6 +73,7 @@ from usercenter.kit import clock
 from usercenter.kit.broadcast import Broadcast
 from usercenter.kit.cache import Cache, Counters, MemoryCounters
 from usercenter.kit.client import ClientInfo, Platform
+from usercenter.kit.schemas import MAX_INT64
 from usercenter.security.crypto import BlindIndex, FieldCipher
 from usercenter.security.masking import mask_device_id, mask_ip, mask_text
 from usercenter.security.passwords import PasswordHasher, PasswordPolicy
@@ -78,6 +82,13 @@ from usercenter.tokens.service import TokenService
 
 STAFF_ID_SEGMENT = "STAFF"
 EVERYWHERE = "*"
+# The role that holds every permission, those created later included (the migration seeds it
+# with all of them; create_permission adds each new one).
+SUPER_ADMIN_ROLE = "super_admin"
+# How a staff login was proved, in its token's `amr` claim (RFC 8176): a password, a one-time
+# code (the authenticator's or a recovery code).
+AMR_PASSWORD = "pwd"
+AMR_ONE_TIME_CODE = "otp"
 PERMISSIONS_CACHE_TTL_SECONDS = 300
 RECOVERY_CODE_COUNT = 10
 RECENT_LOGINS = 20
@@ -114,7 +125,8 @@ class Subject:
             kind, rest = SubjectType.USER, text
         if kind not in (SubjectType.USER, SubjectType.STAFF) or not rest.isdigit():
             return None
-        return cls(kind, int(rest))
+        subject_id = int(rest)
+        return cls(kind, subject_id) if 1 <= subject_id <= MAX_INT64 else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +141,16 @@ class Effective:
             return False
         return EVERYWHERE in scopes or (scope is not None and scope.key() in scopes)
 
+    def lacks(self, other: Effective) -> list[str]:
+        """The codes `other` holds somewhere this does not hold (everywhere, or in each of
+        those scopes): what a holder of this may not hand out nor manage."""
+        missing = []
+        for code, scopes in other.held.items():
+            mine = self.held.get(code, frozenset())
+            if EVERYWHERE not in mine and not scopes <= mine:
+                missing.append(code)
+        return sorted(missing)
+
     def to_json(self) -> str:
         return json.dumps({code: sorted(scopes) for code, scopes in self.held.items()})
 
@@ -140,12 +162,29 @@ class Effective:
 NOTHING = Effective({})
 
 
+def _within(ceiling: Effective | None, wanted: Effective) -> None:
+    """Raise PrivilegeExceeded unless `ceiling` (the acting staff member's permissions; None:
+    a trusted caller such as the command line) holds all of `wanted`."""
+    if ceiling is None:
+        return
+    missing = ceiling.lacks(wanted)
+    if missing:
+        more = f" (+{len(missing) - 10})" if len(missing) > 10 else ""
+        raise PrivilegeExceeded(missing=", ".join(missing[:10]) + more)
+
+
+def _codes_in(codes: Sequence[str], scope: Scope | None = None) -> Effective:
+    where = frozenset({scope.key() if scope else EVERYWHERE})
+    return Effective(dict.fromkeys(codes, where))
+
+
 @dataclass(slots=True)
 class StaffLogin:
     staff: StaffAccount
     access_token: str
     expires_in: int
     session_id: str
+    totp_enrolment_required: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,8 +285,11 @@ class AccessService:
         policy: PasswordPolicy,
         broadcast: Broadcast | None = None,
         counters: Counters | None = None,
+        identity: IdentityService | None = None,
     ) -> None:
         self.settings = settings
+        # Roles are granted to users only where it is wired (the app; not the command line).
+        self.identity = identity
         self.broadcast = broadcast
         self.database = database
         self.cache = cache
@@ -333,6 +375,11 @@ class AccessService:
             status = await repository.staff_status(session, subject.id)
             if status != Status.ACTIVE:
                 return NOTHING
+        return await self._held(session, subject)
+
+    async def _held(self, session: AsyncSession, subject: Subject) -> Effective:
+        """What the subject's grants give, whatever the account's status (a disabled staff
+        member's power is what enabling them gives back)."""
         held: dict[str, set[str]] = {}
         for code, scope_type, scope_id in await repository.held_permissions(
             session, subject.type, subject.id
@@ -450,8 +497,9 @@ class AccessService:
         recovery_code: str | None,
         client: ClientInfo,
     ) -> StaffLogin:
-        """Password, then the second factor once enrolled. Raises StaffLoginFailed,
-        SecondFactorRequired or StaffLocked; every outcome is logged."""
+        """Password, then the second factor once enrolled. Without one (and with
+        `staff_totp_required`), the session may only enrol it: see `needs_enrolment`. Raises
+        StaffLoginFailed, SecondFactorRequired or StaffLocked; every outcome is logged."""
         name = username.strip().lower()
         staff = await repository.staff_by_username(session, name) if name else None
         subject = (
@@ -474,9 +522,11 @@ class AccessService:
         if not verified or staff is None or staff.status != Status.ACTIVE:
             await self._fail_login(session, subject, staff, draft, client)
         assert staff is not None
-        if staff.totp_enabled_at is not None and staff.totp_secret_encrypted:
+        totp_secret = staff.totp_secret_encrypted if staff.totp_enabled_at is not None else None
+        has_second_factor = bool(totp_secret)
+        if totp_secret:
             if totp_code:
-                secret = self.cipher.decrypt(staff.totp_secret_encrypted, context=TOTP_CONTEXT)
+                secret = self.cipher.decrypt(totp_secret, context=TOTP_CONTEXT)
                 accepted = await self._accept_totp(session, staff.id, secret, totp_code)
             elif recovery_code:
                 accepted = await repository.use_recovery_code(
@@ -495,22 +545,33 @@ class AccessService:
         staff.updated_at = now
         if self.passwords.needs_rehash(staff.password_hash):
             staff.password_hash = await self.passwords.hash_async(password)
+        amr = [AMR_PASSWORD, AMR_ONE_TIME_CODE] if has_second_factor else [AMR_PASSWORD]
         issued = await self.tokens.start_session(
             session,
             user_id=-staff.id,
             uid="staff",
             platform=Platform.ADMIN,
-            method="password+totp" if staff.totp_enabled_at else "password",
+            method="password+totp" if has_second_factor else "password",
             client=client,
             lifetime=self.session_lifetime,
+            amr=amr,
         )
+        enrolment_only = self.needs_enrolment(amr)
+        if enrolment_only:
+            draft.notes["totp_enrolment_only"] = True
         await self._log_login(session, staff, draft, client, "ok")
         return StaffLogin(
             staff=staff,
             access_token=issued.access_token,
             expires_in=int(self.session_lifetime.total_seconds()),
             session_id=issued.session_id,
+            totp_enrolment_required=enrolment_only,
         )
+
+    def needs_enrolment(self, amr: Sequence[str]) -> bool:
+        """A staff session proved by the password alone while TOTP is required: it may set up
+        the authenticator (and see its own account, log out), nothing else."""
+        return self.settings.staff_totp_required and AMR_ONE_TIME_CODE not in amr
 
     async def _fail_login(
         self,
@@ -589,10 +650,14 @@ class AccessService:
         await session.flush()
         return codes
 
-    async def reset_totp(self, session: AsyncSession, staff_id: int) -> None:
+    async def reset_totp(
+        self, session: AsyncSession, staff_id: int, *, ceiling: Effective | None
+    ) -> None:
         """Clear the staff member's authenticator and recovery codes and end their sessions;
-        they enrol again at their next login."""
+        they enrol again at their next login. Raises StaffNotFound, or PrivilegeExceeded when
+        they hold what `ceiling` does not."""
         staff = await self.get_staff_or_raise(session, staff_id)
+        await self._staff_within(session, staff.id, ceiling)
         staff.totp_secret_encrypted = None
         staff.totp_pending_encrypted = None
         staff.totp_enabled_at = None
@@ -609,6 +674,13 @@ class AccessService:
             raise StaffNotFound()
         return staff
 
+    async def _staff_within(
+        self, session: AsyncSession, staff_id: int, ceiling: Effective | None
+    ) -> None:
+        """PrivilegeExceeded unless `ceiling` holds all the staff member's grants give."""
+        if ceiling is not None:
+            _within(ceiling, await self._held(session, Subject(SubjectType.STAFF, staff_id)))
+
     async def create_staff(
         self,
         session: AsyncSession,
@@ -620,10 +692,21 @@ class AccessService:
         related_partner_id: int | None = None,
         roles: Sequence[str] = (),
         created_by: int | None = None,
+        ceiling: Effective | None,
     ) -> StaffAccount:
         """A staff account holding `roles` everywhere. Raises StaffUsernameTaken,
-        PasswordTooWeak or RoleNotFound."""
+        PasswordTooWeak, RoleNotFound, RoleAudienceMismatch (a user role), or
+        PrivilegeExceeded when a role holds what `ceiling` does not."""
         name = username.strip().lower()
+        for code in roles:
+            role = await repository.role_by_code(session, code)
+            if role is None:
+                raise RoleNotFound(field="roles")
+            if role.audience != SubjectType.STAFF:
+                raise RoleAudienceMismatch(field="roles")
+            if ceiling is not None:
+                held = await repository.role_permission_codes(session, [role.id])
+                _within(ceiling, _codes_in(held[role.id]))
         if await repository.staff_by_username(session, name) is not None:
             raise StaffUsernameTaken()
         self.policy.check(password, context_words=[name])
@@ -651,16 +734,19 @@ class AccessService:
                 subject=Subject(SubjectType.STAFF, staff.id),
                 role_code=code,
                 granted_by=created_by,
+                ceiling=None,  # checked above, before the account existed
             )
         return staff
 
     async def set_staff_status(
-        self, session: AsyncSession, staff_id: int, status: Status
+        self, session: AsyncSession, staff_id: int, status: Status, *, ceiling: Effective | None
     ) -> StaffAccount:
-        """Disable (every session ends, permissions go at once) or enable a staff account."""
+        """Disable (every session ends, permissions go at once) or enable a staff account.
+        Raises StaffNotFound, or PrivilegeExceeded when they hold what `ceiling` does not."""
         staff = await repository.lock_staff(session, staff_id)
         if staff is None:
             raise StaffNotFound()
+        await self._staff_within(session, staff.id, ceiling)
         staff.status = status
         staff.updated_at = clock.now()
         await session.flush()
@@ -712,15 +798,26 @@ class AccessService:
             await repository.add(session, row)
         except IntegrityError:
             raise PermissionCodeTaken() from None
+        super_admin = await repository.role_by_code(session, SUPER_ADMIN_ROLE)
+        if super_admin is not None:
+            await repository.add_role_permission(session, super_admin.id, row.id, now)
         await self._changed(session)
         return row
 
     async def update_permission(
-        self, session: AsyncSession, permission_id: int, changes: Mapping[str, Any]
+        self,
+        session: AsyncSession,
+        permission_id: int,
+        changes: Mapping[str, Any],
+        *,
+        ceiling: Effective | None,
     ) -> Permission:
+        """Rename, move or disable a node (disabling takes it from everyone). Raises
+        PermissionNotFound, or PrivilegeExceeded when `ceiling` does not hold it."""
         row = await repository.get_permission(session, permission_id)
         if row is None:
             raise PermissionNotFound()
+        _within(ceiling, _codes_in([row.code]))
         for key, value in changes.items():
             setattr(row, key, value)
         row.updated_at = clock.now()
@@ -755,10 +852,14 @@ class AccessService:
         audience: str,
         description: str | None,
         permissions: Sequence[str],
+        ceiling: Effective | None,
     ) -> tuple[Role, list[str]]:
+        """Raises RoleCodeTaken, PermissionNotFound, or PrivilegeExceeded when `ceiling` does
+        not hold every permission of the role."""
         if await repository.role_by_code(session, code) is not None:
             raise RoleCodeTaken()
         permission_ids = await self._permission_ids(session, permissions)
+        _within(ceiling, _codes_in(permissions))
         now = clock.now()
         role = Role(
             code=code,
@@ -783,14 +884,21 @@ class AccessService:
         role_id: int,
         changes: Mapping[str, Any],
         permissions: Sequence[str] | None,
+        *,
+        ceiling: Effective | None,
     ) -> tuple[Role, list[str]]:
-        """Rename, enable/disable, or replace the role's permissions."""
+        """Rename, enable/disable, or replace the role's permissions. Raises RoleNotFound,
+        PermissionNotFound, or PrivilegeExceeded when `ceiling` does not hold every permission
+        the role has or is given."""
         role = await self._role_or_raise(session, role_id)
+        current = (await repository.role_permission_codes(session, [role.id]))[role.id]
+        _within(ceiling, _codes_in(current))
         for key, value in changes.items():
             setattr(role, key, value)
         role.updated_at = clock.now()
         if permissions is not None:
             ids = await self._permission_ids(session, permissions)
+            _within(ceiling, _codes_in(permissions))
             await repository.replace_role_permissions(session, role.id, ids, clock.now())
         await session.flush()
         await self._changed(session)
@@ -812,13 +920,21 @@ class AccessService:
         role_code: str,
         scope: Scope | None = None,
         granted_by: int | None = None,
+        ceiling: Effective | None,
     ) -> Grant:
-        """Give a role, everywhere or in one scope. Raises RoleNotFound, GrantExists."""
+        """Give a role, everywhere or in one scope, to an active user or staff account of the
+        role's audience. Raises RoleNotFound, ScopeInvalid, UserNotFound, StaffNotFound,
+        RoleAudienceMismatch, GrantExists, or PrivilegeExceeded when `ceiling` does not hold
+        the role's permissions there (or, for staff, all the account holds already)."""
         role = await repository.role_by_code(session, role_code)
         if role is None:
             raise RoleNotFound(field="role")
         if scope is not None and scope.type not in (ScopeType.AGENCY, ScopeType.MERCHANT):
             raise ScopeInvalid()
+        await self._active_subject_or_raise(session, subject)
+        if role.audience != subject.type:
+            raise RoleAudienceMismatch()
+        await self._grant_within(session, ceiling, subject, role.id, scope)
         scope_type, scope_id = (scope.type, scope.id) if scope else ("", 0)
         if await repository.find_grant(
             session, subject.type, subject.id, role.id, scope_type, scope_id
@@ -840,10 +956,52 @@ class AccessService:
         await self._changed(session)
         return row
 
-    async def revoke(self, session: AsyncSession, grant_id: int) -> None:
+    async def revoke(
+        self, session: AsyncSession, grant_id: int, *, ceiling: Effective | None
+    ) -> None:
+        """Take a grant back. Raises GrantNotFound, or PrivilegeExceeded when `ceiling` does
+        not hold the role's permissions there (or, for staff, all the account holds)."""
+        row = await repository.get_grant(session, grant_id)
+        if row is None:
+            raise GrantNotFound()
+        scope = Scope(row.scope_type, row.scope_id) if row.scope_type else None
+        subject = Subject(row.subject_type, row.subject_id)
+        await self._grant_within(session, ceiling, subject, row.role_id, scope)
         if not await repository.delete_grant(session, grant_id):
             raise GrantNotFound()
         await self._changed(session)
+
+    async def _active_subject_or_raise(self, session: AsyncSession, subject: Subject) -> None:
+        """UserNotFound or StaffNotFound unless the subject exists and is active."""
+        if subject.type == SubjectType.STAFF:
+            if await repository.staff_status(session, subject.id) != Status.ACTIVE:
+                raise StaffNotFound(field="subject")
+            return
+        if self.identity is None:
+            raise RuntimeError("granting roles to users needs the identity service")
+        try:
+            user = await self.identity.get_user_or_raise(session, subject.id)
+        except UserNotFound:
+            raise UserNotFound(field="subject") from None
+        if user.status != UserStatus.ACTIVE:
+            raise UserNotFound(field="subject")
+
+    async def _grant_within(
+        self,
+        session: AsyncSession,
+        ceiling: Effective | None,
+        subject: Subject,
+        role_id: int,
+        scope: Scope | None,
+    ) -> None:
+        """Granting or revoking a role is giving or taking its permissions (in the scope):
+        `ceiling` must hold them, and hold all a staff subject holds already."""
+        if ceiling is None:
+            return
+        codes = (await repository.role_permission_codes(session, [role_id]))[role_id]
+        _within(ceiling, _codes_in(codes, scope))
+        if subject.type == SubjectType.STAFF:
+            await self._staff_within(session, subject.id, ceiling)
 
     # --- users, for staff ---------------------------------------------------------------------
 

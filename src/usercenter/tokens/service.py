@@ -23,7 +23,7 @@ import hashlib
 import hmac
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -149,7 +149,11 @@ class TokenService:
     # --- access tokens --------------------------------------------------------------------
 
     async def _access_token(
-        self, row: Session | RotatedSession, uid: str, issued_at: datetime
+        self,
+        row: Session | RotatedSession,
+        uid: str,
+        issued_at: datetime,
+        amr: Sequence[str] = (),
     ) -> str:
         key = await self.keys.signing_key()
         iat = int(issued_at.timestamp())
@@ -172,16 +176,22 @@ class TokenService:
             # the very token the first request got.
             "jti": row.refresh_hash[:22],
         }
+        if amr:
+            claims["amr"] = list(amr)  # how the login was proved (RFC 8176)
         return jwt.encode(
             claims, key.private_key, algorithm=key.algorithm, headers={"kid": key.kid}
         )
 
     async def _issue(
-        self, row: Session | RotatedSession, uid: str, refresh: _RefreshParts
+        self,
+        row: Session | RotatedSession,
+        uid: str,
+        refresh: _RefreshParts,
+        amr: Sequence[str] = (),
     ) -> IssuedTokens:
         issued_at = row.rotated_at or row.created_at
         return IssuedTokens(
-            access_token=await self._access_token(row, uid, issued_at),
+            access_token=await self._access_token(row, uid, issued_at, amr),
             access_expires_in=int(self.access_ttl.total_seconds()),
             refresh_token=self._format_refresh(refresh),
             refresh_expires_in=max(0, int((row.expires_at - clock.now()).total_seconds())),
@@ -283,11 +293,13 @@ class TokenService:
         client: ClientInfo,
         provider_secret_encrypted: str | None = None,
         lifetime: timedelta | None = None,
+        amr: Sequence[str] = (),
     ) -> IssuedTokens:
         """A new session with its first token pair; on a one-device platform, the user's other
         sessions there end. `provider_secret_encrypted`: a provider secret bound to this login
         (the WeChat session_key), already encrypted by the caller. `lifetime`: shorter than
-        the refresh token's (staff sessions)."""
+        the refresh token's (staff sessions). `amr`: how the login was proved, put in the
+        access token (staff sessions, which are not refreshed)."""
         now = clock.now()
         if platform in self.settings.single_device_platforms:
             await self._revoke(session, user_id=user_id, reason="replaced", platform=platform)
@@ -320,7 +332,7 @@ class TokenService:
             provider_secret_encrypted=provider_secret_encrypted,
         )
         await repository.add_session(session, row)
-        return await self._issue(row, uid, refresh)
+        return await self._issue(row, uid, refresh, amr)
 
     async def refresh(
         self,
