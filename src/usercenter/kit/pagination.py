@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from usercenter.errors import ValidationFailed
+from usercenter.kit.schemas import MAX_INT64
 
 T = TypeVar("T")
 
@@ -30,8 +31,9 @@ def decode_cursor(cursor: str | None) -> int | None:
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         prefix, _, value = text.partition(":")
-        if prefix != "v1":
+        last_id = int(value)
+        if prefix != "v1" or not 1 <= last_id <= MAX_INT64:  # past it: an overflow in the driver
             raise ValueError(prefix)
-        return int(value)
+        return last_id
     except (ValueError, UnicodeDecodeError):
         raise ValidationFailed(field="cursor") from None

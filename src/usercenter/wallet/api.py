@@ -12,6 +12,7 @@ from fastapi import APIRouter, Header, Query, status
 from usercenter.deps import CurrentClaims, ServiceCaller, StaffActor, StaffWith, State
 from usercenter.errors import FieldError, ValidationFailed
 from usercenter.kit.pagination import MAX_PAGE_SIZE
+from usercenter.kit.schemas import optional_body
 from usercenter.wallet.errors import IdempotencyKeyMissing
 from usercenter.wallet.models import Kind, SystemAccount, sponsor_owner, user_owner
 from usercenter.wallet.schemas import (
@@ -279,7 +280,11 @@ async def freeze(
 
 @router.post("/v1/wallet/holds/{hold_id}/capture", summary="Capture a hold, all or part")
 async def capture(
-    hold_id: int, body: CaptureIn, caller: ServiceCaller, state: State, key: IdempotencyKey = None
+    hold_id: int,
+    body: Annotated[CaptureIn, optional_body(CaptureIn)],
+    caller: ServiceCaller,
+    state: State,
+    key: IdempotencyKey = None,
 ) -> TransferOut:
     amount = None
     if body.amount is not None:
@@ -442,7 +447,7 @@ async def list_adjustments(
 @router.post("/v1/admin/wallet/adjustments/{adjustment_id}/approve", summary="Approve and apply")
 async def approve_adjustment(
     adjustment_id: int,
-    body: DecisionIn,
+    body: Annotated[DecisionIn, optional_body(DecisionIn)],
     staff: Annotated[StaffActor, StaffWith("wallet:adjust:approve")],
     state: State,
 ) -> AdjustmentOut:
@@ -455,7 +460,7 @@ async def approve_adjustment(
 @router.post("/v1/admin/wallet/adjustments/{adjustment_id}/reject", summary="Reject")
 async def reject_adjustment(
     adjustment_id: int,
-    body: DecisionIn,
+    body: Annotated[DecisionIn, optional_body(DecisionIn)],
     staff: Annotated[StaffActor, StaffWith("wallet:adjust:approve")],
     state: State,
 ) -> AdjustmentOut:
@@ -468,7 +473,7 @@ async def reject_adjustment(
 @router.post("/v1/admin/wallet/withdrawals/{withdrawal_id}/paid", summary="Mark a withdrawal paid")
 async def withdrawal_paid(
     withdrawal_id: int,
-    body: SettleIn,
+    body: Annotated[SettleIn, optional_body(SettleIn)],
     staff: Annotated[StaffActor, StaffWith("wallet:withdrawal:settle")],
     state: State,
 ) -> WithdrawalOut:
@@ -484,7 +489,7 @@ async def withdrawal_paid(
 )
 async def withdrawal_failed(
     withdrawal_id: int,
-    body: SettleIn,
+    body: Annotated[SettleIn, optional_body(SettleIn)],
     staff: Annotated[StaffActor, StaffWith("wallet:withdrawal:settle")],
     state: State,
 ) -> WithdrawalOut:
