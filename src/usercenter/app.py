@@ -26,6 +26,7 @@ from usercenter.logs import configure_logging, get_logger
 from usercenter.metrics import Metrics
 from usercenter.middleware import RequestContextMiddleware
 from usercenter.notify.factory import make_mail_sender, make_sms_sender
+from usercenter.openapi import install_openapi
 from usercenter.platform.service import ClientApps
 from usercenter.providers.registry import ProviderRegistry
 from usercenter.security.captcha import CaptchaService
@@ -182,4 +183,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(wallet_api.router)
     app.include_router(access_api.router)
     app.include_router(health.router)
+    install_openapi(app)
     return app
