@@ -11,7 +11,6 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import structlog
-from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from usercenter.errors import (
@@ -27,6 +26,7 @@ from usercenter.errors import (
 from usercenter.kit.i18n import negotiate_language
 from usercenter.logs import access_log, get_logger
 from usercenter.metrics import Metrics
+from usercenter.openapi import api_routes
 
 log = get_logger("usercenter.request")
 
@@ -93,13 +93,11 @@ def _path_refusal(scope: Scope) -> UserCenterError | None:
     path: str = scope["path"]
     if "\x00" not in path:  # servers decode a path as UTF-8 with replacement: no surrogates
         return None
-    for route in getattr(scope.get("app"), "routes", ()):
-        match, child = route.matches(scope)
-        if match == Match.FULL:
-            params = child.get("path_params", {})
-            return _refusal((name, str(value)) for name, value in params.items()) or _refusal(
-                iter([("path", path)])
-            )
+    for route in api_routes(getattr(scope.get("app"), "routes", ())):
+        matched = route.path_regex.match(path)
+        if matched:
+            params = matched.groupdict().items()
+            return _refusal(iter(params)) or _refusal(iter([("path", path)]))
     return _refusal(iter([("path", path)]))
 
 
