@@ -61,6 +61,7 @@ class TestProfileUpdate:
         [
             ({"birthday": "1800-01-01"}, "birthday", "date_out_of_range"),
             ({"birthday": "2099-01-01"}, "birthday", "date_out_of_range"),
+            ({"birthday": 0}, "birthday", "date_type"),
             ({"gender": True}, "gender", "int_type"),
             ({"gender": "1"}, "gender", "int_type"),
             ({"gender": 3}, "gender", "less_than_equal"),

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from annotated_types import Ge, Le
 from fastapi import Body
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 from usercenter.kit import clock
@@ -57,8 +57,15 @@ def _past_birthday(value: date) -> date:
     return value
 
 
-# A date of birth: from 1900-01-01 to today (the injectable clock's).
-Birthday = Annotated[date, AfterValidator(_past_birthday)]
+def _date_text(value: object) -> object:
+    # Pydantic reads a number as seconds since 1970 (`0` -> 1970-01-01): not a date to a client.
+    if not isinstance(value, str | date):
+        raise PydanticCustomError("date_type", "Input should be an ISO 8601 date")
+    return value
+
+
+# A date of birth, written `YYYY-MM-DD`: from 1900-01-01 to today (the injectable clock's).
+Birthday = Annotated[date, BeforeValidator(_date_text), AfterValidator(_past_birthday)]
 
 
 class Schema(BaseModel):
