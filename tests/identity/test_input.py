@@ -65,6 +65,7 @@ class TestProfileUpdate:
             ({"gender": True}, "gender", "int_type"),
             ({"gender": "1"}, "gender", "int_type"),
             ({"gender": 3}, "gender", "less_than_equal"),
+            ({"gender": None}, "gender", "int_type"),
             ({"avatar_url": "http://img.example.com/a.png"}, "avatar_url", "https_url_required"),
             ({"avatar_url": "https://"}, "avatar_url", "https_url_required"),
             ({"avatar_url": "https://a b.com/x"}, "avatar_url", "https_url_required"),

@@ -77,8 +77,9 @@ class RefreshRequest(Schema):
 class ProfileUpdate(Schema):
     nickname: str | None = Field(default=None, min_length=1, max_length=64)
     avatar_url: HttpsUrl | None = Field(default=None, description="https:// only")
-    gender: Annotated[StrictInt, Ge(0), Le(2)] | None = Field(
-        default=None, description="0 unknown, 1 male, 2 female (an integer, not a boolean)"
+    # Not nullable: "unknown" is 0 (null was a NOT NULL failure, a 500).
+    gender: Annotated[StrictInt, Ge(0), Le(2)] = Field(
+        default=0, description="0 unknown, 1 male, 2 female (an integer, not a boolean)"
     )
     birthday: Birthday | None = Field(default=None, description="From 1900-01-01 to today")
     signature: str | None = Field(default=None, max_length=255)
