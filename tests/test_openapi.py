@@ -3,6 +3,7 @@ problem+json for every error a route answers, unique schema names."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -98,6 +99,19 @@ class TestErrors:
 
     def test_optional_bodies_are_not_required(self, document: dict[str, Any]) -> None:
         assert operation(document, "patch", "/v1/me")["requestBody"].get("required") is not True
+
+
+class TestPaths:
+    def test_no_two_templates_differ_only_by_parameter_names(
+        self, document: dict[str, Any]
+    ) -> None:
+        # `/v1/me/identities/{app_type}` (POST) beside `/v1/me/identities/{identity_type}`
+        # (DELETE) read as two paths, each missing the other's method.
+        shapes: dict[str, list[str]] = {}
+        for path in document["paths"]:
+            shapes.setdefault(re.sub(r"\{[^}]+\}", "{}", path), []).append(path)
+        assert [paths for paths in shapes.values() if len(paths) > 1] == []
+        assert {"post", "delete"} <= set(document["paths"]["/v1/me/identities/{kind}"])
 
 
 class TestSchemaNames:
