@@ -33,6 +33,7 @@ from usercenter.errors import (
     PROBLEM_CONTENT_TYPE,
     BodyTooLarge,
     InvalidJson,
+    InvalidUnicode,
     NulCharacter,
     UnsupportedMediaType,
     UserCenterError,
@@ -97,7 +98,12 @@ FIELD_PROBLEM_SCHEMA: dict[str, Any] = {
 
 # Every route may be sent a NUL or a malformed parameter; a route with a body, a broken one.
 _EVERY_ROUTE: tuple[type[UserCenterError], ...] = (ValidationFailed, NulCharacter)
-_WITH_BODY: tuple[type[UserCenterError], ...] = (InvalidJson, BodyTooLarge, UnsupportedMediaType)
+_WITH_BODY: tuple[type[UserCenterError], ...] = (
+    InvalidJson,
+    InvalidUnicode,
+    BodyTooLarge,
+    UnsupportedMediaType,
+)
 
 # Raised for any route by the middleware or the handlers, not by a module: documented where
 # they apply (_EVERY_ROUTE, _WITH_BODY, the dependencies), never from a module's imports.
@@ -213,19 +219,15 @@ def _facts(route: APIRoute) -> _RouteFacts:
             schemes.append(endpoint_documented.security)
     if route.body_field is not None:
         errors |= set(_WITH_BODY)
-    # Several schemes on one route are alternatives only when listed apart; ours are all needed.
+    # A route checks one kind of caller (the dependency nearest the route names it).
     security: list[dict[str, list[str]]] = [{scheme: []} for scheme in schemes[:1]]
     return _RouteFacts(security, errors)
-
-
-def _status_of(error: type[UserCenterError]) -> int:
-    return int(error.status)
 
 
 def _error_responses(errors: set[type[UserCenterError]]) -> dict[str, Any]:
     by_status: dict[int, set[str]] = {}
     for error in errors:
-        status = _status_of(error)
+        status = int(error.status)
         if 400 <= status < 600:
             by_status.setdefault(status, set()).add(error.code)
     return {
