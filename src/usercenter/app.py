@@ -28,6 +28,7 @@ from usercenter.metrics import Metrics
 from usercenter.middleware import RequestContextMiddleware
 from usercenter.notify.courier import Courier
 from usercenter.notify.factory import make_mail_sender, make_sms_sender, warn_of_console_senders
+from usercenter.openapi import install_openapi
 from usercenter.platform.service import ClientApps
 from usercenter.providers.registry import ProviderRegistry
 from usercenter.security.captcha import CaptchaService
@@ -238,4 +239,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(access_api.router)
     app.include_router(health.router)
     app.include_router(docs.router)
+    install_openapi(app)
     return app

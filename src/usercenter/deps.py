@@ -19,8 +19,9 @@ from usercenter.access.service import AuditDraft, Effective, Scope, Subject, mas
 from usercenter.db import keep_on_error
 from usercenter.errors import ServiceUnauthorized, UserCenterError
 from usercenter.kit.client import ClientInfo, Device, client_address
+from usercenter.openapi import documents
 from usercenter.state import AppState
-from usercenter.tokens.errors import TokenMissing
+from usercenter.tokens.errors import SessionRevoked, TokenExpired, TokenInvalid, TokenMissing
 from usercenter.tokens.service import AccessClaims
 
 
@@ -83,6 +84,11 @@ async def _client_info(request: Request) -> ClientInfo:
 Client = Annotated[ClientInfo, Depends(_client_info)]
 
 
+# What a bearer token can be refused for (documented on every route that needs one).
+TOKEN_ERRORS = (TokenMissing, TokenInvalid, TokenExpired, SessionRevoked)
+
+
+@documents(*TOKEN_ERRORS, security="userBearer")
 async def _current_claims(request: Request) -> AccessClaims:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
@@ -102,6 +108,7 @@ class Caller:
     state: AppState
 
 
+@documents(*TOKEN_ERRORS, security="userBearer")
 async def _caller(request: Request) -> Caller:
     return Caller(claims=await _current_claims(request), state=AppState.of(request))
 
@@ -129,6 +136,7 @@ def basic_client(authorization: str | None, clients: Mapping[str, SecretStr]) ->
     return client_id
 
 
+@documents(ServiceUnauthorized, security="serviceBasic")
 async def _service_caller(request: Request) -> str:
     """A service of the business (orders, payments, the admin console until staff accounts
     exist), by its Basic credentials from USERCENTER_SERVICE_CLIENTS."""
@@ -196,6 +204,7 @@ def _draft(request: Request, permission: str | None) -> AuditDraft:
     return draft
 
 
+@documents(*TOKEN_ERRORS, PermissionDenied, security="staffBearer")
 class StaffGuard:
     """Authenticates a staff token, checks `permission` (in the scope named by a path or query
     parameter), and writes the admin log entry in the route's own transaction: with the

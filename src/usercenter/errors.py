@@ -20,6 +20,7 @@ from starlette.responses import Response
 from starlette.routing import Match
 
 from usercenter.kit.i18n import Language, Text, negotiate_language
+from usercenter.kit.validation_messages import validation_message
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://usercenter.dev/problems/"
@@ -95,6 +96,14 @@ class InvalidJson(UserCenterError):
     )
 
 
+class JsonTooDeep(InvalidJson):
+    detail_text = Text("请求体 JSON 嵌套过深", "The JSON body is nested too deeply")
+
+
+class JsonNotUtf8(InvalidJson):
+    detail_text = Text("请求体须为 UTF-8 编码的 JSON", "The JSON body must be encoded as UTF-8")
+
+
 class UnsupportedMediaType(UserCenterError):
     code = "unsupported_media_type"
     status = 415
@@ -132,6 +141,29 @@ class MethodNotAllowed(UserCenterError):
     code = "method_not_allowed"
     status = 405
     title = Text("不支持该请求方法", "Method not allowed")
+
+
+class NulCharacter(ValidationFailed):
+    """A string with U+0000 in it: no database stores it as text (PostgreSQL refuses it)."""
+
+    code = "nul_character"
+    title = Text("不能包含空字符（U+0000）", "May not contain a NUL character (U+0000)")
+
+
+class InvalidUnicode(ValidationFailed):
+    """A string with a lone surrogate (`\\ud800`): not text, it has no UTF-8 form to store."""
+
+    code = "invalid_unicode"
+    title = Text("包含无效的 Unicode 字符", "Contains an invalid Unicode character")
+
+
+class InputRefusedSignal(StarletteHTTPException):
+    """Raised while reading a body that carries a string no database can store (NUL, lone
+    surrogates); FastAPI lets HTTPExceptions through to the handler, which answers 422."""
+
+    def __init__(self, error: UserCenterError) -> None:
+        super().__init__(status_code=error.status)
+        self.error = error
 
 
 class HttpError(UserCenterError):
@@ -184,34 +216,6 @@ class CacheUnavailable(UserCenterError):
         super().__init__(headers={"Retry-After": str(self.retry_after_seconds)}, **kwargs)
 
 
-# Pydantic error types -> the Chinese message shown for them (English uses pydantic's own).
-_VALIDATION_MESSAGES_ZH: dict[str, str] = {
-    "missing": "必填",
-    "string_type": "须为字符串",
-    "string_too_short": "长度不能少于 {min_length}",
-    "string_too_long": "长度不能超过 {max_length}",
-    "string_pattern_mismatch": "格式不正确",
-    "int_type": "须为整数",
-    "int_parsing": "须为整数",
-    "float_parsing": "须为数字",
-    "bool_parsing": "须为布尔值",
-    "greater_than": "须大于 {gt}",
-    "greater_than_equal": "须大于或等于 {ge}",
-    "less_than": "须小于 {lt}",
-    "less_than_equal": "须小于或等于 {le}",
-    "enum": "须为以下之一：{expected}",
-    "literal_error": "须为以下之一：{expected}",
-    "extra_forbidden": "不允许的字段",
-    "model_attributes_type": "须为对象",
-    "dict_type": "须为对象",
-    "list_type": "须为数组",
-    "value_error": "取值不正确",
-    "uuid_parsing": "须为 UUID",
-    "datetime_parsing": "须为 ISO 8601 时间",
-    "date_parsing": "须为 ISO 8601 日期",
-    "amount_invalid": "金额须写成十进制字符串或整数",
-}
-
 _LOCATION_ROOTS = {"body", "query", "path", "header", "cookie"}
 
 
@@ -220,18 +224,6 @@ def _field_name(loc: Sequence[Any]) -> str:
     if parts and parts[0] in _LOCATION_ROOTS and len(parts) > 1:
         parts = parts[1:]
     return ".".join(str(part) for part in parts) or "body"
-
-
-def _validation_message(error: Mapping[str, Any], language: Language) -> str:
-    if language == "en":
-        return str(error.get("msg", "invalid"))
-    template = _VALIDATION_MESSAGES_ZH.get(str(error.get("type")))
-    if template is None:
-        return str(error.get("msg", "取值不正确"))
-    try:
-        return template.format(**(error.get("ctx") or {}))
-    except (KeyError, IndexError):
-        return template
 
 
 def error_from_validation(exc: RequestValidationError, language: Language) -> UserCenterError:
@@ -246,7 +238,7 @@ def error_from_validation(exc: RequestValidationError, language: Language) -> Us
         FieldError(
             _field_name(error.get("loc", ())),
             str(error.get("type")),
-            _validation_message(error, language),
+            validation_message(error, language),
         )
         for error in raw
     ]
@@ -342,6 +334,12 @@ def install_error_handlers(app: FastAPI) -> None:
         error: UserCenterError
         if isinstance(exc, BodyTooLargeSignal):
             error = BodyTooLarge(limit=exc.limit)
+        elif isinstance(exc, InputRefusedSignal):
+            error = exc.error
+        elif exc.status_code == 400 and isinstance(exc.__cause__, RecursionError):
+            error = JsonTooDeep(field="body")  # FastAPI's "error parsing the body"
+        elif exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
+            error = JsonNotUtf8(field="body")
         elif exc.status_code == 404:
             error = NotFound()
         elif exc.status_code == 405:

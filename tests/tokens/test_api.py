@@ -472,7 +472,7 @@ class TestTokensAreNotCached:
             phone = new_phone()
             sent = await http.post("/v1/sms/codes", json={"phone": phone, "purpose": "login"})
             assert sent.status_code == 202, sent.text
-            code = last_sms_code(app, phone)
+            code = await last_sms_code(app, phone)
             login = await http.post("/v1/auth/sms-login", json={"phone": phone, "code": code})
             assert login.status_code == 200, login.text
             username = new_username()

@@ -58,7 +58,7 @@ from usercenter.deps import (
 from usercenter.errors import ValidationFailed
 from usercenter.identity.models import User
 from usercenter.kit.pagination import MAX_PAGE_SIZE, decode_cursor, encode_cursor
-from usercenter.kit.schemas import Id
+from usercenter.kit.schemas import Id, optional_body
 
 router = APIRouter(tags=["access"])
 
@@ -156,7 +156,10 @@ def _subject(text: str, field: str = "subject") -> Subject:
 
 @router.post("/v1/admin/auth/login", summary="Staff login: password, then TOTP or a recovery code")
 async def staff_login(
-    body: StaffLoginIn, state: State, session: WriteSession, client: Client
+    body: Annotated[StaffLoginIn, optional_body(StaffLoginIn)],
+    state: State,
+    session: WriteSession,
+    client: Client,
 ) -> StaffLoginOut:
     result = await state.access.login(
         session,
@@ -305,7 +308,7 @@ async def create_permission(
 @router.patch("/v1/admin/permissions/{permission_id}", summary="Rename, move or disable a node")
 async def update_permission(
     permission_id: Int32Id,
-    body: PermissionUpdateIn,
+    body: Annotated[PermissionUpdateIn, optional_body(PermissionUpdateIn)],
     staff: RoleManager,
     state: State,
     session: WriteSession,
@@ -350,7 +353,11 @@ async def create_role(
 
 @router.patch("/v1/admin/roles/{role_id}", summary="Rename, disable, or replace permissions")
 async def update_role(
-    role_id: Int32Id, body: RoleUpdateIn, staff: RoleManager, state: State, session: WriteSession
+    role_id: Int32Id,
+    body: Annotated[RoleUpdateIn, optional_body(RoleUpdateIn)],
+    staff: RoleManager,
+    state: State,
+    session: WriteSession,
 ) -> RoleOut:
     changes = body.model_dump(exclude_unset=True, exclude={"permissions"})
     role, held = await state.access.update_role(

@@ -33,7 +33,7 @@ from usercenter.identity.schemas import (
     UserOut,
 )
 from usercenter.identity.service import CodeSent, LoginResult, UserView
-from usercenter.kit.schemas import CaptchaOut
+from usercenter.kit.schemas import CaptchaOut, optional_body
 from usercenter.providers.base import AppType, LoginProof
 from usercenter.tokens.service import IssuedTokens
 
@@ -205,7 +205,10 @@ async def reset_password(
 
 @router.patch("/v1/me", summary="Change the profile (only the fields sent)")
 async def update_me(
-    body: ProfileUpdate, claims: CurrentClaims, state: State, session: WriteSession
+    body: Annotated[ProfileUpdate, optional_body(ProfileUpdate)],
+    claims: CurrentClaims,
+    state: State,
+    session: WriteSession,
 ) -> UserOut:
     view = await state.identity.update_profile(
         session, claims.user_id, body.model_dump(exclude_unset=True)
@@ -296,7 +299,7 @@ async def oauth_authorize(
 @router.post("/v1/auth/oauth/{app_type}", summary="Log in with a provider's code or id_token")
 async def oauth_login(
     app_type: AppType,
-    body: ProviderLoginRequest,
+    body: Annotated[ProviderLoginRequest, optional_body(ProviderLoginRequest)],
     state: State,
     session: WriteSession,
     client: Client,
@@ -375,14 +378,16 @@ async def bind_legacy_wechat_phone(
     )
 
 
+# POST and DELETE share one path template (`{kind}`), so the OpenAPI document shows one path
+# with both methods rather than two that shadow each other.
 @router.post(
-    "/v1/me/identities/{app_type}",
+    "/v1/me/identities/{kind}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Bind a provider login, or replace it with fresh proof of the bound one",
 )
 async def bind_provider(
-    app_type: AppType,
-    body: ProviderBindRequest,
+    app_type: Annotated[AppType, Path(alias="kind", description="The provider's app type")],
+    body: Annotated[ProviderBindRequest, optional_body(ProviderBindRequest)],
     claims: CurrentClaims,
     state: State,
     session: WriteSession,
@@ -402,12 +407,14 @@ async def bind_provider(
 
 
 @router.delete(
-    "/v1/me/identities/{identity_type}",
+    "/v1/me/identities/{kind}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Unbind a login method (never the last one)",
 )
 async def unbind(
-    identity_type: Annotated[str, Path(max_length=32)],
+    identity_type: Annotated[
+        str, Path(alias="kind", max_length=32, description="phone, email, username or app type")
+    ],
     claims: CurrentClaims,
     state: State,
     session: WriteSession,

@@ -33,6 +33,18 @@ class UsernameInvalid(IdentityError):
     default_field = "username"
 
 
+class UsernameLooksLikePhone(IdentityError):
+    code = "username_looks_like_phone"
+    status = 422
+    title = Text(
+        "用户名不能全是数字：登录时会被当作手机号，用它将无法登录",
+        "A username may not be all digits: a login of digits is read as a phone number, so it "
+        "could never be used to log in",
+    )
+
+    default_field = "username"
+
+
 class IdentityTaken(IdentityError):
     """Says which kind of login is taken (the field), never by whom."""
 

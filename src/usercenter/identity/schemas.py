@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from annotated_types import Ge, Le
+from pydantic import Field, StrictInt
 
-from usercenter.kit.client import Platform
-from usercenter.kit.schemas import Schema
+from usercenter.kit.client import UserPlatform
+from usercenter.kit.schemas import Birthday, HttpsUrl, Schema
 
 
 class CaptchaAnswer(Schema):
@@ -34,7 +35,9 @@ class CodeSentOut(Schema):
 
 
 class LoginContext(Schema):
-    platform: Platform = Field(default=Platform.H5, description="Where the session lives")
+    platform: UserPlatform = Field(
+        default=UserPlatform.H5, description="Where the session lives (ADMIN is for staff)"
+    )
 
 
 class SmsLoginRequest(LoginContext):
@@ -73,9 +76,12 @@ class RefreshRequest(Schema):
 
 class ProfileUpdate(Schema):
     nickname: str | None = Field(default=None, min_length=1, max_length=64)
-    avatar_url: str | None = Field(default=None, max_length=512, pattern=r"^https?://")
-    gender: Literal[0, 1, 2] | None = Field(default=None, description="0 unknown, 1 male, 2 female")
-    birthday: date | None = None
+    avatar_url: HttpsUrl | None = Field(default=None, description="https:// only")
+    # Not nullable: "unknown" is 0 (null was a NOT NULL failure, a 500).
+    gender: Annotated[StrictInt, Ge(0), Le(2)] = Field(
+        default=0, description="0 unknown, 1 male, 2 female (an integer, not a boolean)"
+    )
+    birthday: Birthday | None = Field(default=None, description="From 1900-01-01 to today")
     signature: str | None = Field(default=None, max_length=255)
 
 
@@ -112,7 +118,7 @@ class LoginOut(TokenPairOut):
 class MiniAppLoginRequest(LoginContext):
     code: str = Field(min_length=1, max_length=256, description="From wx.login()")
     app_id: str | None = Field(default=None, max_length=128, description="Our mini program")
-    platform: Platform = Field(default=Platform.MINIAPP)
+    platform: UserPlatform = Field(default=UserPlatform.MINIAPP)
 
 
 class MiniAppPhoneLoginRequest(LoginContext):
@@ -121,7 +127,7 @@ class MiniAppPhoneLoginRequest(LoginContext):
         default=None, max_length=256, description="From wx.login(), to bind the openid too"
     )
     app_id: str | None = Field(default=None, max_length=128)
-    platform: Platform = Field(default=Platform.MINIAPP)
+    platform: UserPlatform = Field(default=UserPlatform.MINIAPP)
 
 
 class ProviderProof(Schema):
@@ -134,7 +140,7 @@ class ProviderProof(Schema):
 
 
 class ProviderLoginRequest(ProviderProof):
-    platform: Platform = Field(default=Platform.H5)
+    platform: UserPlatform = Field(default=UserPlatform.H5)
 
 
 class ProviderBindRequest(ProviderProof):

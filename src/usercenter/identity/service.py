@@ -38,6 +38,7 @@ from usercenter.identity.errors import (
     PasswordRequired,
     RegistrationClosed,
     UsernameInvalid,
+    UsernameLooksLikePhone,
     UserNotFound,
 )
 from usercenter.identity.models import Identity, IdentityType, User, UserStatus
@@ -172,8 +173,12 @@ def normalize_email(raw: str, *, field: str = "email") -> str:
 
 
 def normalize_username(raw: str, *, field: str = "username") -> str:
+    """Lowercased; UsernameInvalid, or UsernameLooksLikePhone for digits only (a login of digits
+    is read as a phone number, see `_login_identifier`)."""
     if not _USERNAME.fullmatch(raw.strip()):
         raise UsernameInvalid(field=field)
+    if raw.strip().isdigit():
+        raise UsernameLooksLikePhone(field=field)
     return raw.strip().lower()
 
 

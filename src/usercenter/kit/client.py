@@ -18,6 +18,15 @@ class Platform(StrEnum):
     ADMIN = "ADMIN"
 
 
+class UserPlatform(StrEnum):
+    """Where a user's session may live: every platform but ADMIN (staff sessions only)."""
+
+    MINIAPP = "MINIAPP"
+    APP = "APP"
+    H5 = "H5"
+    WEB = "WEB"
+
+
 @dataclass(frozen=True, slots=True)
 class Device:
     """What the client says about itself (seed 001 user_extra)."""

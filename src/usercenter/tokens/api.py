@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Header, Path, status
+from fastapi import APIRouter, Depends, Form, Path, Request, status
 from starlette.convertors import StringConvertor, register_url_convertor
 
 from usercenter.deps import CurrentClaims, ReadSession, State, WriteSession, basic_client
+from usercenter.openapi import documents
+from usercenter.state import AppState
 from usercenter.tokens.errors import IntrospectionUnauthorized
 from usercenter.tokens.schemas import JwksOut, RevokedOut, SessionOut
 
@@ -83,8 +85,11 @@ async def end_session(
     )
 
 
-def _authenticate_client(state: State, authorization: str | None) -> str:
-    client_id = basic_client(authorization, state.settings.introspection_clients)
+@documents(IntrospectionUnauthorized, security="introspectionBasic")
+async def _introspection_client(request: Request) -> str:
+    """A gateway, by its Basic credentials from USERCENTER_INTROSPECTION_CLIENTS."""
+    clients = AppState.of(request).settings.introspection_clients
+    client_id = basic_client(request.headers.get("authorization"), clients)
     if client_id is None:
         raise IntrospectionUnauthorized()
     return client_id
@@ -93,12 +98,11 @@ def _authenticate_client(state: State, authorization: str | None) -> str:
 @router.post("/v1/oauth/introspect", summary="RFC 7662 token introspection for gateways")
 async def introspect(
     token: Annotated[str, Form(max_length=4096)],
+    client_id: Annotated[str, Depends(_introspection_client)],
     state: State,
     session: ReadSession,
-    authorization: Annotated[str | None, Header()] = None,
     token_type_hint: Annotated[str | None, Form(max_length=32)] = None,
 ) -> dict[str, Any]:
-    client_id = _authenticate_client(state, authorization)
     answer = await state.tokens.introspect(session, token)
     if answer.get("active"):
         answer["client_id"] = client_id

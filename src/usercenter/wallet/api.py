@@ -11,7 +11,7 @@ from fastapi import APIRouter, Header, Query, status
 
 from usercenter.deps import CurrentClaims, ServiceCaller, StaffActor, StaffWith, State
 from usercenter.kit.pagination import MAX_PAGE_SIZE
-from usercenter.kit.schemas import Id
+from usercenter.kit.schemas import Id, optional_body
 from usercenter.wallet.errors import IdempotencyKeyMissing, OwnerInvalid
 from usercenter.wallet.models import Kind, SystemAccount, sponsor_owner, user_owner
 from usercenter.wallet.schemas import (
@@ -273,7 +273,11 @@ async def freeze(
 
 @router.post("/v1/wallet/holds/{hold_id}/capture", summary="Capture a hold, all or part")
 async def capture(
-    hold_id: Id, body: CaptureIn, caller: ServiceCaller, state: State, key: IdempotencyKey = None
+    hold_id: Id,
+    body: Annotated[CaptureIn, optional_body(CaptureIn)],
+    caller: ServiceCaller,
+    state: State,
+    key: IdempotencyKey = None,
 ) -> TransferOut:
     amount = None
     if body.amount is not None:
@@ -436,7 +440,7 @@ async def list_adjustments(
 @router.post("/v1/admin/wallet/adjustments/{adjustment_id}/approve", summary="Approve and apply")
 async def approve_adjustment(
     adjustment_id: Id,
-    body: DecisionIn,
+    body: Annotated[DecisionIn, optional_body(DecisionIn)],
     staff: Annotated[StaffActor, StaffWith("wallet:adjust:approve")],
     state: State,
 ) -> AdjustmentOut:
@@ -449,7 +453,7 @@ async def approve_adjustment(
 @router.post("/v1/admin/wallet/adjustments/{adjustment_id}/reject", summary="Reject")
 async def reject_adjustment(
     adjustment_id: Id,
-    body: DecisionIn,
+    body: Annotated[DecisionIn, optional_body(DecisionIn)],
     staff: Annotated[StaffActor, StaffWith("wallet:adjust:approve")],
     state: State,
 ) -> AdjustmentOut:
@@ -462,7 +466,7 @@ async def reject_adjustment(
 @router.post("/v1/admin/wallet/withdrawals/{withdrawal_id}/paid", summary="Mark a withdrawal paid")
 async def withdrawal_paid(
     withdrawal_id: Id,
-    body: SettleIn,
+    body: Annotated[SettleIn, optional_body(SettleIn)],
     staff: Annotated[StaffActor, StaffWith("wallet:withdrawal:settle")],
     state: State,
 ) -> WithdrawalOut:
@@ -478,7 +482,7 @@ async def withdrawal_paid(
 )
 async def withdrawal_failed(
     withdrawal_id: Id,
-    body: SettleIn,
+    body: Annotated[SettleIn, optional_body(SettleIn)],
     staff: Annotated[StaffActor, StaffWith("wallet:withdrawal:settle")],
     state: State,
 ) -> WithdrawalOut:
