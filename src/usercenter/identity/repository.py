@@ -56,6 +56,10 @@ async def get_user(session: AsyncSession, user_id: int) -> User | None:
     return await session.get(User, user_id)
 
 
+async def user_status(session: AsyncSession, user_id: int) -> str | None:
+    return await session.scalar(select(User.status).where(User.id == user_id))
+
+
 async def lock_user(session: AsyncSession, user_id: int) -> User | None:
     return await session.scalar(
         select(User)

@@ -328,6 +328,16 @@ class IdentityService:
         async with database.read_session() as session:
             return await self.view(session, await self.get_user_or_raise(session, user_id))
 
+    async def status_of(self, database: Database, user_id: int) -> str | None:
+        """A user's status (`active`, `disabled`, `deleted`), None for an id that is no user's:
+        from the cached view when there, else one primary-key read. For callers that only gate
+        on the status (the wallet's payees), so a user not seen lately costs no view build."""
+        cached = await self._cached(user_id)
+        if cached is not None:
+            return cached.status
+        async with database.read_session() as session:
+            return await repository.user_status(session, user_id)
+
     async def cached_view(self, session: AsyncSession, user: User) -> UserView:
         """The view of a user already loaded: from the cache when there, else built."""
         return await self._cached(user.id) or await self.view(session, user)

@@ -292,15 +292,12 @@ class WalletService:
     ) -> None:
         """Money moves only to and from users identity knows, and only active ones: UserNotFound
         (naming `field`) for an id that is no user's, a deleted user's or — `must_be_active` —
-        a disabled user's. Asked of identity's service (its cached view of the user), before
+        a disabled user's. Asked of identity's service (its cached view, else one read), before
         any account row is made for the id."""
         if not 1 <= user_id <= MAX_INT64:
             raise UserNotFound(field=field)
-        try:
-            user = await self.identity.profile(self.database, user_id)
-        except UserNotFound:
-            raise UserNotFound(field=field) from None
-        if must_be_active and user.status != "active":
+        status = await self.identity.status_of(self.database, user_id)
+        if status is None or status == "deleted" or (must_be_active and status != "active"):
             raise UserNotFound(field=field)
 
     async def _owner_or_raise(self, owner: str) -> None:
