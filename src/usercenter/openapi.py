@@ -16,6 +16,7 @@ derived rather than listed route by route:
 
 from __future__ import annotations
 
+import copy
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -306,6 +307,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
                 responses.setdefault(status, response)
             if facts.security:
                 operation["security"] = facts.security
+    _document_shared_paths(paths, app)
     components = document.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
     schemas.pop("HTTPValidationError", None)
@@ -315,6 +317,31 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     components["securitySchemes"] = SECURITY_SCHEMES
     _short_names(document)
     return document
+
+
+def _document_shared_paths(paths: dict[str, Any], app: FastAPI) -> None:
+    """A fixed path that a template also matches (`/v1/me/identities/phone` has its own POST,
+    and `DELETE /v1/me/identities/{kind}` unbinds the phone there) lists the template's other
+    methods too, so the document names every method the path answers, as `Allow` does."""
+    for fixed, operations in paths.items():
+        if "{" in fixed:
+            continue
+        for route in api_routes(app.routes):
+            if route.path_format == fixed or not route.include_in_schema:
+                continue
+            if route.path_format not in paths or not route.path_regex.match(fixed):
+                continue
+            for method in sorted(route.methods or ()):
+                template = paths[route.path_format].get(method.lower())
+                if template is None or method.lower() in operations:
+                    continue
+                operation = copy.deepcopy(template)
+                operation["parameters"] = [
+                    p for p in operation.get("parameters", []) if p.get("in") != "path"
+                ]
+                suffix = re.sub(r"\W+", "_", fixed.rsplit("/", 1)[-1])
+                operation["operationId"] = f"{template.get('operationId', method)}_{suffix}"
+                operations[method.lower()] = operation
 
 
 def install_openapi(app: FastAPI) -> None:
