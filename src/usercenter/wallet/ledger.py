@@ -461,23 +461,16 @@ class Ledger:
         for attempt in range(1, _ATTEMPTS + 1):
             try:
                 answers = await self._transaction(batch, look_first=look_first)
-            except (IntegrityError, DBAPIError) as exc:
-                self.retries += 1
-                raced = isinstance(exc, IntegrityError)
-                look_first = look_first or raced
-                if attempt < _ATTEMPTS and (raced or is_retryable(exc)):
-                    if not raced:
-                        await asyncio.sleep(0.002 * attempt)
-                    continue
-                log.warning("ledger_batch_failed", error=str(exc)[:300], size=len(batch))
-                if len(batch) > 1:
-                    for waiting in batch:
-                        await self._run_batch([waiting])
-                    return
-                batch[0].future.set_exception(exc)
-                return
             except Exception as exc:
-                # Not the database refusing the batch but one posting it cannot write (on
+                if isinstance(exc, DBAPIError):  # IntegrityError among them
+                    self.retries += 1
+                    raced = isinstance(exc, IntegrityError)
+                    look_first = look_first or raced
+                    if attempt < _ATTEMPTS and (raced or is_retryable(exc)):
+                        if not raced:
+                            await asyncio.sleep(0.002 * attempt)
+                        continue
+                # A batch the database keeps refusing, or one posting it cannot write (on
                 # SQLite, an integer the driver cannot bind raises OverflowError, not a
                 # DBAPIError): nothing was committed; each posting runs alone, and only the
                 # bad one fails.
