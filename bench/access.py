@@ -68,10 +68,9 @@ from sqlalchemy.pool import NullPool
 from usercenter import schema
 from usercenter.access.models import Grant, Role
 from usercenter.access.service import AccessService, Scope, Subject
-from usercenter.app import build_state
+from usercenter.app import Services, build_services
 from usercenter.config import Settings
 from usercenter.kit import clock
-from usercenter.state import AppState
 
 HOST = "127.0.0.1"
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/uc_bench_access"
@@ -215,7 +214,7 @@ async def ensure_database(url: URL) -> None:
         await engine.dispose()
 
 
-async def seed_grants(state: AppState) -> None:
+async def seed_grants(state: Services) -> None:
     async with state.database.unit_of_work() as session:
         roles = {role.code: role.id for role in await session.scalars(select(Role))}
         now = clock.now()
@@ -241,7 +240,7 @@ async def seed_grants(state: AppState) -> None:
         await session.execute(text("UPDATE access_version SET version = version + 1 WHERE id = 1"))
 
 
-async def invalidate(state: AppState) -> None:
+async def invalidate(state: Services) -> None:
     """Move the access version, as every change does, and wait until every process has
     stopped trusting the one it read."""
     async with state.database.unit_of_work() as session:
@@ -429,7 +428,7 @@ async def measure_in_process(access: AccessService, checks: list[Check], count: 
 
 
 async def measure_sql_join(
-    state: AppState, checks: list[Check], seconds: float, callers: int, expected: dict[Check, bool]
+    state: Services, checks: list[Check], seconds: float, callers: int, expected: dict[Check, bool]
 ) -> tuple[float, int]:
     done = [0]
     wrong = [0]
@@ -489,7 +488,7 @@ async def run(plan: Plan, scratch: Path) -> dict[str, Any]:
     await asyncio.wait_for(redis.flushdb(), CONNECT_TIMEOUT_S)
     await redis.aclose()
 
-    state = build_state(settings)
+    state = build_services(settings)
     server: Server | None = None
     try:
         version = await asyncio.wait_for(state.database.ping(), CONNECT_TIMEOUT_S)

@@ -55,12 +55,11 @@ from sqlalchemy.exc import DBAPIError
 
 from ids import BACKENDS, SERVER_URLS, ensure_server_database, progress, warm_pool
 from usercenter import schema
-from usercenter.app import build_state
+from usercenter.app import Services, build_services
 from usercenter.config import Backend, Settings
 from usercenter.identity.models import User
 from usercenter.kit import clock
 from usercenter.security.keys import generate_key_material
-from usercenter.state import AppState
 from usercenter.wallet.ledger import ACCOUNTS, ENTRIES, TRANSFERS
 from usercenter.wallet.models import Asset, Kind, SystemAccount, system_owner, user_owner
 from usercenter.wallet.service import Business
@@ -169,7 +168,7 @@ def bench_settings(raw_url: str) -> Settings:
     )
 
 
-async def fund_users(state: AppState, count: int) -> list[int]:
+async def fund_users(state: Services, count: int) -> list[int]:
     """`count` users (money goes only to users that exist), each with a CNY account funded
     with OPENING_BALANCE by one leg from the WeChat Pay account: written in bulk, but as the
     identity service and the ledger would (entries chained)."""
@@ -276,7 +275,7 @@ async def fund_users(state: AppState, count: int) -> list[int]:
     return users
 
 
-async def create_baseline_tables(state: AppState) -> None:
+async def create_baseline_tables(state: Services) -> None:
     async with state.database.transaction() as connection:
         await connection.run_sync(_bench_tables.drop_all)
         await connection.run_sync(_bench_tables.create_all)
@@ -292,7 +291,7 @@ async def create_baseline_tables(state: AppState) -> None:
 _keys = itertools.count()  # idempotency keys, unique across measurements and rounds
 
 
-async def many_accounts(state: AppState, users: list[int], seconds: float) -> Load:
+async def many_accounts(state: Services, users: list[int], seconds: float) -> Load:
     """Half debits to revenue (`debit`: a revenue shard picked by the key), half user-to-user
     transfers (`move`)."""
     rng = random.Random(7)
@@ -321,7 +320,7 @@ async def many_accounts(state: AppState, users: list[int], seconds: float) -> Lo
     return await run_load(seconds, call)
 
 
-async def hot_account(state: AppState, sponsor_id: int, seconds: float) -> Load:
+async def hot_account(state: Services, sponsor_id: int, seconds: float) -> Load:
     async def call(_: int) -> str:
         try:
             await state.wallet.charge_sponsor(
@@ -337,7 +336,7 @@ async def hot_account(state: AppState, sponsor_id: int, seconds: float) -> Load:
     return await run_load(seconds, call)
 
 
-async def seed_design(state: AppState, seconds: float) -> Load:
+async def seed_design(state: Services, seconds: float) -> Load:
     """seed 004's optimistic version check with up to 3 retries, one transaction per try."""
 
     async def call(_: int) -> str:
@@ -388,7 +387,7 @@ class _VersionMiss(Exception):
     pass
 
 
-async def raw_update(state: AppState, seconds: float) -> Load:
+async def raw_update(state: Services, seconds: float) -> Load:
     statement = text(
         "UPDATE bench_raw_account SET balance = balance - 1 WHERE id = 1 AND balance >= 1"
     )
@@ -407,7 +406,7 @@ async def raw_update(state: AppState, seconds: float) -> Load:
     return await run_load(seconds, call)
 
 
-async def latency(state: AppState, user: int, calls: int, batching: bool) -> list[float]:
+async def latency(state: Services, user: int, calls: int, batching: bool) -> list[float]:
     state.wallet.ledger.batching = batching
     timings = []
     try:
@@ -432,7 +431,7 @@ async def bench_backend(name: str, raw_url: str, plan: Plan) -> dict[str, Any]:
     settings = bench_settings(raw_url)
     if settings.backend is not Backend.SQLITE:
         await asyncio.wait_for(ensure_server_database(settings.database, settings.backend), 10)
-    state = build_state(settings)
+    state = build_services(settings)
     try:
         progress(f"[{name}] schema")
         await schema.drop_all_tables(state.database)
@@ -503,7 +502,7 @@ async def bench_backend(name: str, raw_url: str, plan: Plan) -> dict[str, Any]:
         )
         return result
     finally:
-        await state.wallet.close(None)
+        await state.wallet.close()
         await state.ids.close()
         await state.database.dispose()
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from usercenter.app import create_app
 from usercenter.config import LogFormat
-from usercenter.errors import UserCenterError
+from usercenter.kit.errors import UserCenterError
 from usercenter.kit.i18n import Text
 from usercenter.logs import ACCESS_LOGGER, build_formatter
 
@@ -271,7 +271,7 @@ class TestHealth:
         assert "127.0.0.1" not in anonymous.text
         body = assert_problem(operator, 503, "not_ready")
         assert body["checks"]["database"]["ok"] is False  # type: ignore[index]
-        await application.state.usercenter.database.dispose()
+        await application.state.services.database.dispose()
 
     async def test_openapi_and_docs_are_published(self, client: httpx.AsyncClient) -> None:
         assert (await client.get("/openapi.json")).json()["info"]["title"] == "usercenter"

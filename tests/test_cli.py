@@ -20,6 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from tests.conftest import TEST_KEYS
 from usercenter import __version__, schema
 from usercenter.config import normalize_database_url
 
@@ -80,6 +81,33 @@ class TestVersionAndConfiguration:
         line = one_clear_line(result)
         assert "USERCENTER_REDIS_URL" in line
         assert "in-process cache" in line
+
+    @pytest.mark.parametrize(
+        "url", ["postgresql://postgres@127.0.0.1:9/none", "mysql://root@127.0.0.1:9/none"]
+    )
+    def test_server_database_without_field_keys_is_refused(self, workdir: Path, url: str) -> None:
+        # Checked before anything is reached or written: no key file appears on this disk.
+        result = run_cli("serve", cwd=workdir, USERCENTER_DATABASE_URL=url)
+        assert result.returncode == 2
+        line = one_clear_line(result)
+        assert "USERCENTER_SECRET_KEYS" in line
+        assert "USERCENTER_BLIND_INDEX_KEY" in line
+        assert "usercenter keys generate" in line
+        assert not (workdir / "keys").exists()
+
+    def test_server_database_with_a_blind_index_key_alone_names_the_other(
+        self, workdir: Path
+    ) -> None:
+        result = run_cli(
+            "serve",
+            cwd=workdir,
+            USERCENTER_DATABASE_URL="postgresql://postgres@127.0.0.1:9/none",
+            USERCENTER_BLIND_INDEX_KEY=TEST_KEYS.blind_index_key_b64,
+        )
+        assert result.returncode == 2
+        line = one_clear_line(result)
+        assert "USERCENTER_SECRET_KEYS" in line
+        assert "USERCENTER_BLIND_INDEX_KEY" not in line
 
 
 class TestCheck:

@@ -12,7 +12,8 @@ import structlog
 
 from tests.conftest import log_lines
 from usercenter.config import LogFormat
-from usercenter.logs import ACCESS_LOGGER, access_log, configure_logging, get_logger
+from usercenter.kit.log import get_logger
+from usercenter.logs import ACCESS_LOGGER, access_log, configure_logging
 
 
 class TestMasking:

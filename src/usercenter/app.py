@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, fields
 from datetime import timedelta
 
 from fastapi import FastAPI
@@ -15,6 +16,7 @@ from usercenter.access.service import CHANGES_CHANNEL, AccessService
 from usercenter.audit import api as audit_api
 from usercenter.config import Settings
 from usercenter.db import Database
+from usercenter.deps import install_services
 from usercenter.errors import install_error_handlers
 from usercenter.identity import api as identity_api
 from usercenter.identity.linking import LinkingService
@@ -22,8 +24,9 @@ from usercenter.identity.service import IdentityService
 from usercenter.ids.service import IdService
 from usercenter.kit.broadcast import Broadcast
 from usercenter.kit.broker import BrokerLink
-from usercenter.kit.cache import cache_namespace, make_stores
-from usercenter.logs import configure_logging, get_logger
+from usercenter.kit.cache import Cache, Counters, cache_namespace, make_stores
+from usercenter.kit.log import get_logger
+from usercenter.logs import configure_logging
 from usercenter.metrics import Metrics
 from usercenter.middleware import RequestContextMiddleware
 from usercenter.notify.courier import Courier
@@ -34,7 +37,6 @@ from usercenter.providers.registry import ProviderRegistry
 from usercenter.security.captcha import CaptchaService
 from usercenter.security.keys import load_keyring
 from usercenter.security.passwords import PasswordHasher, PasswordPolicy
-from usercenter.state import AppState
 from usercenter.tokens import api as tokens_api
 from usercenter.tokens.keys import SigningKeys
 from usercenter.tokens.service import TokenService
@@ -71,8 +73,61 @@ def describe_backends(settings: Settings) -> dict[str, str]:
     }
 
 
-def build_state(settings: Settings) -> AppState:
-    """Every long-lived object of one process, wired together."""
+@dataclass(slots=True)
+class Services:
+    """Every long-lived object of one process. Routes receive them one by one as typed
+    dependencies (`deps.provided`); the lifespan, the CLI, tests and benches hold them here."""
+
+    settings: Settings
+    database: Database
+    cache: Cache
+    counters: Counters
+    broker: BrokerLink | None
+    ids: IdService
+    metrics: Metrics
+    signing_keys: SigningKeys
+    tokens: TokenService
+    captcha: CaptchaService
+    identity: IdentityService
+    client_apps: ClientApps
+    providers: ProviderRegistry
+    linking: LinkingService
+    wallet: WalletService
+    access: AccessService
+
+    def by_type(self) -> dict[type, object]:
+        """Each service under its class, and the stores under their protocols: what
+        `deps.provided(Kind)` looks up."""
+        values = (getattr(self, f.name) for f in fields(self))
+        found: dict[type, object] = {type(value): value for value in values if value is not None}
+        found.update({Cache: self.cache, Counters: self.counters})
+        return found
+
+    async def start(self) -> None:
+        """What a serving process runs beside its requests: the signing keys loaded, the
+        configured client apps seeded, the hold sweeper and the access-change listener."""
+        await self.signing_keys.load()
+        await self.client_apps.seed(self.settings.client_apps)
+        self.wallet.start_hold_sweeper(self.settings.wallet_hold_sweep_seconds)
+        self.access.start()
+
+    async def close(self) -> None:
+        """Stop the background work and close every connection, the database's last."""
+        await self.access.close()
+        await self.identity.courier.close()
+        await self.wallet.close()
+        await self.providers.close()
+        await self.ids.close()
+        await self.cache.close()
+        await self.counters.close()
+        if self.broker is not None:
+            await self.broker.close()
+        await self.database.dispose()
+
+
+def build_services(settings: Settings) -> Services:
+    """Every long-lived object of one process, wired together: the one place that does it, for
+    the app and the CLI alike."""
     database = Database.from_settings(settings)
     namespace = cache_namespace(settings.database, settings.cache_namespace)
     cache, counters = make_stores(settings.redis_url, namespace)
@@ -148,7 +203,7 @@ def build_state(settings: Settings) -> AppState:
         counters=counters,
         identity=identity,
     )
-    return AppState(
+    return Services(
         settings=settings,
         database=database,
         cache=cache,
@@ -179,31 +234,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "alone. For a local demo only; never in production.",
         )
 
-    state = build_state(settings)
+    services = build_services(settings)
     warn_of_console_senders(settings)
-    database = state.database
+    database = services.database
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         status = await schema.prepare_schema(database)
         log.info("schema_ready", revision=",".join(status.current))
-        await state.signing_keys.load()
-        await state.client_apps.seed(settings.client_apps)
-        sweeper = state.wallet.start_hold_sweeper(settings.wallet_hold_sweep_seconds)
-        state.access.start()
+        await services.start()
         try:
             yield
         finally:
-            await state.access.close()
-            await state.identity.courier.close()
-            await state.wallet.close(sweeper)
-            await state.providers.close()
-            await state.ids.close()
-            await state.cache.close()
-            await state.counters.close()
-            if state.broker is not None:
-                await state.broker.close()
-            await database.dispose()
+            await services.close()
             log.info("usercenter_stopped")
 
     app = FastAPI(
@@ -216,7 +259,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
-    app.state.usercenter = state
+    app.state.services = services
+    install_services(app, services.by_type())
     install_error_handlers(app)
     if settings.cors_origins:
         # Inside the request-context layer, so preflights are logged and carry its headers.
@@ -229,7 +273,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             max_age=600,
         )
     app.add_middleware(
-        RequestContextMiddleware, metrics=state.metrics, max_body_bytes=settings.max_body_bytes
+        RequestContextMiddleware, metrics=services.metrics, max_body_bytes=settings.max_body_bytes
     )
     # Matched in this order, route by route: the routers of the busiest routes first.
     app.include_router(identity_api.router)

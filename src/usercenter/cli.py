@@ -64,17 +64,25 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(text.split())[:300]
 
 
-async def _with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
-    database = Database.from_settings(settings)
+async def _with_database(
+    settings: Settings, work: Callable[[Database], Awaitable[T]], database: Database | None
+) -> T:
+    database = database or Database.from_settings(settings)
     try:
         return await work(database)
     finally:
         await database.dispose()
 
 
-def _run_on_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
+def _run_on_database(
+    settings: Settings,
+    work: Callable[[Database], Awaitable[T]],
+    database: Database | None = None,
+) -> T:
+    """Run `work` on the configured database (or the given one), failing in one line with the
+    exit code of what went wrong."""
     try:
-        return asyncio.run(_with_database(settings, work))
+        return asyncio.run(_with_database(settings, work, database))
     except schema.SchemaBehind as exc:
         _fail(str(exc), EXIT_SCHEMA)
     except (OSError, TimeoutError) as exc:
@@ -95,9 +103,14 @@ def serve(
     import uvicorn
 
     from usercenter.app import describe_backends
-    from usercenter.logs import get_logger
+    from usercenter.kit.log import get_logger
+    from usercenter.security.keys import require_configured_keys
 
     settings = _settings()
+    try:
+        require_configured_keys(settings)
+    except ValueError as exc:
+        _fail(f"configuration error: {exc}", EXIT_CONFIG)
     if workers > 1 and not settings.redis_url:
         _fail(
             f"--workers {workers} needs USERCENTER_REDIS_URL: the in-process cache cannot be "
@@ -248,13 +261,7 @@ def create_admin(
 ) -> None:
     """Create a staff account (a super admin by default): the first one bootstraps the back
     office; it sets up its authenticator at first login."""
-    from usercenter.access.service import AccessService
-    from usercenter.ids.service import IdService
-    from usercenter.kit.cache import MemoryCache
-    from usercenter.security.keys import load_keyring
-    from usercenter.security.passwords import PasswordHasher, PasswordPolicy
-    from usercenter.tokens.keys import SigningKeys
-    from usercenter.tokens.service import TokenService
+    from usercenter.app import build_services
 
     settings = _settings()
     if password_stdin:
@@ -262,47 +269,28 @@ def create_admin(
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        keyring = load_keyring(settings)
+        services = build_services(settings)
     except ValueError as exc:
         _fail(f"configuration error: {exc}", EXIT_CONFIG)
 
     async def work(database: Database) -> int:
-        status = await schema.schema_status(database)
-        if not status.is_at_head:
-            raise schema.SchemaBehind(status)
-        cache = MemoryCache()
-        ids = IdService(database, settings)
-        keys = SigningKeys(
-            database,
-            keyring.cipher,
-            settings.token_algorithm,
-            timedelta(seconds=settings.access_token_ttl_seconds),
-        )
-        access = AccessService(
-            settings=settings,
-            database=database,
-            cache=cache,
-            ids=ids,
-            tokens=TokenService(settings, database, keys, cache, b"\0" * 32),
-            cipher=keyring.cipher,
-            blind_index=keyring.blind_index,
-            passwords=PasswordHasher.from_settings(settings),
-            policy=PasswordPolicy.from_settings(settings),
-        )
         try:
+            status = await schema.schema_status(database)
+            if not status.is_at_head:
+                raise schema.SchemaBehind(status)
             async with database.unit_of_work() as session:
                 # The operator of the machine: no ceiling (this is how the first one is made).
-                staff = await access.create_staff(
+                staff = await services.access.create_staff(
                     session, username=username, password=password, roles=[role], ceiling=None
                 )
                 return staff.id
         finally:
-            await ids.close()
+            await services.close()
 
-    from usercenter.errors import UserCenterError
+    from usercenter.kit.errors import UserCenterError
 
     try:
-        staff_id = _run_on_database(settings, work)
+        staff_id = _run_on_database(settings, work, services.database)
     except UserCenterError as exc:
         _fail(f"{exc.code}: {exc.detail('en')}", 1)
     typer.echo(f"staff account {username} (id {staff_id}) created with role {role}")

@@ -1,5 +1,23 @@
 """Engines, sessions and the unit of work: the one place in the service that commits.
 
+The transaction rule — every operation commits exactly once:
+
+- **In the route's unit of work** (`Database.unit_of_work`, handed to routes as `WriteSession`):
+  services take that session, `flush()` at most, and never open a transaction beside it. What
+  a staff call writes and its admin-log entry commit together; a refused or failed call rolls
+  back its work and commits its log entry alone (`keep_on_error`).
+- **Or, for money, in the ledger posting** (`wallet.ledger`): a move commits in its batch
+  transaction, which carries the operation's other rows — the admin-log entry of a staff
+  action, events next — as side writes (`kit.side_rows.SideRow`), so they commit with the move
+  or not at all. A posting is the operation's one commit: the route's session holds no write
+  of its own beside it.
+- **Background work** (the hold sweeper, the signing-key rotation, a CLI command) runs each
+  step in a `unit_of_work` (or `run_in_transaction`, which retries a deadlock) of its own.
+- **Allocators** keep short transactions of their own, committed before the operation that
+  uses what they hand out: the id segment allocator (`ids`), and a refresh-token rotation's
+  compare-and-set (`statement_connection`), whose whole point is to be atomic on its own.
+  A rolled-back operation may leave a gap in ids, never a half-written change.
+
 SQLite runs in WAL mode with a busy timeout, and its write transactions begin with
 `BEGIN IMMEDIATE`: the write lock is taken at the start, so a transaction that reads and then
 writes cannot fail with SQLITE_BUSY halfway through (SQLAlchemy's documented aiosqlite recipe:

@@ -1,47 +1,64 @@
-"""FastAPI dependencies every module's routes use: the unit of work, the caller, the user."""
+"""FastAPI dependencies every module's routes share: the app's services, the unit of work,
+the caller's client and device, and a business service's Basic credentials. Nothing here
+knows a domain module: each module declares its own typed service dependency with `provided`
+(`Wallet = Annotated[WalletService, Depends(provided(WalletService))]`) and its
+authenticators in its `auth.py`."""
 
 from __future__ import annotations
 
 import base64
 import hmac
-import json
-from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass
-from typing import Annotated, Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import Annotated, Any, TypeVar, cast
 
 from fastapi import Depends, Request
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from usercenter.access.errors import PermissionDenied, TotpEnrolmentRequired
-from usercenter.access.models import SubjectType
-from usercenter.access.service import AuditDraft, Effective, Scope, Subject, masked_copy
-from usercenter.db import keep_on_error
-from usercenter.errors import ServiceUnauthorized, UserCenterError
+from usercenter.config import Settings
+from usercenter.db import Database
+from usercenter.errors import ServiceUnauthorized
 from usercenter.kit.client import ClientInfo, Device, client_address
 from usercenter.openapi import documents
-from usercenter.state import AppState
-from usercenter.tokens.errors import SessionRevoked, TokenExpired, TokenInvalid, TokenMissing
-from usercenter.tokens.service import AccessClaims
+
+T = TypeVar("T")
 
 
-# Dependencies are `async def` even where they do not await: FastAPI runs plain functions in
-# a thread pool, which costs more than the work itself on every request.
-async def app_state(request: Request) -> AppState:
-    return AppState.of(request)
+def install_services(app: Any, services: Mapping[type, object]) -> None:
+    """Make `services` (one instance per type, built by `build_services`) what `provided`
+    hands the routes of `app`."""
+    app.state.provided = dict(services)
 
 
-State = Annotated[AppState, Depends(app_state)]
+def provided_from(app: Any, kind: type[T]) -> T:
+    """The app's one instance of `kind`, outside a request (the lifespan, tests)."""
+    return cast(T, app.state.provided[kind])
+
+
+def provided(kind: type[T]) -> Callable[[Request], Awaitable[T]]:
+    """A dependency handing a route the app's one instance of `kind`."""
+
+    # Dependencies are `async def` even where they do not await: FastAPI runs plain
+    # functions in a thread pool, which costs more than the work itself on every request.
+    async def dependency(request: Request) -> T:
+        return cast(T, request.app.state.provided[kind])
+
+    dependency.__name__ = f"provided_{kind.__name__}"
+    return dependency
+
+
+SettingsDep = Annotated[Settings, Depends(provided(Settings))]
+DatabaseDep = Annotated[Database, Depends(provided(Database))]
 
 
 async def _write_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request's unit of work, committed before the response is sent."""
-    async with AppState.of(request).database.unit_of_work() as session:
+    async with provided_from(request.app, Database).unit_of_work() as session:
         yield session
 
 
 async def _read_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with AppState.of(request).database.read_session() as session:
+    async with provided_from(request.app, Database).read_session() as session:
         yield session
 
 
@@ -74,7 +91,7 @@ async def _client_info(request: Request) -> ClientInfo:
         ip=client_address(
             request.client.host if request.client else None,
             headers.getlist("x-forwarded-for"),
-            AppState.of(request).settings.trusted_proxies,
+            provided_from(request.app, Settings).trusted_proxies,
         ),
         user_agent=headers.get("user-agent"),
         device=Device(**device),
@@ -84,38 +101,12 @@ async def _client_info(request: Request) -> ClientInfo:
 Client = Annotated[ClientInfo, Depends(_client_info)]
 
 
-# What a bearer token can be refused for (documented on every route that needs one).
-TOKEN_ERRORS = (TokenMissing, TokenInvalid, TokenExpired, SessionRevoked)
-
-
-@documents(*TOKEN_ERRORS, security="userBearer")
-async def _current_claims(request: Request) -> AccessClaims:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
+def bearer_token(request: Request) -> str | None:
+    """The token of an `Authorization: Bearer …` header, None when there is none."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise TokenMissing()
-    return await AppState.of(request).tokens.authenticate(token.strip())
-
-
-CurrentClaims = Annotated[AccessClaims, Depends(_current_claims)]
-
-
-@dataclass(frozen=True, slots=True)
-class Caller:
-    """The caller's claims and the app's state, from one dependency."""
-
-    claims: AccessClaims
-    state: AppState
-
-
-@documents(*TOKEN_ERRORS, security="userBearer")
-async def _caller(request: Request) -> Caller:
-    return Caller(claims=await _current_claims(request), state=AppState.of(request))
-
-
-# For the busiest routes: each dependency FastAPI solves costs about a fifth of a cached
-# GET /v1/me, so `Authenticated` does the work of `CurrentClaims` and `State` in one.
-Authenticated = Annotated[Caller, Depends(_caller)]
+        return None
+    return token.strip()
 
 
 def basic_client(authorization: str | None, clients: Mapping[str, SecretStr]) -> str | None:
@@ -140,7 +131,7 @@ def basic_client(authorization: str | None, clients: Mapping[str, SecretStr]) ->
 async def _service_caller(request: Request) -> str:
     """A service of the business (orders, payments, the admin console until staff accounts
     exist), by its Basic credentials from USERCENTER_SERVICE_CLIENTS."""
-    clients = AppState.of(request).settings.service_clients
+    clients = provided_from(request.app, Settings).service_clients
     client_id = basic_client(request.headers.get("authorization"), clients)
     if client_id is None:
         raise ServiceUnauthorized()
@@ -148,146 +139,3 @@ async def _service_caller(request: Request) -> str:
 
 
 ServiceCaller = Annotated[str, Depends(_service_caller)]
-
-
-# --- staff routes -------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class StaffActor:
-    """The staff member calling a staff route, what they hold, and the log entry the route
-    writes (services may name the target)."""
-
-    id: int
-    session_id: str
-    permissions: Effective
-    audit: AuditDraft
-    client: ClientInfo
-    # Proved by the password alone while TOTP is required: only routes without a permission.
-    enrolment_only: bool = False
-
-
-def _bearer(request: Request) -> str:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise TokenMissing()
-    return token.strip()
-
-
-async def _request_copy(request: Request) -> dict[str, Any]:
-    copy: dict[str, Any] = {}
-    if request.query_params:
-        copy["query"] = masked_copy(dict(request.query_params))
-    body = await request.body()
-    if body:
-        try:
-            copy["body"] = masked_copy(json.loads(body))
-        except ValueError:
-            copy["body"] = f"<{len(body)} bytes, not JSON>"
-    return copy
-
-
-def _draft(request: Request, permission: str | None) -> AuditDraft:
-    route = request.scope.get("route")
-    name = getattr(route, "name", "") or "request"
-    module = permission.split(":", 1)[0] if permission else "self"
-    draft = AuditDraft(
-        action=f"{module}.{name}",
-        module=module,
-        method=request.method,
-        path=getattr(route, "path", request.url.path),
-    )
-    for param, value in request.path_params.items():
-        if param.endswith("_id") or param == "subject":
-            draft.target_type = param.removesuffix("_id")
-            draft.target_id = str(value)[:64]
-    return draft
-
-
-@documents(*TOKEN_ERRORS, PermissionDenied, security="staffBearer")
-class StaffGuard:
-    """Authenticates a staff token, checks `permission` (in the scope named by a path or query
-    parameter), and writes the admin log entry in the route's own transaction: with the
-    route's work when it succeeds; alone, the route's work rolled back, when the call is
-    refused or fails (a second write transaction would wait for this one: on SQLite, until
-    the busy timeout)."""
-
-    def __init__(self, permission: str | None, scope: tuple[str, str] | None = None) -> None:
-        self.permission = permission
-        self.scope = scope
-
-    def _scope_of(self, request: Request) -> Scope | None:
-        if self.scope is None:
-            return None
-        scope_type, param = self.scope
-        raw = request.path_params.get(param) or request.query_params.get(param)
-        return Scope(scope_type, int(raw)) if raw is not None and str(raw).isdigit() else None
-
-    async def __call__(
-        self, request: Request, session: WriteSession, client: Client
-    ) -> AsyncIterator[StaffActor]:
-        state = AppState.of(request)
-        claims = await state.tokens.authenticate(_bearer(request), staff=True)
-        subject = Subject(SubjectType.STAFF, claims.user_id)
-        permissions = await state.access.effective(subject)
-        draft = _draft(request, self.permission)
-        draft.request = await _request_copy(request)
-        actor = StaffActor(claims.user_id, claims.session_id, permissions, draft, client)
-        actor.enrolment_only = state.access.needs_enrolment(claims.raw.get("amr") or ())
-        if self.permission is not None and actor.enrolment_only:
-            await self._record_refusal(
-                state, session, actor, TotpEnrolmentRequired.code, keeps_changes=False
-            )
-            raise TotpEnrolmentRequired()
-        if self.permission is not None and not permissions.allows(
-            self.permission, self._scope_of(request)
-        ):
-            await self._record_refusal(state, session, actor, "denied", keeps_changes=False)
-            raise PermissionDenied(permission=self.permission)
-        try:
-            yield actor
-        except UserCenterError as exc:
-            await self._record_refusal(
-                state, session, actor, exc.code, keeps_changes=exc.keeps_changes
-            )
-            raise
-        await self._record(state, session, actor, "ok")
-
-    async def _record(
-        self, state: AppState, session: AsyncSession, actor: StaffActor, result: str
-    ) -> None:
-        staff = await state.access.get_staff_or_raise(session, actor.id)
-        await state.access.record(
-            session,
-            actor.audit,
-            staff_id=actor.id,
-            username=staff.username,
-            client=actor.client,
-            result=result,
-        )
-
-    async def _record_refusal(
-        self,
-        state: AppState,
-        session: AsyncSession,
-        actor: StaffActor,
-        result: str,
-        *,
-        keeps_changes: bool,
-    ) -> None:
-        """The log row of a refused or failed call, in the route's transaction: what the route
-        wrote is rolled back first (unless its error keeps it), the row alone is committed."""
-        if not keeps_changes:
-            await session.rollback()
-        await self._record(state, session, actor, result)
-        keep_on_error(session)
-
-
-def StaffWith(permission: str, *, scope: tuple[str, str] | None = None) -> Any:
-    """`Annotated[StaffActor, StaffWith("user:disable")]`: a staff member holding the
-    permission (in the scope `(type, parameter)` names, e.g. `("merchant", "merchant_id")`)."""
-    return Depends(StaffGuard(permission, scope), scope="function")
-
-
-# A staff member acting on their own account (TOTP, logout): no permission needed.
-CurrentStaff = Annotated[StaffActor, Depends(StaffGuard(None), scope="function")]

@@ -9,9 +9,8 @@ fields at fault.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, ClassVar
+from collections.abc import Sequence
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -19,57 +18,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.routing import Match
 
+from usercenter.kit.errors import FieldError, UserCenterError, ValidationFailed
 from usercenter.kit.i18n import Language, Text, negotiate_language
 from usercenter.kit.validation_messages import validation_message
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://usercenter.dev/problems/"
-
-
-@dataclass(frozen=True, slots=True)
-class FieldError:
-    """One field at fault: where (`phone`, `address.city`), a stable code and a message."""
-
-    field: str
-    code: str
-    message: str
-
-
-class UserCenterError(Exception):
-    """Base of every expected error. Subclasses set `code`, `status` and `title`."""
-
-    code: ClassVar[str] = "error"
-    status: ClassVar[int] = 400
-    title: ClassVar[Text] = Text("请求有误", "Bad request")
-    detail_text: ClassVar[Text | None] = None
-    # True: what the transaction wrote before this error stands (see Database.unit_of_work).
-    keeps_changes: ClassVar[bool] = False
-    # The request field this error is usually about, unless the raiser names another.
-    default_field: ClassVar[str | None] = None
-
-    def __init__(
-        self,
-        *,
-        field: str | None = None,
-        errors: Sequence[FieldError] = (),
-        headers: Mapping[str, str] | None = None,
-        **params: object,
-    ) -> None:
-        self.field = field if field is not None else self.default_field
-        self.errors = list(errors)
-        self.headers = dict(headers or {})
-        self.params = params
-        super().__init__(self.detail("en"))
-
-    def detail(self, language: Language) -> str:
-        if self.detail_text is not None:
-            return self.detail_text.render(language, **self.params)
-        return self.title.render(language)
-
-    def field_errors(self, language: Language) -> list[FieldError]:
-        if self.errors or self.field is None:
-            return self.errors
-        return [FieldError(self.field, self.code, self.detail(language))]
 
 
 class ServiceUnauthorized(UserCenterError):
@@ -79,12 +33,6 @@ class ServiceUnauthorized(UserCenterError):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(headers={"WWW-Authenticate": 'Basic realm="usercenter"'}, **kwargs)
-
-
-class ValidationFailed(UserCenterError):
-    code = "validation_failed"
-    status = 422
-    title = Text("请求参数校验失败", "The request did not pass validation")
 
 
 class InvalidJson(UserCenterError):
@@ -201,19 +149,6 @@ class MetricsUnauthorized(UserCenterError):
     def __init__(self, **kwargs: Any) -> None:
         challenge = 'Bearer realm="usercenter-metrics"'
         super().__init__(headers={"WWW-Authenticate": challenge}, **kwargs)
-
-
-class CacheUnavailable(UserCenterError):
-    """Redis cannot be reached and the call needs it for safety (a lockout, a send limit, a
-    one-time code): refused rather than let through unchecked."""
-
-    code = "cache_unavailable"
-    status = 503
-    title = Text("缓存服务暂不可用，请稍后重试", "The cache is unavailable; try again shortly")
-    retry_after_seconds: ClassVar[int] = 5
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(headers={"Retry-After": str(self.retry_after_seconds)}, **kwargs)
 
 
 _LOCATION_ROOTS = {"body", "query", "path", "header", "cookie"}

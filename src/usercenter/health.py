@@ -10,22 +10,30 @@ from __future__ import annotations
 import asyncio
 import hmac
 from collections.abc import Awaitable
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from usercenter import schema
+from usercenter.config import Settings
+from usercenter.db import Database
+from usercenter.deps import DatabaseDep, SettingsDep, provided
 from usercenter.errors import PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE, MetricsUnauthorized
-from usercenter.logs import get_logger
-from usercenter.state import AppState
+from usercenter.kit.broker import BrokerLink
+from usercenter.kit.cache import Cache
+from usercenter.kit.log import get_logger
+from usercenter.metrics import Metrics
 
 log = get_logger("usercenter.health")
 
 router = APIRouter(tags=["operations"])
 
 CHECK_TIMEOUT_SECONDS = 3.0
+
+CacheDep = Annotated[Cache, Depends(provided(Cache))]
+MetricsDep = Annotated[Metrics, Depends(provided(Metrics))]
 
 
 async def _probe(check: Awaitable[str]) -> dict[str, Any]:
@@ -35,22 +43,24 @@ async def _probe(check: Awaitable[str]) -> dict[str, Any]:
         return {"ok": False, "detail": f"{type(exc).__name__}: {exc}"[:300]}
 
 
-async def _schema_check(state: AppState) -> str:
-    status = await schema.schema_status(state.database)
+async def _schema_check(database: Database) -> str:
+    status = await schema.schema_status(database)
     if not status.is_at_head:
         raise RuntimeError(status.describe() + "; run `usercenter migrate`")
     return ",".join(status.current)
 
 
-async def readiness(state: AppState) -> dict[str, dict[str, Any]]:
+async def readiness(
+    settings: Settings, database: Database, cache: Cache, broker: BrokerLink | None
+) -> dict[str, dict[str, Any]]:
     checks: dict[str, Awaitable[str]] = {
-        "database": state.database.ping(),
-        "schema": _schema_check(state),
+        "database": database.ping(),
+        "schema": _schema_check(database),
     }
-    if state.settings.redis_url:
-        checks["cache"] = state.cache.ping()
-    if state.broker is not None:
-        checks["broker"] = state.broker.ping()
+    if settings.redis_url:
+        checks["cache"] = cache.ping()
+    if broker is not None:
+        checks["broker"] = broker.ping()
     results = await asyncio.gather(*(_probe(check) for check in checks.values()))
     return dict(zip(checks, results, strict=True))
 
@@ -60,9 +70,9 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-def holds_metrics_token(request: Request, state: AppState) -> bool:
+def holds_metrics_token(request: Request, settings: Settings) -> bool:
     """Whether the caller sent `Authorization: Bearer <USERCENTER_METRICS_TOKEN>` (never, unset)."""
-    token = state.settings.metrics_token
+    token = settings.metrics_token
     if token is None:
         return False
     scheme, _, presented = request.headers.get("authorization", "").partition(" ")
@@ -76,10 +86,12 @@ def holds_metrics_token(request: Request, state: AppState) -> bool:
     summary="Can the process serve: database, schema, cache and broker "
     "(the checks only with the metrics token)",
 )
-async def readyz(request: Request) -> Response:
-    state = AppState.of(request)
-    checks = await readiness(state)
-    shown = {"checks": checks} if holds_metrics_token(request, state) else {}
+async def readyz(
+    request: Request, settings: SettingsDep, database: DatabaseDep, cache: CacheDep
+) -> Response:
+    broker = request.app.state.provided.get(BrokerLink)
+    checks = await readiness(settings, database, cache, broker)
+    shown = {"checks": checks} if holds_metrics_token(request, settings) else {}
     if all(check["ok"] for check in checks.values()):
         return JSONResponse({"status": "ready", **shown})
     failing = ", ".join(name for name, check in checks.items() if not check["ok"])
@@ -96,8 +108,7 @@ async def readyz(request: Request) -> Response:
 
 
 @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
-async def metrics(request: Request) -> Response:
-    state = AppState.of(request)
-    if state.settings.metrics_token is not None and not holds_metrics_token(request, state):
+async def metrics(request: Request, settings: SettingsDep, counted: MetricsDep) -> Response:
+    if settings.metrics_token is not None and not holds_metrics_token(request, settings):
         raise MetricsUnauthorized()
-    return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(counted.registry), media_type=CONTENT_TYPE_LATEST)

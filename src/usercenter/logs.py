@@ -169,8 +169,3 @@ def configure_logging(level: str = "INFO", fmt: LogFormat | None = LogFormat.JSO
             },
         }
     )
-
-
-def get_logger(name: str) -> structlog.stdlib.BoundLogger:
-    logger: structlog.stdlib.BoundLogger = structlog.stdlib.get_logger(name)
-    return logger

@@ -21,11 +21,12 @@ from usercenter.errors import (
     InternalError,
     InvalidUnicode,
     NulCharacter,
-    UserCenterError,
     problem_response,
 )
+from usercenter.kit.errors import UserCenterError
 from usercenter.kit.i18n import negotiate_language
-from usercenter.logs import access_log, get_logger
+from usercenter.kit.log import get_logger
+from usercenter.logs import access_log
 from usercenter.metrics import Metrics
 from usercenter.openapi import api_routes
 

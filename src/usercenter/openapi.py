@@ -37,9 +37,8 @@ from usercenter.errors import (
     InvalidUnicode,
     NulCharacter,
     UnsupportedMediaType,
-    UserCenterError,
-    ValidationFailed,
 )
+from usercenter.kit.errors import UserCenterError, ValidationFailed
 
 SECURITY_SCHEMES: dict[str, dict[str, str]] = {
     "userBearer": {

@@ -28,9 +28,10 @@ from tests.access.conftest import (
     staff_token,
     state_of,
 )
-from usercenter.access.models import AdminLog, SubjectType
+from usercenter.access.auth import StaffGuard
+from usercenter.access.models import SubjectType
 from usercenter.access.service import Scope, Subject
-from usercenter.deps import StaffGuard
+from usercenter.audit.models import AdminLog
 from usercenter.kit import clock
 
 # Admin routes open to any logged-in staff member (their own account) or to nobody yet.

@@ -16,7 +16,7 @@ from tests.access.conftest import (
     state_of,
 )
 from tests.identity.conftest import bearer, new_phone, sms_login
-from usercenter.access.models import AdminLog
+from usercenter.audit.models import AdminLog
 
 
 @pytest.fixture

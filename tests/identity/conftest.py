@@ -17,11 +17,10 @@ from fastapi import FastAPI
 from redis.asyncio import Redis
 
 from tests.conftest import make_settings, service_url
-from usercenter.app import create_app
+from usercenter.app import Services, create_app
 from usercenter.kit import clock
 from usercenter.notify.mail import ConsoleMailSender
 from usercenter.notify.sms import ConsoleSmsSender
-from usercenter.state import AppState
 
 # Generous by default; tests of a limit make an app with that limit set low.
 DEFAULTS: dict[str, Any] = {
@@ -86,8 +85,8 @@ def new_username() -> str:
     return f"user_{secrets.token_hex(5)}"
 
 
-def state_of(application: FastAPI) -> AppState:
-    state: AppState = application.state.usercenter
+def state_of(application: FastAPI) -> Services:
+    state: Services = application.state.services
     return state
 
 

@@ -13,7 +13,6 @@ from sqlalchemy.engine import make_url
 from tests.conftest import make_settings, service_url
 from tests.kit.redis_proxy import RedisProxy
 from usercenter.app import create_app
-from usercenter.errors import CacheUnavailable
 from usercenter.kit.cache import (
     Cache,
     Counters,
@@ -22,6 +21,7 @@ from usercenter.kit.cache import (
     RedisCache,
     cache_namespace,
 )
+from usercenter.kit.errors import CacheUnavailable
 
 
 @pytest.fixture(params=["memory", "redis"])

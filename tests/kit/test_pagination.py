@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from usercenter.errors import ValidationFailed
+from usercenter.kit.errors import ValidationFailed
 from usercenter.kit.pagination import decode_cursor, encode_cursor
 from usercenter.kit.schemas import MAX_INT64
 

@@ -10,8 +10,7 @@ import pytest
 from fastapi import FastAPI
 
 from tests.conftest import make_settings
-from usercenter.app import create_app
-from usercenter.state import AppState
+from usercenter.app import Services, create_app
 from usercenter.wallet.models import SystemAccount
 from usercenter.wallet.service import Business, Result, WalletService
 
@@ -34,8 +33,8 @@ async def wallet_app(database_url: str, db: object) -> AsyncIterator[FastAPI]:
         assert report.is_clean, report.differences
 
 
-def state_of(application: FastAPI) -> AppState:
-    state: AppState = application.state.usercenter
+def state_of(application: FastAPI) -> Services:
+    state: Services = application.state.services
     return state
 
 

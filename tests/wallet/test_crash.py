@@ -27,13 +27,13 @@ OPENING = 1_000_000
 LOAD = textwrap.dedent(
     """
     import asyncio, sys
-    from usercenter.app import build_state
+    from usercenter.app import build_services
     from usercenter.config import Settings
     from usercenter.wallet.service import Business
 
     async def main() -> None:
         users = [int(u) for u in sys.argv[1].split(",")]
-        state = build_state(Settings(_env_file=None, wallet_hold_sweep_seconds=0))
+        state = build_services(Settings(_env_file=None, wallet_hold_sweep_seconds=0))
         todo = iter(range(int(sys.argv[2])))
 
         async def worker() -> None:
@@ -45,7 +45,7 @@ LOAD = textwrap.dedent(
                 print(i, flush=True)
 
         await asyncio.gather(*(worker() for _ in range(16)))
-        await state.wallet.close(None)
+        await state.wallet.close()
         await state.ids.close()
         await state.database.dispose()
 

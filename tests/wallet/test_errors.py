@@ -11,9 +11,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from usercenter.errors import UserCenterError
 from usercenter.identity.errors import UserNotFound
 from usercenter.kit import money
+from usercenter.kit.errors import UserCenterError
 from usercenter.kit.i18n import Language, Text
 from usercenter.wallet import errors
 from usercenter.wallet.errors import ASSET_NAMES, HOLD_STATUS_NAMES, WalletError

@@ -9,8 +9,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from usercenter.access.auth import Access, CurrentStaff, StaffActor, StaffWith
 from usercenter.access.errors import ScopeInvalid
-from usercenter.access.models import AdminLog, Grant, Role, StaffAccount, Status
+from usercenter.access.models import Grant, Role, StaffAccount, Status
 from usercenter.access.schemas import (
     AdminIdentityOut,
     AdminLoginEventOut,
@@ -45,18 +46,12 @@ from usercenter.access.schemas import (
     TotpEnrolmentOut,
 )
 from usercenter.access.service import PermissionNode, Scope, Subject
-from usercenter.deps import (
-    Client,
-    CurrentStaff,
-    ReadSession,
-    ServiceCaller,
-    StaffActor,
-    StaffWith,
-    State,
-    WriteSession,
-)
-from usercenter.errors import ValidationFailed
+from usercenter.audit import service as audit_service
+from usercenter.audit.models import AdminLog
+from usercenter.deps import Client, ReadSession, ServiceCaller, WriteSession
+from usercenter.identity.api import Identity
 from usercenter.identity.models import User
+from usercenter.kit.errors import ValidationFailed
 from usercenter.kit.pagination import MAX_PAGE_SIZE, decode_cursor, encode_cursor
 from usercenter.kit.schemas import Id, optional_body
 
@@ -157,11 +152,11 @@ def _subject(text: str, field: str = "subject") -> Subject:
 @router.post("/v1/admin/auth/login", summary="Staff login: password, then TOTP or a recovery code")
 async def staff_login(
     body: Annotated[StaffLoginIn, optional_body(StaffLoginIn)],
-    state: State,
+    access: Access,
     session: WriteSession,
     client: Client,
 ) -> StaffLoginOut:
-    result = await state.access.login(
+    result = await access.login(
         session,
         username=body.username,
         password=body.password,
@@ -179,13 +174,13 @@ async def staff_login(
 
 
 @router.post("/v1/admin/auth/logout", status_code=204, summary="End the current staff session")
-async def staff_logout(staff: CurrentStaff, state: State, session: WriteSession) -> None:
-    await state.access.logout(session, staff_id=staff.id, session_id=staff.session_id)
+async def staff_logout(staff: CurrentStaff, access: Access, session: WriteSession) -> None:
+    await access.logout(session, staff_id=staff.id, session_id=staff.session_id)
 
 
 @router.get("/v1/admin/me", summary="The current staff member and the permissions they hold")
-async def staff_me(staff: CurrentStaff, state: State, session: WriteSession) -> StaffMeOut:
-    me = _staff_out(await state.access.get_staff_or_raise(session, staff.id))
+async def staff_me(staff: CurrentStaff, access: Access, session: WriteSession) -> StaffMeOut:
+    me = _staff_out(await access.get_staff_or_raise(session, staff.id))
     held = staff.permissions.held
     return StaffMeOut(
         **me.model_dump(),
@@ -196,8 +191,10 @@ async def staff_me(staff: CurrentStaff, state: State, session: WriteSession) -> 
 
 
 @router.post("/v1/admin/me/totp", summary="Start authenticator set-up: a provisioning URI")
-async def begin_totp(staff: CurrentStaff, state: State, session: WriteSession) -> TotpEnrolmentOut:
-    enrolment = await state.access.begin_totp(session, staff.id)
+async def begin_totp(
+    staff: CurrentStaff, access: Access, session: WriteSession
+) -> TotpEnrolmentOut:
+    enrolment = await access.begin_totp(session, staff.id)
     return TotpEnrolmentOut(secret=enrolment.secret, provisioning_uri=enrolment.provisioning_uri)
 
 
@@ -205,9 +202,9 @@ async def begin_totp(staff: CurrentStaff, state: State, session: WriteSession) -
     "/v1/admin/me/totp/confirm", summary="Confirm the authenticator; recovery codes shown once"
 )
 async def confirm_totp(
-    body: TotpConfirmIn, staff: CurrentStaff, state: State, session: WriteSession
+    body: TotpConfirmIn, staff: CurrentStaff, access: Access, session: WriteSession
 ) -> RecoveryCodesOut:
-    codes = await state.access.confirm_totp(session, staff.id, body.code)
+    codes = await access.confirm_totp(session, staff.id, body.code)
     return RecoveryCodesOut(recovery_codes=codes)
 
 
@@ -221,12 +218,12 @@ RoleManager = Annotated[StaffActor, StaffWith("role:manage")]
 @router.get("/v1/admin/staff", summary="Staff accounts, newest first")
 async def list_staff(
     staff: StaffManager,
-    state: State,
+    access: Access,
     session: WriteSession,
     cursor: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
 ) -> StaffPage:
-    rows = await state.access.list_staff(session, before_id=decode_cursor(cursor), limit=limit + 1)
+    rows = await access.list_staff(session, before_id=decode_cursor(cursor), limit=limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     return StaffPage(
@@ -237,9 +234,9 @@ async def list_staff(
 
 @router.post("/v1/admin/staff", status_code=201, summary="Create a staff account")
 async def create_staff(
-    body: StaffCreateIn, staff: StaffManager, state: State, session: WriteSession
+    body: StaffCreateIn, staff: StaffManager, access: Access, session: WriteSession
 ) -> StaffOut:
-    created = await state.access.create_staff(
+    created = await access.create_staff(
         session,
         username=body.username,
         password=body.password,
@@ -256,12 +253,10 @@ async def create_staff(
 
 @router.post("/v1/admin/staff/{staff_id}/status", summary="Disable (ends sessions) or enable")
 async def set_staff_status(
-    staff_id: Id, body: StaffStatusIn, staff: StaffManager, state: State, session: WriteSession
+    staff_id: Id, body: StaffStatusIn, staff: StaffManager, access: Access, session: WriteSession
 ) -> StaffOut:
     return _staff_out(
-        await state.access.set_staff_status(
-            session, staff_id, body.status, ceiling=staff.permissions
-        )
+        await access.set_staff_status(session, staff_id, body.status, ceiling=staff.permissions)
     )
 
 
@@ -271,9 +266,9 @@ async def set_staff_status(
     summary="Clear a staff member's authenticator (they enrol again)",
 )
 async def reset_staff_totp(
-    staff_id: Id, staff: StaffManager, state: State, session: WriteSession
+    staff_id: Id, staff: StaffManager, access: Access, session: WriteSession
 ) -> None:
-    await state.access.reset_totp(session, staff_id, ceiling=staff.permissions)
+    await access.reset_totp(session, staff_id, ceiling=staff.permissions)
 
 
 # --- permissions, roles, grants -----------------------------------------------------------
@@ -281,16 +276,16 @@ async def reset_staff_totp(
 
 @router.get("/v1/admin/permissions", summary="The whole permission tree")
 async def list_permissions(
-    staff: RoleManager, state: State, session: WriteSession
+    staff: RoleManager, access: Access, session: WriteSession
 ) -> list[PermissionOut]:
-    return [_node_out(n) for n in await state.access.list_permissions(session)]
+    return [_node_out(n) for n in await access.list_permissions(session)]
 
 
 @router.post("/v1/admin/permissions", status_code=201, summary="Add a menu, button or API node")
 async def create_permission(
-    body: PermissionCreateIn, staff: RoleManager, state: State, session: WriteSession
+    body: PermissionCreateIn, staff: RoleManager, access: Access, session: WriteSession
 ) -> PermissionOut:
-    row = await state.access.create_permission(session, **body.model_dump())
+    row = await access.create_permission(session, **body.model_dump())
     staff.audit.target_type, staff.audit.target_id = "permission", str(row.id)
     return PermissionOut(
         id=row.id,
@@ -310,10 +305,10 @@ async def update_permission(
     permission_id: Int32Id,
     body: Annotated[PermissionUpdateIn, optional_body(PermissionUpdateIn)],
     staff: RoleManager,
-    state: State,
+    access: Access,
     session: WriteSession,
 ) -> PermissionOut:
-    row = await state.access.update_permission(
+    row = await access.update_permission(
         session, permission_id, body.model_dump(exclude_unset=True), ceiling=staff.permissions
     )
     return PermissionOut(
@@ -330,15 +325,15 @@ async def update_permission(
 
 
 @router.get("/v1/admin/roles", summary="Roles and the permissions they hold")
-async def list_roles(staff: RoleManager, state: State, session: WriteSession) -> list[RoleOut]:
-    return [_role_out(role, held) for role, held in await state.access.list_roles(session)]
+async def list_roles(staff: RoleManager, access: Access, session: WriteSession) -> list[RoleOut]:
+    return [_role_out(role, held) for role, held in await access.list_roles(session)]
 
 
 @router.post("/v1/admin/roles", status_code=201, summary="Create a role")
 async def create_role(
-    body: RoleCreateIn, staff: RoleManager, state: State, session: WriteSession
+    body: RoleCreateIn, staff: RoleManager, access: Access, session: WriteSession
 ) -> RoleOut:
-    role, held = await state.access.create_role(
+    role, held = await access.create_role(
         session,
         code=body.code,
         name=body.name,
@@ -356,11 +351,11 @@ async def update_role(
     role_id: Int32Id,
     body: Annotated[RoleUpdateIn, optional_body(RoleUpdateIn)],
     staff: RoleManager,
-    state: State,
+    access: Access,
     session: WriteSession,
 ) -> RoleOut:
     changes = body.model_dump(exclude_unset=True, exclude={"permissions"})
-    role, held = await state.access.update_role(
+    role, held = await access.update_role(
         session, role_id, changes, body.permissions, ceiling=staff.permissions
     )
     return _role_out(role, held)
@@ -370,19 +365,17 @@ async def update_role(
 async def list_grants(
     subject: Annotated[str, Query(pattern=r"^(user|staff):\d+$")],
     staff: RoleManager,
-    state: State,
+    access: Access,
     session: WriteSession,
 ) -> list[GrantOut]:
-    return [
-        _grant_out(g, code) for g, code in await state.access.grants_of(session, _subject(subject))
-    ]
+    return [_grant_out(g, code) for g, code in await access.grants_of(session, _subject(subject))]
 
 
 @router.post("/v1/admin/grants", status_code=201, summary="Give a role, everywhere or in a scope")
 async def create_grant(
-    body: GrantIn, staff: RoleManager, state: State, session: WriteSession
+    body: GrantIn, staff: RoleManager, access: Access, session: WriteSession
 ) -> GrantOut:
-    grant = await state.access.grant(
+    grant = await access.grant(
         session,
         subject=_subject(body.subject),
         role_code=body.role,
@@ -396,9 +389,9 @@ async def create_grant(
 
 @router.delete("/v1/admin/grants/{grant_id}", status_code=204, summary="Revoke a grant")
 async def revoke_grant(
-    grant_id: Id, staff: RoleManager, state: State, session: WriteSession
+    grant_id: Id, staff: RoleManager, access: Access, session: WriteSession
 ) -> None:
-    await state.access.revoke(session, grant_id, ceiling=staff.permissions)
+    await access.revoke(session, grant_id, ceiling=staff.permissions)
 
 
 # --- users -------------------------------------------------------------------------------
@@ -417,7 +410,7 @@ def _user_out(user: User) -> AdminUserOut:
 @router.get("/v1/admin/users", summary="Search users by uid, phone (exact), nickname, status")
 async def search_users(
     staff: Annotated[StaffActor, StaffWith("user:view")],
-    state: State,
+    identity: Identity,
     session: WriteSession,
     uid: Annotated[str | None, Query(max_length=16)] = None,
     phone: Annotated[str | None, Query(max_length=32)] = None,
@@ -426,7 +419,7 @@ async def search_users(
     cursor: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
 ) -> AdminUserPage:
-    rows = await state.identity.search_users(
+    rows = await identity.search_users(
         session,
         uid=uid,
         phone=phone,
@@ -447,14 +440,15 @@ async def search_users(
 async def user_detail(
     user_id: Id,
     staff: Annotated[StaffActor, StaffWith("user:view")],
-    state: State,
+    access: Access,
+    identity: Identity,
     session: WriteSession,
     reveal: Annotated[bool, Query(description="Show identifiers whole (user:pii:view)")] = False,
 ) -> AdminUserDetailOut:
-    shown_ip, shown_device_id = state.access.shown_ip, state.access.shown_device_id
-    detail = await state.access.user_detail(
+    shown_ip, shown_device_id = access.shown_ip, access.shown_device_id
+    detail = await access.user_detail(
         session,
-        state.identity,
+        identity,
         effective=staff.permissions,
         audit=staff.audit,
         user_id=user_id,
@@ -513,20 +507,20 @@ async def user_detail(
 async def disable_user(
     user_id: Id,
     staff: Annotated[StaffActor, StaffWith("user:disable")],
-    state: State,
+    identity: Identity,
     session: WriteSession,
 ) -> None:
-    await state.identity.disable_user(session, user_id)
+    await identity.disable_user(session, user_id)
 
 
 @router.post("/v1/admin/users/{user_id}/enable", summary="Enable a disabled user")
 async def enable_user(
     user_id: Id,
     staff: Annotated[StaffActor, StaffWith("user:disable")],
-    state: State,
+    identity: Identity,
     session: WriteSession,
 ) -> AdminUserOut:
-    return _user_out(await state.identity.enable_user(session, user_id))
+    return _user_out(await identity.enable_user(session, user_id))
 
 
 @router.delete(
@@ -538,10 +532,10 @@ async def unbind_identity(
     user_id: Id,
     identity_id: Id,
     staff: Annotated[StaffActor, StaffWith("user:identity:unbind")],
-    state: State,
+    identity: Identity,
     session: WriteSession,
 ) -> None:
-    await state.identity.unbind_for_staff(session, user_id, identity_id, staff.client)
+    await identity.unbind_for_staff(session, user_id, identity_id, staff.client)
 
 
 # --- the admin log ------------------------------------------------------------------------
@@ -550,7 +544,6 @@ async def unbind_identity(
 @router.get("/v1/admin/audit-log", summary="Staff actions, newest first (read only)")
 async def audit_log(
     staff: Annotated[StaffActor, StaffWith("audit:view")],
-    state: State,
     session: WriteSession,
     cursor: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
@@ -561,7 +554,7 @@ async def audit_log(
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> AdminLogPage:
-    rows = await state.access.admin_log(
+    rows = await audit_service.admin_log(
         session,
         before_id=decode_cursor(cursor),
         limit=limit + 1,
@@ -583,9 +576,9 @@ async def audit_log(
 
 
 @router.post("/v1/authz/check", summary="Allow or deny each (subject, permission, scope)")
-async def check(body: CheckBatchIn, _: ServiceCaller, state: State) -> CheckBatchOut:
+async def check(body: CheckBatchIn, _: ServiceCaller, access: Access) -> CheckBatchOut:
     subjects = [_subject(item.subject) for item in body.checks]
-    effective = await state.access.effective_many(subjects)
+    effective = await access.effective_many(subjects)
     return CheckBatchOut(
         results=[
             CheckOut(
@@ -603,11 +596,11 @@ async def check(body: CheckBatchIn, _: ServiceCaller, state: State) -> CheckBatc
     summary="A subject's permission codes and menu/button tree (dynamic routes)",
 )
 async def subject_permissions(
-    subject: str, _: ServiceCaller, state: State, session: ReadSession
+    subject: str, _: ServiceCaller, access: Access, session: ReadSession
 ) -> SubjectPermissionsOut:
     parsed = _subject(subject)
-    effective = await state.access.effective(parsed)
-    tree = await state.access.permission_tree(session, parsed)
+    effective = await access.effective(parsed)
+    tree = await access.permission_tree(session, parsed)
     return SubjectPermissionsOut(
         subject=parsed.key(),
         codes={code: sorted(scopes) for code, scopes in effective.held.items()},

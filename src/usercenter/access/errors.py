@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from usercenter.errors import UserCenterError
 from usercenter.kit import clock
+from usercenter.kit.errors import UserCenterError
 from usercenter.kit.i18n import Text, china_time
 
 

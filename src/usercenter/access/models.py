@@ -149,31 +149,3 @@ class RecoveryCode(Base):
     code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     created_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
-
-
-class AdminLog(Base):
-    """One staff action (seed 004 wdy_admin_log): who, what, on what, a masked copy of the
-    request, the result, from where. Written in the transaction of the action; never changed."""
-
-    __tablename__ = "admin_log"
-    __table_args__ = (
-        Index("ix_admin_log_staff_id_id", "staff_id", "id"),
-        Index("ix_admin_log_target", "target_type", "target_id"),
-        Index("ix_admin_log_action", "action"),
-        Index("ix_admin_log_created_at", "created_at"),
-    )
-
-    id: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=True)
-    staff_id: Mapped[int | None] = mapped_column(BigInteger)
-    username: Mapped[str | None] = mapped_column(String(64))
-    action: Mapped[str] = mapped_column(String(64))
-    module: Mapped[str] = mapped_column(String(32))
-    method: Mapped[str] = mapped_column(String(8))
-    path: Mapped[str] = mapped_column(String(255))
-    target_type: Mapped[str | None] = mapped_column(String(32))
-    target_id: Mapped[str | None] = mapped_column(String(64))
-    request: Mapped[str | None] = mapped_column(Text)
-    result: Mapped[str] = mapped_column(String(64))
-    ip: Mapped[str | None] = mapped_column(String(64))
-    user_agent: Mapped[str | None] = mapped_column(String(255))
-    created_at: Mapped[datetime]

@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from usercenter.access.models import (
     AccessVersion,
-    AdminLog,
     Grant,
     Permission,
     RecoveryCode,
@@ -248,33 +247,3 @@ async def replace_recovery_codes(
 
 
 # --- the admin log ----------------------------------------------------------------------------
-
-
-async def admin_log_page(
-    session: AsyncSession,
-    *,
-    before_id: int | None,
-    limit: int,
-    staff_id: int | None = None,
-    action: str | None = None,
-    target_type: str | None = None,
-    target_id: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-) -> list[AdminLog]:
-    query = select(AdminLog)
-    if before_id is not None:
-        query = query.where(AdminLog.id < before_id)
-    if staff_id is not None:
-        query = query.where(AdminLog.staff_id == staff_id)
-    if action:
-        query = query.where(AdminLog.action == action)
-    if target_type:
-        query = query.where(AdminLog.target_type == target_type)
-    if target_id:
-        query = query.where(AdminLog.target_id == target_id)
-    if since is not None:
-        query = query.where(AdminLog.created_at >= since)
-    if until is not None:
-        query = query.where(AdminLog.created_at < until)
-    return list(await session.scalars(query.order_by(AdminLog.id.desc()).limit(limit)))

@@ -19,8 +19,8 @@ import json
 import secrets
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pyotp
@@ -50,7 +50,6 @@ from usercenter.access.errors import (
     TotpNotStarted,
 )
 from usercenter.access.models import (
-    AdminLog,
     Grant,
     Permission,
     PermissionKind,
@@ -62,6 +61,7 @@ from usercenter.access.models import (
 )
 from usercenter.audit import service as audit_service
 from usercenter.audit.models import AuthEvent
+from usercenter.audit.service import AuditDraft
 from usercenter.config import Settings
 from usercenter.db import Database
 from usercenter.identity.errors import UserNotFound
@@ -75,7 +75,7 @@ from usercenter.kit.cache import Cache, Counters, MemoryCounters
 from usercenter.kit.client import ClientInfo, Platform
 from usercenter.kit.schemas import MAX_INT64
 from usercenter.security.crypto import BlindIndex, FieldCipher
-from usercenter.security.masking import mask_device_id, mask_ip, mask_text
+from usercenter.security.masking import mask_device_id, mask_ip, masked_copy
 from usercenter.security.passwords import PasswordHasher, PasswordPolicy
 from usercenter.tokens.models import Session
 from usercenter.tokens.service import TokenService
@@ -96,8 +96,6 @@ TOTP_CONTEXT = "staff.totp_secret"
 CHANGES_CHANNEL = "usercenter:access:changed"
 _LOCAL_ENTRIES_MAX = 50_000
 # Request fields never copied into the log in clear (compared lower-cased, substrings).
-_SECRET_FIELDS = ("password", "code", "token", "secret", "otp", "captcha")
-_PERSONAL_FIELDS = ("phone", "mobile", "id_card", "idcard", "bank", "card", "email", "real_name")
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,20 +202,6 @@ class TotpEnrolment:
     provisioning_uri: str
 
 
-@dataclass(slots=True)
-class AuditDraft:
-    """What the guard of a staff route writes to the log; services may fill in the target."""
-
-    action: str
-    module: str
-    method: str
-    path: str
-    target_type: str | None = None
-    target_id: str | None = None
-    request: dict[str, Any] = field(default_factory=dict)
-    notes: dict[str, Any] = field(default_factory=dict)
-
-
 @dataclass(frozen=True, slots=True)
 class PermissionNode:
     id: int
@@ -229,27 +213,6 @@ class PermissionNode:
     status: str
     scopes: list[str]
     children: list[PermissionNode]
-
-
-def masked_copy(value: Any, key: str = "") -> Any:
-    """The request as the log keeps it: secrets replaced, personal data masked."""
-    lowered = key.lower()
-    if isinstance(value, Mapping):
-        return {str(k): masked_copy(v, str(k)) for k, v in value.items()}
-    if isinstance(value, list):
-        return [masked_copy(item, key) for item in value]
-    if value is None or isinstance(value, bool):
-        return value
-    if any(word in lowered for word in _SECRET_FIELDS):
-        return "***"
-    personal = any(word in lowered for word in _PERSONAL_FIELDS)
-    if isinstance(value, int | float) and not personal:
-        return value
-    text = str(value)
-    masked = mask_text(text)
-    if personal and masked == text:
-        return text[:1] + "***" if len(text) > 1 else "***"
-    return masked
 
 
 class _VersionMemo:
@@ -595,7 +558,7 @@ class AccessService:
         client: ClientInfo,
         result: str,
     ) -> None:
-        await self.record(
+        await audit_service.record_admin_action(
             session,
             draft,
             staff_id=staff.id if staff else None,
@@ -667,6 +630,12 @@ class AccessService:
         await self.tokens.end_sessions(session, user_id=-staff.id, reason="totp_reset")
 
     # --- staff accounts -----------------------------------------------------------------------
+
+    async def staff_username(self, staff_id: int) -> str:
+        """A staff member's login name, read outside the caller's transaction (which on SQLite
+        would take the write lock before the call's work has begun). Raises StaffNotFound."""
+        async with self.database.read_session() as session:
+            return (await self.get_staff_or_raise(session, staff_id)).username
 
     async def get_staff_or_raise(self, session: AsyncSession, staff_id: int) -> StaffAccount:
         staff = await repository.get_staff(session, staff_id)
@@ -1038,63 +1007,3 @@ class AccessService:
     @staticmethod
     def shown_device_id(device_id: str | None, *, reveal: bool) -> str | None:
         return device_id if reveal or device_id is None else mask_device_id(device_id)
-
-    # --- the admin log ------------------------------------------------------------------------
-
-    async def record(
-        self,
-        session: AsyncSession,
-        draft: AuditDraft,
-        *,
-        staff_id: int | None,
-        username: str | None,
-        client: ClientInfo,
-        result: str,
-    ) -> None:
-        """One row of the admin log in the caller's transaction; the request already masked."""
-        request = {**draft.request, **({"notes": draft.notes} if draft.notes else {})}
-        await repository.add(
-            session,
-            AdminLog(
-                staff_id=staff_id,
-                username=username,
-                action=draft.action[:64],
-                module=draft.module[:32],
-                method=draft.method[:8],
-                path=draft.path[:255],
-                target_type=draft.target_type,
-                target_id=draft.target_id,
-                request=json.dumps(request, ensure_ascii=False, default=str)[:60_000]
-                if request
-                else None,
-                result=result[:64],
-                ip=client.ip,
-                user_agent=(client.user_agent or "")[:255] or None,
-                created_at=clock.now(),
-            ),
-        )
-
-    async def admin_log(
-        self,
-        session: AsyncSession,
-        *,
-        before_id: int | None,
-        limit: int,
-        staff_id: int | None,
-        action: str | None,
-        target_type: str | None,
-        target_id: str | None,
-        since: datetime | None,
-        until: datetime | None,
-    ) -> list[AdminLog]:
-        return await repository.admin_log_page(
-            session,
-            before_id=before_id,
-            limit=limit,
-            staff_id=staff_id,
-            action=action,
-            target_type=target_type,
-            target_id=target_id,
-            since=since,
-            until=until,
-        )

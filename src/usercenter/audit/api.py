@@ -8,8 +8,9 @@ from fastapi import APIRouter, Query
 
 from usercenter.audit import service
 from usercenter.audit.schemas import AuthEventOut, AuthEventPage
-from usercenter.deps import CurrentClaims, ReadSession
+from usercenter.deps import ReadSession
 from usercenter.kit.pagination import MAX_PAGE_SIZE
+from usercenter.tokens.auth import CurrentClaims
 
 router = APIRouter(tags=["audit"])
 

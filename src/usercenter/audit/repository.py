@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from usercenter.audit.models import AuthEvent, ProfileChange
+from usercenter.audit.models import AdminLog, AuthEvent, ProfileChange
 
 _auth_events = AuthEvent.metadata.tables[AuthEvent.__tablename__]
 _INSERT_AUTH_EVENT = insert(_auth_events)
+ADMIN_LOG = AdminLog.metadata.tables[AdminLog.__tablename__]
+_INSERT_ADMIN_LOG = insert(ADMIN_LOG)
 
 
 async def add_auth_event(session: AsyncSession, event: AuthEvent) -> None:
@@ -32,3 +36,37 @@ async def auth_events_of(
 async def add_profile_change(session: AsyncSession, change: ProfileChange) -> None:
     session.add(change)
     await session.flush()
+
+
+async def add_admin_log(session: AsyncSession, values: Mapping[str, Any]) -> None:
+    await session.execute(_INSERT_ADMIN_LOG, dict(values))
+
+
+async def admin_log_page(
+    session: AsyncSession,
+    *,
+    before_id: int | None,
+    limit: int,
+    staff_id: int | None,
+    action: str | None,
+    target_type: str | None,
+    target_id: str | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> list[AdminLog]:
+    query = select(AdminLog)
+    if before_id is not None:
+        query = query.where(AdminLog.id < before_id)
+    if staff_id is not None:
+        query = query.where(AdminLog.staff_id == staff_id)
+    if action is not None:
+        query = query.where(AdminLog.action == action)
+    if target_type is not None:
+        query = query.where(AdminLog.target_type == target_type)
+    if target_id is not None:
+        query = query.where(AdminLog.target_id == target_id)
+    if since is not None:
+        query = query.where(AdminLog.created_at >= since)
+    if until is not None:
+        query = query.where(AdminLog.created_at < until)
+    return list(await session.scalars(query.order_by(AdminLog.id.desc()).limit(limit)))

@@ -1,12 +1,19 @@
-"""Recording and reading authentication events. Rows are written in the caller's transaction,
-so an event stands or falls with the change it describes."""
+"""Recording and reading authentication events and the admin log. Rows are written in the
+caller's transaction — or, for a staff action that moves money, as a side write of the ledger
+posting (`admin_log_row`) — so an entry stands or falls with the change it describes."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from usercenter.audit import repository
-from usercenter.audit.models import AuthEvent, AuthEventKind, ProfileChange
+from usercenter.audit.models import AdminLog, AuthEvent, AuthEventKind, ProfileChange
 from usercenter.kit import clock
 from usercenter.kit.client import ClientInfo
 from usercenter.kit.pagination import Page, decode_cursor, encode_cursor
@@ -86,4 +93,102 @@ async def record_profile_change(
             ip=client.ip,
             created_at=clock.now(),
         ),
+    )
+
+
+# --- the admin log ------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class AuditDraft:
+    """The admin-log entry of one staff call: the guard drafts it from the route, the service
+    that does the work may name the target and add notes."""
+
+    action: str
+    module: str
+    method: str
+    path: str
+    target_type: str | None = None
+    target_id: str | None = None
+    request: dict[str, Any] = field(default_factory=dict)
+    notes: dict[str, Any] = field(default_factory=dict)
+    # Set once the entry is written (by a ledger posting, as a side write): not written again.
+    is_written: bool = False
+
+    def target(self, kind: str, target_id: object) -> None:
+        self.target_type = kind
+        self.target_id = str(target_id)[:64]
+
+
+ADMIN_LOG_TABLE: Table = repository.ADMIN_LOG
+
+
+def admin_log_row(
+    draft: AuditDraft,
+    *,
+    staff_id: int | None,
+    username: str | None,
+    client: ClientInfo,
+    result: str,
+) -> dict[str, Any]:
+    """The admin-log row of `draft` as column values (the request already masked)."""
+    request = {**draft.request, **({"notes": draft.notes} if draft.notes else {})}
+    return {
+        "staff_id": staff_id,
+        "username": username,
+        "action": draft.action[:64],
+        "module": draft.module[:32],
+        "method": draft.method[:8],
+        "path": draft.path[:255],
+        "target_type": draft.target_type,
+        "target_id": draft.target_id,
+        "request": json.dumps(request, ensure_ascii=False, default=str)[:60_000]
+        if request
+        else None,
+        "result": result[:64],
+        "ip": client.ip,
+        "user_agent": (client.user_agent or "")[:255] or None,
+        "created_at": clock.now(),
+    }
+
+
+async def record_admin_action(
+    session: AsyncSession,
+    draft: AuditDraft,
+    *,
+    staff_id: int | None,
+    username: str | None,
+    client: ClientInfo,
+    result: str,
+) -> None:
+    """One row of the admin log in the caller's transaction."""
+    await repository.add_admin_log(
+        session,
+        admin_log_row(draft, staff_id=staff_id, username=username, client=client, result=result),
+    )
+    draft.is_written = True
+
+
+async def admin_log(
+    session: AsyncSession,
+    *,
+    before_id: int | None,
+    limit: int,
+    staff_id: int | None,
+    action: str | None,
+    target_type: str | None,
+    target_id: str | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> list[AdminLog]:
+    return await repository.admin_log_page(
+        session,
+        before_id=before_id,
+        limit=limit,
+        staff_id=staff_id,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        since=since,
+        until=until,
     )

@@ -6,8 +6,8 @@ import math
 from datetime import datetime
 from typing import Any, ClassVar
 
-from usercenter.errors import UserCenterError
 from usercenter.kit import clock
+from usercenter.kit.errors import UserCenterError
 from usercenter.kit.i18n import Language, Text, china_time
 
 

@@ -30,7 +30,7 @@ from usercenter.config import Backend, Settings
 from usercenter.db import Database
 from usercenter.ids import repository
 from usercenter.ids.errors import UidSpaceExhausted, UnknownBizType, UnknownProvince
-from usercenter.logs import get_logger
+from usercenter.kit.log import get_logger
 
 log = get_logger(__name__)
 

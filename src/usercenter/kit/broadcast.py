@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from redis.asyncio import Redis
 
-from usercenter.logs import get_logger
+from usercenter.kit.log import get_logger
 
 log = get_logger("usercenter.broadcast")
 

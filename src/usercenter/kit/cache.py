@@ -26,8 +26,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.engine import URL
 
-from usercenter.errors import CacheUnavailable
-from usercenter.logs import get_logger
+from usercenter.kit.errors import CacheUnavailable
+from usercenter.kit.log import get_logger
 
 log = get_logger("usercenter.cache")
 

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from usercenter.errors import ValidationFailed
+from usercenter.kit.errors import ValidationFailed
 from usercenter.kit.schemas import MAX_INT64
 
 T = TypeVar("T")

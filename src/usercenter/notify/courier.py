@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
-from usercenter.logs import get_logger
+from usercenter.kit.log import get_logger
 from usercenter.notify.errors import NotifyError
 
 log = get_logger("usercenter.notify")

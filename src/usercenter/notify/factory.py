@@ -6,7 +6,7 @@ import httpx
 from pydantic import SecretStr
 
 from usercenter.config import MailProvider, Settings, SmsProvider
-from usercenter.logs import get_logger
+from usercenter.kit.log import get_logger
 from usercenter.notify.mail import ConsoleMailSender, MailSender, SmtpMailSender
 from usercenter.notify.sms import (
     AliyunSmsSender,

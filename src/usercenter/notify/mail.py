@@ -14,7 +14,7 @@ from typing import Protocol
 import aiosmtplib
 
 from usercenter.kit import clock
-from usercenter.logs import get_logger
+from usercenter.kit.log import get_logger
 from usercenter.notify.errors import MailUnavailable
 from usercenter.security.masking import mask_email
 

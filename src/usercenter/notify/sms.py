@@ -25,7 +25,7 @@ from urllib.parse import quote
 import httpx
 
 from usercenter.kit import clock
-from usercenter.logs import get_logger
+from usercenter.kit.log import get_logger
 from usercenter.notify.errors import NotifyError, PhoneInvalid, SmsRateLimited, SmsUnavailable
 from usercenter.security.masking import mask_phone
 

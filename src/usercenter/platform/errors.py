@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from usercenter.errors import UserCenterError
+from usercenter.kit.errors import UserCenterError
 from usercenter.kit.i18n import Text
 
 

@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from usercenter.kit import clock
-from usercenter.logs import get_logger
+from usercenter.kit.log import get_logger
 from usercenter.providers.base import AppCredentials, AppType, ExternalIdentity, LoginProof
 from usercenter.providers.errors import (
     ProviderCodeInvalid,

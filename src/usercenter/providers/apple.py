@@ -21,7 +21,7 @@ import httpx
 import jwt
 
 from usercenter.kit import clock
-from usercenter.logs import get_logger
+from usercenter.kit.log import get_logger
 from usercenter.providers.base import AppCredentials, AppType, ExternalIdentity, LoginProof
 from usercenter.providers.errors import ProviderCodeInvalid, ProviderUnavailable
 from usercenter.providers.vendor_http import VendorHttp, json_object

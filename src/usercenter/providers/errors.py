@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from usercenter.errors import UserCenterError
+from usercenter.kit.errors import UserCenterError
 from usercenter.kit.i18n import Text
 
 

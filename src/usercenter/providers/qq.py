@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from usercenter.logs import get_logger
+from usercenter.kit.log import get_logger
 from usercenter.providers.base import AppCredentials, AppType, ExternalIdentity, LoginProof
 from usercenter.providers.errors import (
     ProviderCodeInvalid,

@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 
 import httpx
 
-from usercenter.logs import get_logger
+from usercenter.kit.log import get_logger
 from usercenter.providers.errors import ProviderError, ProviderUnavailable
 
 _log = get_logger("usercenter.providers")

@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from usercenter.kit.cache import Cache, MemoryCache
-from usercenter.logs import get_logger
+from usercenter.kit.log import get_logger
 from usercenter.providers.base import AppCredentials, AppType, ExternalIdentity, LoginProof
 from usercenter.providers.errors import (
     ProviderCodeInvalid,

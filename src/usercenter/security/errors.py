@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-from usercenter.errors import UserCenterError
+from usercenter.kit.errors import UserCenterError
 from usercenter.kit.i18n import Language, Text
 
 WeakPasswordReason = Literal["too_short", "too_long", "too_common", "same_as_account"]

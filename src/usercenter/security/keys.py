@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from usercenter.config import Settings
+from usercenter.config import Backend, Settings
 from usercenter.kit import clock
-from usercenter.logs import get_logger
+from usercenter.kit.log import get_logger
 from usercenter.security.crypto import KEY_BYTES, KID_PATTERN, BlindIndex, FieldCipher
 
 log = get_logger(__name__)
@@ -77,11 +77,35 @@ def generate_key_material(kid: str | None = None) -> KeyMaterial:
     return KeyMaterial(kid, os.urandom(KEY_BYTES), os.urandom(KEY_BYTES))
 
 
+def require_configured_keys(settings: Settings) -> None:
+    """On a server database, refuse to run without configured keys: every process on every
+    machine must encrypt with the same ones (generated key files stay the SQLite default).
+    Raises ValueError in one line naming the settings and `usercenter keys generate`."""
+    if settings.backend is not Backend.SQLITE:
+        missing = [
+            name
+            for name, value in (
+                ("USERCENTER_SECRET_KEYS", settings.secret_keys),
+                ("USERCENTER_BLIND_INDEX_KEY", settings.blind_index_key),
+            )
+            if not value
+        ]
+        if missing:
+            raise ValueError(
+                f"{' and '.join(missing)} must be set on a {settings.backend.value} database "
+                "(keys generated on one machine's disk would differ on the next); "
+                "run `usercenter keys generate` and put its lines in the environment"
+            )
+
+
 def load_keyring(settings: Settings) -> Keyring:
-    """The keys from the settings, completed from (or into) the key file in `keys_dir`.
+    """The keys from the settings, completed from (or into) the key file in `keys_dir` — only
+    on the embedded SQLite database: on a server database every process on every machine must
+    encrypt with the same keys, so they must be configured.
 
     Raises ValueError in one line naming the setting or file at fault.
     """
+    require_configured_keys(settings)
     field_keys = [
         _parse_secret_key(position, item.get_secret_value())
         for position, item in enumerate(settings.secret_keys, start=1)

@@ -8,6 +8,8 @@ the first three inside free text (log lines).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
 # Mainland mobile numbers: 11 digits starting 13-19, not inside a longer run of digits.
 _MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
@@ -108,3 +110,29 @@ def mask_identifier(identity_type: str, value: str) -> str:
     if identity_type == "username":
         return value
     return _mask_other(value)
+
+
+# Keys of a request whose values the admin log never keeps, and keys that hold personal data.
+_SECRET_FIELDS = ("password", "code", "token", "secret", "otp", "captcha")
+_PERSONAL_FIELDS = ("phone", "mobile", "id_card", "idcard", "bank", "card", "email", "real_name")
+
+
+def masked_copy(value: Any, key: str = "") -> Any:
+    """A request as the admin log keeps it: secrets replaced, personal data masked."""
+    lowered = key.lower()
+    if isinstance(value, Mapping):
+        return {str(k): masked_copy(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [masked_copy(item, key) for item in value]
+    if value is None or isinstance(value, bool):
+        return value
+    if any(word in lowered for word in _SECRET_FIELDS):
+        return "***"
+    personal = any(word in lowered for word in _PERSONAL_FIELDS)
+    if isinstance(value, int | float) and not personal:
+        return value
+    text = str(value)
+    masked = mask_text(text)
+    if personal and masked == text:
+        return text[:1] + "***" if len(text) > 1 else "***"
+    return masked

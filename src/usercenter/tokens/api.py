@@ -7,9 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Path, Request, status
 from starlette.convertors import StringConvertor, register_url_convertor
 
-from usercenter.deps import CurrentClaims, ReadSession, State, WriteSession, basic_client
+from usercenter.config import Settings
+from usercenter.deps import ReadSession, WriteSession, basic_client, provided_from
 from usercenter.openapi import documents
-from usercenter.state import AppState
+from usercenter.tokens.auth import CurrentClaims, Keys, Tokens
 from usercenter.tokens.errors import IntrospectionUnauthorized
 from usercenter.tokens.schemas import JwksOut, RevokedOut, SessionOut
 
@@ -29,15 +30,15 @@ register_url_convertor("session_id", _SessionIdConvertor())
 
 
 @router.get("/.well-known/jwks.json", summary="Public keys that verify access tokens")
-async def jwks(state: State) -> JwksOut:
-    return JwksOut(**(await state.signing_keys.jwks()))
+async def jwks(keys: Keys) -> JwksOut:
+    return JwksOut(**(await keys.jwks()))
 
 
 @router.get("/v1/me/sessions", summary="The current user's live sessions")
 async def list_sessions(
-    claims: CurrentClaims, state: State, session: ReadSession
+    claims: CurrentClaims, tokens: Tokens, session: ReadSession
 ) -> list[SessionOut]:
-    rows = await state.tokens.list_sessions(session, claims.user_id)
+    rows = await tokens.list_sessions(session, claims.user_id)
     return [
         SessionOut(
             id=row.id,
@@ -61,9 +62,9 @@ async def list_sessions(
 
 @router.post("/v1/me/sessions/revoke-others", summary="End every session but this one")
 async def revoke_other_sessions(
-    claims: CurrentClaims, state: State, session: WriteSession
+    claims: CurrentClaims, tokens: Tokens, session: WriteSession
 ) -> RevokedOut:
-    revoked = await state.tokens.end_sessions(
+    revoked = await tokens.end_sessions(
         session, user_id=claims.user_id, reason="ended_by_user", keep=claims.session_id
     )
     return RevokedOut(revoked=revoked)
@@ -77,10 +78,10 @@ async def revoke_other_sessions(
 async def end_session(
     session_id: Annotated[str, Path(pattern=SESSION_ID_PATTERN, description="The session's id")],
     claims: CurrentClaims,
-    state: State,
+    tokens: Tokens,
     session: WriteSession,
 ) -> None:
-    await state.tokens.end_session(
+    await tokens.end_session(
         session, user_id=claims.user_id, session_id=session_id, reason="ended_by_user"
     )
 
@@ -88,7 +89,7 @@ async def end_session(
 @documents(IntrospectionUnauthorized, security="introspectionBasic")
 async def _introspection_client(request: Request) -> str:
     """A gateway, by its Basic credentials from USERCENTER_INTROSPECTION_CLIENTS."""
-    clients = AppState.of(request).settings.introspection_clients
+    clients = provided_from(request.app, Settings).introspection_clients
     client_id = basic_client(request.headers.get("authorization"), clients)
     if client_id is None:
         raise IntrospectionUnauthorized()
@@ -99,11 +100,11 @@ async def _introspection_client(request: Request) -> str:
 async def introspect(
     token: Annotated[str, Form(max_length=4096)],
     client_id: Annotated[str, Depends(_introspection_client)],
-    state: State,
+    tokens: Tokens,
     session: ReadSession,
     token_type_hint: Annotated[str | None, Form(max_length=32)] = None,
 ) -> dict[str, Any]:
-    answer = await state.tokens.introspect(session, token)
+    answer = await tokens.introspect(session, token)
     if answer.get("active"):
         answer["client_id"] = client_id
     return answer

@@ -7,11 +7,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, status
+from fastapi import APIRouter, Depends, Header, Query, status
 
-from usercenter.deps import CurrentClaims, ServiceCaller, StaffActor, StaffWith, State
+from usercenter.access.auth import StaffActor, StaffWith
+from usercenter.deps import ServiceCaller, provided
 from usercenter.kit.pagination import MAX_PAGE_SIZE
 from usercenter.kit.schemas import Id, optional_body
+from usercenter.tokens.auth import CurrentClaims
 from usercenter.wallet.errors import IdempotencyKeyMissing, OwnerInvalid
 from usercenter.wallet.models import Kind, SystemAccount, sponsor_owner, user_owner
 from usercenter.wallet.schemas import (
@@ -46,7 +48,9 @@ from usercenter.wallet.schemas import (
     WithdrawalIn,
     WithdrawalOut,
 )
-from usercenter.wallet.service import Business, amount_in
+from usercenter.wallet.service import Business, WalletService, amount_in
+
+Wallet = Annotated[WalletService, Depends(provided(WalletService))]
 
 router = APIRouter(tags=["wallet"])
 
@@ -73,9 +77,9 @@ def business_of(body: BusinessIn, key: str | None, operator: str | None = None) 
     )
 
 
-async def wallet_of(state: State, user_id: int, *, is_known: bool = False) -> WalletOut:
+async def wallet_of(wallet: Wallet, user_id: int, *, is_known: bool = False) -> WalletOut:
     """A user's balances and VIP end, as the user, services and staff see them."""
-    balances, vip_until = await state.wallet.user_wallet(user_id, is_known=is_known)
+    balances, vip_until = await wallet.user_wallet(user_id, is_known=is_known)
     return WalletOut(balances=[BalanceOut.of(b) for b in balances], vip_until=vip_until)
 
 
@@ -83,20 +87,20 @@ async def wallet_of(state: State, user_id: int, *, is_known: bool = False) -> Wa
 
 
 @router.get("/v1/me/wallet", summary="The current user's balances per asset")
-async def my_wallet(claims: CurrentClaims, state: State) -> WalletOut:
-    return await wallet_of(state, claims.user_id, is_known=True)
+async def my_wallet(claims: CurrentClaims, wallet: Wallet) -> WalletOut:
+    return await wallet_of(wallet, claims.user_id, is_known=True)
 
 
 @router.get("/v1/me/wallet/entries", summary="The current user's ledger entries, newest first")
 async def my_entries(
     claims: CurrentClaims,
-    state: State,
+    wallet: Wallet,
     asset: Annotated[str | None, Query(max_length=16)] = None,
     kind: Annotated[str | None, Query(max_length=24)] = None,
     cursor: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
 ) -> EntryPage:
-    page = await state.wallet.entries(
+    page = await wallet.entries(
         user_owner(claims.user_id), asset=asset, kind=kind, cursor=cursor, limit=limit
     )
     return EntryPage(items=[EntryOut.of(e) for e in page.items], next_cursor=page.next_cursor)
@@ -104,11 +108,11 @@ async def my_entries(
 
 @router.post("/v1/me/wallet/transfers", summary="Give recharge coins to another user")
 async def transfer_coins(
-    body: CoinTransferIn, claims: CurrentClaims, state: State, key: IdempotencyKey = None
+    body: CoinTransferIn, claims: CurrentClaims, wallet: Wallet, key: IdempotencyKey = None
 ) -> TransferOut:
     if not key:
         raise IdempotencyKeyMissing()
-    result = await state.wallet.transfer_coins(
+    result = await wallet.transfer_coins(
         from_user_id=claims.user_id,
         to_user_id=body.to_user_id,
         amount=body.amount,
@@ -119,8 +123,8 @@ async def transfer_coins(
 
 
 @router.get("/v1/me/wallet/payout-accounts", summary="The current user's payout accounts")
-async def my_payout_accounts(claims: CurrentClaims, state: State) -> list[PayoutAccountOut]:
-    return [PayoutAccountOut.of(p) for p in await state.wallet.payout_accounts(claims.user_id)]
+async def my_payout_accounts(claims: CurrentClaims, wallet: Wallet) -> list[PayoutAccountOut]:
+    return [PayoutAccountOut.of(p) for p in await wallet.payout_accounts(claims.user_id)]
 
 
 @router.post(
@@ -131,10 +135,10 @@ async def my_payout_accounts(claims: CurrentClaims, state: State) -> list[Payout
 async def add_payout_account(
     body: Annotated[BankCardIn | AlipayIn, "discriminated by kind"],
     claims: CurrentClaims,
-    state: State,
+    wallet: Wallet,
 ) -> PayoutAccountOut:
     if isinstance(body, BankCardIn):
-        payout = await state.wallet.add_bank_card(
+        payout = await wallet.add_bank_card(
             user_id=claims.user_id,
             real_name=body.real_name,
             bank_name=body.bank_name,
@@ -142,7 +146,7 @@ async def add_payout_account(
             id_card=body.id_card,
         )
     else:
-        payout = await state.wallet.add_alipay_account(
+        payout = await wallet.add_alipay_account(
             user_id=claims.user_id, real_name=body.real_name, account=body.account
         )
     return PayoutAccountOut.of(payout)
@@ -153,10 +157,10 @@ async def add_payout_account(
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Remove a payout account",
 )
-async def remove_payout_account(payout_account_id: Id, claims: CurrentClaims, state: State) -> None:
-    await state.wallet.remove_payout_account(
-        user_id=claims.user_id, payout_account_id=payout_account_id
-    )
+async def remove_payout_account(
+    payout_account_id: Id, claims: CurrentClaims, wallet: Wallet
+) -> None:
+    await wallet.remove_payout_account(user_id=claims.user_id, payout_account_id=payout_account_id)
 
 
 @router.post(
@@ -165,11 +169,11 @@ async def remove_payout_account(payout_account_id: Id, claims: CurrentClaims, st
     summary="Withdraw cash to a saved payout account (frozen until staff settle it)",
 )
 async def apply_withdrawal(
-    body: WithdrawalIn, claims: CurrentClaims, state: State, key: IdempotencyKey = None
+    body: WithdrawalIn, claims: CurrentClaims, wallet: Wallet, key: IdempotencyKey = None
 ) -> WithdrawalOut:
     if not key:
         raise IdempotencyKeyMissing()
-    _, withdrawal = await state.wallet.apply_withdrawal(
+    _, withdrawal = await wallet.apply_withdrawal(
         user_id=claims.user_id,
         payout_account_id=body.payout_account_id,
         amount=amount_in("CNY", body.amount),
@@ -179,8 +183,8 @@ async def apply_withdrawal(
 
 
 @router.get("/v1/me/wallet/withdrawals", summary="The current user's withdrawals, newest first")
-async def my_withdrawals(claims: CurrentClaims, state: State) -> list[WithdrawalOut]:
-    return [WithdrawalOut.of(w) for w in await state.wallet.withdrawals(claims.user_id)]
+async def my_withdrawals(claims: CurrentClaims, wallet: Wallet) -> list[WithdrawalOut]:
+    return [WithdrawalOut.of(w) for w in await wallet.withdrawals(claims.user_id)]
 
 
 # --- the business's services --------------------------------------------------------------
@@ -190,9 +194,9 @@ async def my_withdrawals(claims: CurrentClaims, state: State) -> list[Withdrawal
     "/v1/wallet/recharges", summary="Credit a payment received through WeChat Pay or Alipay"
 )
 async def recharge(
-    body: RechargeIn, _: ServiceCaller, state: State, key: IdempotencyKey = None
+    body: RechargeIn, _: ServiceCaller, wallet: Wallet, key: IdempotencyKey = None
 ) -> TransferOut:
-    result = await state.wallet.recharge(
+    result = await wallet.recharge(
         user_id=body.user_id,
         asset=body.asset,
         amount=amount_in(body.asset, body.amount),
@@ -206,9 +210,9 @@ async def recharge(
 
 @router.post("/v1/wallet/debits", summary="Debit one balance for consumption")
 async def debit(
-    body: DebitIn, caller: ServiceCaller, state: State, key: IdempotencyKey = None
+    body: DebitIn, caller: ServiceCaller, wallet: Wallet, key: IdempotencyKey = None
 ) -> TransferOut:
-    result = await state.wallet.debit(
+    result = await wallet.debit(
         user_id=body.user_id,
         asset=body.asset,
         amount=amount_in(body.asset, body.amount),
@@ -220,9 +224,9 @@ async def debit(
 
 @router.post("/v1/wallet/coin-spends", summary="Spend coins: reward, then give, then recharge")
 async def spend_coins(
-    body: CoinSpendIn, caller: ServiceCaller, state: State, key: IdempotencyKey = None
+    body: CoinSpendIn, caller: ServiceCaller, wallet: Wallet, key: IdempotencyKey = None
 ) -> TransferOut:
-    result = await state.wallet.spend_coins(
+    result = await wallet.spend_coins(
         user_id=body.user_id, amount=body.amount, business=business_of(body, key, caller)
     )
     return TransferOut.of(result)
@@ -230,9 +234,9 @@ async def spend_coins(
 
 @router.post("/v1/wallet/grants", summary="Give coins, reward coins, points or a commission")
 async def grant(
-    body: GrantIn, caller: ServiceCaller, state: State, key: IdempotencyKey = None
+    body: GrantIn, caller: ServiceCaller, wallet: Wallet, key: IdempotencyKey = None
 ) -> TransferOut:
-    result = await state.wallet.grant(
+    result = await wallet.grant(
         user_id=body.user_id,
         asset=body.asset,
         amount=amount_in(body.asset, body.amount),
@@ -244,11 +248,11 @@ async def grant(
 
 @router.post("/v1/wallet/refunds", summary="Refund (part of) an earlier debit")
 async def refund(
-    body: RefundIn, caller: ServiceCaller, state: State, key: IdempotencyKey = None
+    body: RefundIn, caller: ServiceCaller, wallet: Wallet, key: IdempotencyKey = None
 ) -> TransferOut:
-    result = await state.wallet.refund(
+    result = await wallet.refund(
         transfer_id=body.transfer_id,
-        amount=await state.wallet.amount_for_transfer(body.transfer_id, body.amount),
+        amount=await wallet.amount_for_transfer(body.transfer_id, body.amount),
         business=business_of(body, key, caller),
     )
     return TransferOut.of(result)
@@ -256,12 +260,12 @@ async def refund(
 
 @router.post("/v1/wallet/holds", summary="Freeze an amount until it is captured or released")
 async def freeze(
-    body: HoldIn, caller: ServiceCaller, state: State, key: IdempotencyKey = None
+    body: HoldIn, caller: ServiceCaller, wallet: Wallet, key: IdempotencyKey = None
 ) -> TransferOut:
     if (body.user_id is None) == (body.sponsor_id is None):
         raise OwnerInvalid()
     owner = user_owner(body.user_id) if body.user_id else sponsor_owner(body.sponsor_id or 0)
-    result = await state.wallet.freeze(
+    result = await wallet.freeze(
         owner=owner,
         asset=body.asset,
         amount=amount_in(body.asset, body.amount),
@@ -276,13 +280,13 @@ async def capture(
     hold_id: Id,
     body: Annotated[CaptureIn, optional_body(CaptureIn)],
     caller: ServiceCaller,
-    state: State,
+    wallet: Wallet,
     key: IdempotencyKey = None,
 ) -> TransferOut:
     amount = None
     if body.amount is not None:
-        amount = amount_in(await state.wallet.hold_asset(hold_id), body.amount)
-    result = await state.wallet.capture(
+        amount = amount_in(await wallet.hold_asset(hold_id), body.amount)
+    result = await wallet.capture(
         hold_id=hold_id, amount=amount, business=Business(key=key, operator_id=caller)
     )
     return TransferOut.of(result)
@@ -290,19 +294,17 @@ async def capture(
 
 @router.post("/v1/wallet/holds/{hold_id}/release", summary="Release a hold")
 async def release(
-    hold_id: Id, caller: ServiceCaller, state: State, key: IdempotencyKey = None
+    hold_id: Id, caller: ServiceCaller, wallet: Wallet, key: IdempotencyKey = None
 ) -> TransferOut:
-    result = await state.wallet.release(
-        hold_id=hold_id, business=Business(key=key, operator_id=caller)
-    )
+    result = await wallet.release(hold_id=hold_id, business=Business(key=key, operator_id=caller))
     return TransferOut.of(result)
 
 
 @router.post("/v1/wallet/vip-purchases", summary="Buy VIP from cash, with its give coins")
 async def buy_vip(
-    body: VipPurchaseIn, caller: ServiceCaller, state: State, key: IdempotencyKey = None
+    body: VipPurchaseIn, caller: ServiceCaller, wallet: Wallet, key: IdempotencyKey = None
 ) -> TransferOut:
-    result = await state.wallet.buy_vip(
+    result = await wallet.buy_vip(
         user_id=body.user_id,
         price=amount_in("CNY", body.price, "price"),
         days=body.days,
@@ -312,13 +314,13 @@ async def buy_vip(
 
 
 @router.get("/v1/wallet/users/{user_id}", summary="A user's balances")
-async def user_wallet(user_id: Id, _: ServiceCaller, state: State) -> WalletOut:
-    return await wallet_of(state, user_id)
+async def user_wallet(user_id: Id, _: ServiceCaller, wallet: Wallet) -> WalletOut:
+    return await wallet_of(wallet, user_id)
 
 
 @router.get("/v1/wallet/sponsors/{sponsor_id}", summary="A sponsor account and its balance")
-async def get_sponsor(sponsor_id: Id, _: ServiceCaller, state: State) -> SponsorOut:
-    return SponsorOut.of(*(await state.wallet.sponsor(sponsor_id)))
+async def get_sponsor(sponsor_id: Id, _: ServiceCaller, wallet: Wallet) -> SponsorOut:
+    return SponsorOut.of(*(await wallet.sponsor(sponsor_id)))
 
 
 @router.post("/v1/wallet/sponsors/{sponsor_id}/fundings", summary="Top up a sponsor account")
@@ -326,10 +328,10 @@ async def fund_sponsor(
     sponsor_id: Id,
     body: SponsorFundIn,
     _: ServiceCaller,
-    state: State,
+    wallet: Wallet,
     key: IdempotencyKey = None,
 ) -> TransferOut:
-    result = await state.wallet.fund_sponsor(
+    result = await wallet.fund_sponsor(
         sponsor_id=sponsor_id,
         amount=amount_in("CNY", body.amount),
         channel=CHANNELS[body.channel],
@@ -346,10 +348,10 @@ async def charge_sponsor(
     sponsor_id: Id,
     body: SponsorChargeIn,
     caller: ServiceCaller,
-    state: State,
+    wallet: Wallet,
     key: IdempotencyKey = None,
 ) -> TransferOut:
-    result = await state.wallet.charge_sponsor(
+    result = await wallet.charge_sponsor(
         sponsor_id=sponsor_id,
         amount=amount_in("CNY", body.amount),
         user_id=body.user_id,
@@ -363,9 +365,9 @@ async def charge_sponsor(
 
 @router.get("/v1/admin/wallet/users/{user_id}", summary="A user's balances")
 async def staff_user_wallet(
-    user_id: Id, _: Annotated[StaffActor, StaffWith("wallet:view")], state: State
+    user_id: Id, _: Annotated[StaffActor, StaffWith("wallet:view")], wallet: Wallet
 ) -> WalletOut:
-    return await wallet_of(state, user_id)
+    return await wallet_of(wallet, user_id)
 
 
 @router.post(
@@ -376,23 +378,23 @@ async def staff_user_wallet(
 async def create_sponsor(
     body: SponsorIn,
     staff: Annotated[StaffActor, StaffWith("wallet:sponsor:manage")],
-    state: State,
+    wallet: Wallet,
 ) -> SponsorOut:
-    sponsor = await state.wallet.create_sponsor(
+    sponsor = await wallet.create_sponsor(
         name=body.name,
         sponsor_type=body.sponsor_type,
         contact=body.contact,
         operator_id=str(staff.id),
     )
     staff.audit.target_type, staff.audit.target_id = "sponsor", str(sponsor.id)
-    return SponsorOut.of(*(await state.wallet.sponsor(sponsor.id)))
+    return SponsorOut.of(*(await wallet.sponsor(sponsor.id)))
 
 
 @router.get("/v1/admin/wallet/sponsors/{sponsor_id}", summary="A sponsor account and its balance")
 async def staff_get_sponsor(
-    sponsor_id: Id, _: Annotated[StaffActor, StaffWith("wallet:view")], state: State
+    sponsor_id: Id, _: Annotated[StaffActor, StaffWith("wallet:view")], wallet: Wallet
 ) -> SponsorOut:
-    return SponsorOut.of(*(await state.wallet.sponsor(sponsor_id)))
+    return SponsorOut.of(*(await wallet.sponsor(sponsor_id)))
 
 
 @router.post("/v1/admin/wallet/sponsors/{sponsor_id}/status", summary="Suspend, close or reopen")
@@ -400,10 +402,10 @@ async def set_sponsor_status(
     sponsor_id: Id,
     body: SponsorStatusIn,
     _: Annotated[StaffActor, StaffWith("wallet:sponsor:manage")],
-    state: State,
+    wallet: Wallet,
 ) -> SponsorOut:
-    await state.wallet.set_sponsor_status(sponsor_id=sponsor_id, status=body.status)
-    return SponsorOut.of(*(await state.wallet.sponsor(sponsor_id)))
+    await wallet.set_sponsor_status(sponsor_id=sponsor_id, status=body.status)
+    return SponsorOut.of(*(await wallet.sponsor(sponsor_id)))
 
 
 @router.post(
@@ -414,9 +416,9 @@ async def set_sponsor_status(
 async def file_adjustment(
     body: AdjustmentIn,
     staff: Annotated[StaffActor, StaffWith("wallet:adjust:apply")],
-    state: State,
+    wallet: Wallet,
 ) -> AdjustmentOut:
-    adjustment = await state.wallet.file_adjustment(
+    adjustment = await wallet.file_adjustment(
         user_id=body.user_id,
         asset=body.asset,
         amount=body.amount,
@@ -431,10 +433,10 @@ async def file_adjustment(
 @router.get("/v1/admin/wallet/adjustments", summary="Adjustments, newest first")
 async def list_adjustments(
     _: Annotated[StaffActor, StaffWith("wallet:view")],
-    state: State,
+    wallet: Wallet,
     status_filter: Annotated[str | None, Query(alias="status", max_length=16)] = None,
 ) -> list[AdjustmentOut]:
-    return [AdjustmentOut.of(a) for a in await state.wallet.adjustments(status=status_filter)]
+    return [AdjustmentOut.of(a) for a in await wallet.adjustments(status=status_filter)]
 
 
 @router.post("/v1/admin/wallet/adjustments/{adjustment_id}/approve", summary="Approve and apply")
@@ -442,9 +444,9 @@ async def approve_adjustment(
     adjustment_id: Id,
     body: Annotated[DecisionIn, optional_body(DecisionIn)],
     staff: Annotated[StaffActor, StaffWith("wallet:adjust:approve")],
-    state: State,
+    wallet: Wallet,
 ) -> AdjustmentOut:
-    adjustment = await state.wallet.approve_adjustment(
+    adjustment = await wallet.approve_adjustment(
         adjustment_id=adjustment_id, approver_id=str(staff.id), remark=body.remark
     )
     return AdjustmentOut.of(adjustment)
@@ -455,9 +457,9 @@ async def reject_adjustment(
     adjustment_id: Id,
     body: Annotated[DecisionIn, optional_body(DecisionIn)],
     staff: Annotated[StaffActor, StaffWith("wallet:adjust:approve")],
-    state: State,
+    wallet: Wallet,
 ) -> AdjustmentOut:
-    adjustment = await state.wallet.reject_adjustment(
+    adjustment = await wallet.reject_adjustment(
         adjustment_id=adjustment_id, approver_id=str(staff.id), remark=body.remark
     )
     return AdjustmentOut.of(adjustment)
@@ -468,9 +470,9 @@ async def withdrawal_paid(
     withdrawal_id: Id,
     body: Annotated[SettleIn, optional_body(SettleIn)],
     staff: Annotated[StaffActor, StaffWith("wallet:withdrawal:settle")],
-    state: State,
+    wallet: Wallet,
 ) -> WithdrawalOut:
-    withdrawal = await state.wallet.settle_withdrawal(
+    withdrawal = await wallet.settle_withdrawal(
         withdrawal_id=withdrawal_id, paid=True, handler_id=str(staff.id), remark=body.remark
     )
     return WithdrawalOut.of(withdrawal)
@@ -484,9 +486,9 @@ async def withdrawal_failed(
     withdrawal_id: Id,
     body: Annotated[SettleIn, optional_body(SettleIn)],
     staff: Annotated[StaffActor, StaffWith("wallet:withdrawal:settle")],
-    state: State,
+    wallet: Wallet,
 ) -> WithdrawalOut:
-    withdrawal = await state.wallet.settle_withdrawal(
+    withdrawal = await wallet.settle_withdrawal(
         withdrawal_id=withdrawal_id, paid=False, handler_id=str(staff.id), remark=body.remark
     )
     return WithdrawalOut.of(withdrawal)
@@ -496,6 +498,6 @@ async def withdrawal_failed(
     "/v1/admin/wallet/reconciliation", summary="Recompute every balance and check the ledger"
 )
 async def reconciliation(
-    _: Annotated[StaffActor, StaffWith("wallet:reconcile")], state: State
+    _: Annotated[StaffActor, StaffWith("wallet:reconcile")], wallet: Wallet
 ) -> ReconciliationOut:
-    return ReconciliationOut.of(await state.wallet.reconcile())
+    return ReconciliationOut.of(await wallet.reconcile())

@@ -4,7 +4,7 @@ too, rendered in the caller's language."""
 
 from __future__ import annotations
 
-from usercenter.errors import FieldError, UserCenterError
+from usercenter.kit.errors import FieldError, UserCenterError
 from usercenter.kit.i18n import Language, Text
 
 # What a hold's status reads as inside a message.

@@ -43,10 +43,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from usercenter.config import Backend
 from usercenter.db import Database, is_retryable
 from usercenter.kit import clock
+from usercenter.kit.log import get_logger
 from usercenter.kit.models import UtcDateTime
 from usercenter.kit.money import format_amount
 from usercenter.kit.schemas import MAX_INT64
-from usercenter.logs import get_logger
 from usercenter.wallet.errors import (
     HOLD_STATUS_NAMES,
     BalanceLimitExceeded,

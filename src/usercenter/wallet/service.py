@@ -32,10 +32,10 @@ from usercenter.identity.service import IdentityService
 from usercenter.ids.service import IdService
 from usercenter.kit import clock, money
 from usercenter.kit.cache import LocalMemo
+from usercenter.kit.log import get_logger
 from usercenter.kit.money import AmountError, format_amount, parse_amount
 from usercenter.kit.pagination import Page, decode_cursor, encode_cursor
 from usercenter.kit.schemas import MAX_INT64
-from usercenter.logs import get_logger
 from usercenter.security import masking
 from usercenter.security.crypto import BlindIndex, FieldCipher
 from usercenter.wallet import repository
@@ -284,6 +284,7 @@ class WalletService:
         self.blind_index = blind_index
         self._account_ids: dict[tuple[str, str], int] = {}
         self._sponsor_status = LocalMemo(ttl=1.0)
+        self._sweeper: asyncio.Task[None] | None = None
 
     # --- owners -----------------------------------------------------------------------------
 
@@ -809,7 +810,8 @@ class WalletService:
         )
 
     def start_hold_sweeper(self, every_seconds: float) -> asyncio.Task[None] | None:
-        """Release expired holds every `every_seconds` in the background (None: never)."""
+        """Release expired holds every `every_seconds` in the background (None: never);
+        `close` stops it."""
         if every_seconds <= 0:
             return None
 
@@ -823,13 +825,15 @@ class WalletService:
                 except Exception:  # the next round tries again
                     log.exception("hold_sweep_failed")
 
-        return asyncio.create_task(sweep(), name="wallet-hold-sweeper")
+        self._sweeper = asyncio.create_task(sweep(), name="wallet-hold-sweeper")
+        return self._sweeper
 
-    async def close(self, sweeper: asyncio.Task[None] | None) -> None:
-        if sweeper is not None:
-            sweeper.cancel()
+    async def close(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
+                await self._sweeper
+            self._sweeper = None
         await self.ledger.close()
 
     async def hold_asset(self, hold_id: int) -> str:
