@@ -554,10 +554,10 @@ async def audit_log(
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> AdminLogPage:
-    rows = await audit_service.admin_log(
+    page = await audit_service.admin_log(
         session,
-        before_id=decode_cursor(cursor),
-        limit=limit + 1,
+        cursor=cursor,
+        limit=limit,
         staff_id=staff_id,
         action=action,
         target_type=target_type,
@@ -565,11 +565,7 @@ async def audit_log(
         since=since,
         until=until,
     )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return AdminLogPage(
-        items=[_log_out(r) for r in rows], next_cursor=encode_cursor(rows[-1].id) if more else None
-    )
+    return AdminLogPage(items=[_log_out(r) for r in page.items], next_cursor=page.next_cursor)
 
 
 # --- checks for other services ------------------------------------------------------------

@@ -16,7 +16,7 @@ from usercenter.audit import repository
 from usercenter.audit.models import AdminLog, AuthEvent, AuthEventKind, ProfileChange
 from usercenter.kit import clock
 from usercenter.kit.client import ClientInfo
-from usercenter.kit.pagination import Page, decode_cursor, encode_cursor
+from usercenter.kit.pagination import Page, keyset_page
 
 LOGIN_HISTORY_KINDS = (
     AuthEventKind.REGISTER,
@@ -62,13 +62,12 @@ async def login_history(
     session: AsyncSession, user_id: int, *, cursor: str | None, limit: int
 ) -> Page[AuthEvent]:
     """Newest first; `cursor` from the previous page's `next_cursor`."""
-    before = decode_cursor(cursor)
-    rows = await repository.auth_events_of(
-        session, user_id, [k.value for k in LOGIN_HISTORY_KINDS], before, limit + 1
+    kinds = [k.value for k in LOGIN_HISTORY_KINDS]
+    return await keyset_page(
+        lambda before, size: repository.auth_events_of(session, user_id, kinds, before, size),
+        cursor=cursor,
+        limit=limit,
     )
-    has_more = len(rows) > limit
-    rows = rows[:limit]
-    return Page(items=rows, next_cursor=encode_cursor(rows[-1].id) if has_more else None)
 
 
 async def record_profile_change(
@@ -172,7 +171,7 @@ async def record_admin_action(
 async def admin_log(
     session: AsyncSession,
     *,
-    before_id: int | None,
+    cursor: str | None,
     limit: int,
     staff_id: int | None,
     action: str | None,
@@ -180,15 +179,20 @@ async def admin_log(
     target_id: str | None,
     since: datetime | None,
     until: datetime | None,
-) -> list[AdminLog]:
-    return await repository.admin_log_page(
-        session,
-        before_id=before_id,
+) -> Page[AdminLog]:
+    """The admin log, newest first, filtered; `cursor` from the previous page."""
+    return await keyset_page(
+        lambda before, size: repository.admin_log_page(
+            session,
+            before_id=before,
+            limit=size,
+            staff_id=staff_id,
+            action=action,
+            target_type=target_type,
+            target_id=target_id,
+            since=since,
+            until=until,
+        ),
+        cursor=cursor,
         limit=limit,
-        staff_id=staff_id,
-        action=action,
-        target_type=target_type,
-        target_id=target_id,
-        since=since,
-        until=until,
     )

@@ -1,9 +1,15 @@
-"""Cursor pagination for logs and ledgers: an opaque cursor naming the last row seen."""
+"""Keyset pagination for every list: an opaque cursor naming the last row seen, newest first.
+
+A service lists a page with `keyset_page(fetch, cursor=…, limit=…)`, where `fetch(before_id,
+size)` is the repository query (`WHERE id < :before_id ORDER BY id DESC LIMIT :size`); one
+more row than asked tells whether a next page exists.
+"""
 
 from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -43,3 +49,19 @@ def decode_cursor(cursor: str | None) -> int | None:
     if not 1 <= last_id <= MAX_INT64:
         raise ValidationFailed(field="cursor")
     return last_id
+
+
+async def keyset_page(
+    fetch: Callable[[int | None, int], Awaitable[list[T]]],
+    *,
+    cursor: str | None,
+    limit: int,
+    key: Callable[[T], int] = lambda row: int(getattr(row, "id")),  # noqa: B009
+) -> Page[T]:
+    """One page, newest first: `fetch(before_id, size)` runs the query for up to `size` rows
+    with ids below `before_id` (all, when None). Raises ValidationFailed (field `cursor`) for a
+    cursor that is not one of ours."""
+    rows = await fetch(decode_cursor(cursor), limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(items=rows, next_cursor=encode_cursor(key(rows[-1])) if more and rows else None)
