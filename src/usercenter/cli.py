@@ -12,8 +12,7 @@ import os
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
-from datetime import timedelta
-from typing import Annotated, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -21,7 +20,11 @@ from pydantic import ValidationError
 from usercenter import __version__, schema
 from usercenter.config import Backend, Settings
 from usercenter.db import Database
+from usercenter.kit.errors import UserCenterError
 from usercenter.logs import configure_logging
+
+if TYPE_CHECKING:
+    from usercenter.app import Services
 
 T = TypeVar("T")
 
@@ -91,6 +94,28 @@ def _run_on_database(
         if type(exc).__module__.startswith(("sqlalchemy", "asyncpg", "asyncmy", "sqlite3")):
             _fail(f"cannot use the database: {_one_line(exc)}", EXIT_UNREACHABLE)
         raise
+
+
+def _run_with_services(settings: Settings, work: Callable[[Services], Awaitable[T]]) -> T:
+    """Run `work` with the services a serving process has (`build_services`), on a database
+    whose schema is at head, and close them after; fails in one line as `_run_on_database`."""
+    from usercenter.app import build_services
+
+    try:
+        services = build_services(settings)
+    except ValueError as exc:
+        _fail(f"configuration error: {exc}", EXIT_CONFIG)
+
+    async def run(database: Database) -> T:
+        try:
+            status = await schema.schema_status(database)
+            if not status.is_at_head:
+                raise schema.SchemaBehind(status)
+            return await work(services)
+        finally:
+            await services.close()
+
+    return _run_on_database(settings, run, services.database)
 
 
 @cli.command()
@@ -210,28 +235,12 @@ cli.add_typer(keys_cli, name="keys")
 @keys_cli.command("rotate")
 def rotate_signing_key() -> None:
     """Make a new access-token signing key; the old ones keep verifying until expiry."""
-    from usercenter.security.keys import load_keyring
-    from usercenter.tokens.keys import SigningKeys
-
     settings = _settings()
-    try:
-        keyring = load_keyring(settings)
-    except ValueError as exc:
-        _fail(f"configuration error: {exc}", EXIT_CONFIG)
 
-    async def work(database: Database) -> str:
-        status = await schema.schema_status(database)
-        if not status.is_at_head:
-            raise schema.SchemaBehind(status)
-        keys = SigningKeys(
-            database,
-            keyring.cipher,
-            settings.token_algorithm,
-            timedelta(seconds=settings.access_token_ttl_seconds),
-        )
-        return await keys.rotate()
+    async def work(services: Services) -> str:
+        return await services.signing_keys.rotate()
 
-    kid = _run_on_database(settings, work)
+    kid = _run_with_services(settings, work)
     typer.echo(
         f"new signing key {kid} ({settings.token_algorithm.value}); servers pick it up "
         "within a minute, older keys stay published until their tokens expire"
@@ -261,36 +270,22 @@ def create_admin(
 ) -> None:
     """Create a staff account (a super admin by default): the first one bootstraps the back
     office; it sets up its authenticator at first login."""
-    from usercenter.app import build_services
-
     settings = _settings()
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    try:
-        services = build_services(settings)
-    except ValueError as exc:
-        _fail(f"configuration error: {exc}", EXIT_CONFIG)
 
-    async def work(database: Database) -> int:
-        try:
-            status = await schema.schema_status(database)
-            if not status.is_at_head:
-                raise schema.SchemaBehind(status)
-            async with database.unit_of_work() as session:
-                # The operator of the machine: no ceiling (this is how the first one is made).
-                staff = await services.access.create_staff(
-                    session, username=username, password=password, roles=[role], ceiling=None
-                )
-                return staff.id
-        finally:
-            await services.close()
-
-    from usercenter.kit.errors import UserCenterError
+    async def work(services: Services) -> int:
+        async with services.database.unit_of_work() as session:
+            # The operator of the machine: no ceiling (this is how the first one is made).
+            staff = await services.access.create_staff(
+                session, username=username, password=password, roles=[role], ceiling=None
+            )
+            return staff.id
 
     try:
-        staff_id = _run_on_database(settings, work, services.database)
+        staff_id = _run_with_services(settings, work)
     except UserCenterError as exc:
         _fail(f"{exc.code}: {exc.detail('en')}", 1)
     typer.echo(f"staff account {username} (id {staff_id}) created with role {role}")
