@@ -59,8 +59,9 @@ class TestMasking:
 
 
 _LOG_ONE_LINE = (
-    "from usercenter.config import Settings; from usercenter.logs import configure_logging, "
-    "get_logger; s = Settings(_env_file=None); configure_logging(s.log_level, s.log_format); "
+    "from usercenter.config import Settings; from usercenter.logs import configure_logging; "
+    "from usercenter.kit.log import get_logger; "
+    "s = Settings(_env_file=None); configure_logging(s.log_level, s.log_format); "
     "get_logger('usercenter').info('hello', phone='13812345678')"
 )
 
