@@ -87,22 +87,15 @@ class AlipayStub(VendorStub[AlipayStubApp]):
     def add_app(self, app_id: str, *, subject_field: str = "open_id") -> AlipayStubApp:
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         app = AlipayStubApp(app_id, _pem_private(key), _pem_public(key.public_key()), subject_field)
-        self.apps[app_id] = app
-        return app
+        return self._register(app_id, app)
 
-    def credentials(self, app_id: str, base_url: str, **extra: Any) -> AppCredentials:
-        app = self.apps[app_id]
-        return AppCredentials(
-            AppType.ALIPAY,
-            app.app_id,
-            "",
-            {
-                "gateway": base_url + "/gateway.do",
-                "private_key": app.private_key_pem,
-                "alipay_public_key": self.alipay_public_key_pem,
-                **extra,
-            },
-        )
+    def _credentials(self, app: AlipayStubApp, base_url: str) -> AppCredentials:
+        extra = {
+            "gateway": base_url + "/gateway.do",
+            "private_key": app.private_key_pem,
+            "alipay_public_key": self.alipay_public_key_pem,
+        }
+        return AppCredentials(AppType.ALIPAY, app.app_id, "", extra)
 
     def code_for(self, app_id: str, person: str = DEFAULT_PERSON, *, busy_times: int = 0) -> str:
         if app_id not in self.apps:

@@ -14,7 +14,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Generic, Literal, TypeVar
 from urllib.parse import urlencode
 
@@ -22,6 +22,8 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+
+from usercenter.providers.base import AppCredentials
 
 SLOW_SECONDS = 3.0
 CODE_TTL_SECONDS = 300.0
@@ -196,6 +198,19 @@ class VendorStub(Generic[AppT]):
         self.apps: dict[str, AppT] = {}
         self.calls: Counter[str] = Counter()
         self._codes = Grants()
+
+    def _register(self, app_id: str, app: AppT) -> AppT:
+        self.apps[app_id] = app
+        return app
+
+    def credentials(self, app_id: str, base_url: str, **extra: Any) -> AppCredentials:
+        """What the service should be configured with to log in through this stub's app
+        `app_id` served at `base_url` (`extra` added to the app's `extra`)."""
+        configured = self._credentials(self.apps[app_id], base_url)
+        return replace(configured, extra={**configured.extra, **extra})
+
+    def _credentials(self, app: AppT, base_url: str) -> AppCredentials:
+        raise NotImplementedError
 
     def code_for(self, app_id: str, person: str = DEFAULT_PERSON) -> str:
         """A login code for `person` in `app_id` (KeyError for an app the stub does not know)."""

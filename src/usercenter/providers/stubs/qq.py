@@ -73,18 +73,11 @@ class QQStub(OAuthVendorStub[QQStubApp]):
             self.add_app(QQ_UNBOUND_APP_ID, "stub-qq-unbound-secret", is_bound=False)
 
     def add_app(self, app_id: str, secret: str, *, is_bound: bool = True) -> QQStubApp:
-        app = QQStubApp(app_id, secret, is_bound)
-        self.apps[app_id] = app
-        return app
+        return self._register(app_id, QQStubApp(app_id, secret, is_bound))
 
-    def credentials(self, app_id: str, base_url: str, **extra: Any) -> AppCredentials:
-        app = self.apps[app_id]
-        return AppCredentials(
-            AppType.QQ,
-            app.app_id,
-            app.secret,
-            {"api_base": base_url, "redirect_uri": "https://example.test/callback/qq", **extra},
-        )
+    def _credentials(self, app: QQStubApp, base_url: str) -> AppCredentials:
+        extra = {"api_base": base_url, "redirect_uri": "https://example.test/callback/qq"}
+        return AppCredentials(AppType.QQ, app.app_id, app.secret, extra)
 
     def openid_for(self, app_id: str, person: str) -> str:
         return digest("qq-openid", app_id, person).hex()[:32].upper()

@@ -109,19 +109,11 @@ class WeChatStub(VendorStub[WeChatStubApp]):
     ) -> WeChatStubApp:
         if app_type.provider != "wechat":
             raise ValueError(f"not a WeChat app type: {app_type}")
-        app = WeChatStubApp(app_id, secret, app_type, is_bound)
-        self.apps[app_id] = app
-        return app
+        return self._register(app_id, WeChatStubApp(app_id, secret, app_type, is_bound))
 
-    def credentials(self, app_id: str, base_url: str, **extra: Any) -> AppCredentials:
-        """What the service should be configured with to log in through this stub's app."""
-        app = self.apps[app_id]
-        return AppCredentials(
-            app.app_type,
-            app.app_id,
-            app.secret,
-            {"api_base": base_url, "open_base": base_url, **extra},
-        )
+    def _credentials(self, app: WeChatStubApp, base_url: str) -> AppCredentials:
+        extra = {"api_base": base_url, "open_base": base_url}
+        return AppCredentials(app.app_type, app.app_id, app.secret, extra)
 
     def code_for(
         self,

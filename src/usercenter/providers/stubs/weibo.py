@@ -6,7 +6,6 @@ from __future__ import annotations
 import hmac
 import secrets
 from dataclasses import dataclass
-from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -63,22 +62,11 @@ class WeiboStub(OAuthVendorStub[WeiboStubApp]):
             self.add_app(WEIBO_APP_ID, "stub-weibo-secret")
 
     def add_app(self, app_id: str, secret: str) -> WeiboStubApp:
-        app = WeiboStubApp(app_id, secret)
-        self.apps[app_id] = app
-        return app
+        return self._register(app_id, WeiboStubApp(app_id, secret))
 
-    def credentials(self, app_id: str, base_url: str, **extra: Any) -> AppCredentials:
-        app = self.apps[app_id]
-        return AppCredentials(
-            AppType.WEIBO,
-            app.app_id,
-            app.secret,
-            {
-                "api_base": base_url,
-                "redirect_uri": "https://example.test/callback/weibo",
-                **extra,
-            },
-        )
+    def _credentials(self, app: WeiboStubApp, base_url: str) -> AppCredentials:
+        extra = {"api_base": base_url, "redirect_uri": "https://example.test/callback/weibo"}
+        return AppCredentials(AppType.WEIBO, app.app_id, app.secret, extra)
 
     def uid_for(self, person: str) -> str:
         """Weibo uids are global (the same in every app): ten digits."""
