@@ -185,7 +185,7 @@ class AppleProvider:
         data = json_object(response) if response.status_code == 200 else None
         items = data.get("keys") if data else None
         if not isinstance(items, list):
-            self._http.fail(
+            raise self._http.failure(
                 ProviderUnavailable,
                 app_id=app.app_id,
                 operation="keys",

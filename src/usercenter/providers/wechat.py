@@ -24,7 +24,6 @@ import hmac
 import json
 import re
 import time
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -41,7 +40,15 @@ from usercenter.providers.errors import (
     ProviderRejected,
     ProviderUnavailable,
 )
-from usercenter.providers.vendor_http import VendorHttp, json_object
+from usercenter.providers.oauth_json import (
+    JsonOAuthProvider,
+    JsonVendorApi,
+    VendorFault,
+    optional_text,
+    vendor_number,
+    with_profile,
+)
+from usercenter.providers.vendor_http import json_object
 
 _log = get_logger(__name__)
 
@@ -59,104 +66,26 @@ PROFILE_SCOPES = frozenset({"snsapi_userinfo", "snsapi_login"})
 _E164 = re.compile(r"\+[1-9]\d{6,14}")
 
 
-def error_for(errcode: int) -> type[ProviderError]:
-    """Our error for a WeChat errcode (ProviderUnavailable for every code not listed)."""
-    if errcode in CODE_INVALID_ERRCODES:
-        return ProviderCodeInvalid
-    if errcode in REJECTED_ERRCODES:
-        return ProviderRejected
-    return ProviderUnavailable
-
-
 def _errcode(data: dict[str, Any]) -> int:
-    value = data.get("errcode", 0)
-    try:
-        return int(value or 0)
-    except (TypeError, ValueError):
-        return ERRCODE_UNREADABLE
+    return vendor_number(data.get("errcode", 0) or 0, ERRCODE_UNREADABLE)
 
 
-def _is_busy(response: httpx.Response) -> str | None:
-    data = json_object(response)
-    if data is not None and _errcode(data) == ERRCODE_BUSY:
-        return str(ERRCODE_BUSY)
-    return None
+class _WeChatApi(JsonVendorApi):
+    """Calls to api.weixin.qq.com: JSON answers with `errcode` on failure, -1 when busy."""
 
+    provider = PROVIDER
+    code_invalid = CODE_INVALID_ERRCODES
+    rejected = REJECTED_ERRCODES
 
-def _api_base(app: AppCredentials, default: str) -> str:
-    return str(app.extra.get("api_base") or default).rstrip("/")
-
-
-class _WeChatApi:
-    """Calls to api.weixin.qq.com: JSON answers with `errcode` on failure."""
-
-    def __init__(self, http: VendorHttp, api_base: str) -> None:
-        self.http = http
-        self.api_base = api_base
-
-    async def call(
-        self,
-        app: AppCredentials,
-        method: str,
-        path: str,
-        *,
-        operation: str,
-        params: dict[str, str] | None = None,
-        json_body: Any = None,
-    ) -> dict[str, Any]:
-        """The answer as a dict, errcode and all (busy answers retried; the caller checks)."""
-        response = await self.http.request(
-            method,
-            _api_base(app, self.api_base) + path,
-            app_id=app.app_id,
-            operation=operation,
-            params=params,
-            json_body=json_body,
-            is_busy=_is_busy,
-        )
+    def is_busy(self, response: httpx.Response) -> str | None:
         data = json_object(response)
-        if data is None:
-            self.http.fail(
-                ProviderUnavailable,
-                app_id=app.app_id,
-                operation=operation,
-                vendor_code=f"HTTP {response.status_code} without JSON",
-            )
-        return data
+        if data is not None and _errcode(data) == ERRCODE_BUSY:
+            return str(ERRCODE_BUSY)
+        return None
 
-    def check(
-        self,
-        app: AppCredentials,
-        data: dict[str, Any],
-        *,
-        operation: str,
-        mapping: Callable[[int], type[ProviderError]] = error_for,
-    ) -> None:
+    def fault(self, data: dict[str, Any]) -> VendorFault | None:
         errcode = _errcode(data)
-        if errcode:
-            self.http.fail(
-                mapping(errcode),
-                app_id=app.app_id,
-                operation=operation,
-                vendor_code=str(errcode),
-                message=data.get("errmsg"),
-            )
-
-    def text(self, app: AppCredentials, data: dict[str, Any], key: str, *, operation: str) -> str:
-        value = data.get(key)
-        if not isinstance(value, str) or not value:
-            self.http.fail(
-                ProviderUnavailable,
-                app_id=app.app_id,
-                operation=operation,
-                vendor_code=f"answer without {key}",
-            )
-        return value
-
-
-def _optional_text(data: dict[str, Any], key: str) -> str | None:
-    value = data.get(key)
-    return value if isinstance(value, str) and value else None
+        return VendorFault(errcode, str(errcode), data.get("errmsg")) if errcode else None
 
 
 class WeChatAccessTokens:
@@ -186,10 +115,7 @@ class WeChatAccessTokens:
         failure_ttl: float = 2.0,
     ) -> None:
         self._cache = cache
-        self._api = _WeChatApi(
-            VendorHttp(PROVIDER, http, timeout=timeout, retries=retries, backoff=backoff),
-            api_base,
-        )
+        self._api = _WeChatApi(http, api_base, timeout=timeout, retries=retries, backoff=backoff)
         self._lock_ttl = lock_ttl
         self._wait = wait
         self._poll = poll
@@ -216,9 +142,8 @@ class WeChatAccessTokens:
             if token:
                 return token
             if await self._cache.get(self._failure_key(app.app_id)):
-                self._api.http.fail(
-                    ProviderUnavailable,
-                    app_id=app.app_id,
+                self._api.unavailable(
+                    app,
                     operation="access_token",
                     vendor_code="refresh failed moments ago",
                 )
@@ -228,9 +153,8 @@ class WeChatAccessTokens:
                 finally:
                     await self._cache.delete(self.lock_key(app.app_id))
             if time.monotonic() >= deadline:
-                self._api.http.fail(
-                    ProviderUnavailable,
-                    app_id=app.app_id,
+                self._api.unavailable(
+                    app,
                     operation="access_token",
                     vendor_code="waited too long for the refresh",
                 )
@@ -264,15 +188,14 @@ class WeChatAccessTokens:
                 "secret": app.secret,
                 "force_refresh": False,
             },
+            # Every failure here is ours or WeChat's (a wrong secret, a quota), not the person's.
+            mapping=lambda _: ProviderUnavailable,
         )
-        # Every failure here is ours or WeChat's (a wrong secret, a quota), not the person's.
-        self._api.check(app, data, operation=operation, mapping=lambda _: ProviderUnavailable)
         token = self._api.text(app, data, "access_token", operation=operation)
         expires_in = data.get("expires_in")
         if not isinstance(expires_in, int) or expires_in <= 0:
-            self._api.http.fail(
-                ProviderUnavailable,
-                app_id=app.app_id,
+            self._api.unavailable(
+                app,
                 operation=operation,
                 vendor_code="answer without expires_in",
             )
@@ -327,7 +250,7 @@ def decrypt_legacy(session_key: str, encrypted_data: str, iv: str, app_id: str) 
     return payload
 
 
-class WeChatProvider:
+class WeChatProvider(JsonOAuthProvider):
     """Every WeChat app type; `app.extra["api_base"]` points one app at another API host
     (a local stub), `app.extra["open_base"]` its authorize pages."""
 
@@ -337,6 +260,8 @@ class WeChatProvider:
         AppType.WECHAT_APP,
         AppType.WECHAT_WEB,
     )
+    api_class = _WeChatApi
+    default_api_base = API_BASE
 
     def __init__(
         self,
@@ -349,10 +274,7 @@ class WeChatProvider:
         backoff: float = 0.2,
         tokens: WeChatAccessTokens | None = None,
     ) -> None:
-        self._api = _WeChatApi(
-            VendorHttp(PROVIDER, http, timeout=timeout, retries=retries, backoff=backoff),
-            api_base,
-        )
+        super().__init__(http, api_base=api_base, timeout=timeout, retries=retries, backoff=backoff)
         self._open_base = open_base
         # Without a shared cache the token lives in this process only (fine for one worker).
         self.tokens = tokens or WeChatAccessTokens(
@@ -372,48 +294,32 @@ class WeChatProvider:
             return await self._exchange_miniapp(app, proof.code)
         return await self._exchange_oauth(app, proof.code)
 
+    async def _redeem(
+        self, app: AppCredentials, path: str, code: dict[str, str], operation: str
+    ) -> dict[str, Any]:
+        """The answer to a login code (`code`: its parameter), checked."""
+        params = {"appid": app.app_id, "secret": app.secret, **code}
+        params["grant_type"] = "authorization_code"
+        return await self._api.call(app, "GET", path, operation=operation, params=params)
+
     async def _exchange_miniapp(self, app: AppCredentials, code: str) -> ExternalIdentity:
         operation = "jscode2session"
-        data = await self._api.call(
-            app,
-            "GET",
-            "/sns/jscode2session",
-            operation=operation,
-            params={
-                "appid": app.app_id,
-                "secret": app.secret,
-                "js_code": code,
-                "grant_type": "authorization_code",
-            },
-        )
-        self._api.check(app, data, operation=operation)
+        data = await self._redeem(app, "/sns/jscode2session", {"js_code": code}, operation)
         return ExternalIdentity(
             app_type=app.app_type,
             app_id=app.app_id,
             subject=self._api.text(app, data, "openid", operation=operation),
-            union_id=_optional_text(data, "unionid"),
+            union_id=optional_text(data.get("unionid")),
             session_key=self._api.text(app, data, "session_key", operation=operation),
         )
 
     async def _exchange_oauth(self, app: AppCredentials, code: str) -> ExternalIdentity:
         operation = "oauth2_access_token"
-        data = await self._api.call(
-            app,
-            "GET",
-            "/sns/oauth2/access_token",
-            operation=operation,
-            params={
-                "appid": app.app_id,
-                "secret": app.secret,
-                "code": code,
-                "grant_type": "authorization_code",
-            },
-        )
-        self._api.check(app, data, operation=operation)
+        data = await self._redeem(app, "/sns/oauth2/access_token", {"code": code}, operation)
         openid = self._api.text(app, data, "openid", operation=operation)
         if data.get("is_snapshotuser") == 1:
             # A "snapshot page" visitor: WeChat hands out a virtual openid, not a person.
-            self._api.http.fail(
+            raise self._api.http.failure(
                 ProviderRejected,
                 app_id=app.app_id,
                 operation=operation,
@@ -423,7 +329,7 @@ class WeChatProvider:
             app_type=app.app_type,
             app_id=app.app_id,
             subject=openid,
-            union_id=_optional_text(data, "unionid"),
+            union_id=optional_text(data.get("unionid")),
         )
         scopes = set(str(data.get("scope") or "").split(","))
         if not scopes & PROFILE_SCOPES:
@@ -444,21 +350,17 @@ class WeChatProvider:
             operation=operation,
             params={"access_token": access_token, "openid": identity.subject, "lang": "zh_CN"},
         )
-        self._api.check(app, info, operation=operation)
         if info.get("openid") not in (None, identity.subject):
-            self._api.http.fail(
-                ProviderUnavailable,
-                app_id=app.app_id,
+            self._api.unavailable(
+                app,
                 operation=operation,
                 vendor_code="userinfo of another openid",
             )
-        return ExternalIdentity(
-            app_type=identity.app_type,
-            app_id=identity.app_id,
-            subject=identity.subject,
-            union_id=_optional_text(info, "unionid") or identity.union_id,
-            nickname=_optional_text(info, "nickname"),
-            avatar_url=_optional_text(info, "headimgurl"),
+        return with_profile(
+            identity,
+            nickname=info.get("nickname"),
+            avatar=info.get("headimgurl"),
+            union_id=info.get("unionid"),
         )
 
     def authorize_url(self, app: AppCredentials, *, redirect_uri: str, state: str) -> str:
@@ -508,26 +410,23 @@ class WeChatProvider:
         self._api.check(app, data, operation=operation)
         info = data.get("phone_info")
         if not isinstance(info, dict):
-            self._api.http.fail(
-                ProviderUnavailable,
-                app_id=app.app_id,
+            self._api.unavailable(
+                app,
                 operation=operation,
                 vendor_code="answer without phone_info",
             )
         watermark = info.get("watermark")
         if isinstance(watermark, dict) and watermark.get("appid") not in (None, app.app_id):
-            self._api.http.fail(
-                ProviderUnavailable,
-                app_id=app.app_id,
+            self._api.unavailable(
+                app,
                 operation=operation,
                 vendor_code="watermark appid mismatch",
                 loud=True,
             )
         phone = f"+{info.get('countryCode') or ''}{info.get('purePhoneNumber') or ''}"
         if not _E164.fullmatch(phone):
-            self._api.http.fail(
-                ProviderUnavailable,
-                app_id=app.app_id,
+            self._api.unavailable(
+                app,
                 operation=operation,
                 vendor_code="phone_info not a phone number",
             )
@@ -541,6 +440,7 @@ class WeChatProvider:
             operation="getuserphonenumber",
             params={"access_token": token},
             json_body={"code": code},
+            check=False,  # a rejected access token is fetched again first
         )
 
     @staticmethod
