@@ -24,6 +24,7 @@ import hmac
 import json
 import re
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -113,13 +114,16 @@ class WeChatAccessTokens:
         wait: float = 8.0,
         poll: float = 0.05,
         failure_ttl: float = 2.0,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
+        """`monotonic` is the clock a waiter's `wait` runs out by (tests pass their own)."""
         self._cache = cache
         self._api = _WeChatApi(http, api_base, timeout=timeout, retries=retries, backoff=backoff)
         self._lock_ttl = lock_ttl
         self._wait = wait
         self._poll = poll
         self._failure_ttl = failure_ttl
+        self._monotonic = monotonic
 
     @staticmethod
     def cache_key(app_id: str) -> str:
@@ -136,7 +140,7 @@ class WeChatAccessTokens:
     async def get(self, app: AppCredentials) -> str:
         """The app's access token; ProviderUnavailable if none can be had in time."""
         key = self.cache_key(app.app_id)
-        deadline = time.monotonic() + self._wait
+        deadline = self._monotonic() + self._wait
         while True:
             token = await self._cache.get(key)
             if token:
@@ -152,7 +156,7 @@ class WeChatAccessTokens:
                     return await self._refresh(app)
                 finally:
                     await self._cache.delete(self.lock_key(app.app_id))
-            if time.monotonic() >= deadline:
+            if self._monotonic() >= deadline:
                 self._api.unavailable(
                     app,
                     operation="access_token",
