@@ -213,6 +213,17 @@ def with_profile(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class ProfileCall:
+    """The GET that fetches a person's profile; `check`: whether its errors are the vendor's
+    usual ones (else `_read_profile` judges the answer)."""
+
+    path: str
+    operation: str
+    params: dict[str, str]
+    check: bool = True
+
+
 class JsonOAuthProvider:
     """The adapter half: built with the vendor's API (`api_class`) on a shared HTTP client (or
     a short-lived one per call), bounded by `timeout`, busy answers and timeouts tried again
@@ -238,10 +249,16 @@ class JsonOAuthProvider:
             backoff=backoff,
         )
 
-    async def _with_profile(
+    def _profile_call(
         self, app: AppCredentials, identity: ExternalIdentity, access_token: str
+    ) -> ProfileCall:
+        """Where the vendor's profile of the person is (adapters whose profile is a nicety)."""
+        raise NotImplementedError
+
+    def _read_profile(
+        self, app: AppCredentials, identity: ExternalIdentity, info: dict[str, Any]
     ) -> ExternalIdentity:
-        """`identity` with what the vendor's profile says (ProviderError when it fails)."""
+        """`identity` with what the profile answer `info` says."""
         raise NotImplementedError
 
     async def _profiled(
@@ -251,7 +268,16 @@ class JsonOAuthProvider:
         `fetch_profile: false`, and without it (no nickname) when fetching it fails."""
         if not wants_profile(app):
             return identity
+        call = self._profile_call(app, identity, access_token)
         try:
-            return await self._with_profile(app, identity, access_token)
+            info = await self._api.call(
+                app,
+                "GET",
+                call.path,
+                operation=call.operation,
+                params=call.params,
+                check=call.check,
+            )
         except ProviderError:
             return identity
+        return self._read_profile(app, identity, info)

@@ -23,6 +23,7 @@ from usercenter.providers.base import AppCredentials, AppType, ExternalIdentity,
 from usercenter.providers.oauth_json import (
     JsonOAuthProvider,
     JsonVendorApi,
+    ProfileCall,
     VendorFault,
     code_and_redirect_uri,
     optional_text,
@@ -113,21 +114,20 @@ class QQProvider(JsonOAuthProvider):
         )
         return await self._profiled(app, identity, access_token)
 
-    async def _with_profile(
+    def _profile_call(
         self, app: AppCredentials, identity: ExternalIdentity, access_token: str
+    ) -> ProfileCall:
+        params = {
+            "access_token": access_token,
+            "oauth_consumer_key": app.app_id,
+            "openid": identity.subject,
+        }
+        # Its errors are `ret` codes (see `_read_profile`).
+        return ProfileCall("/user/get_user_info", "get_user_info", params, check=False)
+
+    def _read_profile(
+        self, app: AppCredentials, identity: ExternalIdentity, info: dict[str, Any]
     ) -> ExternalIdentity:
-        info = await self._api.call(
-            app,
-            "GET",
-            "/user/get_user_info",
-            operation="get_user_info",
-            params={
-                "access_token": access_token,
-                "oauth_consumer_key": app.app_id,
-                "openid": identity.subject,
-            },
-            check=False,  # its errors are `ret` codes, below
-        )
         if info.get("ret") != 0:
             _log.info(
                 "qq_profile_unavailable",

@@ -18,6 +18,7 @@ from usercenter.providers.oauth_json import (
     UNREADABLE,
     JsonOAuthProvider,
     JsonVendorApi,
+    ProfileCall,
     VendorFault,
     code_and_redirect_uri,
     vendor_number,
@@ -83,16 +84,15 @@ class WeiboProvider(JsonOAuthProvider):
         identity = ExternalIdentity(app_type=app.app_type, app_id=app.app_id, subject=str(uid))
         return await self._profiled(app, identity, access_token)
 
-    async def _with_profile(
+    def _profile_call(
         self, app: AppCredentials, identity: ExternalIdentity, access_token: str
+    ) -> ProfileCall:
+        params = {"access_token": access_token, "uid": identity.subject}
+        return ProfileCall("/2/users/show.json", "users_show", params)
+
+    def _read_profile(
+        self, app: AppCredentials, identity: ExternalIdentity, info: dict[str, Any]
     ) -> ExternalIdentity:
-        info = await self._api.call(
-            app,
-            "GET",
-            "/2/users/show.json",
-            operation="users_show",
-            params={"access_token": access_token, "uid": identity.subject},
-        )
         return with_profile(
             identity,
             nickname=info.get("screen_name"),
