@@ -42,15 +42,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
-import contextlib
 import json
 import logging
 import os
 import random
-import signal
-import socket
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -59,20 +54,37 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from redis.asyncio import Redis
+from _common import (
+    CONNECT_TIMEOUT_S,
+    HOST,
+    REQUEST_TIMEOUT_S,
+    HttpConnection,
+    Server,
+    bench_parser,
+    bench_settings,
+    ensure_database,
+    flush_redis,
+    free_port,
+    json_request,
+    median_or,
+    one_line,
+    parse_bench_args,
+    print_last_line,
+    progress,
+    ratio,
+    service_env,
+    spawn,
+    stop,
+    wait_until_up,
+)
 from sqlalchemy import insert, select, text
-from sqlalchemy.engine import URL
-from sqlalchemy.ext.asyncio import create_async_engine
-from sqlalchemy.pool import NullPool
 
 from usercenter import schema
 from usercenter.access.models import Grant, Role
 from usercenter.access.service import AccessService, Scope, Subject
 from usercenter.app import Services, build_services
-from usercenter.config import Settings
 from usercenter.kit import clock
 
-HOST = "127.0.0.1"
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/uc_bench_access"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"
 SERVICE_CLIENT = ("bench", "bench-secret-access")
@@ -84,9 +96,6 @@ AGENCIES = 10
 BATCH = 20
 IN_FLIGHT = 8
 SQL_CALLERS = 16
-START_TIMEOUT_S = 60.0
-CONNECT_TIMEOUT_S = 15.0
-REQUEST_TIMEOUT_S = 30.0
 
 TARGET_IN_PROCESS_WARM_PER_S = 50_000
 
@@ -152,18 +161,6 @@ class Rounds:
     problems: list[str] = field(default_factory=list)
 
 
-def progress(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def median(values: list[float]) -> float:
-    return round(statistics.median(values), 1) if values else 0.0
-
-
-def ratio(numerator: float, denominator: float) -> float | None:
-    return round(numerator / denominator, 2) if denominator > 0 else None
-
-
 # --- Data -----------------------------------------------------------------------------------
 
 
@@ -197,21 +194,6 @@ def checks_for(indexes: Sequence[int], rng: random.Random) -> list[Check]:
         else:
             checks.append(Check(subject, "merchant:order:view", Scope("merchant", merchant)))
     return checks
-
-
-async def ensure_database(url: URL) -> None:
-    admin = url.set(database="postgres")
-    engine = create_async_engine(admin, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    try:
-        async with engine.connect() as connection:
-            found = await connection.scalar(
-                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": url.database}
-            )
-            if found is None:
-                quoted = connection.dialect.identifier_preparer.quote_identifier(str(url.database))
-                await connection.execute(text(f"CREATE DATABASE {quoted}"))
-    finally:
-        await engine.dispose()
 
 
 async def seed_grants(state: Services) -> None:
@@ -251,112 +233,14 @@ async def invalidate(state: Services) -> None:
 # --- The server and a small HTTP client -----------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
+SERVICE_AUTHORIZATION = {
+    "Authorization": "Basic " + base64.b64encode(":".join(SERVICE_CLIENT).encode()).decode()
+}
 
 
-@dataclass(slots=True)
-class Server:
-    port: int
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    def tail(self) -> str:
-        with contextlib.suppress(OSError):
-            return " | ".join(self.log.read_text(errors="replace").splitlines()[-15:])[-1500:]
-        return ""
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=5)
-
-
-def start_server(env: dict[str, str], scratch: Path) -> Server:
-    port = free_port()
-    log = scratch / "service.log"
-    argv = [sys.executable, "-m", "usercenter", "serve", "--host", HOST, "--port", str(port)]
-    with log.open("wb") as sink:
-        process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-            argv,
-            env=env,
-            cwd=scratch,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    return Server(port, process, log)
-
-
-class HttpConnection:
-    """One keep-alive HTTP/1.1 connection, one request at a time; lighter than a client
-    library, so the load generator leaves the server as much CPU as it can."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self._reader: asyncio.StreamReader | None = None
-        self._writer: asyncio.StreamWriter | None = None
-
-    async def send(self, data: bytes) -> tuple[int, bytes]:
-        if self._writer is None:
-            self._reader, self._writer = await asyncio.open_connection(HOST, self.port)
-        assert self._reader is not None
-        try:
-            self._writer.write(data)
-            head = await self._reader.readuntil(b"\r\n\r\n")
-            length = 0
-            for line in head.split(b"\r\n")[1:]:
-                name, _, value = line.partition(b":")
-                if name.strip().lower() == b"content-length":
-                    length = int(value)
-            body = await self._reader.readexactly(length) if length else b""
-        except BaseException:
-            self.close()
-            raise
-        return int(head[9:12]), body
-
-    def close(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
-        self._reader = self._writer = None
-
-
-def request_bytes(method: str, path: str, port: int, payload: Any = None) -> bytes:
-    body = json.dumps(payload).encode() if payload is not None else b""
-    token = base64.b64encode(":".join(SERVICE_CLIENT).encode()).decode()
-    lines = [f"{method} {path} HTTP/1.1", f"Host: {HOST}:{port}", f"Authorization: Basic {token}"]
-    if body:
-        lines += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
-
-
-async def wait_until_up(server: Server) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while True:
-        if server.process.poll() is not None:
-            raise RuntimeError(f"serve exited {server.process.returncode}: {server.tail()}")
-        connection = HttpConnection(server.port)
-        try:
-            status, _ = await asyncio.wait_for(
-                connection.send(request_bytes("GET", "/readyz", server.port)), 2
-            )
-            if status == 200:
-                return
-        except (OSError, TimeoutError, asyncio.IncompleteReadError):
-            pass
-        finally:
-            connection.close()
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"serve not up after {START_TIMEOUT_S:g} s: {server.tail()}")
-        await asyncio.sleep(0.1)
+def request_bytes(method: str, path: str, port: int, payload: Any) -> bytes:
+    """A request of the bench's service client."""
+    return json_request(method, path, port, payload, headers=SERVICE_AUTHORIZATION)
 
 
 async def post_batches(
@@ -463,30 +347,20 @@ async def run(plan: Plan, scratch: Path) -> dict[str, Any]:
     database_url = os.environ.get("USERCENTER_BENCH_POSTGRES_URL") or DEFAULT_POSTGRES_URL
     redis_url = os.environ.get("USERCENTER_BENCH_REDIS_URL") or DEFAULT_REDIS_URL
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("USERCENTER_")},
-        "USERCENTER_DATABASE_URL": database_url,
-        "USERCENTER_REDIS_URL": redis_url,
-        "USERCENTER_SECRET_KEYS": "bench:" + base64.b64encode(os.urandom(32)).decode(),
-        "USERCENTER_BLIND_INDEX_KEY": base64.b64encode(os.urandom(32)).decode(),
-        "USERCENTER_KEYS_DIR": str(scratch / "keys"),
-        "USERCENTER_LOG_LEVEL": "WARNING",
+        **service_env(database_url, redis_url, scratch),
         "USERCENTER_SERVICE_CLIENTS": ":".join(SERVICE_CLIENT),
     }
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None,
-        database_url=database_url,
+    settings = bench_settings(  # the served process's keys, so both read the same rows
+        database_url,
         redis_url=redis_url,
         secret_keys=env["USERCENTER_SECRET_KEYS"],
         blind_index_key=env["USERCENTER_BLIND_INDEX_KEY"],
         keys_dir=scratch / "keys",
-        log_level="WARNING",
         database_pool_size=SQL_CALLERS,
         database_max_overflow=4,
     )
     await asyncio.wait_for(ensure_database(settings.database), CONNECT_TIMEOUT_S)
-    redis = Redis.from_url(redis_url)
-    await asyncio.wait_for(redis.flushdb(), CONNECT_TIMEOUT_S)
-    await redis.aclose()
+    await flush_redis(redis_url)
 
     state = build_services(settings)
     server: Server | None = None
@@ -508,8 +382,10 @@ async def run(plan: Plan, scratch: Path) -> dict[str, Any]:
         warm_batches = [warm_checks[i : i + BATCH] for i in range(0, len(warm_checks), BATCH)]
         cold_batches = [cold_checks[i : i + BATCH] for i in range(0, len(cold_checks), BATCH)]
 
-        server = start_server(env, scratch)
-        await wait_until_up(server)
+        port = free_port()
+        argv = [sys.executable, "-m", "usercenter", "serve", "--host", HOST, "--port", str(port)]
+        server = spawn("service", argv, env, scratch, port)
+        await wait_until_up(server, "/readyz", SERVICE_AUTHORIZATION)
         progress(f"usercenter serve up on port {server.port} (1 worker, Redis)")
 
         rounds = Rounds()
@@ -546,16 +422,16 @@ async def run(plan: Plan, scratch: Path) -> dict[str, Any]:
             )
     finally:
         if server is not None:
-            server.stop()
+            stop([server])
         await state.ids.close()
         await state.cache.close()
         await state.database.dispose()
 
-    in_process = median(rounds.in_process_warm)
-    http_warm = median(rounds.http_warm)
-    http_cold = median(rounds.http_cold)
-    sql_join = median(rounds.sql_join)
-    sql_one = median(rounds.sql_join_one)
+    in_process = median_or(rounds.in_process_warm, 0.0)
+    http_warm = median_or(rounds.http_warm, 0.0)
+    http_cold = median_or(rounds.http_cold, 0.0)
+    sql_join = median_or(rounds.sql_join, 0.0)
+    sql_one = median_or(rounds.sql_join_one, 0.0)
     if rounds.mismatches:
         rounds.problems.append(f"{rounds.mismatches} answers differed from the service's own")
     result: dict[str, Any] = {
@@ -596,13 +472,12 @@ async def run(plan: Plan, scratch: Path) -> dict[str, Any]:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--quick", action="store_true", help="3 rounds of smaller counts")
-    parser.add_argument("--rounds", type=int, default=None, help="rounds (default 5, quick 3)")
-    args = parser.parse_args(argv)
-    if args.rounds is not None and args.rounds < 1:
-        parser.error("--rounds must be at least 1")
-    return args
+    parser = bench_parser(
+        __doc__,
+        quick_help="3 rounds of smaller counts",
+        rounds_help="rounds (default 5, quick 3)",
+    )
+    return parse_bench_args(parser, argv)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -615,11 +490,10 @@ def main(argv: list[str] | None = None) -> int:
         report["quick"] = args.quick
         report["seconds"] = round(time.perf_counter() - started, 1)
     except Exception as exc:
-        message = " ".join(str(exc).split()) or "no message"
-        report = {"bench": "access", "error": f"{type(exc).__name__}: {message}"[:500]}
+        report = {"bench": "access", "error": one_line(exc)}
         progress(f"failed: {report['error']}")
     logging.shutdown()
-    print(json.dumps(report, ensure_ascii=False))
+    print_last_line(report)
     return 0 if "error" not in report else 1
 
 

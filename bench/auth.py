@@ -53,34 +53,50 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
-import contextlib
 import importlib.util
 import json
 import os
 import secrets
 import shutil
-import signal
-import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+import _common
 import argon2
 import jwt
-from redis.asyncio import Redis
-from sqlalchemy import text
+from _common import (
+    CONNECT_TIMEOUT_S,
+    HOST,
+    REQUEST_TIMEOUT_S,
+    HttpConnection,
+    Server,
+    build_request,
+    clean_environment,
+    ensure_database,
+    flush_redis,
+    free_port,
+    json_request,
+    loadavg,
+    median_or,
+    one_line,
+    parse_bench_args,
+    percentile,
+    ratio,
+    report_or_error,
+    service_env,
+    spawn,
+    stop,
+    timed_parser,
+    wait_until_up,
+)
 from sqlalchemy.engine import URL
-from sqlalchemy.ext.asyncio import create_async_engine
-from sqlalchemy.pool import NullPool
 
 from usercenter import schema
 from usercenter.config import Settings, normalize_database_url
@@ -89,7 +105,6 @@ from usercenter.db import Database
 HERE = Path(__file__).resolve().parent
 PEERS = HERE / "auth_peers"
 WRK_SCRIPT = PEERS / "load.lua"
-HOST = "127.0.0.1"
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/uc_bench_auth"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
@@ -104,9 +119,6 @@ REFRESH_SESSIONS = 200
 WARMUP_SECONDS = 1
 OTHERS_TOLERATED_PERCENT = 5.0  # beyond it, the round's figures are flagged
 RAMP_SECONDS = 0.5  # successes in the first half second of a measurement are not counted
-START_TIMEOUT_S = 60.0
-CONNECT_TIMEOUT_S = 15.0
-REQUEST_TIMEOUT_S = 30.0
 
 TARGET_LOGIN_VS_ARGON2 = 0.85
 TARGET_ME_VS_BARE = 0.7
@@ -135,106 +147,10 @@ STARTED = time.perf_counter()
 
 
 def progress(message: str) -> None:
-    print(f"{time.perf_counter() - STARTED:6.1f}s {message}", file=sys.stderr, flush=True)
-
-
-def one_line(exc: BaseException) -> str:
-    message = " ".join(str(exc).split()) or "no message"
-    return f"{type(exc).__name__}: {message}"[:500]
-
-
-def median(values: list[float], digits: int = 1) -> float | None:
-    return round(statistics.median(values), digits) if values else None
-
-
-def ratio(numerator: float | None, denominator: float | None) -> float | None:
-    if numerator is None or not denominator:
-        return None
-    return round(numerator / denominator, 3)
-
-
-def percentile(sorted_values: list[float], fraction: float) -> float:
-    if not sorted_values:
-        return 0.0
-    index = min(len(sorted_values) - 1, max(0, round(fraction * len(sorted_values)) - 1))
-    return sorted_values[index]
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
+    _common.progress(message, since=STARTED)
 
 
 # --- A small HTTP/1.1 client ----------------------------------------------------------------
-
-
-def build_request(
-    method: str,
-    path: str,
-    port: int,
-    *,
-    body: bytes = b"",
-    headers: dict[str, str] | None = None,
-    content_type: str = "application/json",
-) -> bytes:
-    lines = [f"{method} {path} HTTP/1.1", f"Host: {HOST}:{port}"]
-    lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
-    if body or method in {"POST", "PUT", "PATCH"}:
-        lines += [f"Content-Type: {content_type}", f"Content-Length: {len(body)}"]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
-
-
-def json_request(method: str, path: str, port: int, payload: Any, **options: Any) -> bytes:
-    return build_request(method, path, port, body=json.dumps(payload).encode(), **options)
-
-
-class HttpConnection:
-    """One keep-alive connection, one request at a time; far lighter than a client library,
-    so the in-process load generator takes as little CPU from the servers as it can."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self._reader: asyncio.StreamReader | None = None
-        self._writer: asyncio.StreamWriter | None = None
-
-    async def send(self, data: bytes) -> tuple[int, bytes]:
-        if self._writer is None:
-            self._reader, self._writer = await asyncio.open_connection(HOST, self.port)
-        assert self._reader is not None
-        try:
-            self._writer.write(data)
-            head = await self._reader.readuntil(b"\r\n\r\n")
-            status = int(head[9:12])
-            length, close = 0, False
-            for line in head.split(b"\r\n")[1:]:
-                name, _, value = line.partition(b":")
-                name = name.strip().lower()
-                if name == b"content-length":
-                    length = int(value)
-                elif name == b"connection":
-                    close = value.strip().lower() == b"close"
-                elif name == b"transfer-encoding":
-                    raise RuntimeError("chunked responses are not supported")
-            body = await self._reader.readexactly(length) if length else b""
-        except BaseException:
-            self.close()
-            raise
-        if close:
-            self.close()
-        return status, body
-
-    async def call(self, data: bytes, expect: int = 200) -> Any:
-        """Send, insist on the status, return the JSON body."""
-        status, body = await asyncio.wait_for(self.send(data), REQUEST_TIMEOUT_S)
-        if status != expect:
-            raise RuntimeError(f"HTTP {status} (expected {expect}): {body[:300]!r}")
-        return json.loads(body) if body else None
-
-    def close(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
-        self._reader = self._writer = None
 
 
 # --- Workloads and the two load generators --------------------------------------------------
@@ -537,74 +453,6 @@ async def measure_argon2(pool: ProcessPoolExecutor, seconds: float) -> float:
 # --- Servers --------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class Server:
-    name: str
-    port: int
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    def log_tail(self, lines: int = 15) -> str:
-        try:
-            text_lines = self.log.read_text(encoding="utf-8", errors="replace").splitlines()
-        except OSError:
-            return ""
-        return " | ".join(text_lines[-lines:])[-1500:]
-
-
-def spawn(name: str, argv: list[str], env: dict[str, str], cwd: Path, port: int) -> Server:
-    log = cwd / f"{name}.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-            argv, env=env, cwd=cwd, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    return Server(name, port, process, log)
-
-
-def stop(servers: list[Server]) -> None:
-    """SIGTERM to each server's own process group (uvicorn and its workers), all at once;
-    SIGKILL to any still there 15 s later."""
-    running = [server for server in servers if server.process.poll() is None]
-    for server in running:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(server.process.pid, signal.SIGTERM)
-    deadline = time.monotonic() + 15
-    for server in running:
-        try:
-            server.process.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(server.process.pid, signal.SIGKILL)
-            server.process.wait(timeout=5)
-
-
-async def wait_until_up(server: Server, path: str = "/healthz") -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    probe = build_request("GET", path, server.port)
-    while True:
-        if server.process.poll() is not None:
-            raise RuntimeError(
-                f"{server.name} exited {server.process.returncode}: {server.log_tail()}"
-            )
-        connection = HttpConnection(server.port)
-        try:
-            status, _ = await asyncio.wait_for(connection.send(probe), 2)
-            if status == 200:
-                return
-        except (OSError, TimeoutError, asyncio.IncompleteReadError):
-            pass
-        finally:
-            connection.close()
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{server.name} not up after {START_TIMEOUT_S:g} s")
-        await asyncio.sleep(0.1)
-
-
-def clean_environment() -> dict[str, str]:
-    """This environment without any USERCENTER_* setting, so only ours reach the servers."""
-    return {k: v for k, v in os.environ.items() if not k.startswith("USERCENTER_")}
-
-
 def uvicorn_argv(app: str, port: int) -> list[str]:
     return [
         sys.executable,
@@ -626,22 +474,6 @@ def uvicorn_argv(app: str, port: int) -> list[str]:
 
 
 # --- Databases ------------------------------------------------------------------------------
-
-
-async def ensure_database(url: URL) -> None:
-    """Create the PostgreSQL database `url` names, from the `postgres` database, if missing."""
-    admin = url.set(database="postgres")
-    engine = create_async_engine(admin, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    try:
-        async with engine.connect() as connection:
-            found = await connection.scalar(
-                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": url.database}
-            )
-            if found is None:
-                quoted = connection.dialect.identifier_preparer.quote_identifier(str(url.database))
-                await connection.execute(text(f"CREATE DATABASE {quoted}"))
-    finally:
-        await engine.dispose()
 
 
 async def run_command(argv: list[str], env: dict[str, str], cwd: Path) -> str:
@@ -672,14 +504,6 @@ async def prepare_service_database(raw_url: str, env: dict[str, str], cwd: Path)
     return version
 
 
-async def flush_redis(url: str) -> None:
-    client = Redis.from_url(url)
-    try:
-        await asyncio.wait_for(client.flushdb(), CONNECT_TIMEOUT_S)
-    finally:
-        await client.aclose()
-
-
 # --- The run --------------------------------------------------------------------------------
 
 
@@ -707,12 +531,26 @@ class Figures:
             self.problems.append(f"{name}: {result.starved} requests found no session ready")
 
     def rate(self, name: str) -> float | None:
-        return median(self.per_s.get(name, []))
+        return median_or(self.per_s.get(name, []), None)
 
     def latency(self, name: str) -> dict[str, float | None]:
         return {
-            "p50_ms": median(self.p50_ms.get(name, []), 2),
-            "p99_ms": median(self.p99_ms.get(name, []), 2),
+            "p50_ms": median_or(self.p50_ms.get(name, []), None, 2),
+            "p99_ms": median_or(self.p99_ms.get(name, []), None, 2),
+        }
+
+    def per_round(self) -> dict[str, Any]:
+        """How busy the cores were during each measurement (median of the rounds: well under
+        100 means the measured side waited on something other than CPU: the disk, locks, a
+        pool), the failures, and every round's rate."""
+        return {
+            "cpu_busy_percent": {
+                name: median_or(values, None, 0) for name, values in self.busy_percent.items()
+            },
+            "failures": self.failures,
+            "per_round_per_s": {
+                name: [round(value, 1) for value in values] for name, values in self.per_s.items()
+            },
         }
 
 
@@ -734,13 +572,7 @@ class Bench:
 
     def service_env(self, database_url: str, redis_url: str) -> dict[str, str]:
         return {
-            **clean_environment(),
-            "USERCENTER_DATABASE_URL": database_url,
-            "USERCENTER_REDIS_URL": redis_url,
-            "USERCENTER_SECRET_KEYS": "bench:" + base64.b64encode(os.urandom(32)).decode(),
-            "USERCENTER_BLIND_INDEX_KEY": base64.b64encode(os.urandom(32)).decode(),
-            "USERCENTER_KEYS_DIR": str(self.scratch / "keys"),
-            "USERCENTER_LOG_LEVEL": "WARNING",
+            **service_env(database_url, redis_url, self.scratch),
             "USERCENTER_LOGIN_MAX_FAILURES": "1000000",
             "USERCENTER_LOGIN_CAPTCHA_AFTER_ADDRESS_FAILURES": "1000000",
         }
@@ -1012,7 +844,7 @@ def build_report(bench: Bench, quick: bool, version: str, seconds: float) -> dic
         "quick": quick,
         "login_per_s": login,
         "argon2_verify_per_s": argon2_rate,
-        "login_vs_argon2": ratio(login, argon2_rate),
+        "login_vs_argon2": ratio(login, argon2_rate, 3),
         "login_p50_ms": figures.latency("login")["p50_ms"],
         "me_per_s": me,
         "me_p50_ms": figures.latency("me")["p50_ms"],
@@ -1020,11 +852,11 @@ def build_report(bench: Bench, quick: bool, version: str, seconds: float) -> dic
         "bare_fastapi_per_s": bare,
         "bare_fastapi_p50_ms": figures.latency("bare")["p50_ms"],
         "bare_fastapi_p99_ms": figures.latency("bare")["p99_ms"],
-        "me_vs_bare": ratio(me, bare),
+        "me_vs_bare": ratio(me, bare, 3),
         "fastapi_users_per_s": fau,
         "fastapi_users_p50_ms": figures.latency("fastapi_users")["p50_ms"],
         "fastapi_users_p99_ms": figures.latency("fastapi_users")["p99_ms"],
-        "me_vs_fastapi_users": ratio(me, fau),
+        "me_vs_fastapi_users": ratio(me, fau, 3),
         "refresh_per_s": figures.rate("refresh"),
         "refresh_p50_ms": figures.latency("refresh")["p50_ms"],
         "refresh_p99_ms": figures.latency("refresh")["p99_ms"],
@@ -1059,15 +891,7 @@ def build_report(bench: Bench, quick: bool, version: str, seconds: float) -> dic
         # figures are skewed.
         "other_processes_cpu_percent": figures.other_cpu_percent,
     }
-    # How busy the cores were during each measurement (median of the rounds): well under 100
-    # means the measured side waited on something other than CPU (the disk, locks, a pool).
-    report["cpu_busy_percent"] = {
-        name: median(values, 0) for name, values in figures.busy_percent.items()
-    }
-    report["failures"] = figures.failures
-    report["per_round_per_s"] = {
-        name: [round(value, 1) for value in values] for name, values in figures.per_s.items()
-    }
+    report.update(figures.per_round())
     pairs = {
         "login_vs_argon2": ("login", "argon2"),
         "me_vs_bare": ("me", "bare"),
@@ -1075,7 +899,7 @@ def build_report(bench: Bench, quick: bool, version: str, seconds: float) -> dic
     }
     report["per_round_ratios"] = {
         name: [
-            ratio(top, bottom)
+            ratio(top, bottom, 3)
             for top, bottom in zip(
                 figures.per_s.get(upper, []), figures.per_s.get(lower, []), strict=False
             )
@@ -1133,7 +957,7 @@ async def main_async(args: argparse.Namespace, plan: Plan) -> dict[str, Any]:
     redis_url = os.environ.get("USERCENTER_BENCH_REDIS_URL") or DEFAULT_REDIS_URL
     service_url = normalize_database_url(raw_url)
     version = ""
-    load_before = [round(value, 2) for value in os.getloadavg()]
+    load_before = loadavg()
     with tempfile.TemporaryDirectory(prefix="uc-bench-auth-") as scratch_dir:
         scratch = Path(scratch_dir)
         generator = pick_generator(args.generator, scratch)
@@ -1173,20 +997,12 @@ async def main_async(args: argparse.Namespace, plan: Plan) -> dict[str, Any]:
         finally:
             bench.stop_all()
             pool.shutdown(cancel_futures=True)
-        bench.loadavg = {
-            "before": load_before,
-            "after": [round(value, 2) for value in os.getloadavg()],
-        }
+        bench.loadavg = {"before": load_before, "after": loadavg()}
     return build_report(bench, args.quick, version, time.perf_counter() - started)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--quick", action="store_true", help="3 rounds of 2 s per measurement")
-    parser.add_argument("--rounds", type=int, default=None, help="rounds (default 5, quick 3)")
-    parser.add_argument(
-        "--seconds", type=int, default=None, help="seconds per measurement (default 5, quick 2)"
-    )
+    parser = timed_parser(__doc__)
     parser.add_argument(
         "--generator",
         choices=("auto", "wrk", "python"),
@@ -1199,42 +1015,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default="HS256",
         help="algorithm of the fastapi-users peer's JWT strategy (default: its default, HS256)",
     )
-    args = parser.parse_args(argv)
-    if args.rounds is not None and args.rounds < 1:
-        parser.error("--rounds must be at least 1")
-    if args.seconds is not None and args.seconds < 1:
-        parser.error("--seconds must be at least 1")
-    return args
-
-
-@contextlib.contextmanager
-def event_loop_runner() -> Iterator[asyncio.Runner]:
-    """uvloop when it is there (uvicorn[standard] brings it): a lighter in-process generator."""
-    factory: Callable[[], asyncio.AbstractEventLoop] | None = None
-    with contextlib.suppress(ImportError):
-        import uvloop
-
-        factory = uvloop.new_event_loop
-    with asyncio.Runner(loop_factory=factory) as runner:
-        yield runner
+    return parse_bench_args(parser, argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     plan = Plan.of(quick=args.quick, rounds=args.rounds, seconds=args.seconds)
-    # SIGTERM ends the run like Ctrl-C does: the servers are stopped on the way out.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    try:
-        with event_loop_runner() as runner:
-            report = runner.run(main_async(args, plan))
-    except (Exception, KeyboardInterrupt, SystemExit) as exc:
-        # One JSON line all the same, saying what stopped the run.
-        error = "interrupted" if isinstance(exc, KeyboardInterrupt | SystemExit) else one_line(exc)
-        progress(f"[error] {error}")
-        print(json.dumps({"bench": "auth", "quick": args.quick, "error": error}))
-        return 1 if isinstance(exc, Exception) else 130
-    print(json.dumps(report, ensure_ascii=False, sort_keys=False))
-    return 0
+    return report_or_error("auth", args.quick, lambda: main_async(args, plan))
 
 
 if __name__ == "__main__":

@@ -32,41 +32,34 @@ is one JSON object with every figure, the ratios and whether the targets were me
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import json
-import logging
-import os
-import statistics
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, select, text, update
-from sqlalchemy.engine import URL
-from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
-from sqlalchemy.pool import NullPool
+from _common import (
+    CONNECT_TIMEOUT_S,
+    backend_args,
+    bench_settings,
+    each_backend,
+    ensure_database,
+    median,
+    progress,
+    ratio,
+    report_backends,
+    stopwatch,
+    warm_pool,
+)
+from sqlalchemy import Table, delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from usercenter import schema
-from usercenter.config import Backend, Settings
+from usercenter.config import Backend
 from usercenter.db import Database
 from usercenter.ids.models import UidReleased, UidSequence
 from usercenter.ids.service import ProvinceUidAllocator, SegmentAllocator, register_biz_type
 from usercenter.kit import clock
-
-BACKENDS = ("sqlite", "mariadb", "postgresql")
-SERVER_URLS = {
-    "mariadb": ("USERCENTER_BENCH_MARIADB_URL", "mysql://root@127.0.0.1:3306/uc_bench"),
-    "postgresql": (
-        "USERCENTER_BENCH_POSTGRES_URL",
-        "postgresql://postgres@127.0.0.1:5432/uc_bench",
-    ),
-}
 
 CALLERS = 32
 POOL_SIZE = 32
@@ -75,7 +68,6 @@ SEGMENT_STEP = 1000
 UID_BLOCK_SIZE = 50
 UID_WIDTH = 6
 SEED_RETRIES = 3  # sp_generate_uid: the SELECT/UPDATE pair is tried again at most 3 times
-CONNECT_TIMEOUT_S = 15.0
 
 TARGET_SEGMENT_IDS_PER_S = 100_000
 TARGET_PROVINCE_UIDS_PER_S = 5_000  # on the server databases
@@ -119,73 +111,11 @@ class Rounds:
     problems: list[str] = field(default_factory=list)
 
 
-def progress(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
 def count_duplicates(values: list[Any]) -> int:
     return len(values) - len(set(values))
 
 
-@contextmanager
-def stopwatch() -> Iterator[list[float]]:
-    """Yields a one-element list that holds the elapsed seconds once the block ends."""
-    elapsed = [0.0]
-    started = time.perf_counter()
-    try:
-        yield elapsed
-    finally:
-        elapsed[0] = time.perf_counter() - started
-
-
 # --- Database preparation -------------------------------------------------------------------
-
-
-async def ensure_server_database(url: URL, backend: Backend) -> None:
-    """Create the database `url` names, from the server's admin database, unless it exists."""
-    name = url.database
-    if not name:
-        raise ValueError(f"{url.render_as_string(hide_password=True)} names no database")
-    admin_url = URL.create(
-        url.drivername,
-        username=url.username,
-        password=url.password,
-        host=url.host,
-        port=url.port,
-        database=None if backend is Backend.MYSQL else "postgres",  # URL.set keeps it on None
-        query=url.query,
-    )
-    engine = create_async_engine(admin_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    try:
-        async with engine.connect() as connection:
-            quoted = connection.dialect.identifier_preparer.quote_identifier(name)
-            if backend is Backend.MYSQL:
-                await connection.execute(
-                    text(f"CREATE DATABASE IF NOT EXISTS {quoted} CHARACTER SET utf8mb4")
-                )
-            else:
-                found = await connection.scalar(
-                    text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
-                )
-                if found is None:
-                    await connection.execute(text(f"CREATE DATABASE {quoted}"))
-    finally:
-        await engine.dispose()
-
-
-async def warm_pool(database: Database, connections: int) -> None:
-    """Open `connections` connections at once, so no measurement pays for connecting."""
-    gate = asyncio.Event()
-
-    async def hold() -> None:
-        async with database.engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
-            await gate.wait()
-
-    tasks = [asyncio.create_task(hold()) for _ in range(connections)]
-    await asyncio.sleep(0.05)
-    gate.set()
-    await asyncio.gather(*tasks)
 
 
 async def province_codes(database: Database) -> list[str]:
@@ -363,26 +293,14 @@ async def measure_single_update(
 # --- One backend ----------------------------------------------------------------------------
 
 
-def median(values: list[float]) -> float:
-    return round(statistics.median(values), 1)
-
-
-def ratio(numerator: float, denominator: float) -> float | None:
-    return round(numerator / denominator, 2) if denominator > 0 else None
-
-
 async def bench_backend(name: str, raw_url: str, plan: Plan) -> dict[str, Any]:
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None,
-        database_url=raw_url,
-        database_pool_size=POOL_SIZE,
-        database_max_overflow=MAX_OVERFLOW,
-        log_level="WARNING",
+    settings = bench_settings(
+        raw_url, database_pool_size=POOL_SIZE, database_max_overflow=MAX_OVERFLOW
     )
     url = settings.database
     started = time.perf_counter()
     if settings.backend is not Backend.SQLITE:
-        await asyncio.wait_for(ensure_server_database(url, settings.backend), CONNECT_TIMEOUT_S)
+        await asyncio.wait_for(ensure_database(url, settings.backend), CONNECT_TIMEOUT_S)
     database = Database.from_settings(settings)
     try:
         version = await asyncio.wait_for(database.ping(), CONNECT_TIMEOUT_S)
@@ -470,30 +388,11 @@ def targets(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def one_line(exc: BaseException) -> str:
-    message = " ".join(str(exc).split()) or "no message"
-    return f"{type(exc).__name__}: {message}"[:500]
-
-
 async def main_async(backends: list[str], plan: Plan, quick: bool) -> dict[str, Any]:
-    results: dict[str, dict[str, Any]] = {}
-    with tempfile.TemporaryDirectory(prefix="uc-bench-ids-") as scratch:
-        for name in backends:
-            if name == "sqlite":
-                raw_url = f"sqlite:///{Path(scratch) / 'bench.db'}"
-            else:
-                variable, default = SERVER_URLS[name]
-                raw_url = os.environ.get(variable) or default
-            try:
-                results[name] = await bench_backend(name, raw_url, plan)
-            except Exception as exc:
-                error = (
-                    f"TimeoutError: no answer within {CONNECT_TIMEOUT_S:g} s"
-                    if isinstance(exc, TimeoutError)
-                    else one_line(exc)
-                )
-                progress(f"[{name}] skipped: {error}")
-                results[name] = {"error": error}
+    async def measure(name: str, raw_url: str) -> dict[str, Any]:
+        return await bench_backend(name, raw_url, plan)
+
+    results = await each_backend(backends, "uc-bench-ids-", measure)
     return {
         "bench": "ids",
         "quick": quick,
@@ -508,34 +407,10 @@ async def main_async(backends: list[str], plan: Plan, quick: bool) -> dict[str, 
     }
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--quick", action="store_true", help="3 rounds of smaller counts")
-    parser.add_argument(
-        "--backends",
-        default=",".join(BACKENDS),
-        help=f"comma-separated, from {', '.join(BACKENDS)} (default: all)",
-    )
-    parser.add_argument("--rounds", type=int, default=None, help="rounds per backend")
-    args = parser.parse_args(argv)
-    names = [part.strip() for part in args.backends.split(",") if part.strip()]
-    unknown = [name for name in names if name not in BACKENDS]
-    if unknown or not names:
-        parser.error(f"--backends: unknown {', '.join(unknown) or '(none given)'}")
-    if args.rounds is not None and args.rounds < 1:
-        parser.error("--rounds must be at least 1")
-    args.backend_names = list(dict.fromkeys(names))
-    return args
-
-
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+    args = backend_args(__doc__, argv, quick_help="3 rounds of smaller counts")
     plan = Plan.of(quick=args.quick, rounds=args.rounds)
-    # asyncmy logs MariaDB's notes ("database exists", "Name 'pk_x' ignored for PRIMARY key").
-    logging.getLogger("asyncmy").setLevel(logging.ERROR)
-    report = asyncio.run(main_async(args.backend_names, plan, args.quick))
-    print(json.dumps(report, ensure_ascii=False, sort_keys=False))
-    return 0
+    return report_backends(main_async(args.backend_names, plan, args.quick))
 
 
 if __name__ == "__main__":

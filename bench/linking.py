@@ -47,7 +47,6 @@ import asyncio
 import json
 import math
 import os
-import signal
 import sys
 import tempfile
 import time
@@ -58,7 +57,24 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-import auth as authbench  # noqa: E402 - bench/auth.py, the shared machinery
+import auth as authbench  # noqa: E402 - bench/auth.py: its plan, figures and service peers
+from _common import (  # noqa: E402
+    HOST,
+    REQUEST_TIMEOUT_S,
+    HttpConnection,
+    Server,
+    flush_redis,
+    free_port,
+    json_request,
+    loadavg,
+    parse_bench_args,
+    percentile,
+    ratio,
+    report_or_error,
+    spawn,
+    timed_parser,
+    wait_until_up,
+)
 
 from usercenter.providers.stubs import WECHAT_MINIAPP_ID, WeChatStub  # noqa: E402
 
@@ -116,7 +132,7 @@ async def drive(port: int, bodies: list[bytes], seconds: float, new_user: bool) 
 
     async def worker() -> None:
         nonlocal last_ok
-        connection = authbench.HttpConnection(port)
+        connection = HttpConnection(port)
         try:
             while time.perf_counter() < deadline:
                 data = next(queue, None)
@@ -125,9 +141,7 @@ async def drive(port: int, bodies: list[bytes], seconds: float, new_user: bool) 
                     return
                 sent = time.perf_counter()
                 try:
-                    status, body = await asyncio.wait_for(
-                        connection.send(data), authbench.REQUEST_TIMEOUT_S
-                    )
+                    status, body = await asyncio.wait_for(connection.send(data), REQUEST_TIMEOUT_S)
                 except (OSError, TimeoutError, asyncio.IncompleteReadError, RuntimeError):
                     counts["errors"] += 1
                     continue
@@ -149,8 +163,8 @@ async def drive(port: int, bodies: list[bytes], seconds: float, new_user: bool) 
         ok=counts["ok"],
         failed=counts["failed"],
         seconds=end - counting_from,
-        p50_ms=authbench.percentile(latencies, 0.50) * 1000,
-        p99_ms=authbench.percentile(latencies, 0.99) * 1000,
+        p50_ms=percentile(latencies, 0.50) * 1000,
+        p99_ms=percentile(latencies, 0.99) * 1000,
         starved=counts["starved"],
         errors=counts["errors"],
     )
@@ -168,7 +182,7 @@ class LinkingBench:
         self.loadavg: dict[str, list[float]] = {}
 
     @property
-    def servers(self) -> dict[str, authbench.Server]:
+    def servers(self) -> dict[str, Server]:
         return self.base.servers
 
     async def start_peers(self) -> None:
@@ -176,25 +190,21 @@ class LinkingBench:
             ("stub", "wechat_peer:stub_app"),
             ("constant", "wechat_peer:constant_app"),
         ):
-            port = authbench.free_port()
-            server = authbench.spawn(
-                name, peer_argv(app, port), os.environ.copy(), self.scratch, port
-            )
+            port = free_port()
+            server = spawn(name, peer_argv(app, port), os.environ.copy(), self.scratch, port)
             self.servers[name] = server
         for name in ("stub", "constant"):
-            await authbench.wait_until_up(self.servers[name])
+            await wait_until_up(self.servers[name])
 
     def url(self, name: str) -> str:
-        return f"http://{authbench.HOST}:{self.servers[name].port}"
+        return f"http://{HOST}:{self.servers[name].port}"
 
     async def mint(self, persons: list[str]) -> list[str]:
         port = self.servers["stub"].port
-        connection = authbench.HttpConnection(port)
+        connection = HttpConnection(port)
         try:
             payload = {"app_id": WECHAT_MINIAPP_ID, "persons": persons}
-            answer = await connection.call(
-                authbench.json_request("POST", "/_bench/codes", port, payload)
-            )
+            answer = await connection.call(json_request("POST", "/_bench/codes", port, payload))
         finally:
             connection.close()
         return [str(code) for code in answer["codes"]]
@@ -211,7 +221,7 @@ class LinkingBench:
             codes = [f"new-{next(self.fresh)}" for _ in range(number)]
         app_id = CONSTANT_APP_ID if kind.endswith("_constant") else WECHAT_MINIAPP_ID
         return [
-            authbench.json_request("POST", LOGIN_PATH, port, {"code": code, "app_id": app_id})
+            json_request("POST", LOGIN_PATH, port, {"code": code, "app_id": app_id})
             for code in codes
         ]
 
@@ -237,7 +247,7 @@ class LinkingBench:
                 codes = persons
             app_id = WECHAT_MINIAPP_ID if kind == "first" else CONSTANT_APP_ID
             bodies = [
-                authbench.json_request("POST", LOGIN_PATH, port, {"code": code, "app_id": app_id})
+                json_request("POST", LOGIN_PATH, port, {"code": code, "app_id": app_id})
                 for code in codes
             ]
             result = await drive(port, bodies, 60.0, new_user=True)
@@ -273,7 +283,7 @@ def build_report(bench: LinkingBench, quick: bool, version: str, seconds: float)
     report: dict[str, Any] = {"bench": "linking", "quick": quick}
     for kind in ("returning", "first"):
         ours, constant = figures.rate(kind), figures.rate(f"{kind}_constant")
-        vs = authbench.ratio(ours, constant)
+        vs = ratio(ours, constant, 3)
         report[f"{kind}_per_s"] = ours
         report[f"{kind}_constant_per_s"] = constant
         report[f"{kind}_vs_constant"] = vs
@@ -295,13 +305,7 @@ def build_report(bench: LinkingBench, quick: bool, version: str, seconds: float)
         "loadavg": bench.loadavg,
         "other_processes_cpu_percent": figures.other_cpu_percent,
     }
-    report["cpu_busy_percent"] = {
-        name: authbench.median(values, 0) for name, values in figures.busy_percent.items()
-    }
-    report["failures"] = figures.failures
-    report["per_round_per_s"] = {
-        name: [round(value, 1) for value in values] for name, values in figures.per_s.items()
-    }
+    report.update(figures.per_round())
     if figures.problems:
         report["problems"] = figures.problems
     report["seconds"] = round(seconds, 1)
@@ -312,7 +316,7 @@ async def main_async(args: argparse.Namespace, plan: authbench.Plan) -> dict[str
     started = time.perf_counter()
     raw_url = os.environ.get("USERCENTER_BENCH_LINKING_POSTGRES_URL") or DEFAULT_POSTGRES_URL
     redis_url = os.environ.get("USERCENTER_BENCH_REDIS_URL") or authbench.DEFAULT_REDIS_URL
-    load_before = [round(value, 2) for value in os.getloadavg()]
+    load_before = loadavg()
     with tempfile.TemporaryDirectory(prefix="uc-bench-linking-") as scratch_dir:
         scratch = Path(scratch_dir)
         bench = LinkingBench(plan, scratch)
@@ -320,7 +324,7 @@ async def main_async(args: argparse.Namespace, plan: authbench.Plan) -> dict[str
             await bench.start_peers()
             env = bench.base.service_env(raw_url, redis_url)
             env["USERCENTER_CLIENT_APPS"] = client_apps(bench.url("stub"), bench.url("constant"))
-            await authbench.flush_redis(redis_url)
+            await flush_redis(redis_url)
             version = await authbench.prepare_service_database(raw_url, env, scratch)
             await bench.base.start_service(env)
             progress("[setup] service and WeChat peers up; seeding returning users")
@@ -331,46 +335,19 @@ async def main_async(args: argparse.Namespace, plan: authbench.Plan) -> dict[str
             await bench.run_rounds()
         finally:
             bench.base.stop_all()
-        bench.loadavg = {
-            "before": load_before,
-            "after": [round(value, 2) for value in os.getloadavg()],
-        }
+        bench.loadavg = {"before": load_before, "after": loadavg()}
     return build_report(bench, args.quick, version, time.perf_counter() - started)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--quick", action="store_true", help="3 rounds of 2 s per measurement")
-    parser.add_argument("--rounds", type=int, default=None, help="rounds (default 5, quick 3)")
-    parser.add_argument(
-        "--seconds", type=int, default=None, help="seconds per measurement (default 5, quick 2)"
-    )
-    args = parser.parse_args(argv)
-    if args.rounds is not None and args.rounds < 1:
-        parser.error("--rounds must be at least 1")
-    if args.seconds is not None and args.seconds < 1:
-        parser.error("--seconds must be at least 1")
-    return args
+    parser = timed_parser(__doc__)
+    return parse_bench_args(parser, argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     plan = authbench.Plan.of(quick=args.quick, rounds=args.rounds, seconds=args.seconds)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    try:
-        with authbench.event_loop_runner() as runner:
-            report = runner.run(main_async(args, plan))
-    except (Exception, KeyboardInterrupt, SystemExit) as exc:
-        error = (
-            "interrupted"
-            if isinstance(exc, KeyboardInterrupt | SystemExit)
-            else authbench.one_line(exc)
-        )
-        progress(f"[error] {error}")
-        print(json.dumps({"bench": "linking", "quick": args.quick, "error": error}))
-        return 1 if isinstance(exc, Exception) else 130
-    print(json.dumps(report, ensure_ascii=False))
-    return 0
+    return report_or_error("linking", args.quick, lambda: main_async(args, plan))
 
 
 if __name__ == "__main__":

@@ -34,32 +34,35 @@ last line of stdout is one JSON object with every figure and ratio.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import itertools
-import json
-import logging
-import os
 import random
-import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+from _common import (
+    backend_args,
+    bench_settings,
+    each_backend,
+    ensure_database,
+    median,
+    percentile_floor,
+    progress,
+    ratio,
+    report_backends,
+    warm_pool,
+)
 from sqlalchemy import BigInteger, Column, Integer, MetaData, Table, insert, select, text, update
 from sqlalchemy.exc import DBAPIError
 
-from ids import BACKENDS, SERVER_URLS, ensure_server_database, progress, warm_pool
 from usercenter import schema
 from usercenter.app import Services, build_services
 from usercenter.config import Backend, Settings
 from usercenter.identity.models import User
 from usercenter.kit import clock
-from usercenter.security.keys import generate_key_material
 from usercenter.wallet.ledger import ACCOUNTS, ENTRIES, TRANSFERS
 from usercenter.wallet.models import Asset, Kind, SystemAccount, system_owner, user_owner
 from usercenter.wallet.service import Business
@@ -119,19 +122,6 @@ class Load:
         return self.ok / self.elapsed if self.elapsed else 0.0
 
 
-def median(values: list[float], digits: int = 1) -> float:
-    return round(statistics.median(values), digits)
-
-
-def ratio(a: float, b: float) -> float | None:
-    return round(a / b, 2) if b else None
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
-
-
 async def run_load(
     seconds: float, call: Callable[[int], Awaitable[str]], callers: int = CALLERS
 ) -> Load:
@@ -154,14 +144,9 @@ async def run_load(
 # --- set-up -----------------------------------------------------------------------------------
 
 
-def bench_settings(raw_url: str) -> Settings:
-    keys = generate_key_material()
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        database_url=raw_url,
-        secret_keys=keys.secret_keys_item,
-        blind_index_key=keys.blind_index_key_b64,
-        log_level="WARNING",
+def wallet_settings(raw_url: str) -> Settings:
+    return bench_settings(
+        raw_url,
         database_pool_size=CALLERS,
         database_max_overflow=8,
         wallet_hold_sweep_seconds=0,
@@ -428,9 +413,9 @@ async def latency(state: Services, user: int, calls: int, batching: bool) -> lis
 
 
 async def bench_backend(name: str, raw_url: str, plan: Plan) -> dict[str, Any]:
-    settings = bench_settings(raw_url)
+    settings = wallet_settings(raw_url)
     if settings.backend is not Backend.SQLITE:
-        await asyncio.wait_for(ensure_server_database(settings.database, settings.backend), 10)
+        await asyncio.wait_for(ensure_database(settings.database, settings.backend), 10)
     state = build_services(settings)
     try:
         progress(f"[{name}] schema")
@@ -476,10 +461,10 @@ async def bench_backend(name: str, raw_url: str, plan: Plan) -> dict[str, Any]:
             progress(f"[{name}] round {round_ + 1}/{plan.rounds}: latency")
             batched = await latency(state, users[0], plan.latency_calls, True)
             alone = await latency(state, users[1], plan.latency_calls, False)
-            add("latency_batched_p50_ms", percentile(batched, 0.5))
-            add("latency_batched_p99_ms", percentile(batched, 0.99))
-            add("latency_unbatched_p50_ms", percentile(alone, 0.5))
-            add("latency_unbatched_p99_ms", percentile(alone, 0.99))
+            add("latency_batched_p50_ms", percentile_floor(batched, 0.5))
+            add("latency_batched_p99_ms", percentile_floor(batched, 0.99))
+            add("latency_unbatched_p50_ms", percentile_floor(alone, 0.5))
+            add("latency_unbatched_p99_ms", percentile_floor(alone, 0.99))
 
         progress(f"[{name}] reconciling")
         report = await state.wallet.reconcile()
@@ -526,20 +511,10 @@ def targets(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 async def main_async(backends: list[str], plan: Plan, quick: bool) -> dict[str, Any]:
-    results: dict[str, dict[str, Any]] = {}
-    with tempfile.TemporaryDirectory(prefix="uc-bench-wallet-") as scratch:
-        for name in backends:
-            if name == "sqlite":
-                raw_url = f"sqlite:///{Path(scratch) / 'bench.db'}"
-            else:
-                variable, default = SERVER_URLS[name]
-                raw_url = os.environ.get(variable) or default
-            try:
-                results[name] = await bench_backend(name, raw_url, plan)
-            except Exception as exc:
-                error = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
-                progress(f"[{name}] skipped: {error}")
-                results[name] = {"error": error}
+    async def measure(name: str, raw_url: str) -> dict[str, Any]:
+        return await bench_backend(name, raw_url, plan)
+
+    results = await each_backend(backends, "uc-bench-wallet-", measure)
     return {
         "bench": "wallet",
         "quick": quick,
@@ -551,26 +526,10 @@ async def main_async(backends: list[str], plan: Plan, quick: bool) -> dict[str, 
     }
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--quick", action="store_true", help="1 round, 10,000 accounts, 2 s each")
-    parser.add_argument("--backends", default=",".join(BACKENDS))
-    parser.add_argument("--rounds", type=int, default=None)
-    args = parser.parse_args(argv)
-    names = [part.strip() for part in args.backends.split(",") if part.strip()]
-    if not names or any(name not in BACKENDS for name in names):
-        parser.error(f"--backends: choose from {', '.join(BACKENDS)}")
-    args.backend_names = list(dict.fromkeys(names))
-    return args
-
-
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+    args = backend_args(__doc__, argv, quick_help="1 round, 10,000 accounts, 2 s each")
     plan = Plan.of(quick=args.quick, rounds=args.rounds)
-    logging.getLogger("asyncmy").setLevel(logging.ERROR)
-    report = asyncio.run(main_async(args.backend_names, plan, args.quick))
-    print(json.dumps(report, ensure_ascii=False))
-    return 0
+    return report_backends(main_async(args.backend_names, plan, args.quick))
 
 
 if __name__ == "__main__":

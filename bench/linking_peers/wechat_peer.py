@@ -1,7 +1,7 @@
 """The two WeChat servers of bench/linking.py, each run by uvicorn in its own process (one
 worker: the stub keeps its codes in memory).
 
-- `stub_app`: usercenter's WeChat stub (src/usercenter/providers/stubs.py) as it is, plus
+- `stub_app`: usercenter's WeChat stub (src/usercenter/providers/stubs/wechat.py) as it is, plus
   POST /_bench/codes {"app_id": ..., "persons": [...]} -> {"codes": [...]}, which mints one
   login code per person in one request, so the bench pre-mints thousands cheaply.
 - `constant_app`: GET /sns/jscode2session answered at once with a constant-shaped answer

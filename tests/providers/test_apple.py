@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import hmac
@@ -229,12 +228,13 @@ class TestKeys:
     async def test_stale_keys_serve_while_apple_is_out_of_reach(
         self, http: httpx.AsyncClient
     ) -> None:
-        apple = AppleProvider(http, keys_ttl=0.05, timeout=0.3, retries=0)
+        now = [1000.0]
+        apple = AppleProvider(http, keys_ttl=60, timeout=0.3, retries=0, monotonic=lambda: now[0])
         stub = AppleStub()
         with serve(stub.app()) as url:
             app = stub.credentials(url)
             await apple.exchange(app, LoginProof(id_token=stub.mint_id_token()))
-        await asyncio.sleep(0.1)  # the keys are stale and Apple is gone
+        now[0] += 61  # the keys are stale and Apple is gone
         identity = await apple.exchange(app, LoginProof(id_token=stub.mint_id_token()))
         assert identity.subject == stub.subject_for("alice")
 

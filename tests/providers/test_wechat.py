@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import io
+import itertools
 import json
 import logging
 import os
@@ -33,6 +34,20 @@ from usercenter.providers.stubs import (
     legacy_encrypt,
 )
 from usercenter.providers.wechat import WeChatAccessTokens, WeChatProvider, decrypt_legacy
+
+
+class LockWatchingCache(MemoryCache):
+    """A MemoryCache that says when a caller tried a lock somebody else holds."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lock_lost = asyncio.Event()
+
+    async def incr(self, key: str, *, ttl: float | None = None, amount: int = 1) -> int:
+        count = await super().incr(key, ttl=ttl, amount=amount)
+        if count > 1:
+            self.lock_lost.set()
+        return count
 
 
 class RecordingCache(MemoryCache):
@@ -522,7 +537,10 @@ class TestAccessTokens:
         self, http: httpx.AsyncClient, fresh_miniapp: AppCredentials, stubs: RunningStubs
     ) -> None:
         cache = MemoryCache()
-        tokens = WeChatAccessTokens(cache, http, wait=0.2, poll=0.02)
+        seconds = itertools.count(step=2.0)  # each look at the clock: two seconds later
+        tokens = WeChatAccessTokens(
+            cache, http, wait=5.0, poll=0.01, monotonic=lambda: float(next(seconds))
+        )
         await cache.incr(WeChatAccessTokens.lock_key(fresh_miniapp.app_id), ttl=10)
         with pytest.raises(ProviderUnavailable):
             await tokens.get(fresh_miniapp)
@@ -531,17 +549,14 @@ class TestAccessTokens:
     async def test_a_waiter_takes_the_token_the_lock_holder_stored(
         self, http: httpx.AsyncClient, fresh_miniapp: AppCredentials, stubs: RunningStubs
     ) -> None:
-        cache = MemoryCache()
+        cache = LockWatchingCache()
         tokens = WeChatAccessTokens(cache, http, wait=2.0, poll=0.02)
         await cache.incr(WeChatAccessTokens.lock_key(fresh_miniapp.app_id), ttl=10)
 
-        async def finish_elsewhere() -> None:
-            await asyncio.sleep(0.1)
-            key = WeChatAccessTokens.cache_key(fresh_miniapp.app_id)
-            await cache.set(key, "token-from-elsewhere", ttl=60)
-
         waiter = asyncio.create_task(tokens.get(fresh_miniapp))
-        await finish_elsewhere()
+        await cache.lock_lost.wait()  # the waiter found the lock taken: it polls now
+        key = WeChatAccessTokens.cache_key(fresh_miniapp.app_id)
+        await cache.set(key, "token-from-elsewhere", ttl=60)
         assert await waiter == "token-from-elsewhere"
         assert stubs.wechat.stable_token_calls[fresh_miniapp.app_id] == 0
 

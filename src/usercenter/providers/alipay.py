@@ -193,13 +193,13 @@ class AlipayProvider:
                 load_public_key(str(app.extra["alipay_public_key"])),
             )
         except (KeyError, ValueError, TypeError, binascii.Error):
-            self._http.fail(
+            raise self._http.failure(
                 ProviderUnavailable,
                 app_id=app.app_id,
                 operation=METHOD,
                 vendor_code="private_key or alipay_public_key missing or unreadable",
                 loud=True,
-            )
+            ) from None
 
     def signed_params(self, app: AppCredentials, code: str) -> dict[str, str]:
         """The form of one token request, signed."""
@@ -235,7 +235,7 @@ class AlipayProvider:
         content = self._verified_content(app, response, alipay_key)
         subject = content.get("open_id") or content.get("user_id")
         if not isinstance(subject, str) or not subject:
-            self._http.fail(
+            raise self._http.failure(
                 ProviderUnavailable,
                 app_id=app.app_id,
                 operation=METHOD,
@@ -251,16 +251,16 @@ class AlipayProvider:
             members = top_level_members(response.content.decode("utf-8"))
             sign = json.loads(members["sign"]) if "sign" in members else None
         except (ValueError, UnicodeDecodeError):
-            self._http.fail(
+            raise self._http.failure(
                 ProviderUnavailable,
                 app_id=app.app_id,
                 operation=METHOD,
                 vendor_code=f"HTTP {response.status_code} without a JSON object",
-            )
+            ) from None
         is_success = RESPONSE_KEY in members
         raw = members.get(RESPONSE_KEY) or members.get(ERROR_KEY)
         if raw is None:
-            self._http.fail(
+            raise self._http.failure(
                 ProviderUnavailable,
                 app_id=app.app_id,
                 operation=METHOD,
@@ -268,7 +268,7 @@ class AlipayProvider:
             )
         # An error may come unsigned (Alipay does not sign some); a success never may.
         if (sign is not None or is_success) and not self._signature_holds(raw, sign, alipay_key):
-            self._http.fail(
+            raise self._http.failure(
                 ProviderUnavailable,
                 app_id=app.app_id,
                 operation=METHOD,
@@ -277,7 +277,7 @@ class AlipayProvider:
             )
         content = json.loads(raw)
         if not isinstance(content, dict):
-            self._http.fail(
+            raise self._http.failure(
                 ProviderUnavailable,
                 app_id=app.app_id,
                 operation=METHOD,
@@ -286,7 +286,7 @@ class AlipayProvider:
         code = str(content.get("code") or "")
         if not is_success or (code and code != "10000"):
             sub_code = str(content.get("sub_code") or "")
-            self._http.fail(
+            raise self._http.failure(
                 error_for(code, sub_code),
                 app_id=app.app_id,
                 operation=METHOD,

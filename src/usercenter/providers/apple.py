@@ -14,6 +14,7 @@ import asyncio
 import hashlib
 import hmac
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,13 +67,16 @@ class AppleProvider:
         backoff: float = 0.2,
         keys_ttl: float = 86_400.0,
         refetch_interval: float = 60.0,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
+        """`monotonic` is the clock the key cache ages by (tests pass one they move)."""
         self._http = VendorHttp(PROVIDER, http, timeout=timeout, retries=retries, backoff=backoff)
         self._keys_url = keys_url
         self._keys_ttl = keys_ttl
         self._refetch_interval = refetch_interval
         self._key_sets: dict[str, _KeySet] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        self._monotonic = monotonic
 
     def _invalid(self, app: AppCredentials, reason: str) -> ProviderCodeInvalid:
         _log.info("apple_id_token_refused", app_id=app.app_id, reason=reason)
@@ -175,7 +179,7 @@ class AppleProvider:
 
     def _needs_fetch(self, cached: _KeySet, kid: str) -> bool:
         """Stale keys are fetched again; an unknown kid too, at most once per interval."""
-        age = time.monotonic() - cached.fetched_at
+        age = self._monotonic() - cached.fetched_at
         if age >= self._keys_ttl:
             return True
         return kid not in cached.keys and age >= self._refetch_interval
@@ -185,7 +189,7 @@ class AppleProvider:
         data = json_object(response) if response.status_code == 200 else None
         items = data.get("keys") if data else None
         if not isinstance(items, list):
-            self._http.fail(
+            raise self._http.failure(
                 ProviderUnavailable,
                 app_id=app.app_id,
                 operation="keys",
@@ -200,7 +204,7 @@ class AppleProvider:
             except jwt.PyJWKError:
                 continue
         _log.info("apple_keys_fetched", app_id=app.app_id, kids=sorted(keys))
-        return _KeySet(keys, time.monotonic())
+        return _KeySet(keys, self._monotonic())
 
     def authorize_url(self, app: AppCredentials, *, redirect_uri: str, state: str) -> str:
         """Not a redirect flow here: the client gets the id_token (with its nonce) from Apple's

@@ -13,7 +13,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable, Mapping
-from typing import Any, NoReturn
+from typing import Any
 
 import httpx
 
@@ -141,28 +141,6 @@ class VendorHttp:
             operation=operation,
             vendor_code=reason,
             attempts=attempts,
-        )
-
-    def fail(
-        self,
-        error_class: type[ProviderError],
-        *,
-        app_id: str,
-        operation: str,
-        vendor_code: str,
-        message: object = None,
-        attempts: int | None = None,
-        loud: bool = False,
-    ) -> NoReturn:
-        """Log what the vendor said and raise `error_class` (see `failure`)."""
-        raise self.failure(
-            error_class,
-            app_id=app_id,
-            operation=operation,
-            vendor_code=vendor_code,
-            message=message,
-            attempts=attempts,
-            loud=loud,
         )
 
     def failure(

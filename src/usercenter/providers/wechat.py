@@ -1,15 +1,6 @@
 """WeChat: mini program login (jscode2session), OAuth2 for the official account, mobile app
-and website, the mini program's phone number, legacy encrypted data, and the server access
-token those calls need.
-
-Vendor error codes and what they become:
-
-- 40029 (invalid code), 40163 (code already used): ProviderCodeInvalid;
-- 45011 (too many calls), 40226 (high-risk user), 48001 (scope not allowed), 45009 (daily
-  quota): ProviderRejected;
-- -1 (system busy), a timeout, a network error or an HTTP 5xx: tried again `retries` times,
-  then ProviderUnavailable;
-- anything else (a wrong secret, an app id of another kind): ProviderUnavailable, logged.
+and website, the mini program's phone number and legacy encrypted data. The calls, what
+WeChat's errcodes become and the server access token are in `wechat_api`.
 
 A retried exchange can meet 40163 when the first try reached WeChat but its answer did not
 reach us: the code is spent either way, and the client has to get a new one.
@@ -17,14 +8,11 @@ reach us: the code is spent either way, and the client has to get a new one.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import hmac
 import json
 import re
-import time
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -32,264 +20,35 @@ import httpx
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from usercenter.kit.cache import Cache, MemoryCache
+from usercenter.kit.cache import MemoryCache
 from usercenter.kit.log import get_logger
 from usercenter.providers.base import AppCredentials, AppType, ExternalIdentity, LoginProof
 from usercenter.providers.errors import (
     ProviderCodeInvalid,
-    ProviderError,
     ProviderRejected,
-    ProviderUnavailable,
 )
-from usercenter.providers.vendor_http import VendorHttp, json_object
+from usercenter.providers.oauth_json import (
+    JsonOAuthProvider,
+    optional_text,
+    with_profile,
+)
+from usercenter.providers.wechat_api import (
+    ACCESS_TOKEN_INVALID_ERRCODES,
+    API_BASE,
+    PROVIDER,
+    WeChatApi,
+    errcode,
+)
+from usercenter.providers.wechat_api import (
+    WeChatAccessTokens as WeChatAccessTokens,  # re-exported: the registry builds it here
+)
 
 _log = get_logger(__name__)
 
-PROVIDER = "wechat"
-API_BASE = "https://api.weixin.qq.com"
 OPEN_BASE = "https://open.weixin.qq.com"
-
-ERRCODE_BUSY = -1
-ERRCODE_UNREADABLE = -999  # an errcode that is not a number: ProviderUnavailable
-CODE_INVALID_ERRCODES = frozenset({40029, 40163})
-REJECTED_ERRCODES = frozenset({45011, 40226, 48001, 45009})
-ACCESS_TOKEN_INVALID_ERRCODES = frozenset({40001, 42001})
 PROFILE_SCOPES = frozenset({"snsapi_userinfo", "snsapi_login"})
 
 _E164 = re.compile(r"\+[1-9]\d{6,14}")
-
-
-def error_for(errcode: int) -> type[ProviderError]:
-    """Our error for a WeChat errcode (ProviderUnavailable for every code not listed)."""
-    if errcode in CODE_INVALID_ERRCODES:
-        return ProviderCodeInvalid
-    if errcode in REJECTED_ERRCODES:
-        return ProviderRejected
-    return ProviderUnavailable
-
-
-def _errcode(data: dict[str, Any]) -> int:
-    value = data.get("errcode", 0)
-    try:
-        return int(value or 0)
-    except (TypeError, ValueError):
-        return ERRCODE_UNREADABLE
-
-
-def _is_busy(response: httpx.Response) -> str | None:
-    data = json_object(response)
-    if data is not None and _errcode(data) == ERRCODE_BUSY:
-        return str(ERRCODE_BUSY)
-    return None
-
-
-def _api_base(app: AppCredentials, default: str) -> str:
-    return str(app.extra.get("api_base") or default).rstrip("/")
-
-
-class _WeChatApi:
-    """Calls to api.weixin.qq.com: JSON answers with `errcode` on failure."""
-
-    def __init__(self, http: VendorHttp, api_base: str) -> None:
-        self.http = http
-        self.api_base = api_base
-
-    async def call(
-        self,
-        app: AppCredentials,
-        method: str,
-        path: str,
-        *,
-        operation: str,
-        params: dict[str, str] | None = None,
-        json_body: Any = None,
-    ) -> dict[str, Any]:
-        """The answer as a dict, errcode and all (busy answers retried; the caller checks)."""
-        response = await self.http.request(
-            method,
-            _api_base(app, self.api_base) + path,
-            app_id=app.app_id,
-            operation=operation,
-            params=params,
-            json_body=json_body,
-            is_busy=_is_busy,
-        )
-        data = json_object(response)
-        if data is None:
-            self.http.fail(
-                ProviderUnavailable,
-                app_id=app.app_id,
-                operation=operation,
-                vendor_code=f"HTTP {response.status_code} without JSON",
-            )
-        return data
-
-    def check(
-        self,
-        app: AppCredentials,
-        data: dict[str, Any],
-        *,
-        operation: str,
-        mapping: Callable[[int], type[ProviderError]] = error_for,
-    ) -> None:
-        errcode = _errcode(data)
-        if errcode:
-            self.http.fail(
-                mapping(errcode),
-                app_id=app.app_id,
-                operation=operation,
-                vendor_code=str(errcode),
-                message=data.get("errmsg"),
-            )
-
-    def text(self, app: AppCredentials, data: dict[str, Any], key: str, *, operation: str) -> str:
-        value = data.get(key)
-        if not isinstance(value, str) or not value:
-            self.http.fail(
-                ProviderUnavailable,
-                app_id=app.app_id,
-                operation=operation,
-                vendor_code=f"answer without {key}",
-            )
-        return value
-
-
-def _optional_text(data: dict[str, Any], key: str) -> str | None:
-    value = data.get(key)
-    return value if isinstance(value, str) and value else None
-
-
-class WeChatAccessTokens:
-    """The server access token of each app, shared through the cache by every process.
-
-    Fetched with `POST /cgi-bin/stable_token` (normal mode: WeChat hands out the same token
-    until shortly before it expires, so fetching again never invalidates a token in use) and
-    kept until five minutes before it expires. One caller at a time refreshes: the one that
-    takes the lock (`incr(...) == 1`, released after `lock_ttl` seconds even if its holder
-    dies); the others poll the cache for the winner's token for at most `wait` seconds.
-    A failed refresh is remembered for `failure_ttl` seconds: waiters, and callers in that
-    time, give up at once instead of each trying WeChat again.
-    """
-
-    def __init__(
-        self,
-        cache: Cache,
-        http: httpx.AsyncClient | None = None,
-        api_base: str = API_BASE,
-        *,
-        timeout: float = 5.0,
-        retries: int = 1,
-        backoff: float = 0.2,
-        lock_ttl: float = 10.0,
-        wait: float = 8.0,
-        poll: float = 0.05,
-        failure_ttl: float = 2.0,
-    ) -> None:
-        self._cache = cache
-        self._api = _WeChatApi(
-            VendorHttp(PROVIDER, http, timeout=timeout, retries=retries, backoff=backoff),
-            api_base,
-        )
-        self._lock_ttl = lock_ttl
-        self._wait = wait
-        self._poll = poll
-        self._failure_ttl = failure_ttl
-
-    @staticmethod
-    def cache_key(app_id: str) -> str:
-        return f"wechat:access_token:{app_id}"
-
-    @staticmethod
-    def lock_key(app_id: str) -> str:
-        return f"wechat:access_token:lock:{app_id}"
-
-    @staticmethod
-    def _failure_key(app_id: str) -> str:
-        return f"wechat:access_token:failed:{app_id}"
-
-    async def get(self, app: AppCredentials) -> str:
-        """The app's access token; ProviderUnavailable if none can be had in time."""
-        key = self.cache_key(app.app_id)
-        deadline = time.monotonic() + self._wait
-        while True:
-            token = await self._cache.get(key)
-            if token:
-                return token
-            if await self._cache.get(self._failure_key(app.app_id)):
-                self._api.http.fail(
-                    ProviderUnavailable,
-                    app_id=app.app_id,
-                    operation="access_token",
-                    vendor_code="refresh failed moments ago",
-                )
-            if await self._cache.incr(self.lock_key(app.app_id), ttl=self._lock_ttl) == 1:
-                try:
-                    return await self._refresh(app)
-                finally:
-                    await self._cache.delete(self.lock_key(app.app_id))
-            if time.monotonic() >= deadline:
-                self._api.http.fail(
-                    ProviderUnavailable,
-                    app_id=app.app_id,
-                    operation="access_token",
-                    vendor_code="waited too long for the refresh",
-                )
-            await asyncio.sleep(self._poll)
-
-    async def _refresh(self, app: AppCredentials) -> str:
-        key = self.cache_key(app.app_id)
-        token = await self._cache.get(key)  # a winner may have finished just before us
-        if token:
-            return token
-        try:
-            token, expires_in = await self._fetch(app)
-        except ProviderError:
-            await self._cache.set(self._failure_key(app.app_id), "1", ttl=self._failure_ttl)
-            raise
-        await self._cache.set(key, token, ttl=_cache_seconds(expires_in))
-        await self._cache.delete(self._failure_key(app.app_id))
-        _log.info("wechat_access_token_refreshed", app_id=app.app_id, expires_in=expires_in)
-        return token
-
-    async def _fetch(self, app: AppCredentials) -> tuple[str, int]:
-        operation = "stable_token"
-        data = await self._api.call(
-            app,
-            "POST",
-            "/cgi-bin/stable_token",
-            operation=operation,
-            json_body={
-                "grant_type": "client_credential",
-                "appid": app.app_id,
-                "secret": app.secret,
-                "force_refresh": False,
-            },
-        )
-        # Every failure here is ours or WeChat's (a wrong secret, a quota), not the person's.
-        self._api.check(app, data, operation=operation, mapping=lambda _: ProviderUnavailable)
-        token = self._api.text(app, data, "access_token", operation=operation)
-        expires_in = data.get("expires_in")
-        if not isinstance(expires_in, int) or expires_in <= 0:
-            self._api.http.fail(
-                ProviderUnavailable,
-                app_id=app.app_id,
-                operation=operation,
-                vendor_code="answer without expires_in",
-            )
-        return token, expires_in
-
-    async def invalidate(self, app: AppCredentials, token: str | None = None) -> None:
-        """Forget the cached token (only if it is still `token`, when given: a token another
-        caller has just fetched stays)."""
-        key = self.cache_key(app.app_id)
-        if token is not None and await self._cache.get(key) != token:
-            return
-        await self._cache.delete(key)
-
-
-def _cache_seconds(expires_in: int) -> float:
-    """Until five minutes before expiry (half the lifetime for an unusually short one)."""
-    return float(expires_in - 300) if expires_in > 600 else max(expires_in / 2, 1.0)
 
 
 def decrypt_legacy(session_key: str, encrypted_data: str, iv: str, app_id: str) -> dict[str, Any]:
@@ -327,7 +86,7 @@ def decrypt_legacy(session_key: str, encrypted_data: str, iv: str, app_id: str) 
     return payload
 
 
-class WeChatProvider:
+class WeChatProvider(JsonOAuthProvider):
     """Every WeChat app type; `app.extra["api_base"]` points one app at another API host
     (a local stub), `app.extra["open_base"]` its authorize pages."""
 
@@ -337,6 +96,8 @@ class WeChatProvider:
         AppType.WECHAT_APP,
         AppType.WECHAT_WEB,
     )
+    api_class = WeChatApi
+    default_api_base = API_BASE
 
     def __init__(
         self,
@@ -349,10 +110,7 @@ class WeChatProvider:
         backoff: float = 0.2,
         tokens: WeChatAccessTokens | None = None,
     ) -> None:
-        self._api = _WeChatApi(
-            VendorHttp(PROVIDER, http, timeout=timeout, retries=retries, backoff=backoff),
-            api_base,
-        )
+        super().__init__(http, api_base=api_base, timeout=timeout, retries=retries, backoff=backoff)
         self._open_base = open_base
         # Without a shared cache the token lives in this process only (fine for one worker).
         self.tokens = tokens or WeChatAccessTokens(
@@ -372,48 +130,32 @@ class WeChatProvider:
             return await self._exchange_miniapp(app, proof.code)
         return await self._exchange_oauth(app, proof.code)
 
+    async def _redeem(
+        self, app: AppCredentials, path: str, code: dict[str, str], operation: str
+    ) -> dict[str, Any]:
+        """The answer to a login code (`code`: its parameter), checked."""
+        params = {"appid": app.app_id, "secret": app.secret, **code}
+        params["grant_type"] = "authorization_code"
+        return await self._api.call(app, "GET", path, operation=operation, params=params)
+
     async def _exchange_miniapp(self, app: AppCredentials, code: str) -> ExternalIdentity:
         operation = "jscode2session"
-        data = await self._api.call(
-            app,
-            "GET",
-            "/sns/jscode2session",
-            operation=operation,
-            params={
-                "appid": app.app_id,
-                "secret": app.secret,
-                "js_code": code,
-                "grant_type": "authorization_code",
-            },
-        )
-        self._api.check(app, data, operation=operation)
+        data = await self._redeem(app, "/sns/jscode2session", {"js_code": code}, operation)
         return ExternalIdentity(
             app_type=app.app_type,
             app_id=app.app_id,
             subject=self._api.text(app, data, "openid", operation=operation),
-            union_id=_optional_text(data, "unionid"),
+            union_id=optional_text(data.get("unionid")),
             session_key=self._api.text(app, data, "session_key", operation=operation),
         )
 
     async def _exchange_oauth(self, app: AppCredentials, code: str) -> ExternalIdentity:
         operation = "oauth2_access_token"
-        data = await self._api.call(
-            app,
-            "GET",
-            "/sns/oauth2/access_token",
-            operation=operation,
-            params={
-                "appid": app.app_id,
-                "secret": app.secret,
-                "code": code,
-                "grant_type": "authorization_code",
-            },
-        )
-        self._api.check(app, data, operation=operation)
+        data = await self._redeem(app, "/sns/oauth2/access_token", {"code": code}, operation)
         openid = self._api.text(app, data, "openid", operation=operation)
         if data.get("is_snapshotuser") == 1:
             # A "snapshot page" visitor: WeChat hands out a virtual openid, not a person.
-            self._api.http.fail(
+            raise self._api.http.failure(
                 ProviderRejected,
                 app_id=app.app_id,
                 operation=operation,
@@ -423,7 +165,7 @@ class WeChatProvider:
             app_type=app.app_type,
             app_id=app.app_id,
             subject=openid,
-            union_id=_optional_text(data, "unionid"),
+            union_id=optional_text(data.get("unionid")),
         )
         scopes = set(str(data.get("scope") or "").split(","))
         if not scopes & PROFILE_SCOPES:
@@ -444,21 +186,17 @@ class WeChatProvider:
             operation=operation,
             params={"access_token": access_token, "openid": identity.subject, "lang": "zh_CN"},
         )
-        self._api.check(app, info, operation=operation)
         if info.get("openid") not in (None, identity.subject):
-            self._api.http.fail(
-                ProviderUnavailable,
-                app_id=app.app_id,
+            self._api.unavailable(
+                app,
                 operation=operation,
                 vendor_code="userinfo of another openid",
             )
-        return ExternalIdentity(
-            app_type=identity.app_type,
-            app_id=identity.app_id,
-            subject=identity.subject,
-            union_id=_optional_text(info, "unionid") or identity.union_id,
-            nickname=_optional_text(info, "nickname"),
-            avatar_url=_optional_text(info, "headimgurl"),
+        return with_profile(
+            identity,
+            nickname=info.get("nickname"),
+            avatar=info.get("headimgurl"),
+            union_id=info.get("unionid"),
         )
 
     def authorize_url(self, app: AppCredentials, *, redirect_uri: str, state: str) -> str:
@@ -501,33 +239,30 @@ class WeChatProvider:
         operation = "getuserphonenumber"
         token = await self.tokens.get(app)
         data = await self._phone_call(app, token, code)
-        if _errcode(data) in ACCESS_TOKEN_INVALID_ERRCODES:
-            _log.info("wechat_access_token_rejected", app_id=app.app_id, vendor_code=_errcode(data))
+        if errcode(data) in ACCESS_TOKEN_INVALID_ERRCODES:
+            _log.info("wechat_access_token_rejected", app_id=app.app_id, vendor_code=errcode(data))
             await self.tokens.invalidate(app, token)
             data = await self._phone_call(app, await self.tokens.get(app), code)
         self._api.check(app, data, operation=operation)
         info = data.get("phone_info")
         if not isinstance(info, dict):
-            self._api.http.fail(
-                ProviderUnavailable,
-                app_id=app.app_id,
+            self._api.unavailable(
+                app,
                 operation=operation,
                 vendor_code="answer without phone_info",
             )
         watermark = info.get("watermark")
         if isinstance(watermark, dict) and watermark.get("appid") not in (None, app.app_id):
-            self._api.http.fail(
-                ProviderUnavailable,
-                app_id=app.app_id,
+            self._api.unavailable(
+                app,
                 operation=operation,
                 vendor_code="watermark appid mismatch",
                 loud=True,
             )
         phone = f"+{info.get('countryCode') or ''}{info.get('purePhoneNumber') or ''}"
         if not _E164.fullmatch(phone):
-            self._api.http.fail(
-                ProviderUnavailable,
-                app_id=app.app_id,
+            self._api.unavailable(
+                app,
                 operation=operation,
                 vendor_code="phone_info not a phone number",
             )
@@ -541,6 +276,7 @@ class WeChatProvider:
             operation="getuserphonenumber",
             params={"access_token": token},
             json_body={"code": code},
+            check=False,  # a rejected access token is fetched again first
         )
 
     @staticmethod
