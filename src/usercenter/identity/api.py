@@ -1,4 +1,5 @@
-"""Routes of the identity module: codes, login, registration, passwords, the profile."""
+"""Routes of the identity module: codes, login, registration, passwords, the profile, third-party
+login and the binding of login methods."""
 
 from __future__ import annotations
 
