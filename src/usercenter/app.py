@@ -100,7 +100,8 @@ class Services:
     tokens: TokenService
     captcha: CaptchaService
     courier: Courier
-    users: UserAccounts
+    # Identity's users as other modules see them (views): the wallet, access, the CLI, tests.
+    identity: UserAccounts
     identity_sessions: SessionService
     codes: CodeService
     registration: RegistrationService
@@ -251,7 +252,7 @@ def build_services(settings: Settings) -> Services:
         tokens=tokens,
         captcha=captcha,
         courier=courier,
-        users=users,
+        identity=users,
         identity_sessions=identity_sessions,
         codes=codes,
         registration=registration,

@@ -41,7 +41,9 @@ async def make_user(app: FastAPI) -> int:
     """A new active user (no login identities), to hold roles."""
     state = state_of(app)
     async with state.database.unit_of_work() as session:
-        user = await state.users.create_user(session, method="test", identities=[], province=None)
+        user = await state.identity.create_user(
+            session, method="test", identities=[], province=None
+        )
     return user.id
 
 

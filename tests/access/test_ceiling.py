@@ -378,7 +378,7 @@ class TestGrantSubjects:
         disabled_user = await make_user(app)
         state = state_of(app)
         async with state.database.unit_of_work() as session:
-            await state.users.disable_user(session, disabled_user)
+            await state.identity.disable_user(session, disabled_user)
         disabled_staff, _ = await make_staff(app)
         async with state.database.unit_of_work() as session:
             await state.access.set_staff_status(

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from tests.identity.conftest import new_phone, sms_login, state_of
 from usercenter.identity.errors import UserNotFound
 from usercenter.identity.models import UserStatus
-from usercenter.identity.service.views import ShownIdentity, UserSummary
+from usercenter.identity.views import IdentityRecord, UserSummary
 from usercenter.kit.errors import ValidationFailed
 
 
@@ -19,7 +19,7 @@ async def _new_users(app: FastAPI, count: int) -> list[int]:
     made = []
     async with state.database.unit_of_work() as session:
         for _ in range(count):
-            user = await state.users.create_user(
+            user = await state.identity.create_user(
                 session, method="test", identities=[], province=None
             )
             made.append(user.id)
@@ -29,7 +29,7 @@ async def _new_users(app: FastAPI, count: int) -> list[int]:
 class TestSearchUsers:
     async def test_pages_newest_first_as_summaries(self, app: FastAPI) -> None:
         made = await _new_users(app, 3)
-        users = state_of(app).users
+        users = state_of(app).identity
         seen: list[int] = []
         cursor = None
         async with state_of(app).database.read_session() as session:
@@ -54,7 +54,7 @@ class TestSearchUsers:
     async def test_an_unknown_phone_finds_nobody_and_a_foreign_cursor_is_refused(
         self, app: FastAPI
     ) -> None:
-        users = state_of(app).users
+        users = state_of(app).identity
         async with state_of(app).database.read_session() as session:
             page = await users.search_users(
                 session,
@@ -78,11 +78,11 @@ class TestStaffOperations:
     ) -> None:
         phone = new_phone()
         user_id = int((await sms_login(app, http, phone))["user"]["id"])
-        users = state_of(app).users
+        users = state_of(app).identity
         async with state_of(app).database.read_session() as session:
             [masked] = await users.identities_for_staff(session, user_id, reveal=False)
             [whole] = await users.identities_for_staff(session, user_id, reveal=True)
-        assert isinstance(masked, ShownIdentity)
+        assert isinstance(masked, IdentityRecord)
         assert masked.type == "phone"
         assert phone not in masked.identifier
         assert masked.identifier.endswith(phone[-4:])
@@ -90,7 +90,7 @@ class TestStaffOperations:
 
     async def test_disable_then_enable_answers_with_the_summary(self, app: FastAPI) -> None:
         [user_id] = await _new_users(app, 1)
-        users = state_of(app).users
+        users = state_of(app).identity
         async with state_of(app).database.unit_of_work() as session:
             await users.disable_user(session, user_id)
         assert await users.status_of(state_of(app).database, user_id) == UserStatus.DISABLED

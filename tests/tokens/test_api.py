@@ -205,7 +205,7 @@ class TestSessions:
         username = new_username()
         tokens = await register(http, username)
         async with db.unit_of_work() as session:
-            await state_of(app).users.disable_user(session, int(tokens["user"]["id"]))
+            await state_of(app).identity.disable_user(session, int(tokens["user"]["id"]))
         assert (await http.get("/v1/me", headers=bearer(tokens))).status_code == 401
         login = await http.post(
             "/v1/auth/password-login",

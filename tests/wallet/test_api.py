@@ -2199,7 +2199,7 @@ async def accounts_of(application: FastAPI, user_id: int) -> list[object]:
 
 
 async def disable(application: FastAPI, user_id: int) -> None:
-    identity = state_of(application).users
+    identity = state_of(application).identity
     async with state_of(application).database.unit_of_work() as session:
         await identity.disable_user(session, user_id)
 

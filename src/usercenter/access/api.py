@@ -50,7 +50,7 @@ from usercenter.audit import service as audit_service
 from usercenter.audit.models import AdminLog
 from usercenter.deps import Client, ReadSession, ServiceCaller, WriteSession
 from usercenter.identity.api import Accounts
-from usercenter.identity.service.views import UserSummary
+from usercenter.identity.views import UserSummary
 from usercenter.kit.errors import ValidationFailed
 from usercenter.kit.pagination import MAX_PAGE_SIZE, decode_cursor, encode_cursor
 from usercenter.kit.schemas import Id, optional_body

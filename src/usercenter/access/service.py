@@ -66,8 +66,8 @@ from usercenter.config import Settings
 from usercenter.db import Database
 from usercenter.identity.errors import UserNotFound
 from usercenter.identity.service.accounts import UserAccounts
-from usercenter.identity.service.views import ShownIdentity, UserSummary
 from usercenter.identity.throttle import Locked, LoginThrottle
+from usercenter.identity.views import IdentityRecord, UserSummary
 from usercenter.ids.service import IdService
 from usercenter.kit import clock
 from usercenter.kit.broadcast import Broadcast
@@ -191,7 +191,7 @@ class UserDetail:
     device ids in them masked unless revealed."""
 
     user: UserSummary
-    identities: list[ShownIdentity]
+    identities: list[IdentityRecord]
     sessions: list[Session]
     logins: list[AuthEvent]
 

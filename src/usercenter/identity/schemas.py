@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from annotated_types import Ge, Le
 from pydantic import Field, StrictInt
 
-from usercenter.identity.service.views import (
+from usercenter.identity.views import (
     AuthorizeLink,
     BoundIdentity,
     CodeSent,

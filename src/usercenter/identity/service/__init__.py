@@ -3,7 +3,8 @@ flushes at most (the route's unit of work commits; see `usercenter.db`).
 
 - `context`       what every capability shares: identifiers (blind index, ciphertext), the code
                   stores, the login throttle, the user row lookup
-- `user_views`    the cached view of a user (the hot path of GET /v1/me)
+- `user_views`    the cached view of a user (the hot path of GET /v1/me); the views
+                  themselves are `identity.views`
 - `accounts`      users as other modules and staff see them: create, look up, search,
                   disable, enable, a staff unbind
 - `sessions`      opening a session after a proof, refreshing it, logging out

@@ -3,6 +3,8 @@ disabling and enabling, and a staff unbind. What leaves here is a view, never a 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,7 +15,7 @@ from usercenter.identity.errors import IdentityTaken, UserNotFound
 from usercenter.identity.models import IdentityType, User, UserStatus
 from usercenter.identity.service.context import USER_ID_SEGMENT, IdentityContext, IdentitySpec
 from usercenter.identity.service.normalize import normalize_phone
-from usercenter.identity.service.views import ShownIdentity, UserSummary
+from usercenter.identity.views import IdentityRecord, UserSummary
 from usercenter.kit import clock
 from usercenter.kit.client import ClientInfo
 from usercenter.kit.pagination import Page, keyset_page
@@ -86,11 +88,16 @@ class UserAccounts:
         method: str,
         identities: list[IdentitySpec],
         province: str | None,
+        password_hash: str | None = None,
     ) -> UserSummary:
         """A new active user with these identities (none: a user who logs in only once a
-        method is bound). Raises IdentityTaken."""
+        method is bound) and optionally a password hash. Raises IdentityTaken."""
         user = await self.insert_user(
-            session, method=method, identities=identities, province=province
+            session,
+            method=method,
+            identities=identities,
+            province=province,
+            password_hash=password_hash,
         )
         return summary_of(user)
 
@@ -99,6 +106,10 @@ class UserAccounts:
     async def get_user_or_raise(self, session: AsyncSession, user_id: int) -> UserSummary:
         """The user; UserNotFound for no user or a deleted one."""
         return summary_of(await self.context.user_or_raise(session, user_id))
+
+    async def is_active_user(self, session: AsyncSession, user_id: int) -> bool:
+        """Whether the id is an active user's (False for no user, a disabled or deleted one)."""
+        return await repository.user_status(session, user_id) == UserStatus.ACTIVE
 
     async def status_of(self, database: Database, user_id: int) -> str | None:
         """A user's status (`active`, `disabled`, `deleted`), None for an id that is no user's:
@@ -149,23 +160,31 @@ class UserAccounts:
         page = await keyset_page(fetch, cursor=cursor, limit=limit)
         return Page(items=[summary_of(user) for user in page.items], next_cursor=page.next_cursor)
 
+    async def identity_records(self, session: AsyncSession, user_id: int) -> list[IdentityRecord]:
+        """The user's identities, identifiers whole (decrypted): the caller decides what to
+        show."""
+        return [
+            IdentityRecord(
+                id=identity.id,
+                type=identity.type,
+                provider=identity.provider,
+                identifier=self.context.reveal(identity),
+                created_at=identity.created_at,
+            )
+            for identity in await repository.identities_of(session, user_id)
+        ]
+
     async def identities_for_staff(
         self, session: AsyncSession, user_id: int, *, reveal: bool
-    ) -> list[ShownIdentity]:
+    ) -> list[IdentityRecord]:
         """The user's identities with their identifier masked (or whole, `reveal`)."""
-        shown: list[ShownIdentity] = []
-        for identity in await repository.identities_of(session, user_id):
-            plain = self.context.reveal(identity)
-            shown.append(
-                ShownIdentity(
-                    id=identity.id,
-                    type=identity.type,
-                    provider=identity.provider,
-                    identifier=plain if reveal else mask_identifier(identity.type, plain),
-                    created_at=identity.created_at,
-                )
-            )
-        return shown
+        records = await self.identity_records(session, user_id)
+        if reveal:
+            return records
+        return [
+            replace(record, identifier=mask_identifier(record.type, record.identifier))
+            for record in records
+        ]
 
     async def disable_user(self, session: AsyncSession, user_id: int) -> list[str]:
         """Disable a user: every session ends at once and no login succeeds. Returns the ended

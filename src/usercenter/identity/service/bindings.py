@@ -28,7 +28,7 @@ from usercenter.identity.service.context import IdentityContext, SmsPurpose
 from usercenter.identity.service.links import IdentityLinks
 from usercenter.identity.service.normalize import normalize_phone
 from usercenter.identity.service.provider_proofs import ProviderProofs
-from usercenter.identity.service.views import BoundIdentity
+from usercenter.identity.views import BoundIdentity
 from usercenter.kit import clock
 from usercenter.kit.client import ClientInfo
 from usercenter.providers.base import AppType, ExternalIdentity, LoginProof

@@ -13,7 +13,7 @@ from usercenter.identity.errors import CodeRateLimited
 from usercenter.identity.models import IdentityType
 from usercenter.identity.service.context import EmailPurpose, IdentityContext, SmsPurpose
 from usercenter.identity.service.normalize import normalize_email, normalize_phone
-from usercenter.identity.service.views import CodeSent
+from usercenter.identity.views import CodeSent
 from usercenter.kit.client import ClientInfo
 from usercenter.notify.courier import Courier
 from usercenter.notify.mail import MailSender

@@ -26,8 +26,8 @@ from usercenter.identity.service.context import (
 )
 from usercenter.identity.service.normalize import login_identifier, normalize_phone
 from usercenter.identity.service.sessions import SessionService
-from usercenter.identity.service.views import LoginResult
 from usercenter.identity.throttle import Locked
+from usercenter.identity.views import LoginResult
 from usercenter.kit.client import ClientInfo
 from usercenter.security.captcha import CaptchaService
 from usercenter.security.passwords import PasswordHasher

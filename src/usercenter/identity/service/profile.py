@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from usercenter.db import Database
 from usercenter.identity.service.context import IdentityContext
-from usercenter.identity.service.views import UserView
+from usercenter.identity.views import UserView
 from usercenter.kit import clock
 
 PROFILE_FIELDS = frozenset({"nickname", "avatar_url", "gender", "birthday", "signature"})

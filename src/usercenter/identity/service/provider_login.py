@@ -21,7 +21,7 @@ from usercenter.identity.service.links import IdentityLinks, external_spec
 from usercenter.identity.service.normalize import normalize_phone
 from usercenter.identity.service.provider_proofs import ProviderProofs
 from usercenter.identity.service.sessions import SessionService
-from usercenter.identity.service.views import LoginResult
+from usercenter.identity.views import LoginResult
 from usercenter.kit.client import ClientInfo
 from usercenter.providers.base import AppType, ExternalIdentity, LoginProof
 

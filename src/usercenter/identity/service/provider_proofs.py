@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from usercenter.identity.errors import StateInvalid
 from usercenter.identity.service.context import PROVIDER_SECRET_CONTEXT, IdentityContext
-from usercenter.identity.service.views import AuthorizeLink
+from usercenter.identity.views import AuthorizeLink
 from usercenter.kit import clock
 from usercenter.kit.cache import Counters
 from usercenter.platform.service import ClientApps

@@ -15,7 +15,7 @@ from usercenter.identity.service.accounts import UserAccounts
 from usercenter.identity.service.context import EmailPurpose, IdentityContext, IdentitySpec
 from usercenter.identity.service.normalize import normalize_email, normalize_username
 from usercenter.identity.service.sessions import SessionService
-from usercenter.identity.service.views import LoginResult
+from usercenter.identity.views import LoginResult
 from usercenter.kit.client import ClientInfo
 from usercenter.security.passwords import PasswordHasher, PasswordPolicy
 

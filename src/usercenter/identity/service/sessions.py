@@ -11,7 +11,7 @@ from usercenter.identity import repository
 from usercenter.identity.errors import AccountDisabled, UserNotFound
 from usercenter.identity.models import User, UserStatus
 from usercenter.identity.service.context import PROVIDER_SECRET_CONTEXT, IdentityContext
-from usercenter.identity.service.views import LoginResult
+from usercenter.identity.views import LoginResult
 from usercenter.kit.client import ClientInfo
 from usercenter.tokens.service import IssuedTokens
 

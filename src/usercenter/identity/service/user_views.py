@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from usercenter.identity import repository
 from usercenter.identity.models import IdentityType, User
-from usercenter.identity.service.views import UserView
+from usercenter.identity.views import UserView
 from usercenter.kit.cache import Cache, LocalMemo
 from usercenter.security.keys import Keyring
 from usercenter.security.masking import mask_email, mask_phone

@@ -72,8 +72,8 @@ class UserSummary:
 
 
 @dataclass(frozen=True, slots=True)
-class ShownIdentity:
-    """One login identity of a user for staff: the identifier masked, or whole when revealed."""
+class IdentityRecord:
+    """One login identity of a user for staff: its identifier whole or masked, as asked."""
 
     id: int
     type: str
