@@ -157,16 +157,8 @@ class LoginOut(TokenPairOut):
 
     @classmethod
     def of(cls, result: LoginResult) -> LoginOut:  # type: ignore[override]
-        tokens = result.tokens
-        return cls(
-            access_token=tokens.access_token,
-            expires_in=tokens.access_expires_in,
-            refresh_token=tokens.refresh_token,
-            refresh_expires_in=tokens.refresh_expires_in,
-            session_id=tokens.session_id,
-            user=UserOut.of(result.view),
-            is_new_user=result.is_new_user,
-        )
+        pair = TokenPairOut.of(result.tokens)
+        return cls(**dict(pair), user=UserOut.of(result.view), is_new_user=result.is_new_user)
 
 
 class MiniAppLoginRequest(LoginContext):
