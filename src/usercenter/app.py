@@ -19,8 +19,19 @@ from usercenter.db import Database
 from usercenter.deps import install_services
 from usercenter.errors import install_error_handlers
 from usercenter.identity import api as identity_api
-from usercenter.identity.linking import LinkingService
-from usercenter.identity.service import IdentityService
+from usercenter.identity.service.accounts import UserAccounts
+from usercenter.identity.service.bindings import BindingService
+from usercenter.identity.service.codes import CodeService
+from usercenter.identity.service.context import IdentityContext
+from usercenter.identity.service.links import IdentityLinks
+from usercenter.identity.service.login import LoginService
+from usercenter.identity.service.passwords import PasswordService
+from usercenter.identity.service.profile import ProfileService
+from usercenter.identity.service.provider_login import ProviderLoginService
+from usercenter.identity.service.provider_proofs import ProviderProofs
+from usercenter.identity.service.registration import RegistrationService
+from usercenter.identity.service.sessions import SessionService
+from usercenter.identity.service.user_views import UserViews
 from usercenter.ids.service import IdService
 from usercenter.kit.broadcast import Broadcast
 from usercenter.kit.broker import BrokerLink
@@ -88,10 +99,20 @@ class Services:
     signing_keys: SigningKeys
     tokens: TokenService
     captcha: CaptchaService
-    identity: IdentityService
+    courier: Courier
+    # Identity's users as other modules see them (views): the wallet, access, the CLI, tests.
+    identity: UserAccounts
+    identity_sessions: SessionService
+    codes: CodeService
+    registration: RegistrationService
+    logins: LoginService
+    passwords: PasswordService
+    profiles: ProfileService
     client_apps: ClientApps
     providers: ProviderRegistry
-    linking: LinkingService
+    provider_proofs: ProviderProofs
+    provider_logins: ProviderLoginService
+    bindings: BindingService
     wallet: WalletService
     access: AccessService
 
@@ -114,7 +135,7 @@ class Services:
     async def close(self) -> None:
         """Stop the background work and close every connection, the database's last."""
         await self.access.close()
-        await self.identity.courier.close()
+        await self.courier.close()
         await self.wallet.close()
         await self.providers.close()
         await self.ids.close()
@@ -147,29 +168,45 @@ def build_services(settings: Settings) -> Services:
     captcha = CaptchaService(cache, counters=counters)
     passwords = PasswordHasher.from_settings(settings)
     policy = PasswordPolicy.from_settings(settings)
-    identity = IdentityService(
+    context = IdentityContext(
         settings=settings,
         keyring=keyring,
-        cache=cache,
         counters=counters,
-        courier=courier,
         ids=ids,
         tokens=tokens,
+        views=UserViews(keyring, cache),
+    )
+    users = UserAccounts(context)
+    identity_sessions = SessionService(context)
+    client_apps = ClientApps(database, keyring.cipher)
+    providers = ProviderRegistry(cache)
+    provider_proofs = ProviderProofs(
+        context,
+        apps=client_apps,
+        providers=providers,
+        counters=counters,
+        state_ttl_seconds=settings.oauth_state_ttl_seconds,
+    )
+    links = IdentityLinks(context)
+    codes = CodeService(
+        context,
+        courier=courier,
         sms=make_sms_sender(settings),
         mail=make_mail_sender(settings),
         captcha=captcha,
-        passwords=passwords,
-        policy=policy,
     )
-    client_apps = ClientApps(database, keyring.cipher)
-    providers = ProviderRegistry(cache)
-    linking = LinkingService(
-        identity,
-        client_apps,
-        providers,
-        counters,
-        state_ttl_seconds=settings.oauth_state_ttl_seconds,
+    registration = RegistrationService(
+        context, accounts=users, sessions=identity_sessions, passwords=passwords, policy=policy
     )
+    logins = LoginService(
+        context, accounts=users, sessions=identity_sessions, captcha=captcha, passwords=passwords
+    )
+    password_service = PasswordService(context, passwords=passwords, policy=policy)
+    profiles = ProfileService(context)
+    provider_logins = ProviderLoginService(
+        context, proofs=provider_proofs, links=links, accounts=users, sessions=identity_sessions
+    )
+    bindings = BindingService(context, proofs=provider_proofs, links=links)
     wallet = WalletService(
         settings=settings,
         database=database,
@@ -181,7 +218,7 @@ def build_services(settings: Settings) -> Services:
             workers=settings.wallet_batch_workers,
             balance_limit=settings.wallet_balance_limit,
         ),
-        identity=identity,
+        identity=users,
         cipher=keyring.cipher,
         blind_index=keyring.blind_index,
     )
@@ -201,7 +238,7 @@ def build_services(settings: Settings) -> Services:
             else None
         ),
         counters=counters,
-        identity=identity,
+        identity=users,
     )
     return Services(
         settings=settings,
@@ -214,10 +251,19 @@ def build_services(settings: Settings) -> Services:
         signing_keys=signing_keys,
         tokens=tokens,
         captcha=captcha,
-        identity=identity,
+        courier=courier,
+        identity=users,
+        identity_sessions=identity_sessions,
+        codes=codes,
+        registration=registration,
+        logins=logins,
+        passwords=password_service,
+        profiles=profiles,
         client_apps=client_apps,
         providers=providers,
-        linking=linking,
+        provider_proofs=provider_proofs,
+        provider_logins=provider_logins,
+        bindings=bindings,
         wallet=wallet,
         access=access,
     )

@@ -92,8 +92,8 @@ def state_of(application: FastAPI) -> Services:
 
 async def last_sms_code(application: FastAPI, phone: str) -> str:
     """The last code sent to `phone`, once every delivery under way has finished."""
-    await state_of(application).identity.courier.drain()
-    sender = state_of(application).identity.sms
+    await state_of(application).courier.drain()
+    sender = state_of(application).codes.sms
     assert isinstance(sender, ConsoleSmsSender)
     digits = phone.replace(" ", "")
     code = sender.last_code(digits if digits.startswith("+") else f"+86{digits}")
@@ -104,8 +104,8 @@ async def last_sms_code(application: FastAPI, phone: str) -> str:
 async def last_mail_code(application: FastAPI, address: str) -> str:
     """The 6-digit code in the last mail sent to `address`, once every delivery under way has
     finished."""
-    await state_of(application).identity.courier.drain()
-    sender = state_of(application).identity.mail
+    await state_of(application).courier.drain()
+    sender = state_of(application).codes.mail
     assert isinstance(sender, ConsoleMailSender)
     message = sender.last_message(address.lower())
     assert message is not None, f"no mail was sent to {address}"

@@ -28,7 +28,7 @@ from tests.identity.conftest import (
 from usercenter.audit.models import AuthEvent
 from usercenter.db import Database
 from usercenter.identity.models import Credential
-from usercenter.identity.service import LOCAL_MEMO_SECONDS
+from usercenter.identity.service.user_views import LOCAL_MEMO_SECONDS
 from usercenter.kit import clock
 from usercenter.kit.cache import MemoryCache
 from usercenter.notify.sms import SmsReceipt
@@ -89,7 +89,6 @@ class TestSmsLogin:
     ) -> None:
         phone = new_phone()
         first = await sms_login(app, http, phone)
-        await asyncio.sleep(0)
         async with client_for(app) as other:
             second = await sms_login(app, other, "+86 " + phone)
         assert second["is_new_user"] is False
@@ -248,7 +247,7 @@ class TestSendLimits:
             )
         assert sorted(r.status_code for r in results) == [202] + [429] * 29
         assert {r.json()["code"] for r in results if r.status_code == 429} == {"sms_rate_limited"}
-        await state_of(application).identity.courier.drain()
+        await state_of(application).courier.drain()
         assert delivered(application, "sms", "sent") == 1
 
     async def test_the_interval_holds_across_purposes_until_it_ends(
@@ -278,7 +277,7 @@ class TestCodeDelivery:
         known = new_phone()
         await set_password(app, http, known, "correct horse 42")
         sender = GatedSmsSender()
-        state_of(app).identity.sms = sender
+        state_of(app).codes.sms = sender
         answers = []
         for phone in (known, new_phone()):
             async with client_for(app) as client:
@@ -294,7 +293,7 @@ class TestCodeDelivery:
         assert answers[0][0] == 202
         assert sender.sent == {}  # both answered while the vendor was still busy
         sender.gate.set()
-        await state_of(app).identity.courier.drain()
+        await state_of(app).courier.drain()
         assert list(sender.sent) == [f"+86{known}"]  # the unknown phone gets nothing
         reset = await http.post(
             "/v1/auth/password-reset",
@@ -318,7 +317,7 @@ class TestCodeDelivery:
             )
             answers.append((response.status_code, response.json()))
         assert answers[0] == answers[1]
-        await state_of(app).identity.courier.drain()
+        await state_of(app).courier.drain()
         assert delivered(app, "email", "sent") == 2  # the first registration's and `fresh`'s
 
 

@@ -52,7 +52,7 @@ async def test_a_code_sent_by_the_vendor_logs_the_user_in(
     async with client_for(application) as http:
         sent = await http.post("/v1/sms/codes", json={"phone": phone, "purpose": "login"})
         assert sent.status_code == 202, sent.text
-        await state_of(application).identity.courier.drain()
+        await state_of(application).courier.drain()
         [request] = [r for r in aliyun.stub.requests if r["PhoneNumbers"] == phone]
         code = json.loads(request["TemplateParam"])["code"]
         login = await http.post(
@@ -71,7 +71,7 @@ async def test_vendor_errors_are_counted_not_answered(
         for phone in refused:
             response = await http.post("/v1/sms/codes", json={"phone": phone, "purpose": "login"})
             assert response.status_code == 202, phone
-    await state_of(application).identity.courier.drain()
+    await state_of(application).courier.drain()
     assert delivered(application, "sms", "failed") == len(refused)
     assert delivered(application, "sms", "sent") == 0
 
@@ -83,7 +83,7 @@ async def test_a_failed_delivery_gives_back_the_daily_count_but_not_the_interval
     body = {"phone": "13800000006", "purpose": "login"}  # the stub answers too late
     async with client_for(application) as http:
         assert (await http.post("/v1/sms/codes", json=body)).status_code == 202
-        await state_of(application).identity.courier.drain()
+        await state_of(application).courier.drain()
         assert delivered(application, "sms", "failed") == 1
         again = await http.post("/v1/sms/codes", json=body)
         assert (again.status_code, again.json()["code"]) == (429, "sms_rate_limited")

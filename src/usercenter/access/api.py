@@ -49,8 +49,8 @@ from usercenter.access.service import PermissionNode, Scope, Subject
 from usercenter.audit import service as audit_service
 from usercenter.audit.models import AdminLog
 from usercenter.deps import Client, ReadSession, ServiceCaller, WriteSession
-from usercenter.identity.api import Identity
-from usercenter.identity.models import User
+from usercenter.identity.api import Accounts
+from usercenter.identity.views import UserSummary
 from usercenter.kit.errors import ValidationFailed
 from usercenter.kit.pagination import MAX_PAGE_SIZE, decode_cursor, encode_cursor
 from usercenter.kit.schemas import Id, optional_body
@@ -397,7 +397,7 @@ async def revoke_grant(
 # --- users -------------------------------------------------------------------------------
 
 
-def _user_out(user: User) -> AdminUserOut:
+def _user_out(user: UserSummary) -> AdminUserOut:
     return AdminUserOut(
         id=str(user.id),
         uid=user.uid,
@@ -410,7 +410,7 @@ def _user_out(user: User) -> AdminUserOut:
 @router.get("/v1/admin/users", summary="Search users by uid, phone (exact), nickname, status")
 async def search_users(
     staff: Annotated[StaffActor, StaffWith("user:view")],
-    identity: Identity,
+    identity: Accounts,
     session: WriteSession,
     uid: Annotated[str | None, Query(max_length=16)] = None,
     phone: Annotated[str | None, Query(max_length=32)] = None,
@@ -419,21 +419,16 @@ async def search_users(
     cursor: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
 ) -> AdminUserPage:
-    rows = await identity.search_users(
+    page = await identity.search_users(
         session,
         uid=uid,
         phone=phone,
         nickname=nickname,
         status=status,
-        before_id=decode_cursor(cursor),
-        limit=limit + 1,
+        cursor=cursor,
+        limit=limit,
     )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return AdminUserPage(
-        items=[_user_out(u) for u in rows],
-        next_cursor=encode_cursor(rows[-1].id) if more else None,
-    )
+    return AdminUserPage(items=[_user_out(u) for u in page.items], next_cursor=page.next_cursor)
 
 
 @router.get("/v1/admin/users/{user_id}", summary="A user with identities (masked) and sessions")
@@ -441,7 +436,7 @@ async def user_detail(
     user_id: Id,
     staff: Annotated[StaffActor, StaffWith("user:view")],
     access: Access,
-    identity: Identity,
+    identity: Accounts,
     session: WriteSession,
     reveal: Annotated[bool, Query(description="Show identifiers whole (user:pii:view)")] = False,
 ) -> AdminUserDetailOut:
@@ -461,10 +456,10 @@ async def user_detail(
                 id=str(i.id),
                 type=i.type,
                 provider=i.provider,
-                identifier=shown,
+                identifier=i.identifier,
                 created_at=i.created_at,
             )
-            for i, shown in detail.identities
+            for i in detail.identities
         ],
         live_sessions=len(detail.sessions),
         sessions=[
@@ -507,7 +502,7 @@ async def user_detail(
 async def disable_user(
     user_id: Id,
     staff: Annotated[StaffActor, StaffWith("user:disable")],
-    identity: Identity,
+    identity: Accounts,
     session: WriteSession,
 ) -> None:
     await identity.disable_user(session, user_id)
@@ -517,7 +512,7 @@ async def disable_user(
 async def enable_user(
     user_id: Id,
     staff: Annotated[StaffActor, StaffWith("user:disable")],
-    identity: Identity,
+    identity: Accounts,
     session: WriteSession,
 ) -> AdminUserOut:
     return _user_out(await identity.enable_user(session, user_id))
@@ -532,7 +527,7 @@ async def unbind_identity(
     user_id: Id,
     identity_id: Id,
     staff: Annotated[StaffActor, StaffWith("user:identity:unbind")],
-    identity: Identity,
+    identity: Accounts,
     session: WriteSession,
 ) -> None:
     await identity.unbind_for_staff(session, user_id, identity_id, staff.client)

@@ -65,9 +65,9 @@ from usercenter.audit.service import AuditDraft
 from usercenter.config import Settings
 from usercenter.db import Database
 from usercenter.identity.errors import UserNotFound
-from usercenter.identity.models import Identity, User, UserStatus
-from usercenter.identity.service import IdentityService
+from usercenter.identity.service.accounts import UserAccounts
 from usercenter.identity.throttle import Locked, LoginThrottle
+from usercenter.identity.views import IdentityRecord, UserSummary
 from usercenter.ids.service import IdService
 from usercenter.kit import clock
 from usercenter.kit.broadcast import Broadcast
@@ -190,8 +190,8 @@ class UserDetail:
     """A user for staff: identities, live sessions and recent logins, the addresses and
     device ids in them masked unless revealed."""
 
-    user: User
-    identities: list[tuple[Identity, str]]
+    user: UserSummary
+    identities: list[IdentityRecord]
     sessions: list[Session]
     logins: list[AuthEvent]
 
@@ -248,7 +248,7 @@ class AccessService:
         policy: PasswordPolicy,
         broadcast: Broadcast | None = None,
         counters: Counters | None = None,
-        identity: IdentityService | None = None,
+        identity: UserAccounts | None = None,
     ) -> None:
         self.settings = settings
         # Roles are granted to users only where it is wired (the app; not the command line).
@@ -952,7 +952,7 @@ class AccessService:
             user = await self.identity.get_user_or_raise(session, subject.id)
         except UserNotFound:
             raise UserNotFound(field="subject") from None
-        if user.status != UserStatus.ACTIVE:
+        if not user.is_active:
             raise UserNotFound(field="subject")
 
     async def _grant_within(
@@ -977,7 +977,7 @@ class AccessService:
     async def user_detail(
         self,
         session: AsyncSession,
-        identity: IdentityService,
+        identity: UserAccounts,
         *,
         effective: Effective,
         audit: AuditDraft,

@@ -1,4 +1,5 @@
-"""Routes of the identity module: codes, login, registration, passwords, the profile."""
+"""Routes of the identity module: codes, login, registration, passwords, the profile, third-party
+login and the binding of login methods."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from fastapi import APIRouter, Depends, Path, Query, Request, status
 
 from usercenter.db import Database
 from usercenter.deps import Client, ReadSession, WriteSession, provided, provided_from
-from usercenter.identity.linking import LinkingService
 from usercenter.identity.schemas import (
     AuthorizeOut,
     BoundIdentityOut,
@@ -27,7 +27,6 @@ from usercenter.identity.schemas import (
     ProfileUpdate,
     ProviderBindRequest,
     ProviderLoginRequest,
-    ProviderProof,
     RefreshRequest,
     RegisterRequest,
     SmsCodeRequest,
@@ -35,17 +34,34 @@ from usercenter.identity.schemas import (
     TokenPairOut,
     UserOut,
 )
-from usercenter.identity.service import CodeSent, IdentityService, LoginResult, UserView
+from usercenter.identity.service.accounts import UserAccounts
+from usercenter.identity.service.bindings import BindingService
+from usercenter.identity.service.codes import CodeService
+from usercenter.identity.service.login import LoginService
+from usercenter.identity.service.passwords import PasswordService
+from usercenter.identity.service.profile import ProfileService
+from usercenter.identity.service.provider_login import ProviderLoginService
+from usercenter.identity.service.provider_proofs import ProviderProofs
+from usercenter.identity.service.registration import RegistrationService
+from usercenter.identity.service.sessions import SessionService
 from usercenter.kit.schemas import CaptchaOut, optional_body
 from usercenter.openapi import documents
 from usercenter.providers.base import AppType, LoginProof
 from usercenter.security.captcha import CaptchaService
 from usercenter.tokens.auth import TOKEN_ERRORS, CurrentClaims, current_claims
-from usercenter.tokens.service import IssuedTokens
 
-Identity = Annotated[IdentityService, Depends(provided(IdentityService))]
-Linking = Annotated[LinkingService, Depends(provided(LinkingService))]
+Codes = Annotated[CodeService, Depends(provided(CodeService))]
+Logins = Annotated[LoginService, Depends(provided(LoginService))]
+Registration = Annotated[RegistrationService, Depends(provided(RegistrationService))]
+Sessions = Annotated[SessionService, Depends(provided(SessionService))]
+Passwords = Annotated[PasswordService, Depends(provided(PasswordService))]
+Profile = Annotated[ProfileService, Depends(provided(ProfileService))]
+Proofs = Annotated[ProviderProofs, Depends(provided(ProviderProofs))]
+ProviderLogins = Annotated[ProviderLoginService, Depends(provided(ProviderLoginService))]
+Bindings = Annotated[BindingService, Depends(provided(BindingService))]
 Captcha = Annotated[CaptchaService, Depends(provided(CaptchaService))]
+# For other modules' routes (access's staff view of users).
+Accounts = Annotated[UserAccounts, Depends(provided(UserAccounts))]
 
 router = APIRouter(tags=["identity"])
 
@@ -53,7 +69,7 @@ router = APIRouter(tags=["identity"])
 @dataclass(frozen=True, slots=True)
 class _MeCall:
     user_id: int
-    identity: IdentityService
+    profile: ProfileService
     database: Database
 
 
@@ -64,68 +80,28 @@ async def _me_call(request: Request) -> _MeCall:
     claims = await current_claims(request)
     return _MeCall(
         claims.user_id,
-        provided_from(request.app, IdentityService),
+        provided_from(request.app, ProfileService),
         provided_from(request.app, Database),
     )
-
-
-def user_out(view: UserView) -> UserOut:
-    return UserOut(
-        id=str(view.id),
-        uid=view.uid,
-        nickname=view.nickname,
-        avatar_url=view.avatar_url,
-        gender=view.gender,
-        birthday=view.birthday,
-        signature=view.signature,
-        status=view.status,
-        phone=view.phone,
-        email=view.email,
-        username=view.username,
-        has_password=view.has_password,
-        created_at=view.created_at,
-    )
-
-
-def token_pair_out(tokens: IssuedTokens) -> TokenPairOut:
-    return TokenPairOut(
-        access_token=tokens.access_token,
-        expires_in=tokens.access_expires_in,
-        refresh_token=tokens.refresh_token,
-        refresh_expires_in=tokens.refresh_expires_in,
-        session_id=tokens.session_id,
-    )
-
-
-def login_out(result: LoginResult) -> LoginOut:
-    return LoginOut(
-        **token_pair_out(result.tokens).model_dump(),
-        user=user_out(result.view),
-        is_new_user=result.is_new_user,
-    )
-
-
-def code_sent_out(sent: CodeSent) -> CodeSentOut:
-    return CodeSentOut(expires_in=sent.expires_in, resend_after=sent.resend_after)
 
 
 # Routes are matched in the order they are declared: the most requested come first.
 @router.get("/v1/me", summary="The current user")
 async def get_me(call: Annotated[_MeCall, Depends(_me_call)]) -> UserOut:
-    return user_out(await call.identity.profile(call.database, call.user_id))
+    return UserOut.of(await call.profile.profile(call.database, call.user_id))
 
 
 @router.post("/v1/auth/refresh", summary="Trade a refresh token for a new pair")
-async def refresh(body: RefreshRequest, identity: Identity, client: Client) -> TokenPairOut:
-    tokens = await identity.refresh(refresh_token=body.refresh_token, client=client)
-    return token_pair_out(tokens)
+async def refresh(body: RefreshRequest, sessions: Sessions, client: Client) -> TokenPairOut:
+    tokens = await sessions.refresh(refresh_token=body.refresh_token, client=client)
+    return TokenPairOut.of(tokens)
 
 
 @router.post("/v1/auth/password-login", summary="Log in with phone, username or e-mail")
 async def password_login(
-    body: PasswordLoginRequest, identity: Identity, session: WriteSession, client: Client
+    body: PasswordLoginRequest, logins: Logins, session: WriteSession, client: Client
 ) -> LoginOut:
-    result = await identity.password_login(
+    result = await logins.password_login(
         session,
         login=body.login,
         password=body.password,
@@ -134,7 +110,7 @@ async def password_login(
         captcha_id=body.captcha_id,
         captcha_answer=body.captcha_answer,
     )
-    return login_out(result)
+    return LoginOut.of(result)
 
 
 @router.get("/v1/captcha", summary="A new image captcha")
@@ -146,9 +122,9 @@ async def new_captcha(captcha: Captcha) -> CaptchaOut:
 
 @router.post("/v1/sms/codes", status_code=status.HTTP_202_ACCEPTED, summary="Send a code by SMS")
 async def send_sms_code(
-    body: SmsCodeRequest, identity: Identity, session: ReadSession, client: Client
+    body: SmsCodeRequest, codes: Codes, session: ReadSession, client: Client
 ) -> CodeSentOut:
-    sent = await identity.send_sms_code(
+    sent = await codes.send_sms_code(
         session,
         phone=body.phone,
         purpose=body.purpose,
@@ -156,16 +132,16 @@ async def send_sms_code(
         captcha_id=body.captcha_id,
         captcha_answer=body.captcha_answer,
     )
-    return code_sent_out(sent)
+    return CodeSentOut.of(sent)
 
 
 @router.post(
     "/v1/email/codes", status_code=status.HTTP_202_ACCEPTED, summary="Send a code by e-mail"
 )
 async def send_email_code(
-    body: EmailCodeRequest, identity: Identity, session: ReadSession, client: Client
+    body: EmailCodeRequest, codes: Codes, session: ReadSession, client: Client
 ) -> CodeSentOut:
-    sent = await identity.send_email_code(
+    sent = await codes.send_email_code(
         session,
         email=body.email,
         purpose=body.purpose,
@@ -173,26 +149,26 @@ async def send_email_code(
         captcha_id=body.captcha_id,
         captcha_answer=body.captcha_answer,
     )
-    return code_sent_out(sent)
+    return CodeSentOut.of(sent)
 
 
 @router.post("/v1/auth/sms-login", summary="Log in (or register) with an SMS code")
 async def sms_login(
-    body: SmsLoginRequest, identity: Identity, session: WriteSession, client: Client
+    body: SmsLoginRequest, logins: Logins, session: WriteSession, client: Client
 ) -> LoginOut:
-    result = await identity.sms_login(
+    result = await logins.sms_login(
         session, phone=body.phone, code=body.code, platform=body.platform, client=client
     )
-    return login_out(result)
+    return LoginOut.of(result)
 
 
 @router.post(
     "/v1/auth/register", status_code=status.HTTP_201_CREATED, summary="Register with a password"
 )
 async def register(
-    body: RegisterRequest, identity: Identity, session: WriteSession, client: Client
+    body: RegisterRequest, registration: Registration, session: WriteSession, client: Client
 ) -> LoginOut:
-    result = await identity.register(
+    result = await registration.register(
         session,
         username=body.username,
         email=body.email,
@@ -201,14 +177,14 @@ async def register(
         platform=body.platform,
         client=client,
     )
-    return login_out(result)
+    return LoginOut.of(result)
 
 
 @router.post("/v1/auth/logout", status_code=status.HTTP_204_NO_CONTENT, summary="End this session")
 async def logout(
-    claims: CurrentClaims, identity: Identity, session: WriteSession, client: Client
+    claims: CurrentClaims, sessions: Sessions, session: WriteSession, client: Client
 ) -> None:
-    await identity.logout(
+    await sessions.logout(
         session, user_id=claims.user_id, session_id=claims.session_id, client=client
     )
 
@@ -219,9 +195,9 @@ async def logout(
     summary="Set a new password with a code sent to the phone or e-mail",
 )
 async def reset_password(
-    body: PasswordResetRequest, identity: Identity, session: WriteSession, client: Client
+    body: PasswordResetRequest, passwords: Passwords, session: WriteSession, client: Client
 ) -> None:
-    await identity.reset_password(
+    await passwords.reset_password(
         session,
         phone=body.phone,
         email=body.email,
@@ -235,13 +211,13 @@ async def reset_password(
 async def update_me(
     body: Annotated[ProfileUpdate, optional_body(ProfileUpdate)],
     claims: CurrentClaims,
-    identity: Identity,
+    profile: Profile,
     session: WriteSession,
 ) -> UserOut:
-    view = await identity.update_profile(
+    view = await profile.update_profile(
         session, claims.user_id, body.model_dump(exclude_unset=True)
     )
-    return user_out(view)
+    return UserOut.of(view)
 
 
 @router.put(
@@ -252,11 +228,11 @@ async def update_me(
 async def change_password(
     body: PasswordChangeRequest,
     claims: CurrentClaims,
-    identity: Identity,
+    passwords: Passwords,
     session: WriteSession,
     client: Client,
 ) -> None:
-    await identity.change_password(
+    await passwords.change_password(
         session,
         user_id=claims.user_id,
         session_id=claims.session_id,
@@ -270,17 +246,11 @@ async def change_password(
 # --- third-party login and linking ---------------------------------------------------------
 
 
-def _proof(body: ProviderProof) -> LoginProof:
-    return LoginProof(
-        code=body.code, id_token=body.id_token, nonce=body.nonce, redirect_uri=body.redirect_uri
-    )
-
-
 @router.post("/v1/auth/wechat/miniapp", summary="Log in with a WeChat mini program wx.login code")
 async def wechat_miniapp_login(
-    body: MiniAppLoginRequest, linking: Linking, session: WriteSession, client: Client
+    body: MiniAppLoginRequest, logins: ProviderLogins, session: WriteSession, client: Client
 ) -> LoginOut:
-    result = await linking.oauth_login(
+    result = await logins.oauth_login(
         session,
         app_type=AppType.WECHAT_MINIAPP,
         proof=LoginProof(code=body.code),
@@ -289,7 +259,7 @@ async def wechat_miniapp_login(
         platform=body.platform,
         client=client,
     )
-    return login_out(result)
+    return LoginOut.of(result)
 
 
 @router.post(
@@ -297,9 +267,12 @@ async def wechat_miniapp_login(
     summary="Log in with the phone the mini program's phone button vouches for",
 )
 async def wechat_miniapp_phone_login(
-    body: MiniAppPhoneLoginRequest, linking: Linking, session: WriteSession, client: Client
+    body: MiniAppPhoneLoginRequest,
+    logins: ProviderLogins,
+    session: WriteSession,
+    client: Client,
 ) -> LoginOut:
-    result = await linking.miniapp_phone_login(
+    result = await logins.miniapp_phone_login(
         session,
         phone_code=body.phone_code,
         login_code=body.login_code,
@@ -307,7 +280,7 @@ async def wechat_miniapp_phone_login(
         platform=body.platform,
         client=client,
     )
-    return login_out(result)
+    return LoginOut.of(result)
 
 
 @router.get(
@@ -317,48 +290,39 @@ async def wechat_miniapp_phone_login(
 async def oauth_authorize(
     app_type: AppType,
     redirect_uri: Annotated[str, Query(max_length=1024, pattern=r"^https?://")],
-    linking: Linking,
+    proofs: Proofs,
     app_id: Annotated[str | None, Query(max_length=128)] = None,
 ) -> AuthorizeOut:
-    url, signed = await linking.authorize(app_type, redirect_uri=redirect_uri, app_id=app_id)
-    return AuthorizeOut(url=url, state=signed)
+    link = await proofs.authorize(app_type, redirect_uri=redirect_uri, app_id=app_id)
+    return AuthorizeOut.of(link)
 
 
 @router.post("/v1/auth/oauth/{app_type}", summary="Log in with a provider's code or id_token")
 async def oauth_login(
     app_type: AppType,
     body: Annotated[ProviderLoginRequest, optional_body(ProviderLoginRequest)],
-    linking: Linking,
+    logins: ProviderLogins,
     session: WriteSession,
     client: Client,
 ) -> LoginOut:
-    result = await linking.oauth_login(
+    result = await logins.oauth_login(
         session,
         app_type=app_type,
-        proof=_proof(body),
+        proof=body.login_proof(),
         state=body.state,
         app_id=body.app_id,
         platform=body.platform,
         client=client,
     )
-    return login_out(result)
+    return LoginOut.of(result)
 
 
 @router.get("/v1/me/identities", summary="The ways the current user can log in (masked)")
 async def list_identities(
-    claims: CurrentClaims, linking: Linking, session: ReadSession
+    claims: CurrentClaims, bindings: Bindings, session: ReadSession
 ) -> list[BoundIdentityOut]:
-    bound = await linking.identities(session, claims.user_id)
-    return [
-        BoundIdentityOut(
-            type=b.type,
-            provider=b.provider,
-            app_id=b.app_id,
-            identifier=b.identifier,
-            bound_at=b.bound_at,
-        )
-        for b in bound
-    ]
+    bound = await bindings.identities(session, claims.user_id)
+    return [BoundIdentityOut.of(b) for b in bound]
 
 
 @router.post(
@@ -369,11 +333,11 @@ async def list_identities(
 async def bind_phone(
     body: PhoneBindRequest,
     claims: CurrentClaims,
-    linking: Linking,
+    bindings: Bindings,
     session: WriteSession,
     client: Client,
 ) -> None:
-    await linking.bind_phone(
+    await bindings.bind_phone(
         session,
         user_id=claims.user_id,
         phone=body.phone,
@@ -391,11 +355,11 @@ async def bind_phone(
 async def bind_legacy_wechat_phone(
     body: LegacyPhoneRequest,
     claims: CurrentClaims,
-    linking: Linking,
+    bindings: Bindings,
     session: WriteSession,
     client: Client,
 ) -> None:
-    await linking.bind_legacy_phone(
+    await bindings.bind_legacy_phone(
         session,
         user_id=claims.user_id,
         session_id=claims.session_id,
@@ -417,16 +381,16 @@ async def bind_provider(
     app_type: Annotated[AppType, Path(alias="kind", description="The provider's app type")],
     body: Annotated[ProviderBindRequest, optional_body(ProviderBindRequest)],
     claims: CurrentClaims,
-    linking: Linking,
+    bindings: Bindings,
     session: WriteSession,
     client: Client,
 ) -> None:
-    await linking.bind_provider(
+    await bindings.bind_provider(
         session,
         user_id=claims.user_id,
         session_id=claims.session_id,
         app_type=app_type,
-        proof=_proof(body),
+        proof=body.login_proof(),
         state=body.state,
         app_id=body.app_id,
         old_code=body.old_code,
@@ -444,12 +408,12 @@ async def unbind(
         str, Path(alias="kind", max_length=32, description="phone, email, username or app type")
     ],
     claims: CurrentClaims,
-    linking: Linking,
+    bindings: Bindings,
     session: WriteSession,
     client: Client,
     app_id: Annotated[str | None, Query(max_length=128)] = None,
 ) -> None:
-    await linking.unbind(
+    await bindings.unbind(
         session,
         user_id=claims.user_id,
         identity_type=identity_type,

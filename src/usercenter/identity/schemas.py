@@ -8,8 +8,17 @@ from typing import Annotated, Literal
 from annotated_types import Ge, Le
 from pydantic import Field, StrictInt
 
+from usercenter.identity.views import (
+    AuthorizeLink,
+    BoundIdentity,
+    CodeSent,
+    LoginResult,
+    UserView,
+)
 from usercenter.kit.client import UserPlatform
 from usercenter.kit.schemas import Birthday, HttpsUrl, Schema
+from usercenter.providers.base import LoginProof
+from usercenter.tokens.service import IssuedTokens
 
 
 class CaptchaAnswer(Schema):
@@ -32,6 +41,10 @@ class EmailCodeRequest(CaptchaAnswer):
 class CodeSentOut(Schema):
     expires_in: int = Field(description="Seconds the code stays valid")
     resend_after: int = Field(description="Seconds before another code may be sent")
+
+    @classmethod
+    def of(cls, sent: CodeSent) -> CodeSentOut:
+        return cls(expires_in=sent.expires_in, resend_after=sent.resend_after)
 
 
 class LoginContext(Schema):
@@ -100,6 +113,24 @@ class UserOut(Schema):
     has_password: bool
     created_at: datetime
 
+    @classmethod
+    def of(cls, view: UserView) -> UserOut:
+        return cls(
+            id=str(view.id),
+            uid=view.uid,
+            nickname=view.nickname,
+            avatar_url=view.avatar_url,
+            gender=view.gender,
+            birthday=view.birthday,
+            signature=view.signature,
+            status=view.status,
+            phone=view.phone,
+            email=view.email,
+            username=view.username,
+            has_password=view.has_password,
+            created_at=view.created_at,
+        )
+
 
 class TokenPairOut(Schema):
     access_token: str
@@ -109,10 +140,25 @@ class TokenPairOut(Schema):
     refresh_expires_in: int
     session_id: str
 
+    @classmethod
+    def of(cls, tokens: IssuedTokens) -> TokenPairOut:
+        return cls(
+            access_token=tokens.access_token,
+            expires_in=tokens.access_expires_in,
+            refresh_token=tokens.refresh_token,
+            refresh_expires_in=tokens.refresh_expires_in,
+            session_id=tokens.session_id,
+        )
+
 
 class LoginOut(TokenPairOut):
     user: UserOut
     is_new_user: bool
+
+    @classmethod
+    def of(cls, result: LoginResult) -> LoginOut:  # type: ignore[override]
+        pair = TokenPairOut.of(result.tokens)
+        return cls(**dict(pair), user=UserOut.of(result.view), is_new_user=result.is_new_user)
 
 
 class MiniAppLoginRequest(LoginContext):
@@ -137,6 +183,11 @@ class ProviderProof(Schema):
     state: str | None = Field(default=None, max_length=1024, description="From …/authorize")
     redirect_uri: str | None = Field(default=None, max_length=1024)
     app_id: str | None = Field(default=None, max_length=128)
+
+    def login_proof(self) -> LoginProof:
+        return LoginProof(
+            code=self.code, id_token=self.id_token, nonce=self.nonce, redirect_uri=self.redirect_uri
+        )
 
 
 class ProviderLoginRequest(ProviderProof):
@@ -167,6 +218,10 @@ class AuthorizeOut(Schema):
     url: str = Field(description="Send the browser here")
     state: str = Field(description="Comes back with the code; single-use")
 
+    @classmethod
+    def of(cls, link: AuthorizeLink) -> AuthorizeOut:
+        return cls(url=link.url, state=link.state)
+
 
 class BoundIdentityOut(Schema):
     type: str
@@ -174,3 +229,13 @@ class BoundIdentityOut(Schema):
     app_id: str
     identifier: str = Field(description="Masked")
     bound_at: str
+
+    @classmethod
+    def of(cls, bound: BoundIdentity) -> BoundIdentityOut:
+        return cls(
+            type=bound.type,
+            provider=bound.provider,
+            app_id=bound.app_id,
+            identifier=bound.identifier,
+            bound_at=bound.bound_at,
+        )

@@ -1,10 +1,16 @@
 """Client apps at login providers: seeded from configuration, secrets encrypted at rest,
-read through a short in-process cache."""
+read through a short in-process cache.
+
+Transactions (the rule is in `usercenter.db`): seeding is start-up work, not a request's, so
+each configured app is written in a unit of work of its own (`run_in_transaction`). A read
+that refills the cache uses a read-only session of its own, which commits nothing: login
+providers are asked *before* a route's unit of work writes anything, and a read in that unit
+of work would begin it (on SQLite, take the write lock) while the provider is still asked.
+"""
 
 from __future__ import annotations
 
 import json
-import time
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,7 +36,8 @@ class ClientApps:
         self._loaded_at = 0.0
 
     async def seed(self, configured: list[ClientAppSetting]) -> None:
-        """Insert or update the configured apps (the table stays the source of truth)."""
+        """Insert or update the configured apps (the table stays the source of truth): at
+        start-up, each app in a unit of work of its own."""
         for setting in configured:
 
             async def work(session: AsyncSession, setting: ClientAppSetting = setting) -> None:
@@ -66,11 +73,12 @@ class ClientApps:
 
     async def get(self, app_type: AppType, app_id: str | None = None) -> AppCredentials:
         """The active app of that type (the only one, when `app_id` is not given)."""
-        if time.monotonic() - self._loaded_at > CACHE_SECONDS:
+        now = clock.now().timestamp()
+        if now - self._loaded_at > CACHE_SECONDS:
             async with self.database.read_session() as session:
                 rows = await repository.active_client_apps(session)
             self._apps = [self._credentials(row) for row in rows]
-            self._loaded_at = time.monotonic()
+            self._loaded_at = now
         matches = [
             app
             for app in self._apps

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from usercenter.config import Settings
 from usercenter.db import Database
 from usercenter.identity.errors import UserNotFound
-from usercenter.identity.service import IdentityService
+from usercenter.identity.service.accounts import UserAccounts
 from usercenter.ids.service import IdService
 from usercenter.kit import clock, money
 from usercenter.kit.cache import LocalMemo
@@ -271,7 +271,7 @@ class WalletService:
         database: Database,
         ids: IdService,
         ledger: Ledger,
-        identity: IdentityService,
+        identity: UserAccounts,
         cipher: FieldCipher,
         blind_index: BlindIndex,
     ) -> None:

@@ -1,0 +1,43 @@
+"""The current user's profile: read (the cached view: GET /v1/me's hot path) and changed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from usercenter.db import Database
+from usercenter.identity.service.context import IdentityContext
+from usercenter.identity.views import UserView
+from usercenter.kit import clock
+
+PROFILE_FIELDS = frozenset({"nickname", "avatar_url", "gender", "birthday", "signature"})
+
+
+class ProfileService:
+    def __init__(self, context: IdentityContext) -> None:
+        self.context = context
+
+    async def profile(self, database: Database, user_id: int) -> UserView:
+        """The user as the API shows it, from the cache when it is there (the hot path of
+        GET /v1/me: no database round trip, not even a session); read on a miss. Raises
+        UserNotFound."""
+        views = self.context.views
+        cached = await views.cached(user_id)
+        if cached is not None:
+            return cached
+        async with database.read_session() as session:
+            return await views.build(session, await self.context.user_or_raise(session, user_id))
+
+    async def update_profile(
+        self, session: AsyncSession, user_id: int, changes: dict[str, Any]
+    ) -> UserView:
+        """Change nickname, avatar, gender, birthday or signature (only the fields given)."""
+        user = await self.context.user_or_raise(session, user_id)
+        for name, value in changes.items():
+            if name in PROFILE_FIELDS:
+                setattr(user, name, value)
+        user.updated_at = clock.now()
+        await session.flush()
+        await self.context.views.forget(user_id)
+        return await self.context.views.build(session, user)
