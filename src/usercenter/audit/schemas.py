@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import Field
 
+from usercenter.audit.service import LoginEventView
 from usercenter.kit.schemas import Schema
 
 
@@ -21,6 +22,22 @@ class AuthEventOut(Schema):
     os_version: str | None
     ip: str | None
     created_at: datetime
+
+    @classmethod
+    def of(cls, event: LoginEventView) -> AuthEventOut:
+        return cls(
+            id=str(event.id),
+            kind=event.kind,
+            method=event.method,
+            reason=event.reason,
+            platform=event.platform,
+            client_version=event.client_version,
+            device_id=event.device_id,
+            os_name=event.os_name,
+            os_version=event.os_version,
+            ip=event.ip,
+            created_at=event.created_at,
+        )
 
 
 class AuthEventPage(Schema):

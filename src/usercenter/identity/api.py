@@ -116,8 +116,10 @@ async def get_me(call: Annotated[_MeCall, Depends(_me_call)]) -> UserOut:
 
 
 @router.post("/v1/auth/refresh", summary="Trade a refresh token for a new pair")
-async def refresh(body: RefreshRequest, identity: Identity, client: Client) -> TokenPairOut:
-    tokens = await identity.refresh(refresh_token=body.refresh_token, client=client)
+async def refresh(
+    body: RefreshRequest, identity: Identity, session: WriteSession, client: Client
+) -> TokenPairOut:
+    tokens = await identity.refresh(session, refresh_token=body.refresh_token, client=client)
     return token_pair_out(tokens)
 
 

@@ -852,9 +852,12 @@ class IdentityService:
         await self.forget_view(user_id)
         return await self.view(session, user)
 
-    async def refresh(self, *, refresh_token: str, client: ClientInfo) -> IssuedTokens:
-        """Rotate a refresh token (see TokenService.refresh); opens its own transactions."""
-        return await self.tokens.refresh(refresh_token, uid_of=self.uid_of, client=client)
+    async def refresh(
+        self, session: AsyncSession, *, refresh_token: str, client: ClientInfo
+    ) -> IssuedTokens:
+        """Rotate a refresh token (see TokenService.refresh: the rotation is atomic on its
+        own, what else it writes goes in `session`)."""
+        return await self.tokens.refresh(session, refresh_token, uid_of=self.uid_of, client=client)
 
     async def logout(
         self, session: AsyncSession, *, user_id: int, session_id: str, client: ClientInfo

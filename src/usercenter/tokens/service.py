@@ -35,7 +35,7 @@ from usercenter.config import Settings
 from usercenter.db import Database
 from usercenter.kit import clock
 from usercenter.kit.cache import Cache, LocalMemo
-from usercenter.kit.client import ClientInfo
+from usercenter.kit.client import ClientInfo, Platform
 from usercenter.security.crypto import hash_secret
 from usercenter.tokens import repository
 from usercenter.tokens.errors import (
@@ -47,7 +47,7 @@ from usercenter.tokens.errors import (
     TokenInvalid,
 )
 from usercenter.tokens.keys import SigningKeys, decode_header_kid
-from usercenter.tokens.models import Session
+from usercenter.tokens.models import Session, SessionSubject
 from usercenter.tokens.repository import RotatedSession
 
 SESSION_STATE_TTL_SECONDS = 60
@@ -60,9 +60,10 @@ _LEEWAY_SECONDS = 5
 # presents the same token for up to its whole life, and the ES256 check is most of the CPU of
 # an authenticated request. Bounded; the oldest entry goes first.
 VERIFIED_TOKENS_MAX = 4096
-# Staff sessions (platform ADMIN) are stored under the negated staff id, so they never meet a
+# Staff sessions (platform ADMIN) are stored with subject type `staff`, so they never meet a
 # user's sessions; their tokens say `sub: "staff:<id>"`, which a user route refuses.
 STAFF_SUBJECT_PREFIX = "staff:"
+STAFF_UID = "staff"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +73,29 @@ class IssuedTokens:
     refresh_token: str
     refresh_expires_in: int
     session_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class SessionView:
+    """One live session as its owner (or staff) sees it."""
+
+    id: str
+    platform: str
+    login_method: str
+    device_id: str | None
+    device_name: str | None
+    os_name: str | None
+    os_version: str | None
+    client_name: str | None
+    client_version: str | None
+    ip: str | None
+    created_at: datetime
+    last_active_at: datetime
+    expires_at: datetime
+
+    @classmethod
+    def of(cls, row: Session) -> SessionView:
+        return cls(*(getattr(row, name) for name in cls.__slots__))
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,8 +134,13 @@ class TokenService:
         keys: SigningKeys,
         cache: Cache,
         refresh_key: bytes,
+        *,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
+        """`wall_clock`: the seconds a remembered access token's `exp` is checked against,
+        the system's by default as PyJWT's check (tests inject a clock they move on)."""
         self.settings = settings
+        self.wall_clock = wall_clock
         self.database = database
         self.keys = keys
         self.cache = cache
@@ -157,7 +186,7 @@ class TokenService:
     ) -> str:
         key = await self.keys.signing_key()
         iat = int(issued_at.timestamp())
-        is_staff = row.user_id < 0
+        is_staff = row.subject_type == SessionSubject.STAFF
         exp = (
             int(row.expires_at.timestamp())
             if is_staff
@@ -166,7 +195,7 @@ class TokenService:
         claims = {
             "iss": self.settings.token_issuer,
             "aud": self.settings.token_audience,
-            "sub": f"{STAFF_SUBJECT_PREFIX}{-row.user_id}" if is_staff else str(row.user_id),
+            "sub": f"{STAFF_SUBJECT_PREFIX}{row.user_id}" if is_staff else str(row.user_id),
             "uid": uid,
             "sid": row.id,
             "plat": row.platform,
@@ -207,7 +236,7 @@ class TokenService:
         if known is not None:
             kid, claims = known
             # PyJWT's test, on the same (system) clock: expired once exp <= now - leeway.
-            if int(claims.raw["exp"]) <= time.time() - _LEEWAY_SECONDS:
+            if int(claims.raw["exp"]) <= self.wall_clock() - _LEEWAY_SECONDS:
                 self._verified.pop(token, None)
                 raise TokenExpired()
             if await self.keys.verification_key(kid) is not None:
@@ -295,19 +324,72 @@ class TokenService:
         lifetime: timedelta | None = None,
         amr: Sequence[str] = (),
     ) -> IssuedTokens:
-        """A new session with its first token pair; on a one-device platform, the user's other
-        sessions there end. `provider_secret_encrypted`: a provider secret bound to this login
-        (the WeChat session_key), already encrypted by the caller. `lifetime`: shorter than
-        the refresh token's (staff sessions). `amr`: how the login was proved, put in the
-        access token (staff sessions, which are not refreshed)."""
+        """A new session of a user with its first token pair; on a one-device platform, the
+        user's other sessions there end. `provider_secret_encrypted`: a provider secret bound
+        to this login (the WeChat session_key), already encrypted by the caller. `lifetime`:
+        shorter than the refresh token's."""
+        return await self._start(
+            session,
+            SessionSubject.USER,
+            user_id,
+            uid=uid,
+            platform=platform,
+            method=method,
+            client=client,
+            provider_secret_encrypted=provider_secret_encrypted,
+            lifetime=lifetime,
+            amr=amr,
+        )
+
+    async def start_staff_session(
+        self,
+        session: AsyncSession,
+        *,
+        staff_id: int,
+        method: str,
+        client: ClientInfo,
+        lifetime: timedelta,
+        amr: Sequence[str],
+    ) -> IssuedTokens:
+        """A staff session (platform ADMIN, not refreshed: its access token lasts `lifetime`).
+        `amr`: how the login was proved, put in the access token."""
+        return await self._start(
+            session,
+            SessionSubject.STAFF,
+            staff_id,
+            uid=STAFF_UID,
+            platform=Platform.ADMIN,
+            method=method,
+            client=client,
+            lifetime=lifetime,
+            amr=amr,
+        )
+
+    async def _start(
+        self,
+        session: AsyncSession,
+        subject_type: SessionSubject,
+        subject_id: int,
+        *,
+        uid: str,
+        platform: str,
+        method: str,
+        client: ClientInfo,
+        provider_secret_encrypted: str | None = None,
+        lifetime: timedelta | None = None,
+        amr: Sequence[str] = (),
+    ) -> IssuedTokens:
         now = clock.now()
         if platform in self.settings.single_device_platforms:
-            await self._revoke(session, user_id=user_id, reason="replaced", platform=platform)
+            await self._revoke(
+                session, subject_type, subject_id, reason="replaced", platform=platform
+            )
         refresh = _RefreshParts(secrets.token_hex(16), 0, _b64(secrets.token_bytes(32)))
         device = client.device
         row = Session(
             id=refresh.session_id,
-            user_id=user_id,
+            user_id=subject_id,
+            subject_type=subject_type,
             uid=uid,
             platform=platform,
             login_method=method,
@@ -336,13 +418,20 @@ class TokenService:
 
     async def refresh(
         self,
+        session: AsyncSession,
         token: str,
         *,
         uid_of: Callable[[AsyncSession, int], Awaitable[str]],
         client: ClientInfo,
     ) -> IssuedTokens:
         """Rotate a refresh token. Raises RefreshTokenInvalid, or RefreshTokenReused after
-        revoking the session when an already-rotated token comes back outside the grace."""
+        revoking the session when an already-rotated token comes back outside the grace.
+
+        The rotation itself is a compare-and-set on a connection of its own
+        (`Database.statement_connection`): like an id allocator, one atomic statement that
+        commits at once, so two racing refreshes cannot both win. Everything else — the
+        lookup when the rotation lost, the revocation of a replayed session — is done in
+        `session`, the caller's unit of work (RefreshTokenReused keeps its changes)."""
         presented = self._parse_refresh(token)
         presented_hash = hash_secret(token)
         following = self._next_refresh(presented)
@@ -359,28 +448,31 @@ class TokenService:
                 now=now,
                 expires_at=now + self.refresh_ttl,
             )
-        if moved is not None and moved.user_id < 0:
+        if moved is not None and moved.subject_type == SessionSubject.STAFF:
             raise RefreshTokenInvalid(field="refresh_token")  # staff sessions are not extended
         if moved is not None:
             if moved.uid:
                 return await self._issue(moved, moved.uid, following)
-            async with self.database.read_session() as session:
-                return await self._issue(moved, await uid_of(session, moved.user_id), following)
-        async with self.database.unit_of_work() as session:
-            row = await repository.get_session(session, presented.session_id)
-            if row is None or row.revoked_at is not None or row.expires_at <= now:
-                raise RefreshTokenInvalid(field="refresh_token")
-            if row.user_id < 0:
-                raise RefreshTokenInvalid(field="refresh_token")  # a staff session
-            if self._is_grace_retry(row, presented_hash, following_hash, client, now):
-                uid = row.uid or await uid_of(session, row.user_id)
-                return await self._issue(row, uid, following)
-            if row.refresh_generation > presented.generation:
-                await self._revoke(
-                    session, user_id=row.user_id, reason="refresh_reused", ids=[row.id]
-                )
-                raise RefreshTokenReused(field="refresh_token")
+            async with self.database.read_session() as reader:
+                return await self._issue(moved, await uid_of(reader, moved.user_id), following)
+        row = await repository.get_session(session, presented.session_id)
+        if row is None or row.revoked_at is not None or row.expires_at <= now:
             raise RefreshTokenInvalid(field="refresh_token")
+        if row.subject_type == SessionSubject.STAFF:
+            raise RefreshTokenInvalid(field="refresh_token")  # a staff session
+        if self._is_grace_retry(row, presented_hash, following_hash, client, now):
+            uid = row.uid or await uid_of(session, row.user_id)
+            return await self._issue(row, uid, following)
+        if row.refresh_generation > presented.generation:
+            await self._revoke(
+                session,
+                SessionSubject.USER,
+                row.user_id,
+                reason="refresh_reused",
+                ids=[row.id],
+            )
+            raise RefreshTokenReused(field="refresh_token")
+        raise RefreshTokenInvalid(field="refresh_token")
 
     def _is_grace_retry(
         self,
@@ -403,8 +495,9 @@ class TokenService:
     async def _revoke(
         self,
         session: AsyncSession,
+        subject_type: SessionSubject,
+        subject_id: int,
         *,
-        user_id: int,
         reason: str,
         ids: list[str] | None = None,
         platform: str | None = None,
@@ -412,7 +505,8 @@ class TokenService:
     ) -> list[str]:
         revoked = await repository.revoke_sessions(
             session,
-            user_id=user_id,
+            subject_type=subject_type,
+            subject_id=subject_id,
             now=clock.now(),
             reason=reason,
             session_ids=ids,
@@ -428,14 +522,30 @@ class TokenService:
         self, session: AsyncSession, *, user_id: int, session_id: str, reason: str
     ) -> None:
         """End one of the user's sessions; SessionNotFound if it is not theirs or not live."""
-        if not await self._revoke(session, user_id=user_id, reason=reason, ids=[session_id]):
+        user = SessionSubject.USER
+        if not await self._revoke(session, user, user_id, reason=reason, ids=[session_id]):
             raise SessionNotFound(field="session_id")
 
     async def end_sessions(
         self, session: AsyncSession, *, user_id: int, reason: str, keep: str | None = None
     ) -> list[str]:
         """End every live session of the user (but `keep`)."""
-        return await self._revoke(session, user_id=user_id, reason=reason, keep=keep)
+        return await self._revoke(session, SessionSubject.USER, user_id, reason=reason, keep=keep)
+
+    async def end_staff_session(
+        self, session: AsyncSession, *, staff_id: int, session_id: str, reason: str
+    ) -> None:
+        """End one of the staff member's sessions; SessionNotFound if it is not theirs or
+        not live."""
+        staff = SessionSubject.STAFF
+        if not await self._revoke(session, staff, staff_id, reason=reason, ids=[session_id]):
+            raise SessionNotFound(field="session_id")
+
+    async def end_staff_sessions(
+        self, session: AsyncSession, *, staff_id: int, reason: str
+    ) -> list[str]:
+        """End every live session of the staff member."""
+        return await self._revoke(session, SessionSubject.STAFF, staff_id, reason=reason)
 
     async def provider_secret(self, session: AsyncSession, session_id: str) -> str | None:
         """The encrypted provider secret stored with a live session, if any."""
@@ -444,11 +554,14 @@ class TokenService:
             return None
         return row.provider_secret_encrypted
 
-    async def session_info(self, session: AsyncSession, session_id: str) -> Session | None:
-        return await repository.get_session(session, session_id)
+    async def session_info(self, session: AsyncSession, session_id: str) -> SessionView | None:
+        row = await repository.get_session(session, session_id)
+        return SessionView.of(row) if row is not None else None
 
-    async def list_sessions(self, session: AsyncSession, user_id: int) -> list[Session]:
-        return await repository.live_sessions(session, user_id, clock.now())
+    async def list_sessions(self, session: AsyncSession, user_id: int) -> list[SessionView]:
+        """The user's live sessions, the most recently used first."""
+        rows = await repository.live_sessions(session, SessionSubject.USER, user_id, clock.now())
+        return [SessionView.of(row) for row in rows]
 
     async def introspect(self, session: AsyncSession, token: str) -> dict[str, Any]:
         """RFC 7662: what a gateway needs to know about an access or refresh token."""
@@ -486,10 +599,11 @@ class TokenService:
             or row.refresh_hash != hash_secret(token)
         ):
             return {"active": False}
+        staff = row.subject_type == SessionSubject.STAFF
         return {
             "active": True,
             "token_type": "refresh_token",
-            "sub": str(row.user_id),
+            "sub": f"{STAFF_SUBJECT_PREFIX}{row.user_id}" if staff else str(row.user_id),
             "sid": row.id,
             "plat": row.platform,
             "exp": int(row.expires_at.timestamp()),
