@@ -1,34 +1,29 @@
-"""Sessions, access tokens and refresh tokens.
+"""Sessions: their start, refresh, revocation and listing, and the token pairs issued for them
+(the access token itself in `access_tokens`, the refresh token format in `refresh_tokens`).
 
 Access tokens are short-lived JWTs any service verifies offline from the JWKS. Our own API
 also refuses a token whose session was revoked (looked up through the cache, a minute at most
 stale); services verifying offline accept it until it expires.
 
-A refresh token is `<session id>.<generation>.<secret>.<tag>`: the secret of generation n+1 is
-an HMAC of the secret of generation n, and the tag is an HMAC over the rest, so the service can
-tell a token it issued from a forged one without storing more than the hash of the current and
-the previous token. Rotation is one compare-and-set UPDATE on the current hash, so of two racing
+Rotation is one compare-and-set UPDATE on the current refresh token's hash, so of two racing
 refreshes exactly one moves the session on. Presenting the previous token again revokes the
 session (RFC 9700 §4.14.2) — unless it comes within the grace period from the same device (the
 X-Device-Id its login reported; a login that reported none gets no grace), in which case it gets
 the refresh token the winner got and an access token with the same claims (both derive them the
 same way), so a client that sent two refreshes at once is not logged out (Keycloak's multi-tab
 problem).
+
+A session belongs to a user or, `subject_type` staff, to a staff account (the console's).
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import secrets
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import jwt
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from usercenter.config import Settings
@@ -38,6 +33,7 @@ from usercenter.kit.cache import Cache, LocalMemo
 from usercenter.kit.client import ClientInfo, Platform
 from usercenter.security.crypto import hash_secret
 from usercenter.tokens import repository
+from usercenter.tokens.access_tokens import AccessClaims, AccessTokens, token_subject
 from usercenter.tokens.errors import (
     RefreshTokenInvalid,
     RefreshTokenReused,
@@ -46,23 +42,17 @@ from usercenter.tokens.errors import (
     TokenExpired,
     TokenInvalid,
 )
-from usercenter.tokens.keys import SigningKeys, decode_header_kid
+from usercenter.tokens.keys import SigningKeys
 from usercenter.tokens.models import Session, SessionSubject
+from usercenter.tokens.refresh_tokens import RefreshParts, RefreshTokenFormat
 from usercenter.tokens.repository import RotatedSession
 
 SESSION_STATE_TTL_SECONDS = 60
 # How long a process trusts what it last read about a session (a revocation made by another
 # process reaches it within this; one made here, at once).
 LOCAL_MEMO_SECONDS = 2.0
-_REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub", "sid", "jti"]
-_LEEWAY_SECONDS = 5
-# Access tokens whose signature and claims were checked, kept until they expire: a client
-# presents the same token for up to its whole life, and the ES256 check is most of the CPU of
-# an authenticated request. Bounded; the oldest entry goes first.
-VERIFIED_TOKENS_MAX = 4096
 # Staff sessions (platform ADMIN) are stored with subject type `staff`, so they never meet a
 # user's sessions; their tokens say `sub: "staff:<id>"`, which a user route refuses.
-STAFF_SUBJECT_PREFIX = "staff:"
 STAFF_UID = "staff"
 
 
@@ -98,30 +88,6 @@ class SessionView:
         return cls(*(getattr(row, name) for name in cls.__slots__))
 
 
-@dataclass(frozen=True, slots=True)
-class AccessClaims:
-    user_id: int
-    uid: str
-    session_id: str
-    platform: str
-    issued_at: datetime
-    expires_at: datetime
-    token_id: str
-    raw: dict[str, Any]
-    is_staff: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class _RefreshParts:
-    session_id: str
-    generation: int
-    secret: str
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
 def _state_key(session_id: str) -> str:
     return f"user:session:state:{session_id}"
 
@@ -140,151 +106,46 @@ class TokenService:
         """`wall_clock`: the seconds a remembered access token's `exp` is checked against,
         the system's by default as PyJWT's check (tests inject a clock they move on)."""
         self.settings = settings
-        self.wall_clock = wall_clock
         self.database = database
         self.keys = keys
         self.cache = cache
-        self._refresh_key = refresh_key
+        self.access_tokens = AccessTokens(settings, keys, wall_clock=wall_clock)
+        self.refresh_format = RefreshTokenFormat(refresh_key)
         self.access_ttl = timedelta(seconds=settings.access_token_ttl_seconds)
         self._memo = LocalMemo(ttl=LOCAL_MEMO_SECONDS)
-        self._verified: dict[str, tuple[str, AccessClaims]] = {}  # token -> (kid, claims)
         self.refresh_ttl = timedelta(seconds=settings.refresh_token_ttl_seconds)
-
-    # --- refresh token format -------------------------------------------------------------
-
-    def _mac(self, *parts: str) -> str:
-        message = "\x1f".join(parts).encode()
-        return _b64(hmac.new(self._refresh_key, message, hashlib.sha256).digest())
-
-    def _format_refresh(self, parts: _RefreshParts) -> str:
-        body = f"{parts.session_id}.{parts.generation}.{parts.secret}"
-        return f"{body}.{self._mac('tag', body)[:22]}"
-
-    def _next_refresh(self, parts: _RefreshParts) -> _RefreshParts:
-        secret = self._mac("next", parts.session_id, str(parts.generation), parts.secret)
-        return _RefreshParts(parts.session_id, parts.generation + 1, secret)
-
-    def _parse_refresh(self, token: str) -> _RefreshParts:
-        pieces = token.split(".")
-        if len(pieces) != 4 or not pieces[1].isdigit() or len(token) > 256:
-            raise RefreshTokenInvalid(field="refresh_token")
-        session_id, generation, secret, tag = pieces
-        if not hmac.compare_digest(
-            tag, self._mac("tag", f"{session_id}.{generation}.{secret}")[:22]
-        ):
-            raise RefreshTokenInvalid(field="refresh_token")
-        return _RefreshParts(session_id, int(generation), secret)
-
-    # --- access tokens --------------------------------------------------------------------
-
-    async def _access_token(
-        self,
-        row: Session | RotatedSession,
-        uid: str,
-        issued_at: datetime,
-        amr: Sequence[str] = (),
-    ) -> str:
-        key = await self.keys.signing_key()
-        iat = int(issued_at.timestamp())
-        is_staff = row.subject_type == SessionSubject.STAFF
-        exp = (
-            int(row.expires_at.timestamp())
-            if is_staff
-            else iat + int(self.access_ttl.total_seconds())
-        )
-        claims = {
-            "iss": self.settings.token_issuer,
-            "aud": self.settings.token_audience,
-            "sub": f"{STAFF_SUBJECT_PREFIX}{row.user_id}" if is_staff else str(row.user_id),
-            "uid": uid,
-            "sid": row.id,
-            "plat": row.platform,
-            "iat": iat,
-            "exp": exp,
-            # Derived from the session's current refresh token, so a grace-period retry gets
-            # the very token the first request got.
-            "jti": row.refresh_hash[:22],
-        }
-        if amr:
-            claims["amr"] = list(amr)  # how the login was proved (RFC 8176)
-        return jwt.encode(
-            claims, key.private_key, algorithm=key.algorithm, headers={"kid": key.kid}
-        )
 
     async def _issue(
         self,
         row: Session | RotatedSession,
         uid: str,
-        refresh: _RefreshParts,
+        refresh: RefreshParts,
         amr: Sequence[str] = (),
     ) -> IssuedTokens:
-        issued_at = row.rotated_at or row.created_at
+        access_token = await self.access_tokens.encode(
+            subject_type=row.subject_type,
+            subject_id=row.user_id,
+            uid=uid,
+            session_id=row.id,
+            platform=row.platform,
+            # Derived from the session's current refresh token, so a grace-period retry gets
+            # the very token the first request got.
+            token_id=row.refresh_hash[:22],
+            issued_at=row.rotated_at or row.created_at,
+            session_expires_at=row.expires_at,
+            amr=amr,
+        )
         return IssuedTokens(
-            access_token=await self._access_token(row, uid, issued_at, amr),
+            access_token=access_token,
             access_expires_in=int(self.access_ttl.total_seconds()),
-            refresh_token=self._format_refresh(refresh),
+            refresh_token=self.refresh_format.format(refresh),
             refresh_expires_in=max(0, int((row.expires_at - clock.now()).total_seconds())),
             session_id=row.id,
         )
 
     async def verify_access(self, token: str, *, staff: bool = False) -> AccessClaims:
-        """Check signature (algorithm pinned), issuer, audience and expiry; not revocation.
-        A user token where a staff one is expected (`staff`), or the other way, is invalid.
-        A token verified before is only checked again for expiry and for its key still being
-        published (so dropping a key refuses its tokens at once, as without the memo)."""
-        known = self._verified.get(token)
-        if known is not None:
-            kid, claims = known
-            # PyJWT's test, on the same (system) clock: expired once exp <= now - leeway.
-            if int(claims.raw["exp"]) <= self.wall_clock() - _LEEWAY_SECONDS:
-                self._verified.pop(token, None)
-                raise TokenExpired()
-            if await self.keys.verification_key(kid) is not None:
-                if claims.is_staff != staff:
-                    raise TokenInvalid()
-                return claims
-            self._verified.pop(token, None)
-        claims, kid = await self._verify_signed(token, staff=staff)
-        if len(self._verified) >= VERIFIED_TOKENS_MAX:
-            del self._verified[next(iter(self._verified))]
-        self._verified[token] = (kid, claims)
-        return claims
-
-    async def _verify_signed(self, token: str, *, staff: bool) -> tuple[AccessClaims, str]:
-        kid = decode_header_kid(token)
-        key = await self.keys.verification_key(kid) if kid else None
-        if kid is None or key is None:
-            raise TokenInvalid()
-        try:
-            claims = jwt.decode(
-                token,
-                key.public_key,
-                algorithms=[key.algorithm],
-                audience=self.settings.token_audience,
-                issuer=self.settings.token_issuer,
-                options={"require": _REQUIRED_CLAIMS},
-                leeway=_LEEWAY_SECONDS,
-            )
-            subject = str(claims["sub"])
-            if staff != subject.startswith(STAFF_SUBJECT_PREFIX):
-                raise TokenInvalid()
-            user_id = int(subject.removeprefix(STAFF_SUBJECT_PREFIX))
-        except jwt.ExpiredSignatureError:
-            raise TokenExpired() from None
-        except (jwt.PyJWTError, ValueError, TypeError):
-            raise TokenInvalid() from None
-        access = AccessClaims(
-            user_id=user_id,
-            uid=str(claims.get("uid", "")),
-            session_id=str(claims["sid"]),
-            platform=str(claims.get("plat", "")),
-            issued_at=datetime.fromtimestamp(int(claims["iat"]), tz=clock.now().tzinfo),
-            expires_at=datetime.fromtimestamp(int(claims["exp"]), tz=clock.now().tzinfo),
-            token_id=str(claims["jti"]),
-            raw=claims,
-            is_staff=staff,
-        )
-        return access, kid
+        """Check signature, issuer, audience and expiry; not revocation (AccessTokens.verify)."""
+        return await self.access_tokens.verify(token, staff=staff)
 
     async def authenticate(self, token: str, *, staff: bool = False) -> AccessClaims:
         """verify_access, and refuse a token whose session has been revoked."""
@@ -384,7 +245,7 @@ class TokenService:
             await self._revoke(
                 session, subject_type, subject_id, reason="replaced", platform=platform
             )
-        refresh = _RefreshParts(secrets.token_hex(16), 0, _b64(secrets.token_bytes(32)))
+        refresh = self.refresh_format.first()
         device = client.device
         row = Session(
             id=refresh.session_id,
@@ -402,7 +263,7 @@ class TokenService:
             client_version=device.client_version,
             ip=client.ip,
             user_agent=(client.user_agent or "")[:255] or None,
-            refresh_hash=hash_secret(self._format_refresh(refresh)),
+            refresh_hash=hash_secret(self.refresh_format.format(refresh)),
             previous_refresh_hash=None,
             refresh_generation=0,
             rotated_at=None,
@@ -432,10 +293,10 @@ class TokenService:
         commits at once, so two racing refreshes cannot both win. Everything else — the
         lookup when the rotation lost, the revocation of a replayed session — is done in
         `session`, the caller's unit of work (RefreshTokenReused keeps its changes)."""
-        presented = self._parse_refresh(token)
+        presented = self.refresh_format.parse(token)
         presented_hash = hash_secret(token)
-        following = self._next_refresh(presented)
-        following_hash = hash_secret(self._format_refresh(following))
+        following = self.refresh_format.following(presented)
+        following_hash = hash_secret(self.refresh_format.format(following))
         now = clock.now()
         # The rotation is one atomic statement: no unit of work around it.
         async with self.database.statement_connection() as connection:
@@ -587,7 +448,7 @@ class TokenService:
 
     async def _introspect_refresh(self, session: AsyncSession, token: str) -> dict[str, Any]:
         try:
-            parts = self._parse_refresh(token)
+            parts = self.refresh_format.parse(token)
         except RefreshTokenInvalid:
             return {"active": False}
         row = await repository.get_session(session, parts.session_id)
@@ -599,11 +460,10 @@ class TokenService:
             or row.refresh_hash != hash_secret(token)
         ):
             return {"active": False}
-        staff = row.subject_type == SessionSubject.STAFF
         return {
             "active": True,
             "token_type": "refresh_token",
-            "sub": f"{STAFF_SUBJECT_PREFIX}{row.user_id}" if staff else str(row.user_id),
+            "sub": token_subject(row.subject_type, row.user_id),
             "sid": row.id,
             "plat": row.platform,
             "exp": int(row.expires_at.timestamp()),
