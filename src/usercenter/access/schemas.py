@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 from annotated_types import Ge, Le
 from pydantic import AfterValidator, Field
@@ -24,6 +24,19 @@ if TYPE_CHECKING:
 MAX_INT32 = 2**31 - 1
 Int32Id = Annotated[int, Ge(1), Le(MAX_INT32)]
 SortOrder = Annotated[int, Ge(-MAX_INT32), Le(MAX_INT32)]
+
+
+M = TypeVar("M", bound=Schema)
+
+
+def from_view(model: type[M], view: object, *ids: str) -> M:
+    """`model` from the like-named attributes of a service's view, the attributes named in
+    `ids` (BIGINT ids) as strings, as the API shows every such id."""
+    values = {name: getattr(view, name) for name in model.model_fields if hasattr(view, name)}
+    for name in ids:
+        if values.get(name) is not None:
+            values[name] = str(values[name])
+    return model.model_validate(values)
 
 
 def _subject_id_in_range(text: str) -> str:
@@ -193,7 +206,7 @@ class RoleOut(Schema):
 
     @classmethod
     def of(cls, role: RoleView) -> RoleOut:
-        return cls.model_validate(role)
+        return from_view(cls, role)
 
 
 class RoleCreateIn(Schema):
@@ -281,22 +294,7 @@ class AdminLogOut(Schema):
 
     @classmethod
     def of(cls, entry: AdminLogEntry) -> AdminLogOut:
-        return cls(
-            id=str(entry.id),
-            staff_id=str(entry.staff_id) if entry.staff_id is not None else None,
-            username=entry.username,
-            action=entry.action,
-            module=entry.module,
-            method=entry.method,
-            path=entry.path,
-            target_type=entry.target_type,
-            target_id=entry.target_id,
-            request=entry.request,
-            result=entry.result,
-            ip=entry.ip,
-            user_agent=entry.user_agent,
-            created_at=entry.created_at,
-        )
+        return from_view(cls, entry, "id", "staff_id")
 
 
 class AdminLogPage(Schema):
@@ -313,13 +311,7 @@ class AdminIdentityOut(Schema):
 
     @classmethod
     def of(cls, identity: IdentityRecord) -> AdminIdentityOut:
-        return cls(
-            id=str(identity.id),
-            type=identity.type,
-            provider=identity.provider,
-            identifier=identity.identifier,
-            created_at=identity.created_at,
-        )
+        return from_view(cls, identity, "id")
 
 
 class AdminUserOut(Schema):
@@ -331,13 +323,7 @@ class AdminUserOut(Schema):
 
     @classmethod
     def of(cls, user: UserSummary) -> AdminUserOut:
-        return cls(
-            id=str(user.id),
-            uid=user.uid,
-            nickname=user.nickname,
-            status=user.status,
-            created_at=user.created_at,
-        )
+        return from_view(cls, user, "id")
 
 
 class AdminUserPage(Schema):
@@ -360,7 +346,7 @@ class AdminSessionOut(Schema):
 
     @classmethod
     def of(cls, session: SessionView) -> AdminSessionOut:
-        return cls.model_validate(session)
+        return from_view(cls, session)
 
 
 class AdminLoginEventOut(Schema):
@@ -376,17 +362,7 @@ class AdminLoginEventOut(Schema):
 
     @classmethod
     def of(cls, event: LoginEventView) -> AdminLoginEventOut:
-        return cls(
-            id=str(event.id),
-            kind=event.kind,
-            method=event.method,
-            reason=event.reason,
-            platform=event.platform,
-            device_id=event.device_id,
-            os_name=event.os_name,
-            ip=event.ip,
-            created_at=event.created_at,
-        )
+        return from_view(cls, event, "id")
 
 
 class AdminUserDetailOut(AdminUserOut):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 
 from pydantic import Field
@@ -25,19 +26,7 @@ class AuthEventOut(Schema):
 
     @classmethod
     def of(cls, event: LoginEventView) -> AuthEventOut:
-        return cls(
-            id=str(event.id),
-            kind=event.kind,
-            method=event.method,
-            reason=event.reason,
-            platform=event.platform,
-            client_version=event.client_version,
-            device_id=event.device_id,
-            os_name=event.os_name,
-            os_version=event.os_version,
-            ip=event.ip,
-            created_at=event.created_at,
-        )
+        return cls.model_validate({**asdict(event), "id": str(event.id)})
 
 
 class AuthEventPage(Schema):

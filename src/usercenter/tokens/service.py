@@ -172,36 +172,6 @@ class TokenService:
 
     # --- sessions -------------------------------------------------------------------------
 
-    async def start_session(
-        self,
-        session: AsyncSession,
-        *,
-        user_id: int,
-        uid: str,
-        platform: str,
-        method: str,
-        client: ClientInfo,
-        provider_secret_encrypted: str | None = None,
-        lifetime: timedelta | None = None,
-        amr: Sequence[str] = (),
-    ) -> IssuedTokens:
-        """A new session of a user with its first token pair; on a one-device platform, the
-        user's other sessions there end. `provider_secret_encrypted`: a provider secret bound
-        to this login (the WeChat session_key), already encrypted by the caller. `lifetime`:
-        shorter than the refresh token's."""
-        return await self._start(
-            session,
-            SessionSubject.USER,
-            user_id,
-            uid=uid,
-            platform=platform,
-            method=method,
-            client=client,
-            provider_secret_encrypted=provider_secret_encrypted,
-            lifetime=lifetime,
-            amr=amr,
-        )
-
     async def start_staff_session(
         self,
         session: AsyncSession,
@@ -214,10 +184,10 @@ class TokenService:
     ) -> IssuedTokens:
         """A staff session (platform ADMIN, not refreshed: its access token lasts `lifetime`).
         `amr`: how the login was proved, put in the access token."""
-        return await self._start(
+        return await self.start_session(
             session,
-            SessionSubject.STAFF,
-            staff_id,
+            subject_type=SessionSubject.STAFF,
+            user_id=staff_id,
             uid=STAFF_UID,
             platform=Platform.ADMIN,
             method=method,
@@ -226,12 +196,11 @@ class TokenService:
             amr=amr,
         )
 
-    async def _start(
+    async def start_session(
         self,
         session: AsyncSession,
-        subject_type: SessionSubject,
-        subject_id: int,
         *,
+        user_id: int,
         uid: str,
         platform: str,
         method: str,
@@ -239,17 +208,21 @@ class TokenService:
         provider_secret_encrypted: str | None = None,
         lifetime: timedelta | None = None,
         amr: Sequence[str] = (),
+        subject_type: SessionSubject = SessionSubject.USER,
     ) -> IssuedTokens:
+        """A new session of a user (or, `subject_type` staff, of the staff account `user_id`)
+        with its first token pair; on a one-device platform, the subject's other sessions
+        there end. `provider_secret_encrypted`: a provider secret bound to this login (the
+        WeChat session_key), already encrypted by the caller. `lifetime`: shorter than the
+        refresh token's."""
         now = clock.now()
         if platform in self.settings.single_device_platforms:
-            await self._revoke(
-                session, subject_type, subject_id, reason="replaced", platform=platform
-            )
+            await self._revoke(session, subject_type, user_id, reason="replaced", platform=platform)
         refresh = self.refresh_format.first()
         device = client.device
         row = Session(
             id=refresh.session_id,
-            user_id=subject_id,
+            user_id=user_id,
             subject_type=subject_type,
             uid=uid,
             platform=platform,
