@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -74,15 +75,8 @@ class RoleView:
 
     @classmethod
     def of(cls, role: Role, permissions: list[str]) -> RoleView:
-        return cls(
-            role.id,
-            role.code,
-            role.name,
-            role.audience,
-            role.description,
-            role.status,
-            permissions,
-        )
+        values = (role.id, role.code, role.name, role.audience, role.description, role.status)
+        return cls(*values, permissions)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +85,7 @@ class GrantView:
     subject: Subject
     role: str
     scope: Scope | None
-    created_at: Any
+    created_at: datetime
 
     @classmethod
     def of(cls, grant: Grant, role_code: str) -> GrantView:
