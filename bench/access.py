@@ -81,7 +81,7 @@ from sqlalchemy import insert, select, text
 
 from usercenter import schema
 from usercenter.access.models import Grant, Role
-from usercenter.access.service import AccessService, Scope, Subject
+from usercenter.access.permissions import PermissionService, Scope, Subject
 from usercenter.app import Services, build_services
 from usercenter.kit import clock
 
@@ -292,7 +292,7 @@ async def post_batches(
 # --- The measurements -----------------------------------------------------------------------
 
 
-async def measure_in_process(access: AccessService, checks: list[Check], count: int) -> float:
+async def measure_in_process(access: PermissionService, checks: list[Check], count: int) -> float:
     for check in checks:  # warm: every subject in the process memo
         await access.effective(check.subject)
     effective = access.effective
@@ -334,7 +334,7 @@ async def measure_sql_join(
     return done[0] / (time.perf_counter() - started), wrong[0]
 
 
-async def expected_answers(access: AccessService, checks: list[Check]) -> dict[Check, bool]:
+async def expected_answers(access: PermissionService, checks: list[Check]) -> dict[Check, bool]:
     return {
         check: await access.is_allowed(check.subject, check.code, check.scope) for check in checks
     }

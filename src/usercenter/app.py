@@ -12,7 +12,11 @@ from starlette.middleware.cors import CORSMiddleware
 
 from usercenter import __version__, docs, health, schema
 from usercenter.access import api as access_api
-from usercenter.access.service import CHANGES_CHANNEL, AccessService
+from usercenter.access.permissions import CHANGES_CHANNEL, PermissionService
+from usercenter.access.rbac import RbacService
+from usercenter.access.staff import StaffService
+from usercenter.access.staff_auth import StaffAuthService
+from usercenter.access.staff_users import StaffUserService
 from usercenter.audit import api as audit_api
 from usercenter.config import Settings
 from usercenter.db import Database
@@ -114,7 +118,11 @@ class Services:
     provider_logins: ProviderLoginService
     bindings: BindingService
     wallet: WalletService
-    access: AccessService
+    access: PermissionService
+    rbac: RbacService
+    staff: StaffService
+    staff_auth: StaffAuthService
+    staff_users: StaffUserService
 
     def by_type(self) -> dict[type, object]:
         """Each service under its class, and the stores under their protocols: what
@@ -222,23 +230,35 @@ def build_services(settings: Settings) -> Services:
         cipher=keyring.cipher,
         blind_index=keyring.blind_index,
     )
-    access = AccessService(
+    access = PermissionService(
         settings=settings,
         database=database,
         cache=cache,
-        ids=ids,
-        tokens=tokens,
-        cipher=keyring.cipher,
-        blind_index=keyring.blind_index,
-        passwords=passwords,
-        policy=policy,
         broadcast=(
             Broadcast(settings.redis_url, namespace + CHANGES_CHANNEL)
             if settings.redis_url
             else None
         ),
+    )
+    rbac = RbacService(access, users)
+    staff = StaffService(
+        database=database,
+        ids=ids,
+        passwords=passwords,
+        policy=policy,
+        permissions=access,
+        rbac=rbac,
+        tokens=tokens,
+    )
+    staff_auth = StaffAuthService(
+        settings=settings,
+        staff=staff,
+        permissions=access,
+        tokens=tokens,
+        cipher=keyring.cipher,
+        blind_index=keyring.blind_index,
+        passwords=passwords,
         counters=counters,
-        identity=users,
     )
     return Services(
         settings=settings,
@@ -266,6 +286,10 @@ def build_services(settings: Settings) -> Services:
         bindings=bindings,
         wallet=wallet,
         access=access,
+        rbac=rbac,
+        staff=staff,
+        staff_auth=staff_auth,
+        staff_users=StaffUserService(users, tokens),
     )
 
 

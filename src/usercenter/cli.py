@@ -279,7 +279,7 @@ def create_admin(
     async def work(services: Services) -> int:
         async with services.database.unit_of_work() as session:
             # The operator of the machine: no ceiling (this is how the first one is made).
-            staff = await services.access.create_staff(
+            staff = await services.staff.create_staff(
                 session, username=username, password=password, roles=[role], ceiling=None
             )
             return staff.id

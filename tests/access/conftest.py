@@ -15,7 +15,7 @@ from fastapi import FastAPI
 
 from tests.identity.conftest import DEFAULTS, AppFactory, client_for, make_app, state_of
 from usercenter.access.models import SubjectType
-from usercenter.access.service import Scope, Subject
+from usercenter.access.permissions import Scope, Subject
 from usercenter.kit import clock
 
 __all__ = ["DEFAULTS", "AppFactory", "client_for", "make_app", "state_of"]
@@ -31,7 +31,7 @@ async def make_staff(app: FastAPI, *roles: str, password: str = PASSWORD) -> tup
     state = state_of(app)
     username = f"staff_{secrets.token_hex(4)}"
     async with state.database.unit_of_work() as session:
-        staff = await state.access.create_staff(
+        staff = await state.staff.create_staff(
             session, username=username, password=password, roles=list(roles), ceiling=None
         )
     return staff.id, username
@@ -50,7 +50,7 @@ async def make_user(app: FastAPI) -> int:
 async def grant(app: FastAPI, subject: Subject, role: str, scope: Scope | None = None) -> int:
     state = state_of(app)
     async with state.database.unit_of_work() as session:
-        row = await state.access.grant(
+        row = await state.rbac.grant(
             session, subject=subject, role_code=role, scope=scope, ceiling=None
         )
     return row.id

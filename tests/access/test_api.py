@@ -30,7 +30,7 @@ from tests.access.conftest import (
 )
 from usercenter.access.auth import StaffGuard
 from usercenter.access.models import SubjectType
-from usercenter.access.service import Scope, Subject
+from usercenter.access.permissions import Scope, Subject
 from usercenter.audit.models import AdminLog
 from usercenter.kit import clock
 
@@ -298,7 +298,7 @@ class TestRevocation:
         scope = Scope("agency", 3)
         assert await state_of(second).access.is_allowed(subject, "agency:report:view", scope)
         async with state_of(first).database.unit_of_work() as session:
-            await state_of(first).access.revoke(session, grant_id, ceiling=None)
+            await state_of(first).rbac.revoke(session, grant_id, ceiling=None)
         started = time.monotonic()
         while await state_of(second).access.is_allowed(subject, "agency:report:view", scope):
             assert time.monotonic() - started < 1.0, "revocation not seen within one second"
@@ -453,7 +453,7 @@ class TestStaffGuardTransaction:
         manager_id, manager = await make_staff(app, "operator")
         state = state_of(app)
         async with state.database.unit_of_work() as session:
-            role = await state.access.create_role(
+            role = await state.rbac.create_role(
                 session,
                 code="grant_only",
                 name="grant only",
@@ -462,7 +462,7 @@ class TestStaffGuardTransaction:
                 permissions=["role:manage"],
                 ceiling=None,
             )
-        await grant(app, Subject(SubjectType.STAFF, manager_id), role[0].code)
+        await grant(app, Subject(SubjectType.STAFF, manager_id), role.code)
         async with client_for(app) as http:
             headers = await staff_token(http, manager)
             started = time.monotonic()

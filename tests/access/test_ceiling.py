@@ -24,7 +24,7 @@ from tests.access.conftest import (
     state_of,
 )
 from usercenter.access.models import Grant, StaffAccount, Status, SubjectType
-from usercenter.access.service import Scope, Subject
+from usercenter.access.permissions import Scope, Subject
 
 BEYOND_INT64 = [2**63, 2**64]
 
@@ -39,7 +39,7 @@ async def make_role(app: FastAPI, *permissions: str, audience: str = "staff") ->
     state = state_of(app)
     code = f"role_{secrets.token_hex(4)}"
     async with state.database.unit_of_work() as session:
-        await state.access.create_role(
+        await state.rbac.create_role(
             session,
             code=code,
             name=code,
@@ -282,7 +282,7 @@ class TestStaffCeiling:
         boss_id, _ = await make_staff(app, "super_admin")
         state = state_of(app)
         async with state.database.unit_of_work() as session:
-            await state.access.set_staff_status(session, boss_id, Status.DISABLED, ceiling=None)
+            await state.staff.set_staff_status(session, boss_id, Status.DISABLED, ceiling=None)
         async with client_for(app) as http:
             headers = await staff_token(http, username)
             refused(
@@ -381,7 +381,7 @@ class TestGrantSubjects:
             await state.identity.disable_user(session, disabled_user)
         disabled_staff, _ = await make_staff(app)
         async with state.database.unit_of_work() as session:
-            await state.access.set_staff_status(
+            await state.staff.set_staff_status(
                 session, disabled_staff, Status.DISABLED, ceiling=None
             )
         missing_user = 9_000_000_000 + secrets.randbelow(10**9)

@@ -1,6 +1,8 @@
 """How a staff route knows its caller: the staff guard authenticates a staff token, checks the
 route's permission and writes the admin-log entry; `StaffWith("wallet:adjust")` and
-`CurrentStaff` are what routes declare."""
+`CurrentStaff` are what routes declare. Also the access services as typed dependencies, and
+the admin-log draft of a staff login (`StaffLoginAudit`), drafted from the request as the
+guard drafts the others'."""
 
 from __future__ import annotations
 
@@ -14,12 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from usercenter.access.errors import PermissionDenied, TotpEnrolmentRequired
 from usercenter.access.models import SubjectType
-from usercenter.access.service import (
-    AccessService,
-    Effective,
-    Scope,
-    Subject,
-)
+from usercenter.access.permissions import Effective, PermissionService, Scope, Subject
+from usercenter.access.rbac import RbacService
+from usercenter.access.staff import StaffService
+from usercenter.access.staff_auth import StaffAuthService
+from usercenter.access.staff_users import StaffUserService
 from usercenter.audit import service as audit_service
 from usercenter.audit.service import AuditDraft
 from usercenter.db import keep_on_error
@@ -33,7 +34,11 @@ from usercenter.tokens.auth import TOKEN_ERRORS
 from usercenter.tokens.errors import TokenMissing
 from usercenter.tokens.service import TokenService
 
-Access = Annotated[AccessService, Depends(provided(AccessService))]
+Permissions = Annotated[PermissionService, Depends(provided(PermissionService))]
+Rbac = Annotated[RbacService, Depends(provided(RbacService))]
+StaffAccounts = Annotated[StaffService, Depends(provided(StaffService))]
+StaffAuth = Annotated[StaffAuthService, Depends(provided(StaffAuthService))]
+StaffUsers = Annotated[StaffUserService, Depends(provided(StaffUserService))]
 
 
 @dataclass(slots=True)
@@ -80,6 +85,19 @@ async def _request_copy(request: Request) -> dict[str, Any]:
     return copy
 
 
+def _route_path(request: Request) -> str:
+    return str(getattr(request.scope.get("route"), "path", request.url.path))
+
+
+async def _login_draft(request: Request) -> AuditDraft:
+    """The admin-log entry of a staff login, drafted from its route; the login fills in the
+    username (masked) and what it learns, and writes it whatever the outcome."""
+    return AuditDraft("auth.login", "auth", request.method, _route_path(request))
+
+
+StaffLoginAudit = Annotated[AuditDraft, Depends(_login_draft)]
+
+
 def _draft(request: Request, permission: str | None) -> AuditDraft:
     route = request.scope.get("route")
     name = getattr(route, "name", "") or "request"
@@ -88,7 +106,7 @@ def _draft(request: Request, permission: str | None) -> AuditDraft:
         action=f"{module}.{name}",
         module=module,
         method=request.method,
-        path=getattr(route, "path", request.url.path),
+        path=_route_path(request),
     )
     for param, value in request.path_params.items():
         if param.endswith("_id") or param == "subject":
@@ -119,16 +137,18 @@ class StaffGuard:
     async def __call__(
         self, request: Request, session: WriteSession, client: Client
     ) -> AsyncIterator[StaffActor]:
-        access = provided_from(request.app, AccessService)
+        access = provided_from(request.app, PermissionService)
+        accounts = provided_from(request.app, StaffService)
         tokens = provided_from(request.app, TokenService)
         claims = await tokens.authenticate(_bearer(request), staff=True)
         subject = Subject(SubjectType.STAFF, claims.user_id)
         permissions = await access.effective(subject)
-        username = await access.staff_username(claims.user_id)
+        username = await accounts.staff_username(claims.user_id)
         draft = _draft(request, self.permission)
         draft.request = await _request_copy(request)
         actor = StaffActor(claims.user_id, username, claims.session_id, permissions, draft, client)
-        actor.enrolment_only = access.needs_enrolment(claims.raw.get("amr") or ())
+        auth = provided_from(request.app, StaffAuthService)
+        actor.enrolment_only = auth.needs_enrolment(claims.raw.get("amr") or ())
         if self.permission is not None and actor.enrolment_only:
             await self._record_refusal(
                 session, actor, TotpEnrolmentRequired.code, keeps_changes=False

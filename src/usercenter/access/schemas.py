@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 from annotated_types import Ge, Le
 from pydantic import AfterValidator, Field
@@ -11,11 +11,32 @@ from pydantic import AfterValidator, Field
 from usercenter.access.models import PermissionKind, RoleAudience, ScopeType, Status
 from usercenter.kit.schemas import MAX_INT64, Id, Schema
 
+if TYPE_CHECKING:
+    from usercenter.access.models import StaffAccount
+    from usercenter.access.rbac import GrantView, PermissionNode, RoleView
+    from usercenter.access.staff_users import StaffUserDetail
+    from usercenter.audit.service import AdminLogEntry, LoginEventView
+    from usercenter.identity.views import IdentityRecord, UserSummary
+    from usercenter.tokens.service import SessionView
+
 # Roles and permissions have INTEGER ids and sort orders (a larger number is a 422, not an
 # overflow inside the driver).
 MAX_INT32 = 2**31 - 1
 Int32Id = Annotated[int, Ge(1), Le(MAX_INT32)]
 SortOrder = Annotated[int, Ge(-MAX_INT32), Le(MAX_INT32)]
+
+
+M = TypeVar("M", bound=Schema)
+
+
+def from_view(model: type[M], view: object, *ids: str) -> M:
+    """`model` from the like-named attributes of a service's view, the attributes named in
+    `ids` (BIGINT ids) as strings, as the API shows every such id."""
+    values = {name: getattr(view, name) for name in model.model_fields if hasattr(view, name)}
+    for name in ids:
+        if values.get(name) is not None:
+            values[name] = str(values[name])
+    return model.model_validate(values)
 
 
 def _subject_id_in_range(text: str) -> str:
@@ -58,6 +79,23 @@ class StaffOut(Schema):
     last_login_at: datetime | None = Field(description="Last successful login")
     last_login_ip: str | None = Field(description="Address of the last login")
     created_at: datetime = Field(description="When the account was made")
+
+    @classmethod
+    def of(cls, staff: StaffAccount) -> StaffOut:
+        return cls(
+            id=str(staff.id),
+            username=staff.username,
+            display_name=staff.display_name,
+            status=Status(staff.status),
+            totp_enabled=staff.totp_enabled_at is not None,
+            user_id=str(staff.user_id) if staff.user_id is not None else None,
+            related_partner_id=(
+                str(staff.related_partner_id) if staff.related_partner_id is not None else None
+            ),
+            last_login_at=staff.last_login_at,
+            last_login_ip=staff.last_login_ip,
+            created_at=staff.created_at,
+        )
 
 
 class StaffMeOut(StaffOut):
@@ -125,6 +163,20 @@ class PermissionOut(Schema):
     scopes: list[str] = Field(description="Where the subject holds it: * or merchant:7")
     children: list[PermissionOut] = Field(description="Nodes under this one")
 
+    @classmethod
+    def of(cls, node: PermissionNode) -> PermissionOut:
+        return cls(
+            id=node.id,
+            code=node.code,
+            name=node.name,
+            kind=node.kind,
+            path=node.path,
+            sort_order=node.sort_order,
+            status=node.status,
+            scopes=node.scopes,
+            children=[cls.of(child) for child in node.children],
+        )
+
 
 class PermissionCreateIn(Schema):
     code: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_:.-]+$")
@@ -151,6 +203,10 @@ class RoleOut(Schema):
     description: str | None = Field(description="What the role is for")
     status: str = Field(description="active or disabled")
     permissions: list[str] = Field(description="Permission codes the role holds")
+
+    @classmethod
+    def of(cls, role: RoleView) -> RoleOut:
+        return from_view(cls, role)
 
 
 class RoleCreateIn(Schema):
@@ -182,6 +238,17 @@ class GrantOut(Schema):
     scope_type: str | None = Field(description="agency, merchant or none (everywhere)")
     scope_id: str | None = Field(description="The scope's id")
     created_at: datetime = Field(description="When it was given")
+
+    @classmethod
+    def of(cls, grant: GrantView) -> GrantOut:
+        return cls(
+            id=str(grant.id),
+            subject=grant.subject.key(),
+            role=grant.role,
+            scope_type=grant.scope.type if grant.scope else None,
+            scope_id=str(grant.scope.id) if grant.scope else None,
+            created_at=grant.created_at,
+        )
 
 
 class CheckIn(Schema):
@@ -225,6 +292,10 @@ class AdminLogOut(Schema):
     user_agent: str | None = Field(description="Caller user agent")
     created_at: datetime = Field(description="When")
 
+    @classmethod
+    def of(cls, entry: AdminLogEntry) -> AdminLogOut:
+        return from_view(cls, entry, "id", "staff_id")
+
 
 class AdminLogPage(Schema):
     items: list[AdminLogOut] = Field(description="Entries, newest first")
@@ -238,6 +309,10 @@ class AdminIdentityOut(Schema):
     identifier: str = Field(description="Masked unless the caller holds user:pii:view and asked")
     created_at: datetime = Field(description="When it was bound")
 
+    @classmethod
+    def of(cls, identity: IdentityRecord) -> AdminIdentityOut:
+        return from_view(cls, identity, "id")
+
 
 class AdminUserOut(Schema):
     id: str = Field(description="Internal user id")
@@ -245,6 +320,10 @@ class AdminUserOut(Schema):
     nickname: str | None = Field(description="Nickname")
     status: str = Field(description="active, disabled or deleted")
     created_at: datetime = Field(description="Registration time")
+
+    @classmethod
+    def of(cls, user: UserSummary) -> AdminUserOut:
+        return from_view(cls, user, "id")
 
 
 class AdminUserPage(Schema):
@@ -265,6 +344,10 @@ class AdminSessionOut(Schema):
     last_active_at: datetime = Field(description="Last use")
     expires_at: datetime = Field(description="When it ends by itself")
 
+    @classmethod
+    def of(cls, session: SessionView) -> AdminSessionOut:
+        return from_view(cls, session)
+
 
 class AdminLoginEventOut(Schema):
     id: str = Field(description="Event id")
@@ -277,6 +360,10 @@ class AdminLoginEventOut(Schema):
     ip: str | None = Field(description="Address, masked unless revealed")
     created_at: datetime = Field(description="When it happened")
 
+    @classmethod
+    def of(cls, event: LoginEventView) -> AdminLoginEventOut:
+        return from_view(cls, event, "id")
+
 
 class AdminUserDetailOut(AdminUserOut):
     identities: list[AdminIdentityOut] = Field(description="Ways to log in")
@@ -286,3 +373,14 @@ class AdminUserDetailOut(AdminUserOut):
         description="The latest registrations, logins, failed logins and logouts, newest first"
     )
     pii_revealed: bool = Field(description="Whether identifiers are shown whole (logged)")
+
+    @classmethod
+    def of_detail(cls, detail: StaffUserDetail) -> AdminUserDetailOut:
+        return cls(
+            **AdminUserOut.of(detail.user).model_dump(),
+            identities=[AdminIdentityOut.of(i) for i in detail.identities],
+            live_sessions=len(detail.sessions),
+            sessions=[AdminSessionOut.of(s) for s in detail.sessions],
+            recent_logins=[AdminLoginEventOut.of(e) for e in detail.logins],
+            pii_revealed=detail.pii_revealed,
+        )

@@ -24,21 +24,5 @@ async def login_history(
 ) -> AuthEventPage:
     page = await service.login_history(session, claims.user_id, cursor=cursor, limit=limit)
     return AuthEventPage(
-        items=[
-            AuthEventOut(
-                id=str(event.id),
-                kind=event.kind,
-                method=event.method,
-                reason=event.reason,
-                platform=event.platform,
-                client_version=event.client_version,
-                device_id=event.device_id,
-                os_name=event.os_name,
-                os_version=event.os_version,
-                ip=event.ip,
-                created_at=event.created_at,
-            )
-            for event in page.items
-        ],
-        next_cursor=page.next_cursor,
+        items=[AuthEventOut.of(event) for event in page.items], next_cursor=page.next_cursor
     )

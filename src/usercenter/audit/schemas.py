@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 
 from pydantic import Field
 
+from usercenter.audit.service import LoginEventView
 from usercenter.kit.schemas import Schema
 
 
@@ -21,6 +23,10 @@ class AuthEventOut(Schema):
     os_version: str | None
     ip: str | None
     created_at: datetime
+
+    @classmethod
+    def of(cls, event: LoginEventView) -> AuthEventOut:
+        return cls.model_validate({**asdict(event), "id": str(event.id)})
 
 
 class AuthEventPage(Schema):

@@ -18,6 +18,64 @@ from usercenter.kit import clock
 from usercenter.kit.client import ClientInfo
 from usercenter.kit.pagination import Page, keyset_page
 
+
+@dataclass(frozen=True, slots=True)
+class LoginEventView:
+    """A registration, login, failed login or logout, as a user's history shows it."""
+
+    id: int
+    kind: str
+    method: str | None
+    reason: str | None
+    platform: str | None
+    client_version: str | None
+    device_id: str | None
+    os_name: str | None
+    os_version: str | None
+    ip: str | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, row: AuthEvent) -> LoginEventView:
+        return cls(
+            row.id,
+            row.kind,
+            row.method,
+            row.reason,
+            row.platform,
+            row.client_version,
+            row.device_id,
+            row.os_name,
+            row.os_version,
+            row.ip,
+            row.created_at,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AdminLogEntry:
+    """One staff action of the admin log, its request already masked (JSON text)."""
+
+    id: int
+    staff_id: int | None
+    username: str | None
+    action: str
+    module: str
+    method: str
+    path: str
+    target_type: str | None
+    target_id: str | None
+    request: str | None
+    result: str
+    ip: str | None
+    user_agent: str | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, row: AdminLog) -> AdminLogEntry:
+        return cls(*(getattr(row, name) for name in cls.__slots__))
+
+
 LOGIN_HISTORY_KINDS = (
     AuthEventKind.REGISTER,
     AuthEventKind.LOGIN,
@@ -60,14 +118,15 @@ async def record_auth_event(
 
 async def login_history(
     session: AsyncSession, user_id: int, *, cursor: str | None, limit: int
-) -> Page[AuthEvent]:
+) -> Page[LoginEventView]:
     """Newest first; `cursor` from the previous page's `next_cursor`."""
     kinds = [k.value for k in LOGIN_HISTORY_KINDS]
-    return await keyset_page(
-        lambda before, size: repository.auth_events_of(session, user_id, kinds, before, size),
-        cursor=cursor,
-        limit=limit,
-    )
+
+    async def fetch(before: int | None, size: int) -> list[LoginEventView]:
+        rows = await repository.auth_events_of(session, user_id, kinds, before, size)
+        return [LoginEventView.of(row) for row in rows]
+
+    return await keyset_page(fetch, cursor=cursor, limit=limit)
 
 
 async def record_profile_change(
@@ -179,10 +238,11 @@ async def admin_log(
     target_id: str | None,
     since: datetime | None,
     until: datetime | None,
-) -> Page[AdminLog]:
+) -> Page[AdminLogEntry]:
     """The admin log, newest first, filtered; `cursor` from the previous page."""
-    return await keyset_page(
-        lambda before, size: repository.admin_log_page(
+
+    async def fetch(before: int | None, size: int) -> list[AdminLogEntry]:
+        rows = await repository.admin_log_page(
             session,
             before_id=before,
             limit=size,
@@ -192,7 +252,7 @@ async def admin_log(
             target_id=target_id,
             since=since,
             until=until,
-        ),
-        cursor=cursor,
-        limit=limit,
-    )
+        )
+        return [AdminLogEntry.of(row) for row in rows]
+
+    return await keyset_page(fetch, cursor=cursor, limit=limit)

@@ -92,8 +92,10 @@ async def get_me(call: Annotated[_MeCall, Depends(_me_call)]) -> UserOut:
 
 
 @router.post("/v1/auth/refresh", summary="Trade a refresh token for a new pair")
-async def refresh(body: RefreshRequest, sessions: Sessions, client: Client) -> TokenPairOut:
-    tokens = await sessions.refresh(refresh_token=body.refresh_token, client=client)
+async def refresh(
+    body: RefreshRequest, sessions: Sessions, session: WriteSession, client: Client
+) -> TokenPairOut:
+    tokens = await sessions.refresh(session, refresh_token=body.refresh_token, client=client)
     return TokenPairOut.of(tokens)
 
 

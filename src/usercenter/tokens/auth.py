@@ -8,9 +8,10 @@ from fastapi import Depends, Request
 
 from usercenter.deps import bearer_token, provided, provided_from
 from usercenter.openapi import documents
+from usercenter.tokens.access_tokens import AccessClaims
 from usercenter.tokens.errors import SessionRevoked, TokenExpired, TokenInvalid, TokenMissing
 from usercenter.tokens.keys import SigningKeys
-from usercenter.tokens.service import AccessClaims, TokenService
+from usercenter.tokens.service import TokenService
 
 Tokens = Annotated[TokenService, Depends(provided(TokenService))]
 Keys = Annotated[SigningKeys, Depends(provided(SigningKeys))]

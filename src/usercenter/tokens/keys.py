@@ -104,7 +104,8 @@ class SigningKeys:
         self._unknown_kid_reload_at = 0.0
 
     async def load(self) -> None:
-        """Read the published keys; make the first key if there is none for our algorithm."""
+        """Read the published keys; make the first key if there is none for our algorithm
+        (at start: background work, see `rotate`)."""
         rows = await self._published_rows()
         if not any(r.algorithm == self.algorithm.value and r.retired_at is None for r in rows):
             await self.rotate()
@@ -112,7 +113,11 @@ class SigningKeys:
         self._install(rows)
 
     async def rotate(self) -> str:
-        """Make a new signing key and retire the others (they still verify until expiry)."""
+        """Make a new signing key and retire the others (they still verify until expiry).
+
+        Background work, not part of any request's operation: run at start (`load`, when no
+        key exists) and by `usercenter keys rotate`, it commits in a unit of work of its own
+        (`run_in_transaction`, which retries a deadlock), as db.py's rule has it."""
         row = new_signing_key(self.cipher, self.algorithm)
 
         async def work(session: AsyncSession) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import BigInteger, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -10,15 +11,26 @@ from sqlalchemy.orm import Mapped, mapped_column
 from usercenter.kit.models import Base
 
 
+class SessionSubject(StrEnum):
+    """Whose session it is: a user's, or a staff account's (the admin console)."""
+
+    USER = "user"
+    STAFF = "staff"
+
+
 class Session(Base):
     """One login on one device. Holds the hash of its current refresh token (and the one
-    before, to recognise a replay) and the client it was made from."""
+    before, to recognise a replay) and the client it was made from. `user_id` is the id of
+    its subject: a user's, or with `subject_type` staff, a staff account's."""
 
     __tablename__ = "sessions"
     __table_args__ = (Index("ix_sessions_user_id_platform", "user_id", "platform"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     user_id: Mapped[int] = mapped_column(BigInteger)
+    subject_type: Mapped[str] = mapped_column(
+        String(8), default=SessionSubject.USER, server_default=SessionSubject.USER.value
+    )
     uid: Mapped[str] = mapped_column(String(16), default="")  # the display uid, for its tokens
     platform: Mapped[str] = mapped_column(String(16))
     login_method: Mapped[str] = mapped_column(String(32))

@@ -47,6 +47,7 @@ class RotatedSession:
 
     id: str
     user_id: int
+    subject_type: str
     uid: str
     platform: str
     refresh_hash: str
@@ -90,7 +91,9 @@ async def rotate_refresh_token(
     expires_at: datetime,
 ) -> RotatedSession | None:
     """Compare-and-set: only the request holding the current token moves the session on.
-    Returns the moved session (one round trip where UPDATE … RETURNING exists), else None."""
+    Returns the moved session (one round trip where UPDATE … RETURNING exists), else None.
+    On a connection of its own (`Database.statement_connection`), not the caller's session:
+    like an id allocator, it is atomic by itself and commits at once."""
     params = {
         "b_session_id": session_id,
         "b_presented": presented_hash,
@@ -111,15 +114,20 @@ async def rotate_refresh_token(
 async def revoke_sessions(
     session: AsyncSession,
     *,
-    user_id: int,
+    subject_type: str,
+    subject_id: int,
     now: datetime,
     reason: str,
     session_ids: list[str] | None = None,
     platform: str | None = None,
     keep: str | None = None,
 ) -> list[str]:
-    """Revoke the user's live sessions (all, some ids, one platform, all but `keep`)."""
-    query = select(Session.id).where(Session.user_id == user_id, Session.revoked_at.is_(None))
+    """Revoke the subject's live sessions (all, some ids, one platform, all but `keep`)."""
+    query = select(Session.id).where(
+        Session.user_id == subject_id,
+        Session.subject_type == subject_type,
+        Session.revoked_at.is_(None),
+    )
     if session_ids is not None:
         query = query.where(Session.id.in_(session_ids))
     if platform is not None:
@@ -137,10 +145,17 @@ async def revoke_sessions(
     return ids
 
 
-async def live_sessions(session: AsyncSession, user_id: int, now: datetime) -> list[Session]:
+async def live_sessions(
+    session: AsyncSession, subject_type: str, subject_id: int, now: datetime
+) -> list[Session]:
     rows = await session.scalars(
         select(Session)
-        .where(Session.user_id == user_id, Session.revoked_at.is_(None), Session.expires_at > now)
+        .where(
+            Session.user_id == subject_id,
+            Session.subject_type == subject_type,
+            Session.revoked_at.is_(None),
+            Session.expires_at > now,
+        )
         .order_by(Session.last_active_at.desc())
     )
     return list(rows)
