@@ -60,8 +60,8 @@ from usercenter.config import Backend, Settings
 from usercenter.identity.models import User
 from usercenter.kit import clock
 from usercenter.security.keys import generate_key_material
-from usercenter.wallet.repository.batches import ACCOUNTS, ENTRIES, TRANSFERS
 from usercenter.wallet.models import Asset, Kind, SystemAccount, system_owner, user_owner
+from usercenter.wallet.repository.batches import ACCOUNTS, ENTRIES, TRANSFERS
 from usercenter.wallet.service import Business
 
 CALLERS = 32

@@ -60,11 +60,12 @@ class WithdrawalService:
     ) -> Withdrawal:
         """A user's own withdrawal, `amount` in yuan as the client wrote it, keyed in the user's
         namespace (IdempotencyKeyMissing without a key); see apply_withdrawal."""
+        keyed = user_key(user_id, key)
         _, withdrawal = await self.apply_withdrawal(
             user_id=user_id,
             payout_account_id=payout_account_id,
             amount=amount_in("CNY", amount),
-            key=user_key(user_id, key),
+            key=keyed,
         )
         return withdrawal
 
