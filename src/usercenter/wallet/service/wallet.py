@@ -5,7 +5,6 @@ the calls by their names. Routes take the capability service they use instead.""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from usercenter.config import Settings
 from usercenter.db import Database
@@ -13,7 +12,7 @@ from usercenter.identity.service import IdentityService
 from usercenter.ids.service import IdService
 from usercenter.security.crypto import BlindIndex, FieldCipher
 from usercenter.wallet.ledger import Ledger
-from usercenter.wallet.models import Adjustment, PayoutAccount, Sponsor
+from usercenter.wallet.models import Adjustment, Asset, PayoutAccount, Sponsor
 from usercenter.wallet.service.accounts import AccountDirectory
 from usercenter.wallet.service.adjustments import AdjustmentService
 from usercenter.wallet.service.context import WalletContext
@@ -97,9 +96,17 @@ class WalletService:
 
     # --- writes outside a route: each in a unit of work of its own ----------------------------
 
-    async def create_sponsor(self, **values: Any) -> Sponsor:
+    async def create_sponsor(
+        self, *, name: str, sponsor_type: str, contact: dict[str, str] | None, operator_id: str
+    ) -> Sponsor:
         async with self.database.unit_of_work() as session:
-            sponsor, _ = await self.sponsors.create_sponsor(session, **values)
+            sponsor, _ = await self.sponsors.create_sponsor(
+                session,
+                name=name,
+                sponsor_type=sponsor_type,
+                contact=contact,
+                operator_id=operator_id,
+            )
         return sponsor
 
     async def set_sponsor_status(self, *, sponsor_id: int, status: str) -> Sponsor:
@@ -109,13 +116,26 @@ class WalletService:
             )
         return sponsor
 
-    async def add_bank_card(self, **values: Any) -> PayoutAccount:
+    async def add_bank_card(
+        self, *, user_id: int, real_name: str, bank_name: str, card_number: str, id_card: str
+    ) -> PayoutAccount:
         async with self.database.unit_of_work() as session:
-            return await self.payouts.add_bank_card(session, **values)
+            return await self.payouts.add_bank_card(
+                session,
+                user_id=user_id,
+                real_name=real_name,
+                bank_name=bank_name,
+                card_number=card_number,
+                id_card=id_card,
+            )
 
-    async def add_alipay_account(self, **values: Any) -> PayoutAccount:
+    async def add_alipay_account(
+        self, *, user_id: int, real_name: str, account: str
+    ) -> PayoutAccount:
         async with self.database.unit_of_work() as session:
-            return await self.payouts.add_alipay_account(session, **values)
+            return await self.payouts.add_alipay_account(
+                session, user_id=user_id, real_name=real_name, account=account
+            )
 
     async def remove_payout_account(self, *, user_id: int, payout_account_id: int) -> None:
         async with self.database.unit_of_work() as session:
@@ -123,9 +143,26 @@ class WalletService:
                 session, user_id=user_id, payout_account_id=payout_account_id
             )
 
-    async def file_adjustment(self, **values: Any) -> Adjustment:
+    async def file_adjustment(
+        self,
+        *,
+        user_id: int,
+        asset: Asset | str,
+        amount: int,
+        adjustment_type: str,
+        reason: str,
+        applicant_id: str,
+    ) -> Adjustment:
         async with self.database.unit_of_work() as session:
-            return await self.adjustments.file_adjustment(session, **values)
+            return await self.adjustments.file_adjustment(
+                session,
+                user_id=user_id,
+                asset=asset,
+                amount=amount,
+                adjustment_type=adjustment_type,
+                reason=reason,
+                applicant_id=applicant_id,
+            )
 
     async def reject_adjustment(
         self, *, adjustment_id: int, approver_id: str, remark: str | None
