@@ -14,7 +14,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.exc import DBAPIError
 
-from tests.access.conftest import make_staff, staff_token
+from tests.access.conftest import make_staff, staff_login
 from tests.identity.conftest import client_for
 from tests.wallet.conftest import balance_of, make_user, started, state_of, top_up
 from usercenter.audit import service as audit_service
@@ -168,7 +168,9 @@ class TestSideRowsOfAPosting:
 
 @pytest.fixture
 async def application(database_url: str, db: object) -> AsyncIterator[FastAPI]:
-    async for started_app in started(database_url):
+    """A started app whose staff log in with a password alone (no second factor to set up:
+    what is tested here is the transaction, not the login)."""
+    async for started_app in started(database_url, staff_totp_required=False):
         yield started_app
         report = await state_of(started_app).wallet.reconcile()
         assert report.is_clean, report.differences
@@ -177,7 +179,9 @@ async def application(database_url: str, db: object) -> AsyncIterator[FastAPI]:
 async def finance_member(application: FastAPI) -> dict[str, str]:
     _, username = await make_staff(application, "finance")
     async with client_for(application) as client:
-        return await staff_token(client, username)
+        response = await staff_login(client, username)
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
 class TestStaffApproval:
@@ -198,7 +202,7 @@ class TestStaffApproval:
                 headers=applicant,
             )
             assert filed.status_code == 201, filed.text
-            adjustment_id = filed.json()["id"]
+            adjustment_id = int(filed.json()["id"])
 
             response = await http.post(
                 f"/v1/admin/wallet/adjustments/{adjustment_id}/approve",
@@ -232,7 +236,7 @@ class TestStaffApproval:
                 headers=applicant,
             )
             assert filed.status_code == 201, filed.text
-            adjustment_id = filed.json()["id"]
+            adjustment_id = int(filed.json()["id"])
 
             response = await http.post(
                 f"/v1/admin/wallet/adjustments/{adjustment_id}/approve",
