@@ -20,15 +20,16 @@ from usercenter.wallet.errors import (
     SelfApprovalRefused,
 )
 from usercenter.wallet.models import Adjustment, Asset, Kind, SystemAccount, user_owner
-from usercenter.wallet.service.accounts import AccountDirectory
-from usercenter.wallet.service.context import ID_RECORD, Business, WalletContext, asset_of, leg
+from usercenter.wallet.service.context import (
+    ID_RECORD,
+    Business,
+    WalletCapability,
+    asset_of,
+    leg,
+)
 
 
-class AdjustmentService:
-    def __init__(self, context: WalletContext, accounts: AccountDirectory) -> None:
-        self.context = context
-        self.accounts = accounts
-
+class AdjustmentService(WalletCapability):
     async def file_adjustment(
         self,
         session: AsyncSession,

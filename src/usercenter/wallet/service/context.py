@@ -16,7 +16,7 @@ import hashlib
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from usercenter.config import Settings
 from usercenter.db import Database
@@ -30,6 +30,9 @@ from usercenter.wallet.book import Answer, Book, Posting
 from usercenter.wallet.errors import AmountInvalid, AssetInvalid, IdempotencyKeyMissing
 from usercenter.wallet.ledger import Ledger, Outcome
 from usercenter.wallet.models import Asset, Kind
+
+if TYPE_CHECKING:
+    from usercenter.wallet.service.accounts import AccountDirectory
 
 ID_TRANSFER = "WALLET_TRANSFER"
 ID_HOLD = "WALLET_HOLD"
@@ -174,3 +177,12 @@ class WalletContext:
         )
         outcome: Outcome = await self.ledger.post(posting)
         return Result(outcome.answer, outcome.repeated)
+
+
+class WalletCapability:
+    """What every capability service of the wallet holds: the shared context and the account
+    directory."""
+
+    def __init__(self, context: WalletContext, accounts: AccountDirectory) -> None:
+        self.context = context
+        self.accounts = accounts

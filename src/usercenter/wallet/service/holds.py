@@ -28,6 +28,7 @@ from usercenter.wallet.service.context import (
     ID_HOLD,
     Business,
     Result,
+    WalletCapability,
     WalletContext,
     amount_in,
     asset_of,
@@ -52,10 +53,9 @@ def keyed_by_hold(business: Business, hold_id: int) -> Business:
     )
 
 
-class HoldService:
+class HoldService(WalletCapability):
     def __init__(self, context: WalletContext, accounts: AccountDirectory) -> None:
-        self.context = context
-        self.accounts = accounts
+        super().__init__(context, accounts)
         self._sweeper: asyncio.Task[None] | None = None
 
     async def hold_for(

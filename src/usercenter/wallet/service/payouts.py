@@ -21,8 +21,7 @@ from usercenter.wallet.errors import (
     PayoutAccountNotFound,
 )
 from usercenter.wallet.models import PayoutAccount
-from usercenter.wallet.service.accounts import AccountDirectory
-from usercenter.wallet.service.context import ID_RECORD, WalletContext
+from usercenter.wallet.service.context import ID_RECORD, WalletCapability
 
 PAYOUT_CONTEXT = "wallet.payout_account"
 
@@ -49,11 +48,7 @@ def alipay_account(value: str) -> str:
     return str(number.national_number)
 
 
-class PayoutService:
-    def __init__(self, context: WalletContext, accounts: AccountDirectory) -> None:
-        self.context = context
-        self.accounts = accounts
-
+class PayoutService(WalletCapability):
     async def add_bank_card(
         self,
         session: AsyncSession,

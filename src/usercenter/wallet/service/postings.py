@@ -28,11 +28,10 @@ from usercenter.wallet.models import (
     SystemAccount,
     user_owner,
 )
-from usercenter.wallet.service.accounts import AccountDirectory
 from usercenter.wallet.service.context import (
     Business,
     Result,
-    WalletContext,
+    WalletCapability,
     amount_in,
     asset_of,
     leg,
@@ -42,11 +41,7 @@ from usercenter.wallet.service.context import (
 )
 
 
-class PostingService:
-    def __init__(self, context: WalletContext, accounts: AccountDirectory) -> None:
-        self.context = context
-        self.accounts = accounts
-
+class PostingService(WalletCapability):
     async def recharge(
         self,
         *,

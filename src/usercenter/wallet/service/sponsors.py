@@ -12,13 +12,12 @@ from usercenter.wallet import repository
 from usercenter.wallet.book import Answer, Book
 from usercenter.wallet.errors import SponsorInactive, SponsorNotFound
 from usercenter.wallet.models import Asset, Kind, Sponsor, SystemAccount, sponsor_owner
-from usercenter.wallet.service.accounts import AccountDirectory
 from usercenter.wallet.service.context import (
     ID_RECORD,
     Balance,
     Business,
     Result,
-    WalletContext,
+    WalletCapability,
     leg,
     positive,
     spread,
@@ -27,11 +26,7 @@ from usercenter.wallet.service.context import (
 SPONSOR_CONTACT_CONTEXT = "wallet.sponsor.contact"
 
 
-class SponsorService:
-    def __init__(self, context: WalletContext, accounts: AccountDirectory) -> None:
-        self.context = context
-        self.accounts = accounts
-
+class SponsorService(WalletCapability):
     async def create_sponsor(
         self,
         session: AsyncSession,

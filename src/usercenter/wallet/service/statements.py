@@ -12,7 +12,7 @@ from usercenter.wallet import repository
 from usercenter.wallet.errors import KindInvalid
 from usercenter.wallet.models import Asset, Entry, Kind, user_owner
 from usercenter.wallet.service.accounts import AccountDirectory
-from usercenter.wallet.service.context import Balance, WalletContext, asset_of
+from usercenter.wallet.service.context import Balance, WalletCapability, WalletContext, asset_of
 from usercenter.wallet.service.vip import VipService
 
 
@@ -38,10 +38,9 @@ async def reconcile(database: Database) -> Report:
     return Report(*counts, differences=differences)
 
 
-class StatementService:
+class StatementService(WalletCapability):
     def __init__(self, context: WalletContext, accounts: AccountDirectory, vip: VipService) -> None:
-        self.context = context
-        self.accounts = accounts
+        super().__init__(context, accounts)
         self.vip = vip
 
     async def balances(self, owner: str) -> list[Balance]:

@@ -11,22 +11,17 @@ from usercenter.kit import clock
 from usercenter.wallet import repository
 from usercenter.wallet.book import Answer, Book
 from usercenter.wallet.models import Asset, Kind, SystemAccount, user_owner
-from usercenter.wallet.service.accounts import AccountDirectory
 from usercenter.wallet.service.context import (
     Business,
     Result,
-    WalletContext,
+    WalletCapability,
     leg,
     positive,
     spread,
 )
 
 
-class VipService:
-    def __init__(self, context: WalletContext, accounts: AccountDirectory) -> None:
-        self.context = context
-        self.accounts = accounts
-
+class VipService(WalletCapability):
     async def buy_vip(
         self,
         *,

@@ -26,6 +26,7 @@ from usercenter.wallet.service.context import (
     ID_RECORD,
     Business,
     Result,
+    WalletCapability,
     WalletContext,
     amount_in,
     leg,
@@ -38,12 +39,11 @@ from usercenter.wallet.service.holds import HoldService, SideWrites
 WITHDRAWAL_HOLD_LIFETIME = timedelta(days=3650)
 
 
-class WithdrawalService:
+class WithdrawalService(WalletCapability):
     def __init__(
         self, context: WalletContext, accounts: AccountDirectory, holds: HoldService
     ) -> None:
-        self.context = context
-        self.accounts = accounts
+        super().__init__(context, accounts)
         self.holds = holds
 
     def withdrawal_fee(self, amount: int) -> int:
