@@ -63,8 +63,8 @@ from usercenter.app import Services, build_services
 from usercenter.config import Backend, Settings
 from usercenter.identity.models import User
 from usercenter.kit import clock
-from usercenter.wallet.ledger import ACCOUNTS, ENTRIES, TRANSFERS
 from usercenter.wallet.models import Asset, Kind, SystemAccount, system_owner, user_owner
+from usercenter.wallet.repository.batches import ACCOUNTS, ENTRIES, TRANSFERS
 from usercenter.wallet.service import Business
 
 CALLERS = 32

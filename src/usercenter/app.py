@@ -57,7 +57,17 @@ from usercenter.tokens.keys import SigningKeys
 from usercenter.tokens.service import TokenService
 from usercenter.wallet import api as wallet_api
 from usercenter.wallet.ledger import Ledger
-from usercenter.wallet.service import WalletService
+from usercenter.wallet.service import (
+    AdjustmentService,
+    HoldService,
+    PayoutService,
+    PostingService,
+    SponsorService,
+    StatementService,
+    VipService,
+    WalletService,
+    WithdrawalService,
+)
 
 log = get_logger("usercenter")
 
@@ -118,6 +128,14 @@ class Services:
     provider_logins: ProviderLoginService
     bindings: BindingService
     wallet: WalletService
+    wallet_postings: PostingService
+    wallet_holds: HoldService
+    wallet_sponsors: SponsorService
+    wallet_vip: VipService
+    wallet_payouts: PayoutService
+    wallet_withdrawals: WithdrawalService
+    wallet_adjustments: AdjustmentService
+    wallet_statements: StatementService
     access: PermissionService
     rbac: RbacService
     staff: StaffService
@@ -285,6 +303,14 @@ def build_services(settings: Settings) -> Services:
         provider_logins=provider_logins,
         bindings=bindings,
         wallet=wallet,
+        wallet_postings=wallet.postings,
+        wallet_holds=wallet.holds,
+        wallet_sponsors=wallet.sponsors,
+        wallet_vip=wallet.vip,
+        wallet_payouts=wallet.payouts,
+        wallet_withdrawals=wallet.withdrawals,
+        wallet_adjustments=wallet.adjustments,
+        wallet_statements=wallet.statements,
         access=access,
         rbac=rbac,
         staff=staff,

@@ -40,9 +40,8 @@ from usercenter.access.permissions import (
     codes_in,
     within,
 )
-from usercenter.identity import views as identity_views
 from usercenter.identity.errors import UserNotFound
-from usercenter.identity.service import IdentityService
+from usercenter.identity.service.accounts import UserAccounts
 from usercenter.kit import clock
 
 # The role that holds every permission, those created later included (the migration seeds it
@@ -124,7 +123,7 @@ def build_tree(rows: Sequence[Permission], effective: Effective | None) -> list[
 
 class RbacService:
     def __init__(
-        self, permissions: PermissionService, identity: IdentityService | None = None
+        self, permissions: PermissionService, identity: UserAccounts | None = None
     ) -> None:
         self.permissions = permissions
         # Roles are granted to users only where it is wired (the app; not the command line).
@@ -378,7 +377,7 @@ class RbacService:
             return
         if self.identity is None:
             raise RuntimeError("granting roles to users needs the identity service")
-        if not await identity_views.is_active_user(self.identity, session, subject.id):
+        if not await self.identity.is_active_user(session, subject.id):
             raise UserNotFound(field="subject")
 
     async def _grant_within(

@@ -12,11 +12,10 @@ from usercenter.access.errors import PermissionDenied
 from usercenter.access.permissions import Effective
 from usercenter.audit import service as audit_service
 from usercenter.audit.service import AuditDraft, LoginEventView
-from usercenter.identity import views as identity_views
-from usercenter.identity.service import IdentityService
+from usercenter.identity.service.accounts import UserAccounts
 from usercenter.identity.views import IdentityRecord, UserSummary
 from usercenter.kit.client import ClientInfo
-from usercenter.kit.pagination import Page, keyset_page
+from usercenter.kit.pagination import Page
 from usercenter.security.masking import mask_device_id, mask_identifier, mask_ip
 from usercenter.tokens.service import SessionView, TokenService
 
@@ -45,7 +44,7 @@ def shown_device_id(device_id: str | None, *, reveal: bool) -> str | None:
 
 
 class StaffUserService:
-    def __init__(self, identity: IdentityService, tokens: TokenService) -> None:
+    def __init__(self, identity: UserAccounts, tokens: TokenService) -> None:
         self.identity = identity
         self.tokens = tokens
 
@@ -62,17 +61,12 @@ class StaffUserService:
     ) -> Page[UserSummary]:
         """By uid, phone (exact), nickname, status; newest first, `cursor` from the previous
         page."""
-        return await keyset_page(
-            lambda before, size: identity_views.search_user_summaries(
-                self.identity,
-                session,
-                uid=uid,
-                phone=phone,
-                nickname=nickname,
-                status=status,
-                before_id=before,
-                limit=size,
-            ),
+        return await self.identity.search_users(
+            session,
+            uid=uid,
+            phone=phone,
+            nickname=nickname,
+            status=status,
             cursor=cursor,
             limit=limit,
         )
@@ -91,8 +85,8 @@ class StaffUserService:
         PermissionDenied, UserNotFound."""
         if reveal and not effective.allows(PII_PERMISSION):
             raise PermissionDenied(permission=PII_PERMISSION)
-        user = await identity_views.user_summary_or_raise(self.identity, session, user_id)
-        identities = await identity_views.identity_records(self.identity, session, user_id)
+        user = await self.identity.get_user_or_raise(session, user_id)
+        identities = await self.identity.identity_records(session, user_id)
         sessions = await self.tokens.list_sessions(session, user_id)
         logins = await audit_service.login_history(
             session, user_id, cursor=None, limit=RECENT_LOGINS
@@ -131,7 +125,7 @@ class StaffUserService:
 
     async def enable_user(self, session: AsyncSession, user_id: int) -> UserSummary:
         """Raises UserNotFound."""
-        return await identity_views.enable_user_summary(self.identity, session, user_id)
+        return await self.identity.enable_user(session, user_id)
 
     async def unbind_identity(
         self, session: AsyncSession, user_id: int, identity_id: int, client: ClientInfo

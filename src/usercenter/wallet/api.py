@@ -10,12 +10,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, status
 
 from usercenter.access.auth import StaffActor, StaffWith
-from usercenter.deps import ServiceCaller, provided
+from usercenter.deps import ServiceCaller, WriteSession, provided
 from usercenter.kit.pagination import MAX_PAGE_SIZE
 from usercenter.kit.schemas import Id, optional_body
 from usercenter.tokens.auth import CurrentClaims
-from usercenter.wallet.errors import IdempotencyKeyMissing, OwnerInvalid
-from usercenter.wallet.models import Kind, SystemAccount, sponsor_owner, user_owner
+from usercenter.wallet.models import Kind, SystemAccount, user_owner
 from usercenter.wallet.schemas import (
     AdjustmentIn,
     AdjustmentOut,
@@ -48,9 +47,27 @@ from usercenter.wallet.schemas import (
     WithdrawalIn,
     WithdrawalOut,
 )
-from usercenter.wallet.service import Business, WalletService, amount_in
+from usercenter.wallet.service import (
+    AdjustmentService,
+    Business,
+    HoldService,
+    PayoutService,
+    PostingService,
+    SponsorService,
+    StatementService,
+    VipService,
+    WithdrawalService,
+    amount_in,
+)
 
-Wallet = Annotated[WalletService, Depends(provided(WalletService))]
+Postings = Annotated[PostingService, Depends(provided(PostingService))]
+Holds = Annotated[HoldService, Depends(provided(HoldService))]
+Sponsors = Annotated[SponsorService, Depends(provided(SponsorService))]
+Vip = Annotated[VipService, Depends(provided(VipService))]
+Payouts = Annotated[PayoutService, Depends(provided(PayoutService))]
+Withdrawals = Annotated[WithdrawalService, Depends(provided(WithdrawalService))]
+Adjustments = Annotated[AdjustmentService, Depends(provided(AdjustmentService))]
+Statements = Annotated[StatementService, Depends(provided(StatementService))]
 
 router = APIRouter(tags=["wallet"])
 
@@ -77,9 +94,11 @@ def business_of(body: BusinessIn, key: str | None, operator: str | None = None) 
     )
 
 
-async def wallet_of(wallet: Wallet, user_id: int, *, is_known: bool = False) -> WalletOut:
+async def wallet_of(
+    statements: StatementService, user_id: int, *, is_known: bool = False
+) -> WalletOut:
     """A user's balances and VIP end, as the user, services and staff see them."""
-    balances, vip_until = await wallet.user_wallet(user_id, is_known=is_known)
+    balances, vip_until = await statements.user_wallet(user_id, is_known=is_known)
     return WalletOut(balances=[BalanceOut.of(b) for b in balances], vip_until=vip_until)
 
 
@@ -87,20 +106,20 @@ async def wallet_of(wallet: Wallet, user_id: int, *, is_known: bool = False) -> 
 
 
 @router.get("/v1/me/wallet", summary="The current user's balances per asset")
-async def my_wallet(claims: CurrentClaims, wallet: Wallet) -> WalletOut:
-    return await wallet_of(wallet, claims.user_id, is_known=True)
+async def my_wallet(claims: CurrentClaims, statements: Statements) -> WalletOut:
+    return await wallet_of(statements, claims.user_id, is_known=True)
 
 
 @router.get("/v1/me/wallet/entries", summary="The current user's ledger entries, newest first")
 async def my_entries(
     claims: CurrentClaims,
-    wallet: Wallet,
+    statements: Statements,
     asset: Annotated[str | None, Query(max_length=16)] = None,
     kind: Annotated[str | None, Query(max_length=24)] = None,
     cursor: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
 ) -> EntryPage:
-    page = await wallet.entries(
+    page = await statements.entries(
         user_owner(claims.user_id), asset=asset, kind=kind, cursor=cursor, limit=limit
     )
     return EntryPage(items=[EntryOut.of(e) for e in page.items], next_cursor=page.next_cursor)
@@ -108,23 +127,22 @@ async def my_entries(
 
 @router.post("/v1/me/wallet/transfers", summary="Give recharge coins to another user")
 async def transfer_coins(
-    body: CoinTransferIn, claims: CurrentClaims, wallet: Wallet, key: IdempotencyKey = None
+    body: CoinTransferIn, claims: CurrentClaims, postings: Postings, key: IdempotencyKey = None
 ) -> TransferOut:
-    if not key:
-        raise IdempotencyKeyMissing()
-    result = await wallet.transfer_coins(
+    result = await postings.transfer_coins_of_user(
         from_user_id=claims.user_id,
         to_user_id=body.to_user_id,
         amount=body.amount,
         asset=body.asset,
-        business=Business(key=f"user:{claims.user_id}:{key}", reason=body.remark),
+        key=key,
+        remark=body.remark,
     )
     return TransferOut.of(result)
 
 
 @router.get("/v1/me/wallet/payout-accounts", summary="The current user's payout accounts")
-async def my_payout_accounts(claims: CurrentClaims, wallet: Wallet) -> list[PayoutAccountOut]:
-    return [PayoutAccountOut.of(p) for p in await wallet.payout_accounts(claims.user_id)]
+async def my_payout_accounts(claims: CurrentClaims, payouts: Payouts) -> list[PayoutAccountOut]:
+    return [PayoutAccountOut.of(p) for p in await payouts.payout_accounts(claims.user_id)]
 
 
 @router.post(
@@ -135,10 +153,12 @@ async def my_payout_accounts(claims: CurrentClaims, wallet: Wallet) -> list[Payo
 async def add_payout_account(
     body: Annotated[BankCardIn | AlipayIn, "discriminated by kind"],
     claims: CurrentClaims,
-    wallet: Wallet,
+    payouts: Payouts,
+    session: WriteSession,
 ) -> PayoutAccountOut:
     if isinstance(body, BankCardIn):
-        payout = await wallet.add_bank_card(
+        payout = await payouts.add_bank_card(
+            session,
             user_id=claims.user_id,
             real_name=body.real_name,
             bank_name=body.bank_name,
@@ -146,8 +166,8 @@ async def add_payout_account(
             id_card=body.id_card,
         )
     else:
-        payout = await wallet.add_alipay_account(
-            user_id=claims.user_id, real_name=body.real_name, account=body.account
+        payout = await payouts.add_alipay_account(
+            session, user_id=claims.user_id, real_name=body.real_name, account=body.account
         )
     return PayoutAccountOut.of(payout)
 
@@ -158,9 +178,11 @@ async def add_payout_account(
     summary="Remove a payout account",
 )
 async def remove_payout_account(
-    payout_account_id: Id, claims: CurrentClaims, wallet: Wallet
+    payout_account_id: Id, claims: CurrentClaims, payouts: Payouts, session: WriteSession
 ) -> None:
-    await wallet.remove_payout_account(user_id=claims.user_id, payout_account_id=payout_account_id)
+    await payouts.remove_payout_account(
+        session, user_id=claims.user_id, payout_account_id=payout_account_id
+    )
 
 
 @router.post(
@@ -169,22 +191,23 @@ async def remove_payout_account(
     summary="Withdraw cash to a saved payout account (frozen until staff settle it)",
 )
 async def apply_withdrawal(
-    body: WithdrawalIn, claims: CurrentClaims, wallet: Wallet, key: IdempotencyKey = None
+    body: WithdrawalIn,
+    claims: CurrentClaims,
+    withdrawals: Withdrawals,
+    key: IdempotencyKey = None,
 ) -> WithdrawalOut:
-    if not key:
-        raise IdempotencyKeyMissing()
-    _, withdrawal = await wallet.apply_withdrawal(
+    withdrawal = await withdrawals.apply_withdrawal_of_user(
         user_id=claims.user_id,
         payout_account_id=body.payout_account_id,
-        amount=amount_in("CNY", body.amount),
-        key=f"user:{claims.user_id}:{key}",
+        amount=body.amount,
+        key=key,
     )
     return WithdrawalOut.of(withdrawal)
 
 
 @router.get("/v1/me/wallet/withdrawals", summary="The current user's withdrawals, newest first")
-async def my_withdrawals(claims: CurrentClaims, wallet: Wallet) -> list[WithdrawalOut]:
-    return [WithdrawalOut.of(w) for w in await wallet.withdrawals(claims.user_id)]
+async def my_withdrawals(claims: CurrentClaims, withdrawals: Withdrawals) -> list[WithdrawalOut]:
+    return [WithdrawalOut.of(w) for w in await withdrawals.withdrawals(claims.user_id)]
 
 
 # --- the business's services --------------------------------------------------------------
@@ -194,9 +217,9 @@ async def my_withdrawals(claims: CurrentClaims, wallet: Wallet) -> list[Withdraw
     "/v1/wallet/recharges", summary="Credit a payment received through WeChat Pay or Alipay"
 )
 async def recharge(
-    body: RechargeIn, _: ServiceCaller, wallet: Wallet, key: IdempotencyKey = None
+    body: RechargeIn, _: ServiceCaller, postings: Postings, key: IdempotencyKey = None
 ) -> TransferOut:
-    result = await wallet.recharge(
+    result = await postings.recharge(
         user_id=body.user_id,
         asset=body.asset,
         amount=amount_in(body.asset, body.amount),
@@ -210,23 +233,22 @@ async def recharge(
 
 @router.post("/v1/wallet/debits", summary="Debit one balance for consumption")
 async def debit(
-    body: DebitIn, caller: ServiceCaller, wallet: Wallet, key: IdempotencyKey = None
+    body: DebitIn, caller: ServiceCaller, postings: Postings, key: IdempotencyKey = None
 ) -> TransferOut:
-    result = await wallet.debit(
+    result = await postings.consume(
         user_id=body.user_id,
         asset=body.asset,
         amount=amount_in(body.asset, body.amount),
         business=business_of(body, key, caller),
-        kind=Kind.POINTS_SPEND if body.asset == "POINTS" else Kind.CONSUME,
     )
     return TransferOut.of(result)
 
 
 @router.post("/v1/wallet/coin-spends", summary="Spend coins: reward, then give, then recharge")
 async def spend_coins(
-    body: CoinSpendIn, caller: ServiceCaller, wallet: Wallet, key: IdempotencyKey = None
+    body: CoinSpendIn, caller: ServiceCaller, postings: Postings, key: IdempotencyKey = None
 ) -> TransferOut:
-    result = await wallet.spend_coins(
+    result = await postings.spend_coins(
         user_id=body.user_id, amount=body.amount, business=business_of(body, key, caller)
     )
     return TransferOut.of(result)
@@ -234,9 +256,9 @@ async def spend_coins(
 
 @router.post("/v1/wallet/grants", summary="Give coins, reward coins, points or a commission")
 async def grant(
-    body: GrantIn, caller: ServiceCaller, wallet: Wallet, key: IdempotencyKey = None
+    body: GrantIn, caller: ServiceCaller, postings: Postings, key: IdempotencyKey = None
 ) -> TransferOut:
-    result = await wallet.grant(
+    result = await postings.grant(
         user_id=body.user_id,
         asset=body.asset,
         amount=amount_in(body.asset, body.amount),
@@ -248,11 +270,11 @@ async def grant(
 
 @router.post("/v1/wallet/refunds", summary="Refund (part of) an earlier debit")
 async def refund(
-    body: RefundIn, caller: ServiceCaller, wallet: Wallet, key: IdempotencyKey = None
+    body: RefundIn, caller: ServiceCaller, postings: Postings, key: IdempotencyKey = None
 ) -> TransferOut:
-    result = await wallet.refund(
+    result = await postings.refund_as_written(
         transfer_id=body.transfer_id,
-        amount=await wallet.amount_for_transfer(body.transfer_id, body.amount),
+        amount=body.amount,
         business=business_of(body, key, caller),
     )
     return TransferOut.of(result)
@@ -260,15 +282,13 @@ async def refund(
 
 @router.post("/v1/wallet/holds", summary="Freeze an amount until it is captured or released")
 async def freeze(
-    body: HoldIn, caller: ServiceCaller, wallet: Wallet, key: IdempotencyKey = None
+    body: HoldIn, caller: ServiceCaller, holds: Holds, key: IdempotencyKey = None
 ) -> TransferOut:
-    if (body.user_id is None) == (body.sponsor_id is None):
-        raise OwnerInvalid()
-    owner = user_owner(body.user_id) if body.user_id else sponsor_owner(body.sponsor_id or 0)
-    result = await wallet.freeze(
-        owner=owner,
+    result = await holds.hold_for(
+        user_id=body.user_id,
+        sponsor_id=body.sponsor_id,
         asset=body.asset,
-        amount=amount_in(body.asset, body.amount),
+        amount=body.amount,
         business=business_of(body, key, caller),
         expires_in=timedelta(seconds=body.expires_in_seconds),
     )
@@ -280,31 +300,28 @@ async def capture(
     hold_id: Id,
     body: Annotated[CaptureIn, optional_body(CaptureIn)],
     caller: ServiceCaller,
-    wallet: Wallet,
+    holds: Holds,
     key: IdempotencyKey = None,
 ) -> TransferOut:
-    amount = None
-    if body.amount is not None:
-        amount = amount_in(await wallet.hold_asset(hold_id), body.amount)
-    result = await wallet.capture(
-        hold_id=hold_id, amount=amount, business=Business(key=key, operator_id=caller)
+    result = await holds.capture_as_written(
+        hold_id=hold_id, amount=body.amount, business=Business(key=key, operator_id=caller)
     )
     return TransferOut.of(result)
 
 
 @router.post("/v1/wallet/holds/{hold_id}/release", summary="Release a hold")
 async def release(
-    hold_id: Id, caller: ServiceCaller, wallet: Wallet, key: IdempotencyKey = None
+    hold_id: Id, caller: ServiceCaller, holds: Holds, key: IdempotencyKey = None
 ) -> TransferOut:
-    result = await wallet.release(hold_id=hold_id, business=Business(key=key, operator_id=caller))
+    result = await holds.release(hold_id=hold_id, business=Business(key=key, operator_id=caller))
     return TransferOut.of(result)
 
 
 @router.post("/v1/wallet/vip-purchases", summary="Buy VIP from cash, with its give coins")
 async def buy_vip(
-    body: VipPurchaseIn, caller: ServiceCaller, wallet: Wallet, key: IdempotencyKey = None
+    body: VipPurchaseIn, caller: ServiceCaller, vip: Vip, key: IdempotencyKey = None
 ) -> TransferOut:
-    result = await wallet.buy_vip(
+    result = await vip.buy_vip(
         user_id=body.user_id,
         price=amount_in("CNY", body.price, "price"),
         days=body.days,
@@ -314,13 +331,13 @@ async def buy_vip(
 
 
 @router.get("/v1/wallet/users/{user_id}", summary="A user's balances")
-async def user_wallet(user_id: Id, _: ServiceCaller, wallet: Wallet) -> WalletOut:
-    return await wallet_of(wallet, user_id)
+async def user_wallet(user_id: Id, _: ServiceCaller, statements: Statements) -> WalletOut:
+    return await wallet_of(statements, user_id)
 
 
 @router.get("/v1/wallet/sponsors/{sponsor_id}", summary="A sponsor account and its balance")
-async def get_sponsor(sponsor_id: Id, _: ServiceCaller, wallet: Wallet) -> SponsorOut:
-    return SponsorOut.of(*(await wallet.sponsor(sponsor_id)))
+async def get_sponsor(sponsor_id: Id, _: ServiceCaller, sponsors: Sponsors) -> SponsorOut:
+    return SponsorOut.of(*(await sponsors.sponsor(sponsor_id)))
 
 
 @router.post("/v1/wallet/sponsors/{sponsor_id}/fundings", summary="Top up a sponsor account")
@@ -328,10 +345,10 @@ async def fund_sponsor(
     sponsor_id: Id,
     body: SponsorFundIn,
     _: ServiceCaller,
-    wallet: Wallet,
+    sponsors: Sponsors,
     key: IdempotencyKey = None,
 ) -> TransferOut:
-    result = await wallet.fund_sponsor(
+    result = await sponsors.fund_sponsor(
         sponsor_id=sponsor_id,
         amount=amount_in("CNY", body.amount),
         channel=CHANNELS[body.channel],
@@ -348,10 +365,10 @@ async def charge_sponsor(
     sponsor_id: Id,
     body: SponsorChargeIn,
     caller: ServiceCaller,
-    wallet: Wallet,
+    sponsors: Sponsors,
     key: IdempotencyKey = None,
 ) -> TransferOut:
-    result = await wallet.charge_sponsor(
+    result = await sponsors.charge_sponsor(
         sponsor_id=sponsor_id,
         amount=amount_in("CNY", body.amount),
         user_id=body.user_id,
@@ -365,9 +382,9 @@ async def charge_sponsor(
 
 @router.get("/v1/admin/wallet/users/{user_id}", summary="A user's balances")
 async def staff_user_wallet(
-    user_id: Id, _: Annotated[StaffActor, StaffWith("wallet:view")], wallet: Wallet
+    user_id: Id, _: Annotated[StaffActor, StaffWith("wallet:view")], statements: Statements
 ) -> WalletOut:
-    return await wallet_of(wallet, user_id)
+    return await wallet_of(statements, user_id)
 
 
 @router.post(
@@ -378,23 +395,25 @@ async def staff_user_wallet(
 async def create_sponsor(
     body: SponsorIn,
     staff: Annotated[StaffActor, StaffWith("wallet:sponsor:manage")],
-    wallet: Wallet,
+    sponsors: Sponsors,
+    session: WriteSession,
 ) -> SponsorOut:
-    sponsor = await wallet.create_sponsor(
+    sponsor, balance = await sponsors.create_sponsor(
+        session,
         name=body.name,
         sponsor_type=body.sponsor_type,
         contact=body.contact,
         operator_id=str(staff.id),
     )
-    staff.audit.target_type, staff.audit.target_id = "sponsor", str(sponsor.id)
-    return SponsorOut.of(*(await wallet.sponsor(sponsor.id)))
+    staff.audit.target("sponsor", sponsor.id)
+    return SponsorOut.of(sponsor, balance)
 
 
 @router.get("/v1/admin/wallet/sponsors/{sponsor_id}", summary="A sponsor account and its balance")
 async def staff_get_sponsor(
-    sponsor_id: Id, _: Annotated[StaffActor, StaffWith("wallet:view")], wallet: Wallet
+    sponsor_id: Id, _: Annotated[StaffActor, StaffWith("wallet:view")], sponsors: Sponsors
 ) -> SponsorOut:
-    return SponsorOut.of(*(await wallet.sponsor(sponsor_id)))
+    return SponsorOut.of(*(await sponsors.sponsor(sponsor_id)))
 
 
 @router.post("/v1/admin/wallet/sponsors/{sponsor_id}/status", summary="Suspend, close or reopen")
@@ -402,10 +421,12 @@ async def set_sponsor_status(
     sponsor_id: Id,
     body: SponsorStatusIn,
     _: Annotated[StaffActor, StaffWith("wallet:sponsor:manage")],
-    wallet: Wallet,
+    sponsors: Sponsors,
+    session: WriteSession,
 ) -> SponsorOut:
-    await wallet.set_sponsor_status(sponsor_id=sponsor_id, status=body.status)
-    return SponsorOut.of(*(await wallet.sponsor(sponsor_id)))
+    return SponsorOut.of(
+        *(await sponsors.set_sponsor_status(session, sponsor_id=sponsor_id, status=body.status))
+    )
 
 
 @router.post(
@@ -416,9 +437,11 @@ async def set_sponsor_status(
 async def file_adjustment(
     body: AdjustmentIn,
     staff: Annotated[StaffActor, StaffWith("wallet:adjust:apply")],
-    wallet: Wallet,
+    adjustments: Adjustments,
+    session: WriteSession,
 ) -> AdjustmentOut:
-    adjustment = await wallet.file_adjustment(
+    adjustment = await adjustments.file_adjustment(
+        session,
         user_id=body.user_id,
         asset=body.asset,
         amount=body.amount,
@@ -426,17 +449,17 @@ async def file_adjustment(
         reason=body.reason,
         applicant_id=str(staff.id),
     )
-    staff.audit.target_type, staff.audit.target_id = "adjustment", str(adjustment.id)
+    staff.audit.target("adjustment", adjustment.id)
     return AdjustmentOut.of(adjustment)
 
 
 @router.get("/v1/admin/wallet/adjustments", summary="Adjustments, newest first")
 async def list_adjustments(
     _: Annotated[StaffActor, StaffWith("wallet:view")],
-    wallet: Wallet,
+    adjustments: Adjustments,
     status_filter: Annotated[str | None, Query(alias="status", max_length=16)] = None,
 ) -> list[AdjustmentOut]:
-    return [AdjustmentOut.of(a) for a in await wallet.adjustments(status=status_filter)]
+    return [AdjustmentOut.of(a) for a in await adjustments.adjustments(status=status_filter)]
 
 
 @router.post("/v1/admin/wallet/adjustments/{adjustment_id}/approve", summary="Approve and apply")
@@ -444,10 +467,13 @@ async def approve_adjustment(
     adjustment_id: Id,
     body: Annotated[DecisionIn, optional_body(DecisionIn)],
     staff: Annotated[StaffActor, StaffWith("wallet:adjust:approve")],
-    wallet: Wallet,
+    adjustments: Adjustments,
 ) -> AdjustmentOut:
-    adjustment = await wallet.approve_adjustment(
-        adjustment_id=adjustment_id, approver_id=str(staff.id), remark=body.remark
+    adjustment = await adjustments.approve_adjustment(
+        adjustment_id=adjustment_id,
+        approver_id=str(staff.id),
+        remark=body.remark,
+        side_rows=[staff.audit_row()],
     )
     return AdjustmentOut.of(adjustment)
 
@@ -457,10 +483,11 @@ async def reject_adjustment(
     adjustment_id: Id,
     body: Annotated[DecisionIn, optional_body(DecisionIn)],
     staff: Annotated[StaffActor, StaffWith("wallet:adjust:approve")],
-    wallet: Wallet,
+    adjustments: Adjustments,
+    session: WriteSession,
 ) -> AdjustmentOut:
-    adjustment = await wallet.reject_adjustment(
-        adjustment_id=adjustment_id, approver_id=str(staff.id), remark=body.remark
+    adjustment = await adjustments.reject_adjustment(
+        session, adjustment_id=adjustment_id, approver_id=str(staff.id), remark=body.remark
     )
     return AdjustmentOut.of(adjustment)
 
@@ -470,10 +497,14 @@ async def withdrawal_paid(
     withdrawal_id: Id,
     body: Annotated[SettleIn, optional_body(SettleIn)],
     staff: Annotated[StaffActor, StaffWith("wallet:withdrawal:settle")],
-    wallet: Wallet,
+    withdrawals: Withdrawals,
 ) -> WithdrawalOut:
-    withdrawal = await wallet.settle_withdrawal(
-        withdrawal_id=withdrawal_id, paid=True, handler_id=str(staff.id), remark=body.remark
+    withdrawal = await withdrawals.settle_withdrawal(
+        withdrawal_id=withdrawal_id,
+        paid=True,
+        handler_id=str(staff.id),
+        remark=body.remark,
+        side_rows=[staff.audit_row()],
     )
     return WithdrawalOut.of(withdrawal)
 
@@ -486,10 +517,14 @@ async def withdrawal_failed(
     withdrawal_id: Id,
     body: Annotated[SettleIn, optional_body(SettleIn)],
     staff: Annotated[StaffActor, StaffWith("wallet:withdrawal:settle")],
-    wallet: Wallet,
+    withdrawals: Withdrawals,
 ) -> WithdrawalOut:
-    withdrawal = await wallet.settle_withdrawal(
-        withdrawal_id=withdrawal_id, paid=False, handler_id=str(staff.id), remark=body.remark
+    withdrawal = await withdrawals.settle_withdrawal(
+        withdrawal_id=withdrawal_id,
+        paid=False,
+        handler_id=str(staff.id),
+        remark=body.remark,
+        side_rows=[staff.audit_row()],
     )
     return WithdrawalOut.of(withdrawal)
 
@@ -498,6 +533,6 @@ async def withdrawal_failed(
     "/v1/admin/wallet/reconciliation", summary="Recompute every balance and check the ledger"
 )
 async def reconciliation(
-    _: Annotated[StaffActor, StaffWith("wallet:reconcile")], wallet: Wallet
+    _: Annotated[StaffActor, StaffWith("wallet:reconcile")], statements: Statements
 ) -> ReconciliationOut:
-    return ReconciliationOut.of(await wallet.reconcile())
+    return ReconciliationOut.of(await statements.reconcile())

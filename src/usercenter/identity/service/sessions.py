@@ -77,9 +77,14 @@ class SessionService:
             raise UserNotFound()
         return uid
 
-    async def refresh(self, *, refresh_token: str, client: ClientInfo) -> IssuedTokens:
-        """Rotate a refresh token (see TokenService.refresh)."""
-        return await self.context.tokens.refresh(refresh_token, uid_of=self.uid_of, client=client)
+    async def refresh(
+        self, session: AsyncSession, *, refresh_token: str, client: ClientInfo
+    ) -> IssuedTokens:
+        """Rotate a refresh token (see TokenService.refresh: the rotation is atomic on its
+        own, what else it writes goes in `session`)."""
+        return await self.context.tokens.refresh(
+            session, refresh_token, uid_of=self.uid_of, client=client
+        )
 
     async def logout(
         self, session: AsyncSession, *, user_id: int, session_id: str, client: ClientInfo
