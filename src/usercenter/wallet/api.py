@@ -499,14 +499,7 @@ async def withdrawal_paid(
     staff: Annotated[StaffActor, StaffWith("wallet:withdrawal:settle")],
     withdrawals: Withdrawals,
 ) -> WithdrawalOut:
-    withdrawal = await withdrawals.settle_withdrawal(
-        withdrawal_id=withdrawal_id,
-        paid=True,
-        handler_id=str(staff.id),
-        remark=body.remark,
-        side_rows=[staff.audit_row()],
-    )
-    return WithdrawalOut.of(withdrawal)
+    return await _settle(withdrawals, withdrawal_id, body, staff, paid=True)
 
 
 @router.post(
@@ -519,9 +512,21 @@ async def withdrawal_failed(
     staff: Annotated[StaffActor, StaffWith("wallet:withdrawal:settle")],
     withdrawals: Withdrawals,
 ) -> WithdrawalOut:
+    return await _settle(withdrawals, withdrawal_id, body, staff, paid=False)
+
+
+async def _settle(
+    withdrawals: WithdrawalService,
+    withdrawal_id: int,
+    body: SettleIn,
+    staff: StaffActor,
+    *,
+    paid: bool,
+) -> WithdrawalOut:
+    """Either end of a withdrawal, its admin-log entry committed with the money move."""
     withdrawal = await withdrawals.settle_withdrawal(
         withdrawal_id=withdrawal_id,
-        paid=False,
+        paid=paid,
         handler_id=str(staff.id),
         remark=body.remark,
         side_rows=[staff.audit_row()],
