@@ -81,7 +81,7 @@ from sqlalchemy import insert, select, text
 
 from usercenter import schema
 from usercenter.access.models import Grant, Role
-from usercenter.access.permissions import PermissionService, Scope, Subject
+from usercenter.access.service.permissions import PermissionService, Scope, Subject
 from usercenter.app import Services, build_services
 from usercenter.kit import clock
 

@@ -12,11 +12,11 @@ from starlette.middleware.cors import CORSMiddleware
 
 from usercenter import __version__, docs, health, schema
 from usercenter.access import api as access_api
-from usercenter.access.permissions import CHANGES_CHANNEL, PermissionService
-from usercenter.access.rbac import RbacService
-from usercenter.access.staff import StaffService
-from usercenter.access.staff_auth import StaffAuthService
-from usercenter.access.staff_users import StaffUserService
+from usercenter.access.service.permissions import CHANGES_CHANNEL, PermissionService
+from usercenter.access.service.rbac import RbacService
+from usercenter.access.service.staff import StaffService
+from usercenter.access.service.staff_auth import StaffAuthService
+from usercenter.access.service.staff_users import StaffUserService
 from usercenter.audit import api as audit_api
 from usercenter.config import Settings
 from usercenter.db import Database

@@ -15,7 +15,7 @@ from fastapi import FastAPI
 
 from tests.identity.conftest import DEFAULTS, AppFactory, client_for, make_app, state_of
 from usercenter.access.models import SubjectType
-from usercenter.access.permissions import Scope, Subject
+from usercenter.access.service.permissions import Scope, Subject
 from usercenter.kit import clock
 
 __all__ = ["DEFAULTS", "AppFactory", "client_for", "make_app", "state_of"]

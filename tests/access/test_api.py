@@ -30,7 +30,7 @@ from tests.access.conftest import (
 )
 from usercenter.access.auth import StaffGuard
 from usercenter.access.models import SubjectType
-from usercenter.access.permissions import Scope, Subject
+from usercenter.access.service.permissions import Scope, Subject
 from usercenter.audit.models import AdminLog
 from usercenter.kit import clock
 

@@ -24,7 +24,7 @@ from tests.access.conftest import (
     state_of,
 )
 from usercenter.access.models import Grant, StaffAccount, Status, SubjectType
-from usercenter.access.permissions import Scope, Subject
+from usercenter.access.service.permissions import Scope, Subject
 
 BEYOND_INT64 = [2**63, 2**64]
 

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from tests.access.conftest import ACCESS_DEFAULTS, AppFactory, grant, make_user, state_of
 from usercenter.access.models import SubjectType
-from usercenter.access.permissions import PermissionService, Scope, Subject
+from usercenter.access.service.permissions import PermissionService, Scope, Subject
 from usercenter.kit.cache import MemoryCache
 
 

@@ -21,7 +21,6 @@ from usercenter.access.auth import (
     StaffWith,
 )
 from usercenter.access.errors import ScopeInvalid
-from usercenter.access.permissions import Scope, Subject
 from usercenter.access.schemas import (
     AdminLogOut,
     AdminLogPage,
@@ -52,6 +51,7 @@ from usercenter.access.schemas import (
     TotpConfirmIn,
     TotpEnrolmentOut,
 )
+from usercenter.access.service.permissions import Scope, Subject
 from usercenter.audit import service as audit_service
 from usercenter.deps import Client, ReadSession, ServiceCaller, WriteSession
 from usercenter.kit.errors import ValidationFailed

@@ -16,11 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from usercenter.access.errors import PermissionDenied, TotpEnrolmentRequired
 from usercenter.access.models import SubjectType
-from usercenter.access.permissions import Effective, PermissionService, Scope, Subject
-from usercenter.access.rbac import RbacService
-from usercenter.access.staff import StaffService
-from usercenter.access.staff_auth import StaffAuthService
-from usercenter.access.staff_users import StaffUserService
+from usercenter.access.service.permissions import Effective, PermissionService, Scope, Subject
+from usercenter.access.service.rbac import RbacService
+from usercenter.access.service.staff import StaffService
+from usercenter.access.service.staff_auth import StaffAuthService
+from usercenter.access.service.staff_users import StaffUserService
 from usercenter.audit import service as audit_service
 from usercenter.audit.service import AuditDraft
 from usercenter.db import keep_on_error

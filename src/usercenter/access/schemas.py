@@ -13,8 +13,8 @@ from usercenter.kit.schemas import MAX_INT64, Id, Schema
 
 if TYPE_CHECKING:
     from usercenter.access.models import StaffAccount
-    from usercenter.access.rbac import GrantView, PermissionNode, RoleView
-    from usercenter.access.staff_users import StaffUserDetail
+    from usercenter.access.service.rbac import GrantView, PermissionNode, RoleView
+    from usercenter.access.service.staff_users import StaffUserDetail
     from usercenter.audit.service import AdminLogEntry, LoginEventView
     from usercenter.identity.views import IdentityRecord, UserSummary
     from usercenter.tokens.service import SessionView

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from usercenter.access.errors import PermissionDenied
-from usercenter.access.permissions import Effective
+from usercenter.access.service.permissions import Effective
 from usercenter.audit import service as audit_service
 from usercenter.audit.service import AuditDraft, LoginEventView
 from usercenter.identity.service.accounts import UserAccounts

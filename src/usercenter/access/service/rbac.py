@@ -32,7 +32,7 @@ from usercenter.access.models import (
     Status,
     SubjectType,
 )
-from usercenter.access.permissions import (
+from usercenter.access.service.permissions import (
     Effective,
     PermissionService,
     Scope,

@@ -24,8 +24,8 @@ from usercenter.access.errors import (
     TotpNotStarted,
 )
 from usercenter.access.models import StaffAccount, Status
-from usercenter.access.permissions import Effective, PermissionService
-from usercenter.access.staff import StaffService
+from usercenter.access.service.permissions import Effective, PermissionService
+from usercenter.access.service.staff import StaffService
 from usercenter.audit import service as audit_service
 from usercenter.audit.service import AuditDraft
 from usercenter.config import Settings

@@ -11,8 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from usercenter.access import repository
 from usercenter.access.errors import StaffNotFound, StaffUsernameTaken
 from usercenter.access.models import StaffAccount, Status, SubjectType
-from usercenter.access.permissions import Effective, PermissionService, Subject, codes_in, within
-from usercenter.access.rbac import RbacService
+from usercenter.access.service.permissions import (
+    Effective,
+    PermissionService,
+    Subject,
+    codes_in,
+    within,
+)
+from usercenter.access.service.rbac import RbacService
 from usercenter.db import Database
 from usercenter.ids.service import IdService
 from usercenter.kit import clock
