@@ -147,11 +147,13 @@ class Settings(BaseSettings):
     secret_keys: Annotated[list[SecretStr], NoDecode] = Field(
         default_factory=list,
         description="Field-encryption keys as comma-separated `kid:base64-of-32-bytes`, newest "
-        "first; none: generated into keys_dir on first start",
+        "first; none: generated into keys_dir on first start (SQLite only: required on a server "
+        "database)",
     )
     blind_index_key: SecretStr | None = Field(
         default=None,
-        description="base64 of 32 bytes for the HMAC blind index; none: generated into keys_dir",
+        description="base64 of 32 bytes for the HMAC blind index; none: generated into keys_dir "
+        "(SQLite only: required on a server database)",
     )
     keys_dir: Path = Field(default=Path("keys"), description="Where generated key files are kept")
 
