@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,8 @@ from usercenter import schema
 from usercenter.app import create_app
 from usercenter.config import LogFormat, Settings
 from usercenter.db import Database
+from usercenter.kit import clock
+from usercenter.kit.cache import RedisCache
 from usercenter.logs import build_formatter, configure_logging
 from usercenter.models import metadata
 from usercenter.security.keys import generate_key_material
@@ -77,6 +80,12 @@ def service_url(name: str) -> str:
     if not url:
         pytest.skip(f"{SERVICES[name]} is not set")
     return url
+
+
+async def redis_lifetime_ms(cache: RedisCache, key: str) -> int:
+    """What is left of `key`'s life in Redis. Redis expires keys on its own clock, which no test
+    moves: a test of expiry there checks that the store gave the key the lifetime asked for."""
+    return int(await cache._redis.pttl(cache._ns + key))
 
 
 @pytest.fixture(scope="session", params=_backends())
@@ -227,3 +236,35 @@ def captured() -> Iterator[io.StringIO]:
 
 def log_lines(stream: io.StringIO) -> list[dict[str, object]]:
     return [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
+
+
+class MovableClock:
+    """The service's clocks (`kit.clock.now()` and `monotonic()`), running with the system's
+    from offsets a test moves on: `advance(seconds)` moves both, so what expires by either
+    (a cached entry, a lockout, a code) expires without the test sleeping. Setting `offset`
+    alone moves the wall clock only (to a day boundary, say)."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+        self.elapsed = 0.0
+
+    def now(self) -> datetime:
+        return clock._system_now() + self.offset
+
+    def monotonic(self) -> float:
+        return time.monotonic() + self.elapsed
+
+    def advance(self, seconds: float) -> None:
+        self.offset += timedelta(seconds=seconds)
+        self.elapsed += seconds
+
+
+@pytest.fixture
+def moved_clock() -> Iterator[MovableClock]:
+    """The service's clocks, moved on by the test (`advance`); the system's back after it."""
+    movable = MovableClock()
+    clock.set_clock(movable.now)
+    clock.set_monotonic(movable.monotonic)
+    yield movable
+    clock.set_clock(None)
+    clock.set_monotonic(None)
