@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -220,17 +221,35 @@ def serve(workdir: Path) -> Iterator[object]:
             process.wait(timeout=20)
 
 
+@contextmanager
+def log_output(
+    logger: str | None = None, *, level: int | None = None, json_lines: bool = False
+) -> Iterator[io.StringIO]:
+    """What `logger` (the root by default) writes while the block runs: at `level` when given
+    (the logger's own level is put back after), as the service's JSON lines when `json_lines`
+    (else as the logger formats its messages)."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    if json_lines:
+        handler.setFormatter(build_formatter(LogFormat.JSON))
+    target = logging.getLogger(logger)
+    before = target.level
+    target.addHandler(handler)
+    if level is not None:
+        target.setLevel(level)
+    try:
+        yield stream
+    finally:
+        target.removeHandler(handler)
+        target.setLevel(before)
+
+
 @pytest.fixture
 def captured() -> Iterator[io.StringIO]:
     """Log output as the service writes it (JSON lines, DEBUG and up)."""
     configure_logging("DEBUG", LogFormat.JSON)
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(build_formatter(LogFormat.JSON))
-    root = logging.getLogger()
-    root.addHandler(handler)
-    yield stream
-    root.removeHandler(handler)
+    with log_output(json_lines=True) as stream:
+        yield stream
     configure_logging("WARNING", LogFormat.JSON)
 
 

@@ -6,11 +6,12 @@ this process keeps handing out), hands them out from memory, and reserves the ne
 background once a tenth of the current one is used, so a caller waits on the database only when
 a burst drains both runs.
 
-This is the one exception the transaction rule in `db.py` allows here: allocators keep their
-own short transactions, committed before the operation that uses what they hand out, so a
-rolled-back operation leaves a gap in ids, never a half-written change. (On SQLite, a caller
-inside a write transaction passes its session to `IdService.next_id`/`next_uid`, and the number
-is taken in that transaction instead: SQLite's one writer is the caller's already.)
+The transaction rule of `db.py` (every operation commits once, in the route's unit of work)
+makes its exception here: allocators keep their own short transactions, committed before the
+operation that uses what they hand out, so a rolled-back operation leaves a gap in ids, never
+a half-written change. (On SQLite a caller inside a write transaction passes its session to
+`IdService.next_id`/`next_uid`, and the number is taken in that transaction instead: SQLite's
+one writer is the caller's already.)
 
 - `SegmentAllocator` (seed 004 §9.8, Leaf's segment mode): internal ids per business type.
   The step adapts: a segment used up in under `segment_duration` doubles the next one.
