@@ -18,6 +18,8 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,8 @@ from usercenter import schema
 from usercenter.app import create_app
 from usercenter.config import LogFormat, Settings
 from usercenter.db import Database
+from usercenter.kit import clock
+from usercenter.kit.cache import RedisCache
 from usercenter.logs import build_formatter, configure_logging
 from usercenter.models import metadata
 from usercenter.security.keys import generate_key_material
@@ -77,6 +81,12 @@ def service_url(name: str) -> str:
     if not url:
         pytest.skip(f"{SERVICES[name]} is not set")
     return url
+
+
+async def redis_lifetime_ms(cache: RedisCache, key: str) -> int:
+    """What is left of `key`'s life in Redis. Redis expires keys on its own clock, which no test
+    moves: a test of expiry there checks that the store gave the key the lifetime asked for."""
+    return int(await cache._redis.pttl(cache._ns + key))
 
 
 @pytest.fixture(scope="session", params=_backends())
@@ -211,19 +221,69 @@ def serve(workdir: Path) -> Iterator[object]:
             process.wait(timeout=20)
 
 
+@contextmanager
+def log_output(
+    logger: str | None = None, *, level: int | None = None, json_lines: bool = False
+) -> Iterator[io.StringIO]:
+    """What `logger` (the root by default) writes while the block runs: at `level` when given
+    (the logger's own level is put back after), as the service's JSON lines when `json_lines`
+    (else as the logger formats its messages)."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    if json_lines:
+        handler.setFormatter(build_formatter(LogFormat.JSON))
+    target = logging.getLogger(logger)
+    before = target.level
+    target.addHandler(handler)
+    if level is not None:
+        target.setLevel(level)
+    try:
+        yield stream
+    finally:
+        target.removeHandler(handler)
+        target.setLevel(before)
+
+
 @pytest.fixture
 def captured() -> Iterator[io.StringIO]:
     """Log output as the service writes it (JSON lines, DEBUG and up)."""
     configure_logging("DEBUG", LogFormat.JSON)
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(build_formatter(LogFormat.JSON))
-    root = logging.getLogger()
-    root.addHandler(handler)
-    yield stream
-    root.removeHandler(handler)
+    with log_output(json_lines=True) as stream:
+        yield stream
     configure_logging("WARNING", LogFormat.JSON)
 
 
 def log_lines(stream: io.StringIO) -> list[dict[str, object]]:
     return [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
+
+
+class MovableClock:
+    """The service's clocks (`kit.clock.now()` and `monotonic()`), running with the system's
+    from offsets a test moves on: `advance(seconds)` moves both, so what expires by either
+    (a cached entry, a lockout, a code) expires without the test sleeping. Setting `offset`
+    alone moves the wall clock only (to a day boundary, say)."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+        self.elapsed = 0.0
+
+    def now(self) -> datetime:
+        return clock._system_now() + self.offset
+
+    def monotonic(self) -> float:
+        return time.monotonic() + self.elapsed
+
+    def advance(self, seconds: float) -> None:
+        self.offset += timedelta(seconds=seconds)
+        self.elapsed += seconds
+
+
+@pytest.fixture
+def moved_clock() -> Iterator[MovableClock]:
+    """The service's clocks, moved on by the test (`advance`); the system's back after it."""
+    movable = MovableClock()
+    clock.set_clock(movable.now)
+    clock.set_monotonic(movable.monotonic)
+    yield movable
+    clock.set_clock(None)
+    clock.set_monotonic(None)

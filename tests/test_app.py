@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import re
@@ -14,13 +13,11 @@ import pytest
 from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel, Field
 
+from tests.conftest import log_output, make_settings
 from usercenter.app import create_app
-from usercenter.config import LogFormat
 from usercenter.kit.errors import UserCenterError
 from usercenter.kit.i18n import Text
-from usercenter.logs import ACCESS_LOGGER, build_formatter
-
-from .conftest import make_settings
+from usercenter.logs import ACCESS_LOGGER
 
 
 class Greeting(BaseModel):
@@ -194,18 +191,8 @@ class TestProblemDetails:
     async def test_unexpected_exception_is_logged_with_traceback_and_masked(
         self, http: httpx.AsyncClient
     ) -> None:
-        stream = io.StringIO()
-        handler = logging.StreamHandler(stream)
-        handler.setFormatter(build_formatter(LogFormat.JSON))
-        root = logging.getLogger()
-        level = root.level
-        root.addHandler(handler)
-        root.setLevel(logging.ERROR)
-        try:
+        with log_output(level=logging.ERROR, json_lines=True) as stream:
             await http.get("/v1/probe/boom", headers={"X-Request-ID": "req-boom-000002"})
-        finally:
-            root.removeHandler(handler)
-            root.setLevel(level)
         records = [json.loads(line) for line in stream.getvalue().splitlines()]
         [record] = [r for r in records if r["event"] == "unhandled_error"]
         assert record["request_id"] == "req-boom-000002"
@@ -419,17 +406,8 @@ class TestCors:
 
 class TestAccessLog:
     async def test_one_masked_json_line_per_request(self, http: httpx.AsyncClient) -> None:
-        stream = io.StringIO()
-        handler = logging.StreamHandler(stream)
-        access = logging.getLogger(ACCESS_LOGGER)
-        access.addHandler(handler)
-        level = access.level
-        access.setLevel(logging.INFO)
-        try:
+        with log_output(ACCESS_LOGGER, level=logging.INFO) as stream:
             await http.get("/v1/users/13812345678", headers={"X-Request-ID": "req-access-0001"})
-        finally:
-            access.removeHandler(handler)
-            access.setLevel(level)
         [line] = [json.loads(raw) for raw in stream.getvalue().splitlines()]
         assert line["event"] == "request"
         assert line["path"] == "/v1/users/138****5678"

@@ -157,7 +157,12 @@ class TestMigrateAndServe:
     def test_serve_on_a_server_database_refuses_an_old_schema_until_migrated(
         self, workdir: Path, empty_server_database: str
     ) -> None:
-        env = {"USERCENTER_DATABASE_URL": empty_server_database}
+        env = {
+            "USERCENTER_DATABASE_URL": empty_server_database,
+            # A server database needs configured field keys before serve looks at the schema.
+            "USERCENTER_SECRET_KEYS": TEST_KEYS.secret_keys_item,
+            "USERCENTER_BLIND_INDEX_KEY": TEST_KEYS.blind_index_key_b64,
+        }
         refused = run_cli("serve", cwd=workdir, **env)
         assert refused.returncode == 4
         assert "usercenter migrate" in refused.stderr

@@ -12,7 +12,8 @@ from fastapi import FastAPI
 from pydantic import BaseModel
 from sqlalchemy import func, select
 
-from tests.identity.conftest import client_for, new_phone, sms_login
+from tests.factories.identity import bearer, new_phone, sms_login
+from tests.identity.conftest import client_for
 from usercenter.db import Database
 from usercenter.identity.models import Identity
 from usercenter.kit.pagination import encode_cursor
@@ -41,8 +42,7 @@ async def identity_count(db: Database) -> int:
 
 
 async def login(app: FastAPI, client: httpx.AsyncClient) -> dict[str, str]:
-    tokens = await sms_login(app, client, new_phone())
-    return {"Authorization": f"Bearer {tokens['access_token']}"}
+    return bearer(await sms_login(app, client, new_phone()))
 
 
 class TestNulCharacters:

@@ -10,7 +10,7 @@ import sys
 
 import structlog
 
-from tests.conftest import log_lines
+from tests.conftest import log_lines, log_output
 from usercenter.config import LogFormat
 from usercenter.kit.log import get_logger
 from usercenter.logs import ACCESS_LOGGER, access_log, configure_logging
@@ -116,16 +116,10 @@ class TestLogFormat:
         lines = []
         for fmt in (LogFormat.CONSOLE, LogFormat.JSON):
             configure_logging("INFO", fmt)  # replaces the handlers: add ours after
-            stream = io.StringIO()
-            access = logging.getLogger(ACCESS_LOGGER)
-            handler = logging.StreamHandler(stream)
-            access.addHandler(handler)
-            try:
+            with log_output(ACCESS_LOGGER) as stream:
                 access_log(
                     method="GET", route="/v1/me", path="/v1/me", status=200, ms=1.5, request_id="r"
                 )
-            finally:
-                access.removeHandler(handler)
             lines.append(stream.getvalue().strip())
         configure_logging("WARNING", LogFormat.JSON)
         console, as_json = lines

@@ -22,6 +22,7 @@ from tests.access.conftest import (
     client_for,
     enrol_totp,
     grant,
+    make_role,
     make_staff,
     make_user,
     staff_login,
@@ -452,17 +453,8 @@ class TestStaffGuardTransaction:
     async def test_refusal_inside_the_route_is_fast_and_logged(self, app: FastAPI) -> None:
         manager_id, manager = await make_staff(app, "operator")
         state = state_of(app)
-        async with state.database.unit_of_work() as session:
-            role = await state.rbac.create_role(
-                session,
-                code="grant_only",
-                name="grant only",
-                audience="staff",
-                description=None,
-                permissions=["role:manage"],
-                ceiling=None,
-            )
-        await grant(app, Subject(SubjectType.STAFF, manager_id), role.code)
+        role = await make_role(app, "role:manage", code="grant_only")
+        await grant(app, Subject(SubjectType.STAFF, manager_id), role)
         async with client_for(app) as http:
             headers = await staff_token(http, manager)
             started = time.monotonic()

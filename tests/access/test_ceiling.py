@@ -17,6 +17,7 @@ from tests.access.conftest import (
     AppFactory,
     client_for,
     grant,
+    make_role,
     make_staff,
     make_user,
     staff_login,
@@ -32,23 +33,6 @@ BEYOND_INT64 = [2**63, 2**64]
 @pytest.fixture
 async def app(make_app: AppFactory) -> FastAPI:  # type: ignore[override]
     return await make_app(**ACCESS_DEFAULTS)
-
-
-async def make_role(app: FastAPI, *permissions: str, audience: str = "staff") -> str:
-    """A role holding exactly `permissions`; returns its code."""
-    state = state_of(app)
-    code = f"role_{secrets.token_hex(4)}"
-    async with state.database.unit_of_work() as session:
-        await state.rbac.create_role(
-            session,
-            code=code,
-            name=code,
-            audience=audience,
-            description=None,
-            permissions=list(permissions),
-            ceiling=None,
-        )
-    return code
 
 
 async def holding(app: FastAPI, *permissions: str) -> tuple[int, str]:

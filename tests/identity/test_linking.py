@@ -13,6 +13,7 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
+from tests.factories.platform import client_apps_of
 from tests.identity.conftest import (
     AppFactory,
     bearer,
@@ -47,16 +48,7 @@ def person() -> str:
 
 async def linked_app(make_app: AppFactory, stubs: RunningStubs, **overrides: Any) -> FastAPI:
     """The service with every stub app configured as a client app."""
-    apps = [
-        {
-            "app_type": app.app_type.value,
-            "app_id": app.app_id,
-            "secret": app.secret,
-            "extra": app.extra,
-        }
-        for app in stubs.apps()
-    ]
-    return await make_app(client_apps=apps, **overrides)
+    return await make_app(client_apps=client_apps_of(stubs), **overrides)
 
 
 async def miniapp_login(

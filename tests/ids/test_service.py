@@ -53,7 +53,7 @@ class TestSegmentAllocator:
         await register_biz_type(db, "PREFETCH", step=100)
         allocator = SegmentAllocator(db, "PREFETCH", adaptive=False)
         await allocator.next_ids(10)  # a tenth of the segment
-        await asyncio.sleep(0.2)
+        await allocator.settle()
         assert allocator.reservations == 2
         assert await _max_id(db, "PREFETCH") == 200
         ids = await allocator.next_ids(150)
@@ -75,7 +75,7 @@ class TestSegmentAllocator:
         await register_biz_type(db, "ADAPTIVE", step=10)
         allocator = SegmentAllocator(db, "ADAPTIVE", adaptive=True, segment_duration=60)
         await allocator.next_ids(100)
-        await asyncio.sleep(0.1)
+        await allocator.settle()
         # 10, then 20, 40, 80...: far fewer round trips than 100 / 10.
         assert allocator.reservations <= 5
         await allocator.close()

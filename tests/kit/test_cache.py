@@ -10,7 +10,7 @@ import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.conftest import make_settings, service_url
+from tests.conftest import MovableClock, make_settings, redis_lifetime_ms, service_url
 from tests.kit.redis_proxy import RedisProxy
 from usercenter.app import create_app
 from usercenter.kit.cache import (
@@ -50,11 +50,14 @@ class TestCache:
         await cache.set(last, "3")
         assert await cache.get_many(first, missing, last) == ["1", None, "3"]
 
-    async def test_values_expire(self, cache: Cache) -> None:
+    async def test_values_expire(self, cache: Cache, moved_clock: MovableClock) -> None:
         name = key()
         await cache.set(name, "v", ttl=0.2)
         assert await cache.get(name) == "v"
-        await asyncio.sleep(0.3)
+        if isinstance(cache, RedisCache):
+            assert 0 < await redis_lifetime_ms(cache, name) <= 200
+            return
+        moved_clock.advance(0.3)
         assert await cache.get(name) is None
 
     async def test_concurrent_increments_are_not_lost(self, cache: Cache) -> None:
@@ -62,12 +65,18 @@ class TestCache:
         values = await asyncio.gather(*(cache.incr(name, ttl=5) for _ in range(200)))
         assert sorted(values) == list(range(1, 201))
 
-    async def test_counter_keeps_the_expiry_of_its_first_increment(self, cache: Cache) -> None:
+    async def test_counter_keeps_the_expiry_of_its_first_increment(
+        self, cache: Cache, moved_clock: MovableClock
+    ) -> None:
         name = key()
         await cache.incr(name, ttl=0.3)
-        await asyncio.sleep(0.15)
+        if isinstance(cache, RedisCache):
+            assert await cache.incr(name, ttl=60) == 2
+            assert 0 < await redis_lifetime_ms(cache, name) <= 300
+            return
+        moved_clock.advance(0.15)
         assert await cache.incr(name, ttl=0.3) == 2
-        await asyncio.sleep(0.25)
+        moved_clock.advance(0.25)
         assert await cache.incr(name, ttl=0.3) == 1  # the first window ended
 
     async def test_ping_names_the_server(self, cache: Cache) -> None:
@@ -95,11 +104,11 @@ class TestCounters:
             await counters.incr("one-too-many", ttl=60)
         assert await counters.get("login:lock:someone") == "locked"
 
-    async def test_expired_entries_make_room(self) -> None:
+    async def test_expired_entries_make_room(self, moved_clock: MovableClock) -> None:
         counters = MemoryCounters(max_entries=3)
         for n in range(3):
             await counters.set(f"k{n}", "v", ttl=0.01)
-        await asyncio.sleep(0.02)
+        moved_clock.advance(0.02)
         await counters.set("fresh", "v", ttl=60)
         assert await counters.get("fresh") == "v"
 

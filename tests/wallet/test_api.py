@@ -16,14 +16,13 @@ import pytest
 from fastapi import FastAPI
 
 from tests.access.conftest import make_staff, staff_token
+from tests.factories.platform import basic_auth
 from tests.identity.conftest import DEFAULTS as LOGIN_DEFAULTS
 from tests.identity.conftest import bearer, client_for, new_phone, sms_login
 from tests.wallet.conftest import make_user, started, state_of
 from usercenter.wallet import repository
 
-SERVICE = {
-    "Authorization": "Basic " + base64.b64encode(b"orders:s3cret").decode(),
-}
+SERVICE = basic_auth("orders:s3cret")
 # A card with a valid Luhn digit, one with a wrong one, and an ID card with its check digit.
 CARD = "6222020000031234"
 CARD_BAD_LUHN = "6222020000031235"
@@ -851,17 +850,13 @@ class TestWithdrawals:
 # --- the business's services --------------------------------------------------------------
 
 
-def basic(credentials: str) -> dict[str, str]:
-    return {"Authorization": "Basic " + base64.b64encode(credentials.encode()).decode()}
-
-
 class TestServiceCredentials:
     @pytest.mark.parametrize(
         "headers",
         [
             {},
-            basic("orders:wrong"),
-            basic("payments:s3cret"),
+            basic_auth("orders:wrong"),
+            basic_auth("payments:s3cret"),
             {"Authorization": "Basic !!not-base64!!"},
             {"Authorization": "Bearer orders:s3cret"},
         ],

@@ -6,6 +6,13 @@ this process keeps handing out), hands them out from memory, and reserves the ne
 background once a tenth of the current one is used, so a caller waits on the database only when
 a burst drains both runs.
 
+The transaction rule of `db.py` (every operation commits once, in the route's unit of work)
+makes its exception here: allocators keep their own short transactions, committed before the
+operation that uses what they hand out, so a rolled-back operation leaves a gap in ids, never
+a half-written change. (On SQLite a caller inside a write transaction passes its session to
+`IdService.next_id`/`next_uid`, and the number is taken in that transaction instead: SQLite's
+one writer is the caller's already.)
+
 - `SegmentAllocator` (seed 004 §9.8, Leaf's segment mode): internal ids per business type.
   The step adapts: a segment used up in under `segment_duration` doubles the next one.
 - `ProvinceUidAllocator` (seed 004 §1.1): display uids like `GD000001`. A process reserves
@@ -19,7 +26,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -30,6 +36,7 @@ from usercenter.config import Backend, Settings
 from usercenter.db import Database
 from usercenter.ids import repository
 from usercenter.ids.errors import UidSpaceExhausted, UnknownBizType, UnknownProvince
+from usercenter.kit import clock
 from usercenter.kit.log import get_logger
 
 log = get_logger(__name__)
@@ -74,7 +81,7 @@ class _BlockSizer:
             return self._size
         if not self.adaptive:
             return self._size
-        lasted = time.monotonic() - self._reserved_at
+        lasted = clock.monotonic() - self._reserved_at
         if lasted < self.target_seconds:
             return min(self._size * 2, max(self.maximum, self.base))
         if lasted > 2 * self.target_seconds:
@@ -85,7 +92,7 @@ class _BlockSizer:
         if base is not None:
             self.base = base
         self._size = size
-        self._reserved_at = time.monotonic()
+        self._reserved_at = clock.monotonic()
 
 
 class _DoubleBuffer:
@@ -149,11 +156,15 @@ class _DoubleBuffer:
         runs = [r.unused() for r in (self._current, self._spare) if r is not None]
         return [run for run in runs if run is not None]
 
-    async def stop(self) -> list[tuple[int, int]]:
-        """Wait for a reservation under way, hand out nothing more; returns what is unused."""
+    async def settle(self) -> None:
+        """Wait for the background reservation under way, if any (a failure was logged)."""
         if self._loading is not None:
             with contextlib.suppress(Exception):  # a failed reservation was logged by _loaded
                 await asyncio.shield(self._loading)
+
+    async def stop(self) -> list[tuple[int, int]]:
+        """Wait for a reservation under way, hand out nothing more; returns what is unused."""
+        await self.settle()
         unused = self.unused()
         self._current = self._spare = None
         return unused
@@ -182,6 +193,10 @@ class SegmentAllocator:
 
     async def next_ids(self, count: int) -> list[int]:
         return [await self._buffer.take() for _ in range(count)]
+
+    async def settle(self) -> None:
+        """Wait for the next segment's reservation under way in the background, if any."""
+        await self._buffer.settle()
 
     async def close(self) -> list[tuple[int, int]]:
         """Stop handing out ids; returns the reserved ones never handed out (gaps from now on)."""

@@ -11,13 +11,13 @@ Two stores, for two kinds of data:
 
 Both are atomic where it matters (`incr`, `claim`). Keys carry the deployment's namespace, so
 two deployments sharing one Redis never read each other's entries. The in-process stores are
-right for one process only; `usercenter serve --workers N` refuses them.
+right for one process only; `usercenter serve --workers N` refuses them. They, and `LocalMemo`,
+read time from `kit.clock.monotonic()`, so a test moves the clock instead of sleeping.
 """
 
 from __future__ import annotations
 
 import hashlib
-import time
 from pathlib import Path
 from typing import Protocol
 
@@ -26,6 +26,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.engine import URL
 
+from usercenter.kit import clock
 from usercenter.kit.errors import CacheUnavailable
 from usercenter.kit.log import get_logger
 
@@ -97,13 +98,13 @@ class _MemoryStore:
         entry = self._data.get(key)
         if entry is None:
             return None
-        if entry[1] is not None and entry[1] <= time.monotonic():
+        if entry[1] is not None and entry[1] <= clock.monotonic():
             del self._data[key]
             return None
         return entry
 
     def _drop_expired(self) -> None:
-        now = time.monotonic()
+        now = clock.monotonic()
         for key in [k for k, (_, exp) in self._data.items() if exp is not None and exp <= now]:
             del self._data[key]
 
@@ -113,7 +114,7 @@ class _MemoryStore:
     def _put(self, key: str, value: str, ttl: float | None) -> None:
         if key not in self._data and len(self._data) >= self._max_entries:
             self._make_room()
-        self._data[key] = (value, time.monotonic() + ttl if ttl else None)
+        self._data[key] = (value, clock.monotonic() + ttl if ttl else None)
 
     async def get(self, key: str) -> str | None:
         entry = self._live(key)
@@ -209,7 +210,7 @@ class _RedisStore:
         self._warned_at = float("-inf")
 
     def _unreachable(self, operation: str, exc: BaseException) -> None:
-        now = time.monotonic()
+        now = clock.monotonic()
         if now - self._warned_at >= WARN_EVERY_SECONDS:
             self._warned_at = now
             log.warning("cache_unreachable", operation=operation, error=str(exc)[:200])
@@ -378,7 +379,7 @@ class LocalMemo:
         entry = self._data.get(key)
         if entry is None:
             return None
-        if entry[1] <= time.monotonic():
+        if entry[1] <= clock.monotonic():
             self._data.pop(key, None)
             return None
         return entry[0]
@@ -386,7 +387,7 @@ class LocalMemo:
     def put(self, key: str, value: str) -> None:
         if len(self._data) >= self._max_entries:
             self._data.clear()  # crude, and rare: entries live seconds
-        self._data[key] = (value, time.monotonic() + self.ttl)
+        self._data[key] = (value, clock.monotonic() + self.ttl)
 
     def drop(self, key: str) -> None:
         self._data.pop(key, None)
