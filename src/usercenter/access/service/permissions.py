@@ -116,16 +116,13 @@ def codes_in(codes: Sequence[str], scope: Scope | None = None) -> Effective:
     return Effective(dict.fromkeys(codes, where))
 
 
-def _clock_seconds() -> float:
-    return clock.now().timestamp()
-
-
 class _VersionMemo:
     """The access version this process last read, trusted for `ttl` seconds of `now()` (the
-    service clock, so tests advance time instead of sleeping). A clock that went backwards
-    ends the trust at once."""
+    service's monotonic clock by default, so tests advance time instead of sleeping; a reading
+    costs a small fraction of a check, where a wall-clock datetime cost as much as the check).
+    A clock that went backwards ends the trust at once."""
 
-    def __init__(self, ttl: float, now: Callable[[], float] = _clock_seconds) -> None:
+    def __init__(self, ttl: float, now: Callable[[], float] = clock.monotonic) -> None:
         self.ttl = ttl
         self.now = now
         self.value: int | None = None
@@ -157,7 +154,7 @@ class PermissionService:
         database: Database,
         cache: Cache,
         broadcast: Broadcast | None = None,
-        now: Callable[[], float] = _clock_seconds,
+        now: Callable[[], float] = clock.monotonic,
     ) -> None:
         self.database = database
         self.cache = cache
