@@ -24,14 +24,13 @@ from usercenter.access.service.staff_users import StaffUserService
 from usercenter.audit import service as audit_service
 from usercenter.audit.service import AuditDraft
 from usercenter.db import keep_on_error
-from usercenter.deps import Client, WriteSession, bearer_token, provided, provided_from
+from usercenter.deps import Client, WriteSession, provided, provided_from
 from usercenter.kit.client import ClientInfo
 from usercenter.kit.errors import UserCenterError
 from usercenter.kit.side_rows import SideRow
 from usercenter.openapi import documents
 from usercenter.security.masking import masked_copy
-from usercenter.tokens.auth import TOKEN_ERRORS
-from usercenter.tokens.errors import TokenMissing
+from usercenter.tokens.auth import TOKEN_ERRORS, bearer_or_raise
 from usercenter.tokens.service import TokenService
 
 Permissions = Annotated[PermissionService, Depends(provided(PermissionService))]
@@ -63,13 +62,6 @@ class StaffActor:
         )
         self.audit.is_written = True
         return SideRow(audit_service.ADMIN_LOG_TABLE, row)
-
-
-def _bearer(request: Request) -> str:
-    token = bearer_token(request)
-    if token is None:
-        raise TokenMissing()
-    return token
 
 
 async def _request_copy(request: Request) -> dict[str, Any]:
@@ -140,7 +132,7 @@ class StaffGuard:
         access = provided_from(request.app, PermissionService)
         accounts = provided_from(request.app, StaffService)
         tokens = provided_from(request.app, TokenService)
-        claims = await tokens.authenticate(_bearer(request), staff=True)
+        claims = await tokens.authenticate(bearer_or_raise(request), staff=True)
         subject = Subject(SubjectType.STAFF, claims.user_id)
         permissions = await access.effective(subject)
         username = await accounts.staff_username(claims.user_id)

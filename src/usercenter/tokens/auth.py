@@ -20,14 +20,19 @@ Keys = Annotated[SigningKeys, Depends(provided(SigningKeys))]
 TOKEN_ERRORS = (TokenMissing, TokenInvalid, TokenExpired, SessionRevoked)
 
 
+def bearer_or_raise(request: Request) -> str:
+    """The request's bearer token; TokenMissing without one."""
+    token = bearer_token(request)
+    if token is None:
+        raise TokenMissing()
+    return token
+
+
 @documents(*TOKEN_ERRORS, security="userBearer")
 async def current_claims(request: Request) -> AccessClaims:
     """The claims of the user's access token; refused when missing, invalid, expired or its
     session has ended."""
-    token = bearer_token(request)
-    if token is None:
-        raise TokenMissing()
-    return await provided_from(request.app, TokenService).authenticate(token)
+    return await provided_from(request.app, TokenService).authenticate(bearer_or_raise(request))
 
 
 CurrentClaims = Annotated[AccessClaims, Depends(current_claims)]
