@@ -70,7 +70,9 @@ def _one_line(exc: BaseException) -> str:
 async def _with_database(
     settings: Settings, work: Callable[[Database], Awaitable[T]], database: Database | None
 ) -> T:
-    database = database or Database.from_settings(settings)
+    if database is not None:  # the caller's (its services close it)
+        return await work(database)
+    database = Database.from_settings(settings)
     try:
         return await work(database)
     finally:
