@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy.exc import DBAPIError
@@ -184,31 +185,45 @@ async def finance_member(application: FastAPI) -> dict[str, str]:
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
+async def file_and_approve(
+    application: FastAPI,
+    user: int,
+    amount: int,
+    reason: str,
+    *,
+    applicant: dict[str, str],
+    approver: dict[str, str],
+) -> tuple[int, httpx.Response]:
+    """File a CNY adjustment as `applicant` and approve it as `approver`: its id and the
+    approval's answer."""
+    async with client_for(application) as http:
+        filed = await http.post(
+            "/v1/admin/wallet/adjustments",
+            json={
+                "user_id": user,
+                "asset": "CNY",
+                "amount": amount,
+                "adjustment_type": "COMPENSATION",
+                "reason": reason,
+            },
+            headers=applicant,
+        )
+        assert filed.status_code == 201, filed.text
+        adjustment_id = int(filed.json()["id"])
+        response = await http.post(
+            f"/v1/admin/wallet/adjustments/{adjustment_id}/approve", json={}, headers=approver
+        )
+    return adjustment_id, response
+
+
 class TestStaffApproval:
     async def test_an_approval_is_logged_once_with_its_move(self, application: FastAPI) -> None:
         wallet = state_of(application).wallet
         applicant, approver = await finance_member(application), await finance_member(application)
         user = await make_user(wallet)
-        async with client_for(application) as http:
-            filed = await http.post(
-                "/v1/admin/wallet/adjustments",
-                json={
-                    "user_id": user,
-                    "asset": "CNY",
-                    "amount": 500,
-                    "adjustment_type": "COMPENSATION",
-                    "reason": "outage",
-                },
-                headers=applicant,
-            )
-            assert filed.status_code == 201, filed.text
-            adjustment_id = int(filed.json()["id"])
-
-            response = await http.post(
-                f"/v1/admin/wallet/adjustments/{adjustment_id}/approve",
-                json={},
-                headers=approver,
-            )
+        adjustment_id, response = await file_and_approve(
+            application, user, 500, "outage", applicant=applicant, approver=approver
+        )
 
         assert response.status_code == 200, response.text
         assert await balance_of(wallet, user, "CNY") == (500, 0)
@@ -223,26 +238,9 @@ class TestStaffApproval:
         applicant, approver = await finance_member(application), await finance_member(application)
         user = await make_user(wallet)
         await top_up(wallet, user, "CNY", 100)
-        async with client_for(application) as http:
-            filed = await http.post(
-                "/v1/admin/wallet/adjustments",
-                json={
-                    "user_id": user,
-                    "asset": "CNY",
-                    "amount": -500,
-                    "adjustment_type": "COMPENSATION",
-                    "reason": "paid twice",
-                },
-                headers=applicant,
-            )
-            assert filed.status_code == 201, filed.text
-            adjustment_id = int(filed.json()["id"])
-
-            response = await http.post(
-                f"/v1/admin/wallet/adjustments/{adjustment_id}/approve",
-                json={},
-                headers=approver,
-            )
+        adjustment_id, response = await file_and_approve(
+            application, user, -500, "paid twice", applicant=applicant, approver=approver
+        )
 
         assert response.status_code == 409, response.text
         assert response.json()["code"] == "insufficient_balance"
