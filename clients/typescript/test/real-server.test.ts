@@ -19,6 +19,9 @@ import { createJwtVerifier } from "../src/node.js";
 const here = fileURLToPath(new URL(".", import.meta.url));
 const bin = process.env.USERCENTER_BIN ?? resolve(here, "../../../.venv/bin/usercenter");
 const present = existsSync(bin);
+if (!present && process.env.USERCENTER_TEST_REQUIRE_ALL === "1") {
+  throw new Error(`${bin} is not there, and USERCENTER_TEST_REQUIRE_ALL=1 forbids skipping`);
+}
 
 function freePort(): Promise<number> {
   return new Promise((done, fail) => {
