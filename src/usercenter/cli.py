@@ -338,7 +338,10 @@ def openapi_document() -> None:
         app = create_app(settings)
         document = app.openapi()
         asyncio.run(app.state.services.close())
-    sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    # UTF-8 whatever the locale says (the file it goes to is UTF-8), with "\n" line ends.
+    sys.stdout.flush()
+    sys.stdout.buffer.write((json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode())
+    sys.stdout.buffer.flush()
 
 
 class _DefaultsOnly(Settings):
