@@ -37,6 +37,8 @@ async def days_between(
             StatsDaily.stat_date <= last,
         )
         .order_by(StatsDaily.stat_date)
+        # Read again after a rollup in the same session: the rows as now written.
+        .execution_options(populate_existing=True)
     )
     return (await session.execute(query)).scalars().all()
 
