@@ -775,6 +775,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/wallet/users/{user_id}/entries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A user's entries, newest first */
+        get: operations["staff_user_entries_v1_admin_wallet_users__user_id__entries_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/wallet/sponsors": {
         parameters: {
             query?: never;
@@ -782,10 +799,45 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** Sponsor accounts with balances, newest first */
+        get: operations["list_sponsors_v1_admin_wallet_sponsors_get"];
         put?: never;
         /** Open a sponsor account */
         post: operations["create_sponsor_v1_admin_wallet_sponsors_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/wallet/sponsors/{sponsor_id}/entries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A sponsor's entries, newest first */
+        get: operations["staff_sponsor_entries_v1_admin_wallet_sponsors__sponsor_id__entries_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/wallet/withdrawals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Withdrawals of every user, newest first */
+        get: operations["list_withdrawals_v1_admin_wallet_withdrawals_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1205,6 +1257,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/users/{user_id}/logins": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A user's login history, newest first */
+        get: operations["user_logins_v1_admin_users__user_id__logins_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/users/{user_id}/sessions/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** End every session of a user (logged) */
+        post: operations["revoke_user_sessions_v1_admin_users__user_id__sessions_revoke_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/users/{user_id}/disable": {
         parameters: {
             query?: never;
@@ -1307,6 +1393,164 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/dictionaries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Dictionary entries (of one type), newest first */
+        get: operations["list_dictionaries_v1_admin_dictionaries_get"];
+        put?: never;
+        /** Add a dictionary entry */
+        post: operations["create_dictionary_v1_admin_dictionaries_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/dictionaries/types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Dictionary types and their entry counts */
+        get: operations["list_dictionary_types_v1_admin_dictionaries_types_get"];
+        put?: never;
+        post?: never;
+        /** Delete a dictionary entry */
+        delete: operations["delete_dictionary_v1_admin_dictionaries__dict_id__delete_types"];
+        options?: never;
+        head?: never;
+        /** Change a dictionary entry */
+        patch: operations["update_dictionary_v1_admin_dictionaries__dict_id__patch_types"];
+        trace?: never;
+    };
+    "/v1/admin/dictionaries/{dict_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a dictionary entry */
+        delete: operations["delete_dictionary_v1_admin_dictionaries__dict_id__delete"];
+        options?: never;
+        head?: never;
+        /** Change a dictionary entry */
+        patch: operations["update_dictionary_v1_admin_dictionaries__dict_id__patch"];
+        trace?: never;
+    };
+    "/v1/admin/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every configuration entry, by group and key */
+        get: operations["list_config_v1_admin_config_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/config/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set a configuration entry's value */
+        put: operations["set_config_v1_admin_config__key__put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/client-apps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Client apps at login providers (no secrets) */
+        get: operations["list_client_apps_v1_admin_client_apps_get"];
+        put?: never;
+        /** Add a client app */
+        post: operations["create_client_app_v1_admin_client_apps_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/client-apps/{client_app_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Rename, switch on or off, set a new secret or change settings of a client app */
+        patch: operations["update_client_app_v1_admin_client_apps__client_app_id__patch"];
+        trace?: never;
+    };
+    "/v1/admin/stats/daily": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Registrations, active users, logins per day */
+        get: operations["daily_stats_v1_admin_stats_daily_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/stats/overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Pending withdrawals and adjustments, totals */
+        get: operations["overview_v1_admin_stats_overview_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -1387,6 +1631,16 @@ export interface components {
             applicant_id: string;
             /** Approver Id */
             approver_id: string | null;
+            /**
+             * Applied By
+             * @description Staff id of who filed it (never its approver)
+             */
+            applied_by: string;
+            /**
+             * Decided By
+             * @description Staff id of who approved or rejected it
+             */
+            decided_by: string | null;
             /** Approval Remark */
             approval_remark: string | null;
             /** Transfer Id */
@@ -1564,6 +1818,19 @@ export interface components {
              */
             created_at: string;
         };
+        /** AdminLoginEventPage */
+        AdminLoginEventPage: {
+            /**
+             * Items
+             * @description Events, newest first
+             */
+            items: components["schemas"]["AdminLoginEventOut"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page
+             */
+            next_cursor: string | null;
+        };
         /** AdminSessionOut */
         AdminSessionOut: {
             /**
@@ -1721,6 +1988,45 @@ export interface components {
              */
             next_cursor: string | null;
         };
+        /** AdminWithdrawalOut */
+        AdminWithdrawalOut: {
+            /** Id */
+            id: string;
+            /** Status */
+            status: string;
+            /** Amount */
+            amount: string;
+            /** Fee */
+            fee: string;
+            /**
+             * Actual Amount
+             * @description What reaches the payout account: amount - fee
+             */
+            actual_amount: string;
+            /** Payout Account */
+            payout_account: {
+                [key: string]: unknown;
+            };
+            /** Handle Remark */
+            handle_remark: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Handled At */
+            handled_at: string | null;
+            /**
+             * User Id
+             * @description Whose withdrawal
+             */
+            user_id: string;
+            /**
+             * Handler Id
+             * @description The staff member who settled it
+             */
+            handler_id: string | null;
+        };
         /** AlipayIn */
         AlipayIn: {
             /**
@@ -1742,6 +2048,19 @@ export interface components {
          * @enum {string}
          */
         AppType: "wechat_miniapp" | "wechat_official" | "wechat_app" | "wechat_web" | "qq" | "weibo" | "alipay" | "apple";
+        /** AssetTotalOut */
+        AssetTotalOut: {
+            /**
+             * Asset
+             * @description CNY, COIN_RECHARGE, COIN_GIVE, COIN_REWARD, POINTS
+             */
+            asset: string;
+            /**
+             * Total
+             * @description Sum of every user's balance, in smallest units (fen, coins)
+             */
+            total: number;
+        };
         /** AuthEventOut */
         AuthEventOut: {
             /** Id */
@@ -1925,6 +2244,118 @@ export interface components {
              */
             allowed: boolean;
         };
+        /** ClientAppCreateIn */
+        ClientAppCreateIn: {
+            /** @description Provider and kind of app */
+            app_type: components["schemas"]["AppType"];
+            /**
+             * App Id
+             * @description The app's id at the provider
+             */
+            app_id: string;
+            /**
+             * Name
+             * @description Shown name
+             */
+            name?: string | null;
+            /**
+             * Secret
+             * @description AppSecret (write-only; empty: none)
+             * @default
+             */
+            secret?: string;
+            /**
+             * Extra
+             * @description Provider settings (JSON object)
+             */
+            extra?: {
+                [key: string]: components["schemas"]["JsonValue"];
+            };
+            /**
+             * Is Active
+             * @description Accept logins through it
+             * @default true
+             */
+            is_active?: boolean;
+        };
+        /** ClientAppOut */
+        ClientAppOut: {
+            /**
+             * Id
+             * @description App row id
+             */
+            id: string;
+            /** @description Provider and kind of app */
+            app_type: components["schemas"]["AppType"];
+            /**
+             * App Id
+             * @description The app's id at the provider (AppID)
+             */
+            app_id: string;
+            /**
+             * Name
+             * @description Shown name
+             */
+            name: string | null;
+            /**
+             * Is Active
+             * @description Whether logins through it are accepted
+             */
+            is_active: boolean;
+            /**
+             * Secret Set
+             * @description Whether a secret is stored (it is never shown)
+             */
+            secret_set: boolean;
+            /**
+             * Extra
+             * @description Provider settings; secret-looking values (private keys…) shown as ******
+             */
+            extra: {
+                [key: string]: unknown;
+            };
+            /**
+             * Managed By
+             * @description config: listed in USERCENTER_CLIENT_APPS, rewritten at every start and read-only here; console: managed by staff
+             * @enum {string}
+             */
+            managed_by: "config" | "console";
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** ClientAppUpdateIn */
+        ClientAppUpdateIn: {
+            /**
+             * Name
+             * @description Shown name
+             */
+            name?: string | null;
+            /**
+             * Is Active
+             * @description Accept logins through it
+             */
+            is_active?: boolean | null;
+            /**
+             * Secret
+             * @description A new secret (write-only)
+             */
+            secret?: string | null;
+            /**
+             * Extra
+             * @description Merged key by key: a value replaces, null removes, ****** keeps
+             */
+            extra?: {
+                [key: string]: components["schemas"]["JsonValue"];
+            } | null;
+        };
         /** CodeSentOut */
         CodeSentOut: {
             /**
@@ -1975,6 +2406,91 @@ export interface components {
             /** Remark */
             remark?: string | null;
         };
+        /** ConfigOut */
+        ConfigOut: {
+            /**
+             * Key
+             * @description Entry key: site_name…
+             */
+            key: string;
+            /**
+             * Group
+             * @description Group: BASIC, REGISTER…
+             */
+            group: string;
+            /** @description The value, as its type says */
+            value: components["schemas"]["JsonValue"];
+            /**
+             * Value Type
+             * @description Value type
+             * @enum {string}
+             */
+            value_type: "string" | "int" | "bool" | "json";
+            /**
+             * Description
+             * @description What it is for
+             */
+            description: string | null;
+            /**
+             * Is Public
+             * @description Clients may read it without a staff token
+             */
+            is_public: boolean;
+            /**
+             * Is Editable
+             * @description false: read-only, shown for information
+             */
+            is_editable: boolean;
+            /**
+             * Updated By
+             * @description The staff member who changed it last
+             */
+            updated_by: string | null;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** ConfigPutIn */
+        ConfigPutIn: {
+            /** @description The new value: a string, an integer, true/false or any JSON, as the entry's value_type says */
+            value: components["schemas"]["JsonValue"];
+        };
+        /** DailyOut */
+        DailyOut: {
+            /**
+             * Days
+             * @description One entry per day, oldest first, today last
+             */
+            days: components["schemas"]["DayOut"][];
+        };
+        /** DayOut */
+        DayOut: {
+            /**
+             * Date
+             * Format: date
+             * @description China calendar day (UTC+8), YYYY-MM-DD
+             */
+            date: string;
+            /**
+             * Registrations
+             * @description Users created that day
+             */
+            registrations: number;
+            /**
+             * Active Users
+             * @description Distinct users who logged in that day
+             */
+            active_users: number;
+            /**
+             * Logins
+             * @description Logins per method (sms, password, wechat…)
+             */
+            logins: {
+                [key: string]: number;
+            };
+        };
         /** DebitIn */
         DebitIn: {
             /**
@@ -2004,6 +2520,176 @@ export interface components {
         };
         /** DecisionIn */
         DecisionIn: {
+            /** Remark */
+            remark?: string | null;
+        };
+        /** DictCreateIn */
+        DictCreateIn: {
+            /**
+             * Dict Type
+             * @description Type: PROVINCE_CODE, ORDER_STATUS…
+             */
+            dict_type: string;
+            /**
+             * Dict Code
+             * @description Code, unique within the type: GD…
+             */
+            dict_code: string;
+            /**
+             * Dict Name
+             * @description Shown name: 广东省
+             */
+            dict_name: string;
+            /**
+             * Dict Value
+             * @description A value
+             */
+            dict_value?: string | null;
+            /**
+             * Parent Id
+             * @description The parent entry, for a tree
+             */
+            parent_id?: number | null;
+            /**
+             * Extra Data
+             * @description More attributes, as JSON
+             */
+            extra_data?: {
+                [key: string]: components["schemas"]["JsonValue"];
+            } | null;
+            /**
+             * Sort Order
+             * @description Order within the type
+             * @default 0
+             */
+            sort_order?: number;
+            /**
+             * Is Active
+             * @description Whether clients are offered it
+             * @default true
+             */
+            is_active?: boolean;
+            /**
+             * Remark
+             * @description A note for staff
+             */
+            remark?: string | null;
+        };
+        /** DictOut */
+        DictOut: {
+            /**
+             * Id
+             * @description Entry id
+             */
+            id: string;
+            /**
+             * Dict Type
+             * @description Type
+             */
+            dict_type: string;
+            /**
+             * Dict Code
+             * @description Code, unique within the type
+             */
+            dict_code: string;
+            /**
+             * Dict Name
+             * @description Shown name
+             */
+            dict_name: string;
+            /**
+             * Dict Value
+             * @description Value
+             */
+            dict_value: string | null;
+            /**
+             * Parent Id
+             * @description Parent entry
+             */
+            parent_id: string | null;
+            /**
+             * Extra Data
+             * @description More attributes
+             */
+            extra_data: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Sort Order
+             * @description Order within the type
+             */
+            sort_order: number;
+            /**
+             * Is Active
+             * @description Whether clients are offered it
+             */
+            is_active: boolean;
+            /**
+             * Remark
+             * @description Note for staff
+             */
+            remark: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** DictPage */
+        DictPage: {
+            /** Items */
+            items: components["schemas"]["DictOut"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page
+             */
+            next_cursor: string | null;
+        };
+        /** DictTypeOut */
+        DictTypeOut: {
+            /**
+             * Dict Type
+             * @description Type
+             */
+            dict_type: string;
+            /**
+             * Entries
+             * @description How many entries it has
+             */
+            entries: number;
+            /**
+             * Active Entries
+             * @description How many of them are active
+             */
+            active_entries: number;
+        };
+        /**
+         * DictUpdateIn
+         * @description Every field optional; the type and code never change (other services store them).
+         */
+        DictUpdateIn: {
+            /** Dict Name */
+            dict_name?: string | null;
+            /** Dict Value */
+            dict_value?: string | null;
+            /**
+             * Parent Id
+             * @description null: a top-level entry
+             */
+            parent_id?: number | null;
+            /** Extra Data */
+            extra_data?: {
+                [key: string]: components["schemas"]["JsonValue"];
+            } | null;
+            /** Sort Order */
+            sort_order?: number | null;
+            /** Is Active */
+            is_active?: boolean | null;
             /** Remark */
             remark?: string | null;
         };
@@ -2063,9 +2749,15 @@ export interface components {
         };
         /** EntryPage */
         EntryPage: {
-            /** Items */
+            /**
+             * Items
+             * @description Entries, newest first
+             */
             items: components["schemas"]["EntryOut"][];
-            /** Next Cursor */
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page
+             */
             next_cursor: string | null;
         };
         /** GrantOut */
@@ -2136,6 +2828,7 @@ export interface components {
              */
             expires_in_seconds?: number;
         };
+        JsonValue: unknown;
         /** JwksOut */
         JwksOut: {
             /** Keys */
@@ -2188,6 +2881,34 @@ export interface components {
             /** Is New User */
             is_new_user: boolean;
         };
+        /** MenuOut */
+        MenuOut: {
+            /**
+             * Code
+             * @description Menu permission code, e.g. menu:user
+             */
+            code: string;
+            /**
+             * Name
+             * @description Shown name (the console translates by code)
+             */
+            name: string;
+            /**
+             * Path
+             * @description Front-end route, e.g. /users
+             */
+            path: string | null;
+            /**
+             * Sort
+             * @description Order among siblings (ascending)
+             */
+            sort: number;
+            /**
+             * Children
+             * @description Menus under this one the caller holds
+             */
+            children: components["schemas"]["MenuOut"][];
+        };
         /** MiniAppLoginRequest */
         MiniAppLoginRequest: {
             /** @default MINIAPP */
@@ -2219,6 +2940,21 @@ export interface components {
             login_code?: string | null;
             /** App Id */
             app_id?: string | null;
+        };
+        /** OverviewOut */
+        OverviewOut: {
+            /** @description The withdrawal queue */
+            pending_withdrawals: components["schemas"]["PendingWithdrawalsOut"];
+            /**
+             * Pending Adjustments
+             * @description Manual adjustments waiting for approval
+             */
+            pending_adjustments: number;
+            /**
+             * Wallet Totals
+             * @description What users hold, per asset
+             */
+            wallet_totals: components["schemas"]["AssetTotalOut"][];
         };
         /** PasswordChangeRequest */
         PasswordChangeRequest: {
@@ -2283,6 +3019,19 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+        };
+        /** PendingWithdrawalsOut */
+        PendingWithdrawalsOut: {
+            /**
+             * Count
+             * @description Withdrawals waiting for staff
+             */
+            count: number;
+            /**
+             * Amount
+             * @description Their total in yuan, e.g. "1200.50"
+             */
+            amount: string;
         };
         /** PermissionCreateIn */
         PermissionCreateIn: {
@@ -2730,6 +3479,14 @@ export interface components {
              */
             current: boolean;
         };
+        /** SessionsRevokedOut */
+        SessionsRevokedOut: {
+            /**
+             * Revoked
+             * @description How many live sessions were ended
+             */
+            revoked: number;
+        };
         /** SettleIn */
         SettleIn: {
             /** Remark */
@@ -2849,6 +3606,19 @@ export interface components {
                 [key: string]: unknown;
             } | null;
             balance: components["schemas"]["BalanceOut"];
+        };
+        /** SponsorPage */
+        SponsorPage: {
+            /**
+             * Items
+             * @description Sponsors, newest first
+             */
+            items: components["schemas"]["SponsorOut"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page
+             */
+            next_cursor: string | null;
         };
         /** SponsorStatusIn */
         SponsorStatusIn: {
@@ -2999,6 +3769,11 @@ export interface components {
              * @description Permission codes the caller holds
              */
             permissions: string[];
+            /**
+             * Menus
+             * @description The menus of the permission tree the caller holds, nested, sorted
+             */
+            menus: components["schemas"]["MenuOut"][];
             /**
              * Scopes
              * @description Where each is held: `*` everywhere, else `merchant:7`, `agency:3`…
@@ -3319,6 +4094,19 @@ export interface components {
             /** Handled At */
             handled_at: string | null;
         };
+        /** WithdrawalPage */
+        WithdrawalPage: {
+            /**
+             * Items
+             * @description Withdrawals, newest first
+             */
+            items: components["schemas"]["AdminWithdrawalOut"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page
+             */
+            next_cursor: string | null;
+        };
         /**
          * Problem
          * @description RFC 9457 problem details, with a stable machine `code`
@@ -3454,7 +4242,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3463,7 +4251,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3472,7 +4260,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3559,7 +4347,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3568,7 +4356,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3595,7 +4383,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3682,7 +4470,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3691,7 +4479,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3718,7 +4506,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3805,7 +4593,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3814,7 +4602,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3841,7 +4629,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3924,7 +4712,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3933,7 +4721,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3942,7 +4730,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4029,7 +4817,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4038,7 +4826,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4065,7 +4853,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4152,7 +4940,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4161,7 +4949,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4188,7 +4976,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4275,7 +5063,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4284,7 +5072,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4311,7 +5099,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4398,7 +5186,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4407,7 +5195,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4434,7 +5222,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4515,7 +5303,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4524,7 +5312,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4533,7 +5321,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4618,7 +5406,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4627,7 +5415,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4654,7 +5442,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4739,7 +5527,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4748,7 +5536,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4775,7 +5563,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4862,7 +5650,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4871,7 +5659,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4898,7 +5686,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4985,7 +5773,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4994,7 +5782,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5021,7 +5809,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5109,7 +5897,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5118,7 +5906,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5127,7 +5915,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5216,7 +6004,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5225,7 +6013,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5252,7 +6040,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5335,7 +6123,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5344,7 +6132,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5353,7 +6141,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5438,7 +6226,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5447,7 +6235,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5474,7 +6262,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5557,7 +6345,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5566,7 +6354,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5575,7 +6363,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5660,7 +6448,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5669,7 +6457,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5696,7 +6484,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5779,7 +6567,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5788,7 +6576,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5797,7 +6585,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5885,7 +6673,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5894,7 +6682,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5921,7 +6709,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6007,7 +6795,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6016,7 +6804,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6025,7 +6813,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -9029,6 +9817,219 @@ export interface operations {
             };
         };
     };
+    staff_user_entries_v1_admin_wallet_users__user_id__entries_get: {
+        parameters: {
+            query?: {
+                asset?: string | null;
+                kind?: string | null;
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EntryPage"];
+                };
+            };
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `security_error`, `state_invalid`, `wallet_error` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_unauthorized`, `invalid_credentials`, `refresh_token_invalid`, `refresh_token_reused`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing`, `totp_required` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `adjustment_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `withdrawal_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `withdrawal_already_handled` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `asset_invalid`, `asset_not_transferable`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `email_invalid`, `id_card_invalid`, `idempotency_key_missing`, `kind_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `sms_rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `uid_space_exhausted` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_sponsors_v1_admin_wallet_sponsors_get: {
+        parameters: {
+            query?: {
+                status?: ("ACTIVE" | "SUSPENDED" | "CLOSED") | null;
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SponsorPage"];
+                };
+            };
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `security_error`, `state_invalid`, `wallet_error` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_unauthorized`, `invalid_credentials`, `refresh_token_invalid`, `refresh_token_reused`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing`, `totp_required` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `adjustment_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `withdrawal_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `withdrawal_already_handled` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `asset_invalid`, `asset_not_transferable`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `email_invalid`, `id_card_invalid`, `idempotency_key_missing`, `kind_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `sms_rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `uid_space_exhausted` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     create_sponsor_v1_admin_wallet_sponsors_post: {
         parameters: {
             query?: never;
@@ -9115,6 +10116,220 @@ export interface operations {
                 };
             };
             /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `asset_invalid`, `asset_not_transferable`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `email_invalid`, `id_card_invalid`, `idempotency_key_missing`, `invalid_unicode`, `kind_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `sms_rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `uid_space_exhausted` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    staff_sponsor_entries_v1_admin_wallet_sponsors__sponsor_id__entries_get: {
+        parameters: {
+            query?: {
+                asset?: string | null;
+                kind?: string | null;
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                sponsor_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EntryPage"];
+                };
+            };
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `security_error`, `state_invalid`, `wallet_error` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_unauthorized`, `invalid_credentials`, `refresh_token_invalid`, `refresh_token_reused`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing`, `totp_required` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `adjustment_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `withdrawal_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `withdrawal_already_handled` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `asset_invalid`, `asset_not_transferable`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `email_invalid`, `id_card_invalid`, `idempotency_key_missing`, `kind_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `sms_rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `uid_space_exhausted` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_withdrawals_v1_admin_wallet_withdrawals_get: {
+        parameters: {
+            query?: {
+                status?: ("PENDING" | "PAID" | "FAILED") | null;
+                user_id?: number | null;
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WithdrawalPage"];
+                };
+            };
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `security_error`, `state_invalid`, `wallet_error` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_unauthorized`, `invalid_credentials`, `refresh_token_invalid`, `refresh_token_reused`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing`, `totp_required` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `adjustment_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `withdrawal_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `withdrawal_already_handled` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `asset_invalid`, `asset_not_transferable`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `email_invalid`, `id_card_invalid`, `idempotency_key_missing`, `kind_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -12446,6 +13661,215 @@ export interface operations {
             };
         };
     };
+    user_logins_v1_admin_users__user_id__logins_get: {
+        parameters: {
+            query?: {
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminLoginEventPage"];
+                };
+            };
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `security_error`, `state_invalid` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_unauthorized`, `invalid_credentials`, `refresh_token_invalid`, `refresh_token_reused`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing`, `totp_required` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `grant_not_found`, `not_bound`, `permission_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `already_bound`, `grant_exists`, `identity_taken`, `last_login_method`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `sms_rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `uid_space_exhausted` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revoke_user_sessions_v1_admin_users__user_id__sessions_revoke_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionsRevokedOut"];
+                };
+            };
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `security_error`, `state_invalid` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_unauthorized`, `invalid_credentials`, `refresh_token_invalid`, `refresh_token_reused`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing`, `totp_required` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `grant_not_found`, `not_bound`, `permission_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `already_bound`, `grant_exists`, `identity_taken`, `last_login_method`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `sms_rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `uid_space_exhausted` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     disable_user_v1_admin_users__user_id__disable_post: {
         parameters: {
             query?: never;
@@ -13079,6 +14503,1437 @@ export interface operations {
             };
             /** @description Problem: `uid_space_exhausted` */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_dictionaries_v1_admin_dictionaries_get: {
+        parameters: {
+            query?: {
+                dict_type?: string | null;
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DictPage"];
+                };
+            };
+            /** @description Problem: `access_error`, `captcha_invalid`, `provider_code_invalid`, `provider_error`, `security_error` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `invalid_credentials`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing`, `totp_required` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `captcha_required`, `permission_denied`, `privilege_exceeded`, `provider_rejected`, `totp_enrolment_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `grant_not_found`, `permission_not_found`, `provider_not_configured`, `role_not_found`, `staff_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `grant_exists`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `nul_character`, `password_too_weak`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `provider_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_dictionary_v1_admin_dictionaries_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DictCreateIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DictOut"];
+                };
+            };
+            /** @description Problem: `access_error`, `captcha_invalid`, `invalid_json`, `provider_code_invalid`, `provider_error`, `security_error` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `invalid_credentials`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing`, `totp_required` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `captcha_required`, `permission_denied`, `privilege_exceeded`, `provider_rejected`, `totp_enrolment_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `grant_not_found`, `permission_not_found`, `provider_not_configured`, `role_not_found`, `staff_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `grant_exists`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `body_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `invalid_unicode`, `nul_character`, `password_too_weak`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `provider_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_dictionary_types_v1_admin_dictionaries_types_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DictTypeOut"][];
+                };
+            };
+            /** @description Problem: `access_error`, `captcha_invalid`, `provider_code_invalid`, `provider_error`, `security_error` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `invalid_credentials`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing`, `totp_required` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `captcha_required`, `permission_denied`, `privilege_exceeded`, `provider_rejected`, `totp_enrolment_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `grant_not_found`, `permission_not_found`, `provider_not_configured`, `role_not_found`, `staff_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `grant_exists`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `nul_character`, `password_too_weak`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `provider_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_dictionary_v1_admin_dictionaries__dict_id__delete_types: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Problem: `access_error`, `captcha_invalid`, `provider_code_invalid`, `provider_error`, `security_error` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `invalid_credentials`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing`, `totp_required` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `captcha_required`, `permission_denied`, `privilege_exceeded`, `provider_rejected`, `totp_enrolment_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `grant_not_found`, `permission_not_found`, `provider_not_configured`, `role_not_found`, `staff_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `grant_exists`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `nul_character`, `password_too_weak`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `provider_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_dictionary_v1_admin_dictionaries__dict_id__patch_types: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["DictUpdateIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DictOut"];
+                };
+            };
+            /** @description Problem: `access_error`, `captcha_invalid`, `invalid_json`, `provider_code_invalid`, `provider_error`, `security_error` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `invalid_credentials`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing`, `totp_required` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `captcha_required`, `permission_denied`, `privilege_exceeded`, `provider_rejected`, `totp_enrolment_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `grant_not_found`, `permission_not_found`, `provider_not_configured`, `role_not_found`, `staff_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `grant_exists`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `body_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `invalid_unicode`, `nul_character`, `password_too_weak`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `provider_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_dictionary_v1_admin_dictionaries__dict_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dict_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Problem: `access_error`, `captcha_invalid`, `provider_code_invalid`, `provider_error`, `security_error` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `invalid_credentials`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing`, `totp_required` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `captcha_required`, `permission_denied`, `privilege_exceeded`, `provider_rejected`, `totp_enrolment_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `grant_not_found`, `permission_not_found`, `provider_not_configured`, `role_not_found`, `staff_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `grant_exists`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `nul_character`, `password_too_weak`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `provider_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_dictionary_v1_admin_dictionaries__dict_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dict_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["DictUpdateIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DictOut"];
+                };
+            };
+            /** @description Problem: `access_error`, `captcha_invalid`, `invalid_json`, `provider_code_invalid`, `provider_error`, `security_error` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `invalid_credentials`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing`, `totp_required` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `captcha_required`, `permission_denied`, `privilege_exceeded`, `provider_rejected`, `totp_enrolment_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `grant_not_found`, `permission_not_found`, `provider_not_configured`, `role_not_found`, `staff_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `grant_exists`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `body_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `invalid_unicode`, `nul_character`, `password_too_weak`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `provider_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_config_v1_admin_config_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConfigOut"][];
+                };
+            };
+            /** @description Problem: `access_error`, `captcha_invalid`, `provider_code_invalid`, `provider_error`, `security_error` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `invalid_credentials`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing`, `totp_required` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `captcha_required`, `permission_denied`, `privilege_exceeded`, `provider_rejected`, `totp_enrolment_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `grant_not_found`, `permission_not_found`, `provider_not_configured`, `role_not_found`, `staff_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `grant_exists`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `nul_character`, `password_too_weak`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `provider_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    set_config_v1_admin_config__key__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConfigPutIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConfigOut"];
+                };
+            };
+            /** @description Problem: `access_error`, `captcha_invalid`, `invalid_json`, `provider_code_invalid`, `provider_error`, `security_error` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `invalid_credentials`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing`, `totp_required` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `captcha_required`, `permission_denied`, `privilege_exceeded`, `provider_rejected`, `totp_enrolment_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `grant_not_found`, `permission_not_found`, `provider_not_configured`, `role_not_found`, `staff_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `grant_exists`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `body_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `invalid_unicode`, `nul_character`, `password_too_weak`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `provider_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_client_apps_v1_admin_client_apps_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClientAppOut"][];
+                };
+            };
+            /** @description Problem: `access_error`, `captcha_invalid`, `provider_code_invalid`, `provider_error`, `security_error` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `invalid_credentials`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing`, `totp_required` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `captcha_required`, `permission_denied`, `privilege_exceeded`, `provider_rejected`, `totp_enrolment_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `grant_not_found`, `permission_not_found`, `provider_not_configured`, `role_not_found`, `staff_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `grant_exists`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `nul_character`, `password_too_weak`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `provider_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_client_app_v1_admin_client_apps_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClientAppCreateIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClientAppOut"];
+                };
+            };
+            /** @description Problem: `access_error`, `captcha_invalid`, `invalid_json`, `provider_code_invalid`, `provider_error`, `security_error` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `invalid_credentials`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing`, `totp_required` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `captcha_required`, `permission_denied`, `privilege_exceeded`, `provider_rejected`, `totp_enrolment_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `grant_not_found`, `permission_not_found`, `provider_not_configured`, `role_not_found`, `staff_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `grant_exists`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `body_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `invalid_unicode`, `nul_character`, `password_too_weak`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `provider_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_client_app_v1_admin_client_apps__client_app_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                client_app_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ClientAppUpdateIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClientAppOut"];
+                };
+            };
+            /** @description Problem: `access_error`, `captcha_invalid`, `invalid_json`, `provider_code_invalid`, `provider_error`, `security_error` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `invalid_credentials`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing`, `totp_required` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `captcha_required`, `permission_denied`, `privilege_exceeded`, `provider_rejected`, `totp_enrolment_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `grant_not_found`, `permission_not_found`, `provider_not_configured`, `role_not_found`, `staff_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `grant_exists`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `body_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `invalid_unicode`, `nul_character`, `password_too_weak`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `provider_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    daily_stats_v1_admin_stats_daily_get: {
+        parameters: {
+            query?: {
+                /** @description How many days up to today */
+                days?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DailyOut"];
+                };
+            };
+            /** @description Problem: `access_error`, `code_invalid`, `identity_error`, `state_invalid`, `wallet_error` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `invalid_credentials`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing`, `totp_required` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_disabled`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `adjustment_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `withdrawal_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `withdrawal_already_handled` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `asset_invalid`, `asset_not_transferable`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `email_invalid`, `id_card_invalid`, `idempotency_key_missing`, `kind_invalid`, `nul_character`, `password_required`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `sms_rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    overview_v1_admin_stats_overview_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OverviewOut"];
+                };
+            };
+            /** @description Problem: `access_error`, `code_invalid`, `identity_error`, `state_invalid`, `wallet_error` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `invalid_credentials`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing`, `totp_required` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_disabled`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `adjustment_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `withdrawal_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `withdrawal_already_handled` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `asset_invalid`, `asset_not_transferable`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `email_invalid`, `id_card_invalid`, `idempotency_key_missing`, `kind_invalid`, `nul_character`, `password_required`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `sms_rate_limited` */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

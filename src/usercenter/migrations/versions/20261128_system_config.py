@@ -2,7 +2,7 @@
 marked as managed by configuration or by the console, and the System menu's permissions
 
 Revision ID: 0008_system
-Revises: 0006_session_subject
+Revises: 0007_console
 Create Date: 2026-11-28 00:00:00.000000
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import usercenter.kit.models
 
 revision: str = "0008_system"
-down_revision: str | None = "0006_session_subject"
+down_revision: str | None = "0007_console"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
