@@ -1,9 +1,15 @@
 import { mount } from '@vue/test-utils'
 import { createI18n } from 'vue-i18n'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import CursorPager from '@/components/CursorPager.vue'
 import MaskedValue from '@/components/MaskedValue.vue'
 import { componentMessages } from '@/components/messages'
+
+// The on-demand resolver adds each Element Plus component's CSS import; Node cannot load CSS
+// from node_modules, and these tests look at behaviour, not looks.
+vi.mock('element-plus/es/components/base/style/css', () => ({}))
+vi.mock('element-plus/es/components/button/style/css', () => ({}))
+vi.mock('element-plus/es/components/tag/style/css', () => ({}))
 
 function i18n(locale: 'zh-CN' | 'en') {
   return createI18n({ legacy: false, locale, messages: { 'zh-CN': {}, en: {} } })
