@@ -10,7 +10,7 @@ from datetime import timedelta
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
-from usercenter import __version__, docs, health, schema
+from usercenter import __version__, admin_ui, docs, health, schema
 from usercenter.access import api as access_api
 from usercenter.access.service.permissions import CHANGES_CHANNEL, PermissionService
 from usercenter.access.service.rbac import RbacService
@@ -379,5 +379,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(access_api.router)
     app.include_router(health.router)
     app.include_router(docs.router)
+    app.include_router(admin_ui.router)
     install_openapi(app)
     return app

@@ -1,0 +1,51 @@
+// The router guard: not logged in -> /login?redirect=<path>; a route whose meta.permission the
+// operator lacks -> the 403 page with the URL kept; unknown paths fall to the 404 route.
+import type { NavigationGuardWithThis, RouteLocationNormalized } from 'vue-router'
+import { FORBIDDEN, LOGIN } from './routes'
+
+export interface GuardAuth {
+  loggedIn: boolean
+  me: unknown
+  can(code: string): boolean
+  expired(now?: number): boolean
+  loadMe(): Promise<unknown>
+  clear(): void
+}
+
+export interface LoginTarget {
+  name: string
+  query: Record<string, string>
+}
+
+export function loginRedirect(to: Pick<RouteLocationNormalized, 'fullPath'>): LoginTarget {
+  const keep = to.fullPath && to.fullPath !== '/' && !to.fullPath.startsWith('/login')
+  return { name: LOGIN, query: keep ? { redirect: to.fullPath } : {} }
+}
+
+export function createGuard(auth: () => GuardAuth): NavigationGuardWithThis<undefined> {
+  return async (to) => {
+    const a = auth()
+    if (to.meta.public) return true
+    if (a.loggedIn && a.expired()) a.clear()
+    if (!a.loggedIn) return loginRedirect(to)
+    if (!a.me) {
+      try {
+        await a.loadMe()
+      } catch {
+        a.clear()
+        return loginRedirect(to)
+      }
+    }
+    const needed = to.matched.map((r) => r.meta.permission).filter((p): p is string => !!p)
+    if (to.name !== FORBIDDEN && needed.some((code) => !a.can(code))) {
+      return {
+        name: FORBIDDEN,
+        params: { pathMatch: to.path.replace(/^\//, '').split('/') },
+        query: to.query,
+        hash: to.hash,
+        replace: true,
+      }
+    }
+    return true
+  }
+}
