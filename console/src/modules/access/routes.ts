@@ -7,13 +7,13 @@ export default [
     path: '/access/permissions',
     name: 'access-permissions',
     component: () => import('./Permissions.vue'),
-    meta: { permission: 'role:manage', title: 'access.menu.permissions', menu, icon: 'Share' },
+    meta: { permission: 'role:manage', title: 'access.menu.permissions', menu, icon: 'Lock' },
   },
   {
     path: '/access/roles',
     name: 'access-roles',
     component: () => import('./Roles.vue'),
-    meta: { permission: 'role:manage', title: 'access.menu.roles', menu, icon: 'Avatar' },
+    meta: { permission: 'role:manage', title: 'access.menu.roles', menu, icon: 'UserFilled' },
   },
   {
     path: '/access/grants',

@@ -7,7 +7,7 @@ export default [
     path: '/system/dictionaries',
     name: 'system-dictionaries',
     component: () => import('./Dictionaries.vue'),
-    meta: { permission: 'dict:manage', title: 'system.menu.dictionaries', menu, icon: 'Collection' },
+    meta: { permission: 'dict:manage', title: 'system.menu.dictionaries', menu, icon: 'Setting' },
   },
   {
     path: '/system/config',
@@ -19,6 +19,6 @@ export default [
     path: '/system/client-apps',
     name: 'system-client-apps',
     component: () => import('./ClientApps.vue'),
-    meta: { permission: 'client_app:manage', title: 'system.menu.clientApps', menu, icon: 'Iphone' },
+    meta: { permission: 'client_app:manage', title: 'system.menu.clientApps', menu, icon: 'Key' },
   },
 ] satisfies RouteRecordRaw[]

@@ -13,19 +13,19 @@ export default [
     path: '/wallet/sponsors',
     name: 'wallet-sponsors',
     component: () => import('./Sponsors.vue'),
-    meta: { permission: 'wallet:view', title: 'wallet.menu.sponsors', menu, icon: 'OfficeBuilding' },
+    meta: { permission: 'wallet:view', title: 'wallet.menu.sponsors', menu, icon: 'Coin' },
   },
   {
     path: '/wallet/adjustments',
     name: 'wallet-adjustments',
     component: () => import('./Adjustments.vue'),
-    meta: { permission: 'wallet:view', title: 'wallet.menu.adjustments', menu, icon: 'EditPen' },
+    meta: { permission: 'wallet:view', title: 'wallet.menu.adjustments', menu, icon: 'Tickets' },
   },
   {
     path: '/wallet/withdrawals',
     name: 'wallet-withdrawals',
     component: () => import('./Withdrawals.vue'),
-    meta: { permission: 'wallet:view', title: 'wallet.menu.withdrawals', menu, icon: 'Money' },
+    meta: { permission: 'wallet:view', title: 'wallet.menu.withdrawals', menu, icon: 'Coin' },
   },
   {
     path: '/wallet/reconciliation',
@@ -35,7 +35,7 @@ export default [
       permission: 'wallet:reconcile',
       title: 'wallet.menu.reconciliation',
       menu,
-      icon: 'DataAnalysis',
+      icon: 'Document',
     },
   },
 ] satisfies RouteRecordRaw[]
