@@ -52,6 +52,8 @@ from usercenter.providers.registry import ProviderRegistry
 from usercenter.security.captcha import CaptchaService
 from usercenter.security.keys import load_keyring
 from usercenter.security.passwords import PasswordHasher, PasswordPolicy
+from usercenter.stats import api as stats_api
+from usercenter.stats.service import StatsService
 from usercenter.tokens import api as tokens_api
 from usercenter.tokens.keys import SigningKeys
 from usercenter.tokens.service import TokenService
@@ -141,6 +143,7 @@ class Services:
     staff: StaffService
     staff_auth: StaffAuthService
     staff_users: StaffUserService
+    stats: StatsService
 
     def by_type(self) -> dict[type, object]:
         """Each service under its class, and the stores under their protocols: what
@@ -152,14 +155,17 @@ class Services:
 
     async def start(self) -> None:
         """What a serving process runs beside its requests: the signing keys loaded, the
-        configured client apps seeded, the hold sweeper and the access-change listener."""
+        configured client apps seeded, the hold sweeper, the access-change listener and the
+        statistics rollup."""
         await self.signing_keys.load()
         await self.client_apps.seed(self.settings.client_apps)
         self.wallet.start_hold_sweeper(self.settings.wallet_hold_sweep_seconds)
         self.access.start()
+        self.stats.start_rollups()
 
     async def close(self) -> None:
         """Stop the background work and close every connection, the database's last."""
+        await self.stats.close()
         await self.access.close()
         await self.courier.close()
         await self.wallet.close()
@@ -316,6 +322,12 @@ def build_services(settings: Settings) -> Services:
         staff=staff,
         staff_auth=staff_auth,
         staff_users=StaffUserService(users, tokens),
+        stats=StatsService(
+            database=database,
+            identity=users,
+            statements=wallet.statements,
+            rollup_seconds=settings.stats_rollup_seconds,
+        ),
     )
 
 
@@ -377,6 +389,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(audit_api.router)
     app.include_router(wallet_api.router)
     app.include_router(access_api.router)
+    app.include_router(stats_api.router)
     app.include_router(health.router)
     app.include_router(docs.router)
     app.include_router(admin_ui.router)

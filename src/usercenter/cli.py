@@ -1,4 +1,4 @@
-"""The `usercenter` command: serve, migrate, check, version, admin create.
+"""The `usercenter` command: serve, migrate, check, version, admin create, stats rollup.
 
 Configuration and connection problems end the command with one clear line on stderr and a
 non-zero exit, never a traceback.
@@ -296,6 +296,25 @@ def create_admin(
             "at its first login it sets up an authenticator (POST /v1/admin/me/totp, then "
             "/v1/admin/me/totp/confirm) and logs in again with a code"
         )
+
+
+stats_cli = typer.Typer(help="The dashboard's daily statistics.", no_args_is_help=True)
+cli.add_typer(stats_cli, name="stats")
+
+
+@stats_cli.command("rollup")
+def stats_rollup() -> None:
+    """Count the days since the last final one up to today (China calendar days) into the
+    daily statistics; what `serve` does every USERCENTER_STATS_ROLLUP_SECONDS."""
+    settings = _settings()
+
+    async def work(services: Services) -> tuple[list[str], int]:
+        done = await services.database.run_in_transaction(services.stats.rollup)
+        return [day.isoformat() for day in done.counted], done.finalized
+
+    counted, finalized = _run_with_services(settings, work)
+    span = f"{counted[0]} to {counted[-1]}" if counted else "nothing"
+    typer.echo(f"rolled up {len(counted)} day(s) ({span}), {finalized} made final")
 
 
 @cli.command()

@@ -282,6 +282,11 @@ class Settings(BaseSettings):
     wallet_hold_sweep_seconds: float = Field(
         default=30.0, ge=0, description="How often expired holds are released (0: never)"
     )
+    stats_rollup_seconds: float = Field(
+        default=300.0,
+        ge=0,
+        description="How often the daily statistics of today are rolled up (0: only on demand)",
+    )
     wallet_vip_grant_coins: int = Field(default=2000, ge=0)
     wallet_withdrawal_minimum: int = Field(default=100, ge=1, description="In fen")
     wallet_withdrawal_fee_bps: int = Field(default=0, ge=0, le=10_000)

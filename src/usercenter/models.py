@@ -6,6 +6,7 @@ from usercenter.identity import models as identity_models
 from usercenter.ids import models as ids_models
 from usercenter.kit.models import Base
 from usercenter.platform import models as platform_models
+from usercenter.stats import models as stats_models
 from usercenter.tokens import models as tokens_models
 from usercenter.wallet import models as wallet_models
 
@@ -18,6 +19,7 @@ __all__ = [
     "ids_models",
     "metadata",
     "platform_models",
+    "stats_models",
     "tokens_models",
     "wallet_models",
 ]

@@ -22,6 +22,8 @@ from usercenter.access.auth import (
 )
 from usercenter.access.errors import ScopeInvalid
 from usercenter.access.schemas import (
+    AdminLoginEventOut,
+    AdminLoginEventPage,
     AdminLogOut,
     AdminLogPage,
     AdminUserDetailOut,
@@ -33,6 +35,7 @@ from usercenter.access.schemas import (
     GrantIn,
     GrantOut,
     Int32Id,
+    MenuOut,
     PermissionCreateIn,
     PermissionOut,
     PermissionUpdateIn,
@@ -40,6 +43,7 @@ from usercenter.access.schemas import (
     RoleCreateIn,
     RoleOut,
     RoleUpdateIn,
+    SessionsRevokedOut,
     StaffCreateIn,
     StaffLoginIn,
     StaffLoginOut,
@@ -115,13 +119,15 @@ async def staff_logout(staff: CurrentStaff, auth: StaffAuth, session: WriteSessi
 
 @router.get("/v1/admin/me", summary="The current staff member and the permissions they hold")
 async def staff_me(
-    staff: CurrentStaff, accounts: StaffAccounts, session: WriteSession
+    staff: CurrentStaff, accounts: StaffAccounts, rbac: Rbac, session: WriteSession
 ) -> StaffMeOut:
     me = StaffOut.of(await accounts.get_staff_or_raise(session, staff.id))
     held = staff.permissions.held
+    menus = await rbac.menus(session, staff.permissions)
     return StaffMeOut(
         **me.model_dump(),
         permissions=sorted(held),
+        menus=[MenuOut.of(m) for m in menus],
         scopes={code: sorted(scopes) for code, scopes in sorted(held.items())},
         totp_enrolment_required=staff.enrolment_only,
     )
@@ -349,6 +355,35 @@ async def user_detail(
         session, effective=staff.permissions, audit=staff.audit, user_id=user_id, reveal=reveal
     )
     return AdminUserDetailOut.of_detail(detail)
+
+
+@router.get("/v1/admin/users/{user_id}/logins", summary="A user's login history, newest first")
+async def user_logins(
+    user_id: Id,
+    staff: Annotated[StaffActor, StaffWith("user:view")],
+    users: StaffUsers,
+    session: WriteSession,
+    cursor: Cursor = None,
+    limit: Limit = 20,
+) -> AdminLoginEventPage:
+    page = await users.login_history(session, user_id, cursor=cursor, limit=limit)
+    return AdminLoginEventPage(
+        items=[AdminLoginEventOut.of(e) for e in page.items], next_cursor=page.next_cursor
+    )
+
+
+@router.post(
+    "/v1/admin/users/{user_id}/sessions/revoke", summary="End every session of a user (logged)"
+)
+async def revoke_user_sessions(
+    user_id: Id,
+    staff: Annotated[StaffActor, StaffWith("user:disable")],
+    users: StaffUsers,
+    session: WriteSession,
+) -> SessionsRevokedOut:
+    ended = await users.end_sessions(session, user_id)
+    staff.audit.notes["sessions_ended"] = ended
+    return SessionsRevokedOut(revoked=ended)
 
 
 @router.post(

@@ -13,7 +13,7 @@ from usercenter.kit.schemas import MAX_INT64, Id, Schema
 
 if TYPE_CHECKING:
     from usercenter.access.models import StaffAccount
-    from usercenter.access.service.rbac import GrantView, PermissionNode, RoleView
+    from usercenter.access.service.rbac import GrantView, MenuNode, PermissionNode, RoleView
     from usercenter.access.service.staff_users import StaffUserDetail
     from usercenter.audit.service import AdminLogEntry, LoginEventView
     from usercenter.identity.views import IdentityRecord, UserSummary
@@ -98,8 +98,29 @@ class StaffOut(Schema):
         )
 
 
+class MenuOut(Schema):
+    code: str = Field(description="Menu permission code, e.g. menu:user")
+    name: str = Field(description="Shown name (the console translates by code)")
+    path: str | None = Field(description="Front-end route, e.g. /users")
+    sort: int = Field(description="Order among siblings (ascending)")
+    children: list[MenuOut] = Field(description="Menus under this one the caller holds")
+
+    @classmethod
+    def of(cls, node: MenuNode) -> MenuOut:
+        return cls(
+            code=node.code,
+            name=node.name,
+            path=node.path,
+            sort=node.sort_order,
+            children=[cls.of(child) for child in node.children],
+        )
+
+
 class StaffMeOut(StaffOut):
     permissions: list[str] = Field(description="Permission codes the caller holds")
+    menus: list[MenuOut] = Field(
+        description="The menus of the permission tree the caller holds, nested, sorted"
+    )
     scopes: dict[str, list[str]] = Field(
         description="Where each is held: `*` everywhere, else `merchant:7`, `agency:3`…"
     )
@@ -363,6 +384,15 @@ class AdminLoginEventOut(Schema):
     @classmethod
     def of(cls, event: LoginEventView) -> AdminLoginEventOut:
         return from_view(cls, event, "id")
+
+
+class AdminLoginEventPage(Schema):
+    items: list[AdminLoginEventOut] = Field(description="Events, newest first")
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page")
+
+
+class SessionsRevokedOut(Schema):
+    revoked: int = Field(description="How many live sessions were ended")
 
 
 class AdminUserDetailOut(AdminUserOut):

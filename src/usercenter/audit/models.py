@@ -24,7 +24,11 @@ class AuthEventKind(StrEnum):
 
 class AuthEvent(Base):
     __tablename__ = "auth_events"
-    __table_args__ = (Index("ix_auth_events_user_id_id", "user_id", "id"),)
+    __table_args__ = (
+        Index("ix_auth_events_user_id_id", "user_id", "id"),
+        # Logins per day (the statistics rollup) read a range of it.
+        Index("ix_auth_events_created_at", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=True)
     user_id: Mapped[int | None] = mapped_column(BigInteger)

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from usercenter.audit.models import AdminLog, AuthEvent, ProfileChange
@@ -70,3 +70,22 @@ async def admin_log_page(
     if until is not None:
         query = query.where(AdminLog.created_at < until)
     return list(await session.scalars(query.order_by(AdminLog.id.desc()).limit(limit)))
+
+
+async def login_counts(
+    session: AsyncSession, kind: str, start: datetime, end: datetime
+) -> tuple[int, dict[str, int]]:
+    """Events of `kind` in [start, end) (an index range on auth_events.created_at): how many
+    distinct users, and how many events per method."""
+    window = (AuthEvent.kind == kind, AuthEvent.created_at >= start, AuthEvent.created_at < end)
+    users = (
+        await session.execute(select(func.count(func.distinct(AuthEvent.user_id))).where(*window))
+    ).scalar_one()
+    rows = await session.execute(
+        select(AuthEvent.method, func.count()).where(*window).group_by(AuthEvent.method)
+    )
+    return int(users), {(method or "unknown"): int(n) for method, n in rows.all()}
+
+
+async def first_auth_event_at(session: AsyncSession) -> datetime | None:
+    return (await session.execute(select(func.min(AuthEvent.created_at)))).scalar_one_or_none()

@@ -129,6 +129,25 @@ async def login_history(
     return await keyset_page(fetch, cursor=cursor, limit=limit)
 
 
+@dataclass(frozen=True, slots=True)
+class LoginCounts:
+    """The logins of a period: distinct users who logged in, and logins per method."""
+
+    active_users: int
+    by_method: dict[str, int]
+
+
+async def login_counts(session: AsyncSession, start: datetime, end: datetime) -> LoginCounts:
+    """Logins recorded in [start, end) (the login history: a refresh records none)."""
+    users, by_method = await repository.login_counts(session, AuthEventKind.LOGIN.value, start, end)
+    return LoginCounts(users, by_method)
+
+
+async def first_event_at(session: AsyncSession) -> datetime | None:
+    """When the first authentication event was recorded (None: none yet)."""
+    return await repository.first_auth_event_at(session)
+
+
 async def record_profile_change(
     session: AsyncSession,
     *,

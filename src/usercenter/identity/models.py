@@ -29,6 +29,8 @@ class User(Timestamps, Base):
     """A person: one internal id (from the id segments) and one display uid (`GD000001`)."""
 
     __tablename__ = "users"
+    # Registrations per day (the statistics rollup) read a range of it.
+    __table_args__ = (Index("ix_users_created_at", "created_at"),)
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     uid: Mapped[str] = mapped_column(String(16), unique=True)

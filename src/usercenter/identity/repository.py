@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from usercenter.identity.models import Credential, Identity, IdentityUnion, User
@@ -174,3 +174,13 @@ async def search_users(
 
 async def get_identity(session: AsyncSession, identity_id: int) -> Identity | None:
     return await session.get(Identity, identity_id)
+
+
+async def count_users_created(session: AsyncSession, start: datetime, end: datetime) -> int:
+    """Users created in [start, end) (an index range on users.created_at)."""
+    query = select(func.count()).where(User.created_at >= start, User.created_at < end)
+    return int((await session.execute(query)).scalar_one())
+
+
+async def first_user_created_at(session: AsyncSession) -> datetime | None:
+    return (await session.execute(select(func.min(User.created_at)))).scalar_one_or_none()

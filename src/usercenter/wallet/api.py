@@ -5,7 +5,7 @@ business's services' (`/v1/wallet/…`, with a service credential) and the staff
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, status
 
@@ -18,6 +18,7 @@ from usercenter.wallet.models import Kind, SystemAccount, user_owner
 from usercenter.wallet.schemas import (
     AdjustmentIn,
     AdjustmentOut,
+    AdminWithdrawalOut,
     AlipayIn,
     BalanceOut,
     BankCardIn,
@@ -40,12 +41,14 @@ from usercenter.wallet.schemas import (
     SponsorFundIn,
     SponsorIn,
     SponsorOut,
+    SponsorPage,
     SponsorStatusIn,
     TransferOut,
     VipPurchaseIn,
     WalletOut,
     WithdrawalIn,
     WithdrawalOut,
+    WithdrawalPage,
 )
 from usercenter.wallet.service import (
     AdjustmentService,
@@ -70,6 +73,12 @@ Adjustments = Annotated[AdjustmentService, Depends(provided(AdjustmentService))]
 Statements = Annotated[StatementService, Depends(provided(StatementService))]
 
 router = APIRouter(tags=["wallet"])
+
+Cursor = Annotated[str | None, Query(max_length=64)]
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
+AssetFilter = Annotated[str | None, Query(max_length=16)]
+KindFilter = Annotated[str | None, Query(max_length=24)]
+StaffViewer = Annotated[StaffActor, StaffWith("wallet:view")]
 
 IdempotencyKey = Annotated[
     str | None,
@@ -385,6 +394,75 @@ async def staff_user_wallet(
     user_id: Id, _: Annotated[StaffActor, StaffWith("wallet:view")], statements: Statements
 ) -> WalletOut:
     return await wallet_of(statements, user_id)
+
+
+@router.get("/v1/admin/wallet/users/{user_id}/entries", summary="A user's entries, newest first")
+async def staff_user_entries(
+    user_id: Id,
+    _: StaffViewer,
+    statements: Statements,
+    asset: AssetFilter = None,
+    kind: KindFilter = None,
+    cursor: Cursor = None,
+    limit: Limit = 20,
+) -> EntryPage:
+    page = await statements.user_entries(
+        user_id, asset=asset, kind=kind, cursor=cursor, limit=limit
+    )
+    return EntryPage(items=[EntryOut.of(e) for e in page.items], next_cursor=page.next_cursor)
+
+
+@router.get("/v1/admin/wallet/sponsors", summary="Sponsor accounts with balances, newest first")
+async def list_sponsors(
+    _: StaffViewer,
+    sponsors: Sponsors,
+    status_filter: Annotated[
+        Literal["ACTIVE", "SUSPENDED", "CLOSED"] | None, Query(alias="status")
+    ] = None,
+    cursor: Cursor = None,
+    limit: Limit = 20,
+) -> SponsorPage:
+    page = await sponsors.sponsors(status=status_filter, cursor=cursor, limit=limit)
+    return SponsorPage(
+        items=[SponsorOut.of(*item) for item in page.items], next_cursor=page.next_cursor
+    )
+
+
+@router.get(
+    "/v1/admin/wallet/sponsors/{sponsor_id}/entries", summary="A sponsor's entries, newest first"
+)
+async def staff_sponsor_entries(
+    sponsor_id: Id,
+    _: StaffViewer,
+    statements: Statements,
+    asset: AssetFilter = None,
+    kind: KindFilter = None,
+    cursor: Cursor = None,
+    limit: Limit = 20,
+) -> EntryPage:
+    page = await statements.sponsor_entries(
+        sponsor_id, asset=asset, kind=kind, cursor=cursor, limit=limit
+    )
+    return EntryPage(items=[EntryOut.of(e) for e in page.items], next_cursor=page.next_cursor)
+
+
+@router.get("/v1/admin/wallet/withdrawals", summary="Withdrawals of every user, newest first")
+async def list_withdrawals(
+    _: StaffViewer,
+    withdrawals: Withdrawals,
+    status_filter: Annotated[
+        Literal["PENDING", "PAID", "FAILED"] | None, Query(alias="status")
+    ] = None,
+    user_id: Id | None = None,
+    cursor: Cursor = None,
+    limit: Limit = 20,
+) -> WithdrawalPage:
+    page = await withdrawals.withdrawals_page(
+        status=status_filter, user_id=user_id, cursor=cursor, limit=limit
+    )
+    return WithdrawalPage(
+        items=[AdminWithdrawalOut.of(w) for w in page.items], next_cursor=page.next_cursor
+    )
 
 
 @router.post(

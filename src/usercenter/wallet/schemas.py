@@ -74,8 +74,8 @@ class EntryOut(Schema):
 
 
 class EntryPage(Schema):
-    items: list[EntryOut]
-    next_cursor: str | None
+    items: list[EntryOut] = Field(description="Entries, newest first")
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page")
 
 
 class LegOut(Schema):
@@ -254,6 +254,11 @@ class SponsorOut(Schema):
         )
 
 
+class SponsorPage(Schema):
+    items: list[SponsorOut] = Field(description="Sponsors, newest first")
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page")
+
+
 class SponsorFundIn(Schema):
     amount: AmountIn = Field(description="Yuan")
     channel: Literal["wechatpay", "alipay"]
@@ -323,6 +328,24 @@ class WithdrawalOut(Schema):
         )
 
 
+class AdminWithdrawalOut(WithdrawalOut):
+    user_id: str = Field(description="Whose withdrawal")
+    handler_id: str | None = Field(description="The staff member who settled it")
+
+    @classmethod
+    def of(cls, withdrawal: Withdrawal) -> AdminWithdrawalOut:
+        return cls(
+            **WithdrawalOut.of(withdrawal).model_dump(),
+            user_id=str(withdrawal.user_id),
+            handler_id=withdrawal.handler_id,
+        )
+
+
+class WithdrawalPage(Schema):
+    items: list[AdminWithdrawalOut] = Field(description="Withdrawals, newest first")
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page")
+
+
 class SettleIn(Schema):
     remark: str | None = Field(default=None, max_length=255)
 
@@ -354,6 +377,8 @@ class AdjustmentOut(Schema):
     status: str
     applicant_id: str
     approver_id: str | None
+    applied_by: str = Field(description="Staff id of who filed it (never its approver)")
+    decided_by: str | None = Field(description="Staff id of who approved or rejected it")
     approval_remark: str | None
     transfer_id: str | None
     created_at: datetime
@@ -371,6 +396,8 @@ class AdjustmentOut(Schema):
             status=adjustment.status,
             applicant_id=adjustment.applicant_id,
             approver_id=adjustment.approver_id,
+            applied_by=adjustment.applicant_id,
+            decided_by=adjustment.approver_id,
             approval_remark=adjustment.approval_remark,
             transfer_id=None if adjustment.transfer_id is None else str(adjustment.transfer_id),
             created_at=adjustment.created_at,

@@ -63,6 +63,17 @@ class PermissionNode:
 
 
 @dataclass(frozen=True, slots=True)
+class MenuNode:
+    """A menu of the console the caller holds, with the menus under it they hold."""
+
+    code: str
+    name: str
+    path: str | None
+    sort_order: int
+    children: list[MenuNode]
+
+
+@dataclass(frozen=True, slots=True)
 class RoleView:
     id: int
     code: str
@@ -147,6 +158,24 @@ class RbacService:
                     wanted.add(node.id)
                     node = by_id.get(node.parent_id) if node.parent_id else None
         return build_tree([p for p in rows if p.id in wanted], effective)
+
+    async def menus(self, session: AsyncSession, effective: Effective) -> list[MenuNode]:
+        """The active menu nodes `effective` holds (anywhere), nested (a menu whose parent
+        menu is not held is a root), siblings by sort order: the console's sidebar. The
+        super admin holds every node, so sees every menu."""
+        rows = [
+            p
+            for p in await repository.all_permissions(session)
+            if p.status == Status.ACTIVE
+            and p.kind == PermissionKind.MENU
+            and p.code in effective.held
+        ]
+
+        def menu(node: PermissionNode) -> MenuNode:
+            children = [menu(child) for child in node.children]
+            return MenuNode(node.code, node.name, node.path, node.sort_order, children)
+
+        return [menu(node) for node in build_tree(rows, None)]
 
     async def list_permissions(self, session: AsyncSession) -> list[PermissionNode]:
         return build_tree(await repository.all_permissions(session), None)

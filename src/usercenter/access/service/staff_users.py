@@ -119,6 +119,33 @@ class StaffUserService:
             pii_revealed=reveal,
         )
 
+    async def login_history(
+        self, session: AsyncSession, user_id: int, *, cursor: str | None, limit: int
+    ) -> Page[LoginEventView]:
+        """The user's registrations, logins, failed logins and logouts, newest first, the
+        addresses and device ids masked (a whole one is a reveal: the detail page's).
+        Raises UserNotFound, ValidationFailed (field `cursor`)."""
+        await self.identity.get_user_or_raise(session, user_id)
+        page = await audit_service.login_history(session, user_id, cursor=cursor, limit=limit)
+        return Page(
+            items=[
+                replace(
+                    e,
+                    ip=shown_ip(e.ip, reveal=False),
+                    device_id=shown_device_id(e.device_id, reveal=False),
+                )
+                for e in page.items
+            ],
+            next_cursor=page.next_cursor,
+        )
+
+    async def end_sessions(self, session: AsyncSession, user_id: int) -> int:
+        """End every live session of the user (the account stays enabled: they may log in
+        again); how many ended. Raises UserNotFound."""
+        await self.identity.get_user_or_raise(session, user_id)
+        ended = await self.tokens.end_sessions(session, user_id=user_id, reason="staff_revoked")
+        return len(ended)
+
     async def disable_user(self, session: AsyncSession, user_id: int) -> None:
         """Every session of the user ends at once. Raises UserNotFound."""
         await self.identity.disable_user(session, user_id)

@@ -4,6 +4,7 @@ disabling and enabling, and a staff unbind. What leaves here is a view, never a 
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -122,6 +123,16 @@ class UserAccounts:
             return await repository.user_status(session, user_id)
 
     # --- for staff (issue 7) --------------------------------------------------------------
+
+    async def registrations_between(
+        self, session: AsyncSession, start: datetime, end: datetime
+    ) -> int:
+        """How many users were created in [start, end): the statistics rollup's count."""
+        return await repository.count_users_created(session, start, end)
+
+    async def first_registration(self, session: AsyncSession) -> datetime | None:
+        """When the first user was created (None: no user yet)."""
+        return await repository.first_user_created_at(session)
 
     async def search_users(
         self,

@@ -10,6 +10,7 @@ from usercenter.wallet.repository.accounts import (
     account_ids,
     accounts_by_id,
     accounts_of,
+    balances_of_owners,
     debit_legs_of,
     entries_page,
     expired_hold_ids,
@@ -17,6 +18,7 @@ from usercenter.wallet.repository.accounts import (
     find_hold,
     find_transfer,
     insert_account,
+    totals_by_asset,
 )
 from usercenter.wallet.repository.reconciliation import (
     Difference,
@@ -25,6 +27,7 @@ from usercenter.wallet.repository.reconciliation import (
 )
 from usercenter.wallet.repository.records import (
     adjustments,
+    count_adjustments,
     count_payout_accounts,
     decide_adjustment,
     find_adjustment,
@@ -36,9 +39,12 @@ from usercenter.wallet.repository.records import (
     insert_withdrawal,
     lock_vip,
     payout_accounts_of,
+    pending_withdrawals,
     save_vip,
     settle_withdrawal,
+    sponsors_page,
     withdrawals_of,
+    withdrawals_page,
 )
 
 __all__ = [
@@ -49,6 +55,8 @@ __all__ = [
     "accounts_by_id",
     "accounts_of",
     "adjustments",
+    "balances_of_owners",
+    "count_adjustments",
     "count_payout_accounts",
     "counts",
     "debit_legs_of",
@@ -68,8 +76,12 @@ __all__ = [
     "insert_withdrawal",
     "lock_vip",
     "payout_accounts_of",
+    "pending_withdrawals",
     "reconcile",
     "save_vip",
     "settle_withdrawal",
+    "sponsors_page",
+    "totals_by_asset",
     "withdrawals_of",
+    "withdrawals_page",
 ]

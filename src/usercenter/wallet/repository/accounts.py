@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -86,6 +86,32 @@ async def accounts_of(session: AsyncSession, owner: str) -> Sequence[Account]:
         .scalars()
         .all()
     )
+
+
+async def balances_of_owners(
+    session: AsyncSession, owners: Sequence[str], asset: str
+) -> dict[str, tuple[int, int]]:
+    """(balance, frozen) of each of `owners` in `asset` that has an account (one query)."""
+    if not owners:
+        return {}
+    rows = await session.execute(
+        select(Account.owner, Account.balance, Account.frozen).where(
+            Account.owner.in_(owners), Account.asset == asset
+        )
+    )
+    return {row.owner: (row.balance, row.frozen) for row in rows}
+
+
+async def totals_by_asset(session: AsyncSession, owner_prefix: str) -> list[tuple[str, int]]:
+    """The sum of the balances of every account whose owner starts with `owner_prefix`
+    (`user:`), per asset: one aggregate query over a range of the (owner, asset) index."""
+    rows = await session.execute(
+        select(Account.asset, func.coalesce(func.sum(Account.balance), 0))
+        .where(Account.owner.like(f"{owner_prefix}%"))
+        .group_by(Account.asset)
+        .order_by(Account.asset)
+    )
+    return [(asset, int(total)) for asset, total in rows.all()]
 
 
 # --- transfers, entries, holds ---------------------------------------------------------------

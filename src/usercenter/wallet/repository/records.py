@@ -167,3 +167,54 @@ async def save_vip(
 
 async def find_vip(session: AsyncSession, user_id: int) -> VipMembership | None:
     return await session.get(VipMembership, user_id)
+
+
+# --- staff lists and the dashboard's figures ----------------------------------------------
+
+
+async def withdrawals_page(
+    session: AsyncSession,
+    *,
+    status: str | None,
+    user_id: int | None,
+    before_id: int | None,
+    limit: int,
+) -> Sequence[Withdrawal]:
+    query = select(Withdrawal)
+    if status is not None:
+        query = query.where(Withdrawal.status == status)
+    if user_id is not None:
+        query = query.where(Withdrawal.user_id == user_id)
+    if before_id is not None:
+        query = query.where(Withdrawal.id < before_id)
+    return (
+        (await session.execute(query.order_by(Withdrawal.id.desc()).limit(limit))).scalars().all()
+    )
+
+
+async def pending_withdrawals(session: AsyncSession) -> tuple[int, int]:
+    """How many withdrawals wait for staff, and their amount in fen (one query)."""
+    row = (
+        await session.execute(
+            select(func.count(), func.coalesce(func.sum(Withdrawal.amount), 0)).where(
+                Withdrawal.status == "PENDING"
+            )
+        )
+    ).one()
+    return int(row[0]), int(row[1])
+
+
+async def count_adjustments(session: AsyncSession, status: str) -> int:
+    query = select(func.count()).where(Adjustment.status == status)
+    return int((await session.execute(query)).scalar_one())
+
+
+async def sponsors_page(
+    session: AsyncSession, *, status: str | None, before_id: int | None, limit: int
+) -> Sequence[Sponsor]:
+    query = select(Sponsor)
+    if status is not None:
+        query = query.where(Sponsor.status == status)
+    if before_id is not None:
+        query = query.where(Sponsor.id < before_id)
+    return (await session.execute(query.order_by(Sponsor.id.desc()).limit(limit))).scalars().all()

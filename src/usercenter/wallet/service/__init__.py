@@ -28,7 +28,12 @@ from usercenter.wallet.service.holds import HoldService
 from usercenter.wallet.service.payouts import PayoutService
 from usercenter.wallet.service.postings import PostingService
 from usercenter.wallet.service.sponsors import SponsorService
-from usercenter.wallet.service.statements import Report, StatementService, reconcile
+from usercenter.wallet.service.statements import (
+    Report,
+    StatementService,
+    WalletOverview,
+    reconcile,
+)
 from usercenter.wallet.service.vip import VipService
 from usercenter.wallet.service.wallet import WalletService
 from usercenter.wallet.service.withdrawals import WithdrawalService
@@ -47,6 +52,7 @@ __all__ = [
     "StatementService",
     "VipService",
     "WalletContext",
+    "WalletOverview",
     "WalletService",
     "WithdrawalService",
     "amount_in",

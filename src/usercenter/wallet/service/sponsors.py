@@ -7,6 +7,7 @@ import json
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from usercenter.kit.pagination import Page, keyset_page
 from usercenter.security import masking
 from usercenter.wallet import repository
 from usercenter.wallet.book import Answer, Book
@@ -78,6 +79,32 @@ class SponsorService(WalletCapability):
             if sponsor is None:
                 raise SponsorNotFound()
             return sponsor, await self._cash(session, sponsor_id)
+
+    async def sponsors(
+        self, *, status: str | None, cursor: str | None, limit: int
+    ) -> Page[tuple[Sponsor, Balance]]:
+        """Sponsors, newest first, of one status when named, each with its CNY balance (one
+        query for the page's balances). ValidationFailed for a cursor not ours."""
+        async with self.context.database.read_session() as session:
+
+            async def fetch(before_id: int | None, size: int) -> list[Sponsor]:
+                return list(
+                    await repository.sponsors_page(
+                        session, status=status, before_id=before_id, limit=size
+                    )
+                )
+
+            page = await keyset_page(fetch, cursor=cursor, limit=limit)
+            cash = await repository.balances_of_owners(
+                session, [sponsor_owner(s.id) for s in page.items], Asset.CNY.value
+            )
+        return Page(
+            items=[
+                (s, Balance(Asset.CNY.value, *cash.get(sponsor_owner(s.id), (0, 0))))
+                for s in page.items
+            ],
+            next_cursor=page.next_cursor,
+        )
 
     @staticmethod
     async def _cash(session: AsyncSession, sponsor_id: int) -> Balance:

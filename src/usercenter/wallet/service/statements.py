@@ -9,11 +9,25 @@ from datetime import datetime
 from usercenter.db import Database
 from usercenter.kit.pagination import Page, keyset_page
 from usercenter.wallet import repository
-from usercenter.wallet.errors import KindInvalid
-from usercenter.wallet.models import Asset, Entry, Kind, user_owner
+from usercenter.wallet.errors import KindInvalid, SponsorNotFound
+from usercenter.wallet.models import Asset, Entry, Kind, sponsor_owner, user_owner
 from usercenter.wallet.service.accounts import AccountDirectory
 from usercenter.wallet.service.context import Balance, WalletCapability, WalletContext, asset_of
 from usercenter.wallet.service.vip import VipService
+
+# The prefix every user's account owner starts with (`user:<id>`, see models.user_owner).
+USER_OWNERS = "user:"
+
+
+@dataclass(frozen=True, slots=True)
+class WalletOverview:
+    """The dashboard's wallet figures: the staff's backlog and what users hold."""
+
+    pending_withdrawals: int
+    pending_withdrawal_amount: int  # fen
+    pending_adjustments: int
+    # (asset, sum of every user's balance in it, smallest units), by asset name.
+    user_totals: list[tuple[str, int]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +103,42 @@ class StatementService(WalletCapability):
                 )
 
             return await keyset_page(fetch, cursor=cursor, limit=limit)
+
+    async def user_entries(
+        self, user_id: int, *, asset: str | None, kind: str | None, cursor: str | None, limit: int
+    ) -> Page[Entry]:
+        """A user's entries as staff see them (a disabled user's too), newest first.
+        UserNotFound, and what `entries` raises."""
+        await self.accounts.user_or_raise(user_id, must_be_active=False)
+        return await self.entries(
+            user_owner(user_id), asset=asset, kind=kind, cursor=cursor, limit=limit
+        )
+
+    async def sponsor_entries(
+        self,
+        sponsor_id: int,
+        *,
+        asset: str | None,
+        kind: str | None,
+        cursor: str | None,
+        limit: int,
+    ) -> Page[Entry]:
+        """A sponsor's entries, newest first. SponsorNotFound, and what `entries` raises."""
+        async with self.context.database.read_session() as session:
+            if await repository.find_sponsor(session, sponsor_id) is None:
+                raise SponsorNotFound()
+        return await self.entries(
+            sponsor_owner(sponsor_id), asset=asset, kind=kind, cursor=cursor, limit=limit
+        )
+
+    async def overview(self) -> WalletOverview:
+        """Pending withdrawals (count, amount), pending adjustments, and the total every user
+        holds per asset: three aggregate queries, none per user."""
+        async with self.context.database.read_session() as session:
+            count, amount = await repository.pending_withdrawals(session)
+            adjustments = await repository.count_adjustments(session, "PENDING")
+            totals = await repository.totals_by_asset(session, USER_OWNERS)
+        return WalletOverview(count, amount, adjustments, totals)
 
     async def reconcile(self) -> Report:
         """Recompute every balance from its entries and check every invariant: entries sum to

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from usercenter.kit import clock
 from usercenter.kit.money import format_amount
+from usercenter.kit.pagination import Page, keyset_page
 from usercenter.kit.side_rows import SideRow
 from usercenter.wallet import repository
 from usercenter.wallet.book import Answer, Book
@@ -136,6 +137,22 @@ class WithdrawalService(WalletCapability):
     async def withdrawals(self, user_id: int, limit: int = 50) -> list[Withdrawal]:
         async with self.context.database.read_session() as session:
             return list(await repository.withdrawals_of(session, user_id, limit))
+
+    async def withdrawals_page(
+        self, *, status: str | None, user_id: int | None, cursor: str | None, limit: int
+    ) -> Page[Withdrawal]:
+        """Every user's withdrawals (one user's when named), newest first, of one status when
+        named: the staff's queue. ValidationFailed for a cursor not ours."""
+        async with self.context.database.read_session() as session:
+
+            async def fetch(before_id: int | None, size: int) -> list[Withdrawal]:
+                return list(
+                    await repository.withdrawals_page(
+                        session, status=status, user_id=user_id, before_id=before_id, limit=size
+                    )
+                )
+
+            return await keyset_page(fetch, cursor=cursor, limit=limit)
 
     async def settle_withdrawal(
         self,
