@@ -60,3 +60,19 @@ export async function expectAudited(page: Page, action: string, targetId?: strin
   await page.getByTestId('access-audit-search').click()
   await expect(page.getByTestId(`access-audit-row-${action}`).first()).toBeVisible()
 }
+
+/** A user's POST with an Idempotency-Key (money routes want one). */
+export async function userPost(token: string, path: string, body: unknown): Promise<unknown> {
+  const response = await fetch(baseUrl() + path, {
+    method: 'POST',
+    headers: {
+      Authorization: `Bearer ${token}`,
+      'Content-Type': 'application/json',
+      'Idempotency-Key': unique('e2e'),
+    },
+    body: JSON.stringify(body),
+  })
+  const text = await response.text()
+  if (!response.ok) throw new Error(`POST ${path}: ${response.status} ${text}`)
+  return text ? JSON.parse(text) : null
+}
