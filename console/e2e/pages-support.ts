@@ -2,7 +2,7 @@
 // the console's confirm dialog, and reading the admin log through its page.
 import type { Page } from '@playwright/test'
 import { expect } from '@playwright/test'
-import { apiAs, baseUrl, unique, url } from './harness'
+import { apiAs, baseUrl, screenshot, unique, url } from './harness'
 
 export interface UserSession {
   id: string
@@ -75,4 +75,10 @@ export async function userPost(token: string, path: string, body: unknown): Prom
   const text = await response.text()
   if (!response.ok) throw new Error(`POST ${path}: ${response.status} ${text}`)
   return text ? JSON.parse(text) : null
+}
+
+/** A screenshot once the page's lists have loaded (no loading mask showing) and toasts faded. */
+export async function shot(page: Page, name: string): Promise<void> {
+  await expect(page.locator('.el-loading-mask:visible')).toHaveCount(0)
+  await screenshot(page, name)
 }

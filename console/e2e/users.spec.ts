@@ -1,12 +1,13 @@
 // Users: search, the detail tabs masked until revealed (a logged action), and disabling a user
 // or ending their sessions — which the user notices: their token stops working.
 import { expect, test } from '@playwright/test'
-import { openAs, root, screenshot, url } from './harness'
+import { openAs, root, url } from './harness'
 import {
   confirmDialog,
   expectAudited,
   meStatus,
   registerUser,
+  shot,
   userLogin,
   type UserSession,
 } from './pages-support'
@@ -24,25 +25,25 @@ test('search finds a user by uid and opens the detail, masked until revealed', a
   const link = page.getByTestId(`users-open-${user.uid}`)
   await expect(link).toBeVisible()
   await expect(page.getByTestId('users-table').locator('tbody tr')).toHaveCount(1)
-  await screenshot(page, 'users-list')
+  await shot(page, 'users-list')
 
   await link.click()
   await expect(page).toHaveURL(url(`/users/${user.id}`))
   await expect(page.getByTestId('user-detail-uid')).toHaveText(user.uid)
   await expect(page.getByTestId('users-live-sessions')).toHaveText('1')
-  await screenshot(page, 'users-detail-profile')
+  await shot(page, 'users-detail-profile')
 
   await page.getByRole('tab', { name: '登录方式' }).click()
   await expect(page.getByTestId('users-identities')).toContainText('username')
   await page.getByRole('tab', { name: '会话' }).click()
   await expect(page.getByTestId('users-sessions').locator('tbody tr')).toHaveCount(1)
-  await screenshot(page, 'users-detail-sessions')
+  await shot(page, 'users-detail-sessions')
   await page.getByRole('tab', { name: '登录记录' }).click()
   await expect(page.getByTestId('users-logins')).toContainText('注册')
-  await screenshot(page, 'users-detail-logins')
+  await shot(page, 'users-detail-logins')
   await page.getByRole('tab', { name: '钱包' }).click()
   await expect(page.getByTestId('wallet-balances')).toBeVisible()
-  await screenshot(page, 'users-detail-wallet')
+  await shot(page, 'users-detail-wallet')
 
   // Revealing says it is logged, and it is.
   await expect(page.getByTestId('users-reveal')).toContainText('记录日志')
@@ -50,7 +51,7 @@ test('search finds a user by uid and opens the detail, masked until revealed', a
   await expect(page.getByTestId('users-revealed-notice')).toBeVisible()
   await page.getByRole('tab', { name: '登录方式' }).click()
   await expect(page.getByTestId('users-identities')).toContainText(user.username)
-  await screenshot(page, 'users-detail-revealed')
+  await shot(page, 'users-detail-revealed')
   await expectAudited(page, 'user.user_detail', user.id)
 })
 
@@ -62,7 +63,7 @@ test('disabling a user ends their sessions; ending sessions logs them out', asyn
   await expect(page.getByTestId('user-detail-status')).toHaveText('已禁用')
   await expect(page.getByTestId('users-live-sessions')).toHaveText('0')
   expect(await meStatus(user.accessToken)).toBe(401)
-  await screenshot(page, 'users-detail-disabled')
+  await shot(page, 'users-detail-disabled')
 
   await page.getByTestId('users-enable').click()
   await confirmDialog(page)
@@ -82,5 +83,5 @@ test('disabling a user ends their sessions; ending sessions logs them out', asyn
   await expectAudited(page, 'user.disable_user', user.id)
   await expectAudited(page, 'user.enable_user', user.id)
   await expectAudited(page, 'user.revoke_user_sessions', user.id)
-  await screenshot(page, 'access-audit-users')
+  await shot(page, 'access-audit-users')
 })

@@ -2,11 +2,12 @@
 // applicant is never offered approve), the balance moves; a withdrawal is marked paid from the
 // queue; sponsors are opened and suspended; the reconciliation report runs clean.
 import { expect, test, type Browser, type Page } from '@playwright/test'
-import { apiAs, createStaff, openAs, root, screenshot, tokenFor, type Account } from './harness'
+import { apiAs, createStaff, openAs, root, tokenFor, type Account } from './harness'
 import {
   confirmDialog,
   expectAudited,
   registerUser,
+  shot,
   userPost,
   type UserSession,
 } from './pages-support'
@@ -54,13 +55,13 @@ test('an adjustment filed by A is approved by B, never by A; the balance changes
   await expect(page.getByTestId(`wallet-adjust-turn-${id}`)).toHaveText('你提交的申请，等待其他人员审批')
   await expect(page.getByTestId(`wallet-adjust-approve-${id}`)).toHaveCount(0)
   await expect(page.getByTestId(`wallet-adjust-reject-${id}`)).toHaveCount(0)
-  await screenshot(page, 'wallet-adjustments-applicant')
+  await shot(page, 'wallet-adjustments-applicant')
 
   // B approves.
   const pageB = await pageOf(browser)
   await openAs(pageB, b, '/wallet/adjustments')
   await expect(pageB.getByTestId(`wallet-adjust-turn-${id}`)).toContainText('轮到你审批')
-  await screenshot(pageB, 'wallet-adjustments-approver')
+  await shot(pageB, 'wallet-adjustments-approver')
   await pageB.getByTestId(`wallet-adjust-approve-${id}`).click()
   await pageB.getByTestId('wallet-decide-remark').fill('checked the order')
   await pageB.getByTestId('wallet-decide-confirm').click()
@@ -77,14 +78,14 @@ test('an adjustment filed by A is approved by B, never by A; the balance changes
   await pageB.goto(pageB.url().replace(/\/wallet\/adjustments.*$/, `/wallet/accounts?user=${user.id}`))
   await expect(pageB.getByTestId('wallet-balance-CNY')).toHaveText('12.30')
   await expect(pageB.getByTestId('wallet-entries')).toContainText('12.30')
-  await screenshot(pageB, 'wallet-accounts-user')
+  await shot(pageB, 'wallet-accounts-user')
   await pageB.context().close()
 
   // The admin log lists both halves.
   await openAs(page, root(), '/access/audit')
   await expectAudited(page, 'wallet.file_adjustment', id)
   await expectAudited(page, 'wallet.approve_adjustment', id)
-  await screenshot(page, 'access-audit-wallet')
+  await shot(page, 'access-audit-wallet')
 })
 
 test('the withdrawals queue: a pending withdrawal is marked paid', async ({ page }) => {
@@ -100,7 +101,7 @@ test('the withdrawals queue: a pending withdrawal is marked paid', async ({ page
   })) as { id: string }
   await openAs(page, a, '/wallet/withdrawals')
   await expect(page.getByTestId('wallet-withdrawals')).toContainText(user.id)
-  await screenshot(page, 'wallet-withdrawals')
+  await shot(page, 'wallet-withdrawals')
   await page.getByTestId(`wallet-withdrawal-paid-${withdrawal.id}`).click()
   await page.getByTestId('wallet-settle-remark').fill('paid by Alipay')
   await page.getByTestId('wallet-settle-confirm').click()
@@ -119,10 +120,10 @@ test('sponsors are opened and suspended; reconciliation runs clean', async ({ pa
   await row.getByRole('button', { name: '暂停' }).click()
   await confirmDialog(page)
   await expect(row).toContainText('已暂停')
-  await screenshot(page, 'wallet-sponsors')
+  await shot(page, 'wallet-sponsors')
 
   await openAs(page, root(), '/wallet/reconciliation')
   await page.getByTestId('wallet-reconcile-run').click()
   await expect(page.getByTestId('wallet-reconcile-result')).toContainText('账目一致')
-  await screenshot(page, 'wallet-reconciliation')
+  await shot(page, 'wallet-reconciliation')
 })
