@@ -57,5 +57,8 @@ export default defineConfig({
   test: {
     environment: 'happy-dom',
     include: ['tests/**/*.spec.ts'],
+    testTimeout: 30000,
+    // Element Plus's per-component style imports (.css) go through Vite, not Node.
+    server: { deps: { inline: ['element-plus'] } },
   },
 })

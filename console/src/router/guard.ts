@@ -1,7 +1,7 @@
 // The router guard: not logged in -> /login?redirect=<path>; a route whose meta.permission the
 // operator lacks -> the 403 page with the URL kept; unknown paths fall to the 404 route.
 import type { NavigationGuardWithThis, RouteLocationNormalized } from 'vue-router'
-import { FORBIDDEN, LOGIN } from './routes'
+import { FORBIDDEN, HOME, LOGIN } from './routes'
 
 export interface GuardAuth {
   loggedIn: boolean
@@ -22,7 +22,14 @@ export function loginRedirect(to: Pick<RouteLocationNormalized, 'fullPath'>): Lo
   return { name: LOGIN, query: keep ? { redirect: to.fullPath } : {} }
 }
 
-export function createGuard(auth: () => GuardAuth): NavigationGuardWithThis<undefined> {
+/**
+ * `auth` is the session (the Pinia store in the app); `home` names the first page the operator
+ * may open (the sidebar's first item), where `/` leads.
+ */
+export function createGuard(
+  auth: () => GuardAuth,
+  home: () => string | null = () => null,
+): NavigationGuardWithThis<undefined> {
   return async (to) => {
     const a = auth()
     if (to.meta.public) return true
@@ -35,6 +42,11 @@ export function createGuard(auth: () => GuardAuth): NavigationGuardWithThis<unde
         a.clear()
         return loginRedirect(to)
       }
+    }
+    if (to.name === HOME) {
+      const first = home()
+      if (first && first !== to.path) return { path: first, replace: true }
+      return true
     }
     const needed = to.matched.map((r) => r.meta.permission).filter((p): p is string => !!p)
     if (to.name !== FORBIDDEN && needed.some((code) => !a.can(code))) {
