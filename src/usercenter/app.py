@@ -47,7 +47,9 @@ from usercenter.middleware import RequestContextMiddleware
 from usercenter.notify.courier import Courier
 from usercenter.notify.factory import make_mail_sender, make_sms_sender, warn_of_console_senders
 from usercenter.openapi import install_openapi
-from usercenter.platform.service import ClientApps
+from usercenter.platform import api as platform_api
+from usercenter.platform.service import ClientApps, Dictionaries, SystemConfig
+from usercenter.platform.service.client_apps import CHANGES_CHANNEL as CLIENT_APPS_CHANNEL
 from usercenter.providers.registry import ProviderRegistry
 from usercenter.security.captcha import CaptchaService
 from usercenter.security.keys import load_keyring
@@ -125,6 +127,8 @@ class Services:
     passwords: PasswordService
     profiles: ProfileService
     client_apps: ClientApps
+    dictionaries: Dictionaries
+    system_config: SystemConfig
     providers: ProviderRegistry
     provider_proofs: ProviderProofs
     provider_logins: ProviderLoginService
@@ -159,6 +163,7 @@ class Services:
         statistics rollup."""
         await self.signing_keys.load()
         await self.client_apps.seed(self.settings.client_apps)
+        self.client_apps.start()
         self.wallet.start_hold_sweeper(self.settings.wallet_hold_sweep_seconds)
         self.access.start()
         self.stats.start_rollups()
@@ -167,6 +172,7 @@ class Services:
         """Stop the background work and close every connection, the database's last."""
         await self.stats.close()
         await self.access.close()
+        await self.client_apps.close()
         await self.courier.close()
         await self.wallet.close()
         await self.providers.close()
@@ -210,7 +216,13 @@ def build_services(settings: Settings) -> Services:
     )
     users = UserAccounts(context)
     identity_sessions = SessionService(context)
-    client_apps = ClientApps(database, keyring.cipher)
+    client_apps = ClientApps(
+        database,
+        keyring.cipher,
+        Broadcast(settings.redis_url, namespace + CLIENT_APPS_CHANNEL)
+        if settings.redis_url
+        else None,
+    )
     providers = ProviderRegistry(cache)
     provider_proofs = ProviderProofs(
         context,
@@ -304,6 +316,8 @@ def build_services(settings: Settings) -> Services:
         passwords=password_service,
         profiles=profiles,
         client_apps=client_apps,
+        dictionaries=Dictionaries(),
+        system_config=SystemConfig(database),
         providers=providers,
         provider_proofs=provider_proofs,
         provider_logins=provider_logins,
@@ -390,6 +404,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(wallet_api.router)
     app.include_router(access_api.router)
     app.include_router(stats_api.router)
+    app.include_router(platform_api.router)
     app.include_router(health.router)
     app.include_router(docs.router)
     app.include_router(admin_ui.router)

@@ -1,10 +1,11 @@
-"""Platform tables: the system dictionary (seed 004 §9.1 wdy_sys_dict)."""
+"""Platform tables: the system dictionary (seed 004 §9.1 wdy_sys_dict), configuration entries
+(§9.2 wdy_sys_config) and client apps (§9.6 wdy_wechat_config)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from usercenter.kit.models import Base, BigInt, Timestamps
@@ -42,3 +43,26 @@ class ClientApp(Timestamps, Base):
     secret_encrypted: Mapped[str] = mapped_column(Text)
     extra_encrypted: Mapped[str | None] = mapped_column(Text)
     is_active: Mapped[bool] = mapped_column(default=True)
+    # `config`: listed in USERCENTER_CLIENT_APPS, rewritten from it at every start and read-only
+    # in the console; `console`: added or released to staff, never touched by the start-up.
+    managed_by: Mapped[str] = mapped_column(String(16), default="console", server_default="console")
+
+
+class SysConfig(Timestamps, Base):
+    """One configuration entry other modules and clients read (seed 004 §9.2 wdy_sys_config):
+    its value as text, read back by its `value_type` (string, int, bool or json)."""
+
+    __tablename__ = "sys_config"
+    __table_args__ = (UniqueConstraint("config_key"),)
+
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=True)
+    config_group: Mapped[str] = mapped_column(String(50))
+    config_key: Mapped[str] = mapped_column(String(100))
+    config_value: Mapped[str] = mapped_column(Text)
+    value_type: Mapped[str] = mapped_column(String(16))
+    description: Mapped[str | None] = mapped_column(String(255))
+    # Whether clients may read it without a staff token (a public route may serve these).
+    is_public: Mapped[bool] = mapped_column(default=False)
+    # False: set by the migration that added it, shown but not changed in the console.
+    is_editable: Mapped[bool] = mapped_column(default=True)
+    updated_by: Mapped[int | None] = mapped_column(BigInteger)
