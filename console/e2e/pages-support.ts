@@ -54,7 +54,11 @@ export async function confirmDialog(page: Page): Promise<void> {
 /** Opens the admin log filtered by `action` (and the target id when given) and expects at
  * least one row of it. */
 export async function expectAudited(page: Page, action: string, targetId?: string): Promise<void> {
-  await page.goto(url('/access/audit'))
+  // Navigate only when elsewhere: leaving a page whose session check is still in flight makes
+  // the shell's guard clear the stored session (a fetch aborted by navigation counts as failed).
+  if (!page.url().endsWith('/admin/access/audit')) await page.goto(url('/access/audit'))
+  await page.getByTestId('access-audit-reset').waitFor()
+  await page.getByTestId('access-audit-target-id').fill('')
   await page.getByTestId('access-audit-action').fill(action)
   if (targetId) await page.getByTestId('access-audit-target-id').fill(targetId)
   await page.getByTestId('access-audit-search').click()

@@ -25,15 +25,24 @@ export interface DictEntryIn {
   remark: string | null
 }
 
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
+
 export interface ConfigEntry {
-  config_group: string
-  config_key: string
-  config_value: string
+  key: string
+  group: string
+  value: JsonValue
   value_type: string
   description: string | null
   is_public: boolean
   is_editable: boolean
-  updated_at?: string | null
+  updated_by: string | null
+  updated_at: string
+}
+
+export interface DictType {
+  dict_type: string
+  entries: number
+  active_entries: number
 }
 
 export interface ClientApp {
@@ -78,7 +87,7 @@ export function listConfig(): Promise<ConfigEntry[]> {
   return api.GET('/v1/admin/config', {})
 }
 
-export function putConfig(key: string, value: string): Promise<ConfigEntry> {
+export function putConfig(key: string, value: JsonValue): Promise<ConfigEntry> {
   return api.PUT('/v1/admin/config/{key}', { params: { path: { key } }, body: { value } })
 }
 
@@ -100,21 +109,13 @@ export function updateClientApp(
   id: string,
   body: { name?: string | null; is_active?: boolean; secret?: string },
 ): Promise<ClientApp> {
-  return api.PATCH('/v1/admin/client-apps/{app_id}', {
-    params: { path: { app_id: idParam(id) } },
+  return api.PATCH('/v1/admin/client-apps/{client_app_id}', {
+    params: { path: { client_app_id: idParam(id) } },
     body,
   })
 }
 
-/** The dictionary types there are, walked from the entries (at most `pages` pages of 100). */
-export async function listDictTypes(pages = 10): Promise<string[]> {
-  const types = new Set<string>()
-  let cursor: string | null = null
-  for (let i = 0; i < pages; i++) {
-    const page: CursorPage<DictEntry> = await listDictionaries(cursor, 100, '')
-    for (const entry of page.items) types.add(entry.dict_type)
-    cursor = page.next_cursor
-    if (cursor === null) break
-  }
-  return [...types].sort()
+/** The dictionary types there are, with their entry counts. */
+export function listDictTypes(): Promise<DictType[]> {
+  return api.GET('/v1/admin/dictionaries/types', {})
 }

@@ -1,5 +1,7 @@
 /** Configuration values travel as text; each value type has its editor and its check. */
 
+import type { JsonValue } from './api'
+
 export type ConfigKind = 'string' | 'int' | 'decimal' | 'bool' | 'json'
 
 export function kindOf(valueType: string): ConfigKind {
@@ -41,5 +43,28 @@ export function checkValue(kind: ConfigKind, text: string): string | null {
       }
     default:
       return null
+  }
+}
+
+/** The text an editor starts from, for a value as the server sent it. */
+export function textOf(kind: ConfigKind, value: JsonValue): string {
+  if (kind === 'json') return JSON.stringify(value, null, 2)
+  if (value === null) return ''
+  return typeof value === 'string' ? value : String(value)
+}
+
+/** The value to send for an editor's text (checked first with checkValue). */
+export function valueOf(kind: ConfigKind, text: string): JsonValue {
+  switch (kind) {
+    case 'int':
+      return Number.parseInt(text.trim(), 10)
+    case 'decimal':
+      return Number(text.trim())
+    case 'bool':
+      return text === 'true'
+    case 'json':
+      return JSON.parse(text) as JsonValue
+    default:
+      return text
   }
 }

@@ -10,7 +10,7 @@ export default {
     yes: 'Yes',
     no: 'No',
     required: 'Required',
-    typePattern: 'Letters, digits or _ . -, at most 50',
+    typePattern: 'An upper-case letter, then upper-case letters, digits or _, at most 50',
     dictTypes: 'Dictionary types',
     filterTypes: 'Filter types',
     noTypes: 'No dictionaries yet',

@@ -10,7 +10,7 @@ export default {
     yes: '是',
     no: '否',
     required: '必填',
-    typePattern: '字母、数字或 _ . -，最多 50 位',
+    typePattern: '大写字母开头，只含大写字母、数字和下划线，最多 50 位',
     dictTypes: '字典类型',
     filterTypes: '筛选类型',
     noTypes: '暂无字典',
