@@ -30,7 +30,8 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [key:
 export interface ConfigEntry {
   key: string
   group: string
-  value: JsonValue
+  /** As its value_type says (the schema types it as any JSON). */
+  value: unknown
   value_type: string
   description: string | null
   is_public: boolean
@@ -44,6 +45,18 @@ export interface DictType {
   entries: number
   active_entries: number
 }
+
+export const APP_TYPES = [
+  'wechat_miniapp',
+  'wechat_official',
+  'wechat_app',
+  'wechat_web',
+  'qq',
+  'weibo',
+  'alipay',
+  'apple',
+] as const
+export type AppType = (typeof APP_TYPES)[number]
 
 export interface ClientApp {
   id: string
@@ -96,7 +109,7 @@ export function listClientApps(): Promise<ClientApp[]> {
 }
 
 export function createClientApp(body: {
-  app_type: string
+  app_type: AppType
   app_id: string
   name: string | null
   secret: string

@@ -47,9 +47,9 @@ export function checkValue(kind: ConfigKind, text: string): string | null {
 }
 
 /** The text an editor starts from, for a value as the server sent it. */
-export function textOf(kind: ConfigKind, value: JsonValue): string {
+export function textOf(kind: ConfigKind, value: unknown): string {
   if (kind === 'json') return JSON.stringify(value, null, 2)
-  if (value === null) return ''
+  if (value === null || value === undefined) return ''
   return typeof value === 'string' ? value : String(value)
 }
 

@@ -5,6 +5,9 @@ import { idParam } from '@/composables/ids'
 export const ASSETS = ['CNY', 'COIN_RECHARGE', 'COIN_GIVE', 'COIN_REWARD', 'POINTS'] as const
 export type Asset = (typeof ASSETS)[number]
 
+export type SponsorStatus = 'ACTIVE' | 'SUSPENDED' | 'CLOSED'
+export type WithdrawalStatus = 'PENDING' | 'PAID' | 'FAILED'
+
 export interface Balance {
   asset: string
   balance: string
@@ -125,7 +128,7 @@ export function sponsorEntries(
 export function listSponsors(
   cursor: string | null,
   limit: number,
-  status: string,
+  status: SponsorStatus | '',
 ): Promise<CursorPage<Sponsor>> {
   return api.GET('/v1/admin/wallet/sponsors', {
     params: { query: { ...q(cursor, limit), status: status || undefined } },
@@ -140,10 +143,7 @@ export function openSponsor(body: {
   return api.POST('/v1/admin/wallet/sponsors', { body })
 }
 
-export function setSponsorStatus(
-  id: string,
-  status: 'ACTIVE' | 'SUSPENDED' | 'CLOSED',
-): Promise<Sponsor> {
+export function setSponsorStatus(id: string, status: SponsorStatus): Promise<Sponsor> {
   return api.POST('/v1/admin/wallet/sponsors/{sponsor_id}/status', {
     params: { path: { sponsor_id: idParam(id) } },
     body: { status },
@@ -189,7 +189,7 @@ export function decideAdjustment(
 export function listWithdrawals(
   cursor: string | null,
   limit: number,
-  status: string,
+  status: WithdrawalStatus | '',
 ): Promise<CursorPage<Withdrawal>> {
   return api.GET('/v1/admin/wallet/withdrawals', {
     params: { query: { ...q(cursor, limit), status: status || undefined } },
