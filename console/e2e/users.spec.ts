@@ -85,3 +85,27 @@ test('disabling a user ends their sessions; ending sessions logs them out', asyn
   await expectAudited(page, 'user.revoke_user_sessions', user.id)
   await shot(page, 'access-audit-users')
 })
+
+test('the users list walks keyset pages forward and back', async ({ page }) => {
+  for (let i = 0; i < 21; i++) await registerUser('pagesp')
+  await openAs(page, root(), '/users')
+  const rows = page.getByTestId('users-table').locator('tbody tr')
+  await expect(rows).toHaveCount(20)
+  const firstUid = rows.first().locator('td').first()
+  const firstOnPage1 = (await firstUid.innerText()).trim()
+  await expect(page.getByTestId('users-pager-prev')).toBeDisabled()
+  await page.getByTestId('users-pager-next').click()
+  await expect(page.getByTestId('users-pager-page')).toHaveText('第 2 页')
+  await expect(firstUid).not.toHaveText(firstOnPage1)
+  await page.getByTestId('users-pager-prev').click()
+  await expect(page.getByTestId('users-pager-page')).toHaveText('第 1 页')
+  await expect(firstUid).toHaveText(firstOnPage1)
+
+  // A filter starts again from the first page.
+  await page.getByTestId('users-pager-next').click()
+  await expect(page.getByTestId('users-pager-page')).toHaveText('第 2 页')
+  await page.getByTestId('users-filter-uid').fill(user.uid)
+  await page.getByTestId('users-search').click()
+  await expect(page.getByTestId('users-pager-page')).toHaveText('第 1 页')
+  await expect(rows).toHaveCount(1)
+})
