@@ -39,16 +39,6 @@ export default async function globalSetup(): Promise<void> {
     USERCENTER_LOG_LEVEL: 'WARNING',
   }
   const password = 'Root-e2e-Pass-9137!'
-  const migrated = spawnSync(bin, ['migrate'], { cwd: dir, env, encoding: 'utf8' })
-  if (migrated.status !== 0) throw new Error(`usercenter migrate failed: ${migrated.stderr}`)
-  const created = spawnSync(
-    bin,
-    ['admin', 'create', '--username', 'root', '--password-stdin', '--role', 'super_admin'],
-    { cwd: dir, env, input: `${password}\n`, encoding: 'utf8' },
-  )
-  if (created.status !== 0) {
-    throw new Error(`usercenter admin create failed: ${created.stderr}${created.stdout}`)
-  }
   const log = openSync(join(dir, 'serve.log'), 'a')
   const server = spawn(bin, ['serve', '--host', '127.0.0.1', '--port', String(port)], {
     cwd: dir,
@@ -79,6 +69,15 @@ export default async function globalSetup(): Promise<void> {
     if (server.exitCode !== null) throw new Error(`usercenter serve exited; see ${dir}/serve.log`)
     if (Date.now() > deadline) throw new Error(`usercenter serve not ready; see ${dir}/serve.log`)
     await new Promise((r) => setTimeout(r, 200))
+  }
+  // `serve` migrated the fresh database; root is created the way an operator does.
+  const created = spawnSync(
+    bin,
+    ['admin', 'create', '--username', 'root', '--password-stdin', '--role', 'super_admin'],
+    { cwd: dir, env, input: `${password}\n`, encoding: 'utf8' },
+  )
+  if (created.status !== 0) {
+    throw new Error(`usercenter admin create failed: ${created.stderr}${created.stdout}`)
   }
   const enrolled = await enrol('root', password)
   // re-read: enrol() recorded the TOTP step it used

@@ -141,6 +141,11 @@ test('a URL the operator may not open shows 403 and keeps the address', async ({
 })
 
 test('the dashboard draws its charts; time to the first chart', async ({ page }) => {
+  // The page runs under its Content-Security-Policy (no inline script, no eval): nothing refused.
+  const refused: string[] = []
+  page.on('console', (m) => {
+    if (/Content.Security.Policy|Refused to/i.test(m.text())) refused.push(m.text())
+  })
   // A fresh API session for root, then a cold page load of the dashboard.
   const token = await tokenFor(root())
   await page.goto(url('/login'))
@@ -157,4 +162,5 @@ test('the dashboard draws its charts; time to the first chart', async ({ page })
   expect(firstChart).toBeGreaterThan(0)
   expect(firstChart).toBeLessThan(5000)
   await screenshot(page, 'dashboard')
+  expect(refused).toEqual([])
 })

@@ -24,6 +24,8 @@ function sessionEnded(): void {
   const current = router.currentRoute.value
   if (current.meta.public) return
   auth.clear()
+  // During the first navigation (nothing shown yet) the guard sends it to login itself.
+  if (current.matched.length === 0) return
   const target = loginRedirect(current)
   void router.replace({ ...target, query: { ...target.query, expired: '1' } })
 }

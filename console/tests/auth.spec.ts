@@ -35,7 +35,7 @@ describe('auth store', () => {
   })
 
   it('logs in, keeps the session across a reload, and logout forgets it', async () => {
-    const post = vi.spyOn(api, 'POST').mockImplementation(async (path: string) =>
+    const post = vi.spyOn(api, 'POST').mockImplementation((async (path: string) =>
       path === '/v1/admin/auth/login'
         ? {
             access_token: 'tok',
@@ -44,9 +44,9 @@ describe('auth store', () => {
             totp_enrolment_required: false,
             staff: { id: '1', username: 'ops', display_name: null },
           }
-        : undefined,
+        : undefined) as never,
     )
-    vi.spyOn(api, 'GET').mockResolvedValue(me)
+    vi.spyOn(api, 'GET').mockResolvedValue(me as never)
     const auth = useAuth()
     await auth.login({ username: 'ops', password: 'pw', totp_code: '123456' })
     expect(auth.loggedIn).toBe(true)
@@ -72,7 +72,7 @@ describe('auth store', () => {
       session_id: 's',
       totp_enrolment_required: true,
       staff: { id: '1', username: 'root', display_name: null },
-    })
+    } as never)
     const auth = useAuth()
     await auth.login({ username: 'root', password: 'pw' })
     expect(auth.token).toBe('enrol')

@@ -1,4 +1,5 @@
-"""The `usercenter` command: serve, migrate, check, version, admin create, stats rollup.
+"""The `usercenter` command: serve, migrate, check, version, admin create, stats rollup,
+openapi.
 
 Configuration and connection problems end the command with one clear line on stderr and a
 non-zero exit, never a traceback.
@@ -12,10 +13,12 @@ import os
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 from pydantic import ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
 from usercenter import __version__, schema
 from usercenter.config import Backend, Settings
@@ -329,6 +332,51 @@ def stubs(
 
     argv = ["--host", host] + (["--base-port", str(base_port)] if base_port else [])
     provider_stubs.main(argv)
+
+
+@cli.command("openapi")
+def openapi_document() -> None:
+    """Print the OpenAPI document of the HTTP routes as JSON (what GET /openapi.json serves);
+    needs no database and writes nothing. clients/typescript/openapi.json is this output."""
+    import tempfile
+
+    from usercenter.app import create_app
+    from usercenter.security.keys import generate_key_material
+
+    with tempfile.TemporaryDirectory(prefix="usercenter-openapi-") as scratch:
+        # The document of the code, not of this machine: defaults only (no environment, no
+        # .env), a database that is never opened and keys that are never stored, in a scratch
+        # directory, so nothing lands in the working directory.
+        keys = generate_key_material("openapi")
+        settings = _DefaultsOnly(
+            database_url=f"sqlite:///{scratch}/openapi.db",
+            keys_dir=Path(scratch) / "keys",
+            secret_keys=keys.secret_keys_item,
+            blind_index_key=keys.blind_index_key_b64,
+            log_level="ERROR",
+        )
+        app = create_app(settings)
+        document = app.openapi()
+        asyncio.run(app.state.services.close())
+    # UTF-8 whatever the locale says (the file it goes to is UTF-8), with "\n" line ends.
+    sys.stdout.flush()
+    sys.stdout.buffer.write((json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode())
+    sys.stdout.buffer.flush()
+
+
+class _DefaultsOnly(Settings):
+    """Settings from the arguments and the defaults, never from the environment or `.env`."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
 
 
 @cli.command()
