@@ -163,3 +163,33 @@ class TestRevokeSessions:
             ("ok", "user", user_id),
         ]
         assert '"sessions_ended": 2' in (rows[1].request or "")
+
+
+class TestReveal:
+    async def test_needs_pii_view_and_each_attempt_is_logged(self, app: FastAPI) -> None:
+        phone = new_phone()
+        async with client_for(app) as http:
+            await sms_login(app, http, phone)
+            _, operator = await make_staff(app, "operator")
+            _, root = await make_staff(app, "super_admin")
+            op = await staff_token(http, operator)
+            found = await http.get("/v1/admin/users", params={"phone": phone}, headers=op)
+            user_id = found.json()["items"][0]["id"]
+            refused = await http.get(f"/v1/admin/users/{user_id}?reveal=true", headers=op)
+            shown = await http.get(
+                f"/v1/admin/users/{user_id}?reveal=true", headers=await staff_token(http, root)
+            )
+        assert refused.status_code == 403
+        assert refused.json()["code"] == "permission_denied"
+        assert shown.json()["pii_revealed"] is True
+        async with state_of(app).database.read_session() as session:
+            rows = list(
+                await session.scalars(
+                    select(AdminLog).where(AdminLog.target_id == user_id).order_by(AdminLog.id)
+                )
+            )
+        reveals = [(r.username, r.action, r.result) for r in rows if "reveal" in (r.request or "")]
+        assert reveals == [
+            (operator, "user.user_detail", "permission_denied"),
+            (root, "user.pii.view", "ok"),
+        ]

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from tests.access.conftest import client_for, make_role
-from tests.conftest import MovableClock
+from tests.conftest import TEST_KEYS, MovableClock
 from tests.factories import services_of
 from tests.identity.conftest import new_username, register
 from tests.stats.conftest import china_today, day_of, staff_headers
@@ -125,7 +125,14 @@ class TestRollupCommand:
     ) -> None:
         await make_user(application)
 
-        result = run_cli("stats", "rollup", cwd=workdir, USERCENTER_DATABASE_URL=database_url)
+        result = run_cli(
+            "stats",
+            "rollup",
+            cwd=workdir,
+            USERCENTER_DATABASE_URL=database_url,
+            USERCENTER_SECRET_KEYS=TEST_KEYS.secret_keys_item,
+            USERCENTER_BLIND_INDEX_KEY=TEST_KEYS.blind_index_key_b64,
+        )
 
         assert result.returncode == 0, result.stdout + result.stderr
         today = china_today().isoformat()

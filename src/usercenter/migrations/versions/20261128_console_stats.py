@@ -1,5 +1,6 @@
 """console: daily statistics (seed 004 §9.7 stats_daily, user dimension), the indexes its
-rollup reads by day, and the dashboard's permission nodes
+rollup reads by day, an index for the staff's nickname search (a trigram GIN index on
+PostgreSQL), and the dashboard's permission nodes
 
 `menu:dashboard` (/dashboard, sort 5) with `stats:view` under it, held by super_admin,
 operator and finance. The access version moves, so cached permissions drop.
@@ -141,6 +142,19 @@ def upgrade() -> None:
         batch_op.create_index("ix_users_created_at", ["created_at"], unique=False)
     with op.batch_alter_table("auth_events", schema=None) as batch_op:
         batch_op.create_index("ix_auth_events_created_at", ["created_at"], unique=False)
+    if op.get_bind().dialect.name == "postgresql":
+        # Trusted since PostgreSQL 13: the database owner may create it.
+        op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        op.create_index(
+            "ix_users_nickname",
+            "users",
+            ["nickname"],
+            postgresql_using="gin",
+            postgresql_ops={"nickname": "gin_trgm_ops"},
+        )
+    else:
+        with op.batch_alter_table("users", schema=None) as batch_op:
+            batch_op.create_index("ix_users_nickname", ["nickname"], unique=False)
     _seed()
 
 
@@ -158,5 +172,6 @@ def downgrade() -> None:
     with op.batch_alter_table("auth_events", schema=None) as batch_op:
         batch_op.drop_index("ix_auth_events_created_at")
     with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.drop_index("ix_users_nickname")
         batch_op.drop_index("ix_users_created_at")
     op.drop_table("stats_daily")
