@@ -20,7 +20,7 @@ from tests.access.conftest import (
 )
 from usercenter.audit.models import AdminLog
 
-__all__ = ["AppFactory", "client_for", "make_app", "state_of"]
+__all__ = ["AppFactory", "client_for", "make_app", "make_staff", "staff_token", "state_of"]
 
 
 async def admin_headers(app: FastAPI, http: httpx.AsyncClient) -> tuple[int, dict[str, str]]:
