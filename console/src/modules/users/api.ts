@@ -1,0 +1,117 @@
+import { api } from '@/api'
+import type { CursorPage } from '@/composables/useCursorList'
+import { idParam } from '@/composables/ids'
+
+export interface UserFilters {
+  uid: string
+  phone: string
+  nickname: string
+  status: string
+}
+
+export interface UserRow {
+  id: string
+  uid: string
+  nickname: string | null
+  status: string
+  created_at: string
+}
+
+export interface IdentityRow {
+  id: string
+  type: string
+  provider: string
+  identifier: string
+  created_at: string
+}
+
+export interface SessionRow {
+  id: string
+  platform: string
+  login_method: string
+  device_id: string | null
+  device_name: string | null
+  os_name: string | null
+  client_version: string | null
+  ip: string | null
+  created_at: string
+  last_active_at: string
+  expires_at: string
+}
+
+export interface LoginRow {
+  id: string
+  kind: string
+  method: string | null
+  reason: string | null
+  platform: string | null
+  device_id: string | null
+  os_name: string | null
+  ip: string | null
+  created_at: string
+}
+
+export interface UserDetail extends UserRow {
+  identities: IdentityRow[]
+  live_sessions: number
+  sessions: SessionRow[]
+  recent_logins: LoginRow[]
+  pii_revealed: boolean
+}
+
+const blankToUndefined = (v: string): string | undefined => (v.trim() === '' ? undefined : v.trim())
+
+export function searchUsers(
+  cursor: string | null,
+  limit: number,
+  f: UserFilters,
+): Promise<CursorPage<UserRow>> {
+  return api.GET('/v1/admin/users', {
+    params: {
+      query: {
+        uid: blankToUndefined(f.uid),
+        phone: blankToUndefined(f.phone),
+        nickname: blankToUndefined(f.nickname),
+        status: blankToUndefined(f.status),
+        cursor: cursor ?? undefined,
+        limit,
+      },
+    },
+  })
+}
+
+export function userDetail(id: string, reveal: boolean): Promise<UserDetail> {
+  return api.GET('/v1/admin/users/{user_id}', {
+    params: { path: { user_id: idParam(id) }, query: { reveal } },
+  })
+}
+
+export function userLogins(
+  id: string,
+  cursor: string | null,
+  limit: number,
+): Promise<CursorPage<LoginRow>> {
+  return api.GET('/v1/admin/users/{user_id}/logins', {
+    params: { path: { user_id: idParam(id) }, query: { cursor: cursor ?? undefined, limit } },
+  })
+}
+
+export async function disableUser(id: string): Promise<void> {
+  await api.POST('/v1/admin/users/{user_id}/disable', { params: { path: { user_id: idParam(id) } } })
+}
+
+export async function enableUser(id: string): Promise<void> {
+  await api.POST('/v1/admin/users/{user_id}/enable', { params: { path: { user_id: idParam(id) } } })
+}
+
+export async function revokeSessions(id: string): Promise<void> {
+  await api.POST('/v1/admin/users/{user_id}/sessions/revoke', {
+    params: { path: { user_id: idParam(id) } },
+  })
+}
+
+export async function unbindIdentity(userId: string, identityId: string): Promise<void> {
+  await api.DELETE('/v1/admin/users/{user_id}/identities/{identity_id}', {
+    params: { path: { user_id: idParam(userId), identity_id: idParam(identityId) } },
+  })
+}
