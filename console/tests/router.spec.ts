@@ -2,6 +2,7 @@ import { createPinia, setActivePinia } from 'pinia'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { defineComponent } from 'vue'
 import { createMemoryHistory, createRouter, type RouteRecordRaw } from 'vue-router'
+import { ProblemError } from '@usercenter/client'
 import { createGuard, type GuardAuth } from '@/router/guard'
 import { buildRoutes } from '@/router/routes'
 
@@ -77,6 +78,29 @@ describe('router guard', () => {
     const router = makeRouter(fakeAuth(['stats:view']))
     await router.push('/')
     expect(router.currentRoute.value.path).toBe('/dashboard')
+  })
+
+  it('a session the server refuses (401) goes to login', async () => {
+    const auth = fakeAuth(['user:view'])
+    auth.loadMe = async () => {
+      throw new ProblemError({ status: 401, code: 'session_revoked', title: 'Session ended' })
+    }
+    const router = makeRouter(auth)
+    await router.push('/users/7')
+    expect(router.currentRoute.value.name).toBe('login')
+    expect(router.currentRoute.value.query.redirect).toBe('/users/7')
+    expect(auth.loggedIn).toBe(false)
+  })
+
+  it('a failed or cut-short session check keeps the session and stays put', async () => {
+    const auth = fakeAuth(['user:view'])
+    auth.loadMe = async () => {
+      throw new ProblemError({ status: 0, code: 'network_error', title: 'Network error' })
+    }
+    const router = makeRouter(auth)
+    await router.push('/users/7')
+    expect(router.currentRoute.value.name).not.toBe('login')
+    expect(auth.loggedIn).toBe(true)
   })
 
   it('the login page needs no session', async () => {

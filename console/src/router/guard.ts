@@ -1,5 +1,6 @@
 // The router guard: not logged in -> /login?redirect=<path>; a route whose meta.permission the
 // operator lacks -> the 403 page with the URL kept; unknown paths fall to the 404 route.
+import { isProblem } from '@usercenter/client'
 import type { NavigationGuardWithThis, RouteLocationNormalized } from 'vue-router'
 import { FORBIDDEN, HOME, LOGIN } from './routes'
 
@@ -38,7 +39,10 @@ export function createGuard(
     if (!a.me) {
       try {
         await a.loadMe()
-      } catch {
+      } catch (error) {
+        // Only the server's 401 ends the session: a request cut short (the operator navigated
+        // again while it ran, the network blinked) keeps it and cancels this navigation.
+        if (!isProblem(error) || error.status !== 401) return false
         a.clear()
         return loginRedirect(to)
       }

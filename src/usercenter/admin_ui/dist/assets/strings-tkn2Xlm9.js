@@ -1,0 +1,1 @@
+import{Wn as e}from"./css-B_rWtNFS.js";var t=(e=``)=>e.replace(/[|\\{}()[\]^$+*?.]/g,`\\$&`).replace(/-/g,`\\x2d`),n=t=>e(t);export{t as n,n as t};
