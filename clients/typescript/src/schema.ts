@@ -4242,7 +4242,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4251,7 +4251,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4260,7 +4260,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4347,7 +4347,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4356,7 +4356,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4383,7 +4383,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4470,7 +4470,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4479,7 +4479,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4506,7 +4506,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4593,7 +4593,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4602,7 +4602,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4629,7 +4629,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4712,7 +4712,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4721,7 +4721,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4730,7 +4730,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4817,7 +4817,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4826,7 +4826,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4853,7 +4853,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4940,7 +4940,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4949,7 +4949,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4976,7 +4976,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5063,7 +5063,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5072,7 +5072,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5099,7 +5099,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5186,7 +5186,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5195,7 +5195,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5222,7 +5222,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5303,7 +5303,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5312,7 +5312,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5321,7 +5321,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5406,7 +5406,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5415,7 +5415,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5442,7 +5442,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5527,7 +5527,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5536,7 +5536,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5563,7 +5563,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5650,7 +5650,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5659,7 +5659,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5686,7 +5686,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5773,7 +5773,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5782,7 +5782,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5809,7 +5809,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5897,7 +5897,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5906,7 +5906,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5915,7 +5915,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6004,7 +6004,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6013,7 +6013,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6040,7 +6040,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6123,7 +6123,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6132,7 +6132,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6141,7 +6141,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6226,7 +6226,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6235,7 +6235,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6262,7 +6262,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6345,7 +6345,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6354,7 +6354,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6363,7 +6363,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6448,7 +6448,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6457,7 +6457,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6484,7 +6484,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6567,7 +6567,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6576,7 +6576,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6585,7 +6585,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6673,7 +6673,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6682,7 +6682,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6709,7 +6709,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6795,7 +6795,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6804,7 +6804,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6813,7 +6813,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;

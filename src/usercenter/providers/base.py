@@ -65,6 +65,16 @@ class LoginProof:
     redirect_uri: str | None = None
 
 
+class AppDirectory(Protocol):
+    """Where our apps at the providers are kept (the platform's client-app table): logins ask
+    it for one by type and id, and need nothing else of it."""
+
+    async def get(self, app_type: AppType, app_id: str | None = None) -> AppCredentials:
+        """The active app of that type (the only one, when `app_id` is not given); raises
+        ClientAppNotFound when there is none."""
+        ...
+
+
 class Provider(Protocol):
     """An adapter for one family of app types."""
 

@@ -49,3 +49,16 @@ class ProviderNotConfigured(ProviderError):
     status = 404
     title = Text("未配置该登录方式", "This login method is not set up")
     default_field = "provider"
+
+
+class ClientAppNotFound(UserCenterError):
+    """No active app of ours at the provider answers to that type (and id): raised by the
+    app directory (`base.AppDirectory`, the platform's client-app table)."""
+
+    code = "client_app_not_found"
+    status = 404
+    title = Text("未配置该应用", "No such app is set up")
+    detail_text = Text(
+        "没有启用的 {app_type} 应用 {app_id}", "There is no active {app_type} app {app_id}"
+    )
+    default_field = "app_id"

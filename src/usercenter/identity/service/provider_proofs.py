@@ -18,8 +18,7 @@ from usercenter.identity.service.context import PROVIDER_SECRET_CONTEXT, Identit
 from usercenter.identity.views import AuthorizeLink
 from usercenter.kit import clock
 from usercenter.kit.cache import Counters
-from usercenter.platform.service import ClientApps
-from usercenter.providers.base import AppType, ExternalIdentity, LoginProof
+from usercenter.providers.base import AppDirectory, AppType, ExternalIdentity, LoginProof
 from usercenter.providers.errors import ProviderCodeInvalid, ProviderNotConfigured
 from usercenter.providers.registry import ProviderRegistry
 
@@ -32,7 +31,7 @@ class ProviderProofs:
         self,
         context: IdentityContext,
         *,
-        apps: ClientApps,
+        apps: AppDirectory,
         providers: ProviderRegistry,
         counters: Counters,
         state_ttl_seconds: int,

@@ -39,11 +39,11 @@ from usercenter.platform import repository
 from usercenter.platform.errors import (
     ClientAppManagedByConfig,
     ClientAppMissing,
-    ClientAppNotFound,
     ClientAppTaken,
 )
 from usercenter.platform.models import ClientApp
 from usercenter.providers.base import AppCredentials, AppType
+from usercenter.providers.errors import ClientAppNotFound
 from usercenter.security.crypto import FieldCipher
 
 log = get_logger("usercenter.platform")
