@@ -1,4 +1,5 @@
 import { mount } from '@vue/test-utils'
+import { nextTick, ref } from 'vue'
 import { createI18n } from 'vue-i18n'
 import { describe, expect, it, vi } from 'vitest'
 import CursorPager from '@/components/CursorPager.vue'
@@ -16,6 +17,30 @@ function i18n(locale: 'zh-CN' | 'en') {
 }
 
 describe('CursorPager', () => {
+  it('pages the list it is given: its state shown, its prev and next called', async () => {
+    const calls: string[] = []
+    const list = {
+      page: ref(2),
+      hasPrev: ref(true),
+      hasNext: ref(false),
+      loading: ref(false),
+      prev: () => calls.push('prev'),
+      next: () => calls.push('next'),
+    }
+    const wrapper = mount(CursorPager, {
+      props: { list, testid: 'l' },
+      global: { plugins: [i18n('en')] },
+    })
+    expect(wrapper.get('[data-testid="l-page"]').text()).toBe('Page 2')
+    expect(wrapper.get('[data-testid="l-next"]').attributes('disabled')).toBeDefined()
+    await wrapper.get('[data-testid="l-prev"]').trigger('click')
+    expect(calls).toEqual(['prev'])
+
+    list.loading.value = true
+    await nextTick()
+    expect(wrapper.get('[data-testid="l-prev"]').attributes('disabled')).toBeDefined()
+  })
+
   it('disables what cannot be done and says which page it is on', async () => {
     const wrapper = mount(CursorPager, {
       props: { page: 1, hasPrev: false, hasNext: true, testid: 'p' },
