@@ -1,0 +1,1 @@
+import"./css-B_rWtNFS.js";import"./css-8u_J759W.js";

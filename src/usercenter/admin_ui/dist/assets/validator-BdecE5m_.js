@@ -1,0 +1,1 @@
+import{vt as e}from"./use-global-config-BRIwabpU.js";var t=t=>[``,...e].includes(t);export{t};

@@ -1,1 +1,0 @@
-import{_t as e}from"./use-global-config-BUW8_th1.js";var t=t=>[``,...e].includes(t);export{t};
