@@ -52,7 +52,7 @@ test('search finds a user by uid and opens the detail, masked until revealed', a
   await page.getByRole('tab', { name: '登录方式' }).click()
   await expect(page.getByTestId('users-identities')).toContainText(user.username)
   await shot(page, 'users-detail-revealed')
-  await expectAudited(page, 'user.user_detail', user.id)
+  await expectAudited(page, 'user.pii.view', user.id)
 })
 
 test('disabling a user ends their sessions; ending sessions logs them out', async ({ page }) => {

@@ -350,6 +350,43 @@ class TestAdminLog:
         assert staff_row.target_type == "staff"
         assert staff_row.ip
 
+    async def test_changes_only_leaves_out_the_reads_that_went_through(self, app: FastAPI) -> None:
+        operator_id, operator = await make_staff(app, "operator")
+        admin_id, admin = await make_staff(app, "super_admin")
+        user_id = await make_user(app)
+        async with client_for(app) as http:
+            op_headers = await staff_token(http, operator)
+            assert (await http.get("/v1/admin/roles", headers=op_headers)).status_code == 403
+            headers = await staff_token(http, admin)
+            assert (await http.get("/v1/admin/staff", headers=headers)).status_code == 200
+            shown = await http.get(f"/v1/admin/users/{user_id}?reveal=true", headers=headers)
+            assert shown.status_code == 200, shown.text
+            disabled = await http.post(f"/v1/admin/users/{user_id}/disable", headers=headers)
+            assert disabled.status_code == 204, disabled.text
+
+            async def actions(staff_id: int, **params: object) -> list[tuple[str, str]]:
+                page = await http.get(
+                    "/v1/admin/audit-log",
+                    params={"staff_id": staff_id, "limit": 50, **params},
+                    headers=headers,
+                )
+                assert page.status_code == 200, page.text
+                return [(e["action"], e["result"]) for e in page.json()["items"]]
+
+            everything = await actions(admin_id)
+            changes = await actions(admin_id, changes_only="true")
+            refused = await actions(operator_id, changes_only="true")
+        assert ("staff.list_staff", "ok") in everything
+        assert ("staff.list_staff", "ok") not in changes
+        assert not any(action == "audit.audit_log" for action, _ in changes)
+        # What changed (a login too), and who saw personal data whole, stay; so does a refusal.
+        assert [action for action, _ in changes] == [
+            "user.disable_user",
+            "user.pii.view",
+            "auth.login",
+        ]
+        assert refused == [("role.list_roles", "denied"), ("auth.login", "ok")]
+
 
 class TestSecretsAreNotCached:
     async def test_staff_login_and_totp_enrolment_answer_no_store(self, app: FastAPI) -> None:

@@ -14187,6 +14187,8 @@ export interface operations {
                 target_id?: string | null;
                 since?: string | null;
                 until?: string | null;
+                /** @description Leave out the reads that went through (not the reveals of personal data): what changed, what was refused, who saw what */
+                changes_only?: boolean;
             };
             header?: never;
             path?: never;

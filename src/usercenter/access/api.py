@@ -438,6 +438,13 @@ async def audit_log(
     target_id: Annotated[str | None, Query(max_length=64)] = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    changes_only: Annotated[
+        bool,
+        Query(
+            description="Leave out the reads that went through (not the reveals of personal "
+            "data): what changed, what was refused, who saw what"
+        ),
+    ] = False,
 ) -> AdminLogPage:
     page = await audit_service.admin_log(
         session,
@@ -449,6 +456,7 @@ async def audit_log(
         target_id=target_id,
         since=since,
         until=until,
+        changes_only=changes_only,
     )
     return AdminLogPage(items=[AdminLogOut.of(e) for e in page.items], next_cursor=page.next_cursor)
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from usercenter.audit.models import AdminLog, AuthEvent, ProfileChange
@@ -53,8 +53,19 @@ async def admin_log_page(
     target_id: str | None,
     since: datetime | None,
     until: datetime | None,
+    changes_only: bool = False,
+    kept_reads: tuple[str, ...] = (),
 ) -> list[AdminLog]:
     query = select(AdminLog)
+    if changes_only:
+        # Leaves out the reads that went through (GET answered ok), but for `kept_reads`.
+        query = query.where(
+            or_(
+                AdminLog.method.not_in(("GET", "HEAD")),
+                AdminLog.result != "ok",
+                AdminLog.action.in_(kept_reads),
+            )
+        )
     if before_id is not None:
         query = query.where(AdminLog.id < before_id)
     if staff_id is not None:

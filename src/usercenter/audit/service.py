@@ -200,6 +200,11 @@ class AuditDraft:
 ADMIN_LOG_TABLE: Table = repository.ADMIN_LOG
 
 
+# The action of a read that showed a user's personal data whole (a logged reveal): the log
+# keeps it among the changes.
+PERSONAL_DATA_VIEWED = "user.pii.view"
+
+
 def admin_log_row(
     draft: AuditDraft,
     *,
@@ -257,8 +262,11 @@ async def admin_log(
     target_id: str | None,
     since: datetime | None,
     until: datetime | None,
+    changes_only: bool = False,
 ) -> Page[AdminLogEntry]:
-    """The admin log, newest first, filtered; `cursor` from the previous page."""
+    """The admin log, newest first, filtered; `cursor` from the previous page. `changes_only`
+    leaves out the reads that went through, but for those that showed personal data whole
+    (`PERSONAL_DATA_VIEWED`): what changed, what was refused, and who saw what."""
 
     async def fetch(before: int | None, size: int) -> list[AdminLogEntry]:
         rows = await repository.admin_log_page(
@@ -271,6 +279,8 @@ async def admin_log(
             target_id=target_id,
             since=since,
             until=until,
+            changes_only=changes_only,
+            kept_reads=(PERSONAL_DATA_VIEWED,),
         )
         return [AdminLogEntry.of(row) for row in rows]
 

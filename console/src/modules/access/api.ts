@@ -69,6 +69,8 @@ export interface AuditFilters {
   target_type: string
   target_id: string
   range: [Date, Date] | null
+  /** Leave out the reads that went through (reveals of personal data stay). */
+  changes_only: boolean
 }
 
 // --- permissions ---
@@ -189,6 +191,7 @@ export function auditLog(
         target_id: text(f.target_id),
         since: f.range ? f.range[0].toISOString() : undefined,
         until: f.range ? f.range[1].toISOString() : undefined,
+        changes_only: f.changes_only,
       },
     },
   })

@@ -93,7 +93,7 @@ class StaffUserService:
         )
         if reveal:
             audit.notes["pii_revealed"] = True
-            audit.action = "user.pii.view"
+            audit.action = audit_service.PERSONAL_DATA_VIEWED
         return StaffUserDetail(
             user=user,
             identities=[

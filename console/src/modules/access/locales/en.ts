@@ -84,6 +84,7 @@ export default {
     targetType: 'Type',
     targetId: 'Id',
     since: 'From',
+    changesOnly: 'Changes, refusals and personal-data views only',
     until: 'To',
   },
 }

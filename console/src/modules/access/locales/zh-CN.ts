@@ -84,6 +84,7 @@ export default {
     targetType: '类型',
     targetId: 'ID',
     since: '开始时间',
+    changesOnly: '只看变更、拒绝与个人信息查看',
     until: '结束时间',
   },
 }

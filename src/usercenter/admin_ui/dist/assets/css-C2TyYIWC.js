@@ -1,1 +1,0 @@
-import"./css-B_rWtNFS.js";import"./css-8u_J759W.js";
