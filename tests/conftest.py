@@ -145,11 +145,23 @@ async def reset_database(database: Database, snapshot: Snapshot) -> None:
                 await session.execute(insert(table), snapshot[table.name])
 
 
+# The session-wide app of each database (the `app` fixture), once started.
+_session_apps: dict[str, FastAPI] = {}
+
+
 @pytest.fixture
-async def db(migrated: tuple[Database, Snapshot]) -> Database:
+async def db(
+    migrated: tuple[Database, Snapshot], database_url: str, request: pytest.FixtureRequest
+) -> Database:
     """The migrated database with only the seeded rows in it."""
     database, snapshot = migrated
     await reset_database(database, snapshot)
+    live = _session_apps.get(database_url)
+    if live is not None and "app" in request.fixturenames:
+        # The reset took the session-wide app's signing key with every other row: it makes a
+        # new one now, or once it re-reads the table (every minute) it would go on signing
+        # with a key that nothing verifies (token_invalid, depending on timing).
+        await live.state.services.signing_keys.load()
     return database
 
 
@@ -157,7 +169,9 @@ async def db(migrated: tuple[Database, Snapshot]) -> Database:
 async def app(database_url: str, migrated: tuple[Database, Snapshot]) -> AsyncIterator[FastAPI]:
     application = create_app(make_settings(database_url, log_level="WARNING"))
     async with application.router.lifespan_context(application):
+        _session_apps[database_url] = application
         yield application
+        del _session_apps[database_url]
 
 
 @pytest.fixture
