@@ -22,6 +22,11 @@ from usercenter.config import Settings
 from usercenter.db import Database
 from usercenter.deps import install_services
 from usercenter.errors import install_error_handlers
+from usercenter.events import api as events_api
+from usercenter.events.metrics import RelayCollector
+from usercenter.events.service import Feed, Outbox, Relay
+from usercenter.events.service.publisher import AmqpPublisher
+from usercenter.events.service.relay import RelayOptions
 from usercenter.identity import api as identity_api
 from usercenter.identity.service.accounts import UserAccounts
 from usercenter.identity.service.bindings import BindingService
@@ -112,6 +117,9 @@ class Services:
     cache: Cache
     counters: Counters
     broker: BrokerLink | None
+    outbox: Outbox
+    relay: Relay
+    feed: Feed
     ids: IdService
     metrics: Metrics
     signing_keys: SigningKeys
@@ -159,17 +167,20 @@ class Services:
 
     async def start(self) -> None:
         """What a serving process runs beside its requests: the signing keys loaded, the
-        configured client apps seeded, the hold sweeper, the access-change listener and the
-        statistics rollup."""
+        configured client apps seeded, the hold sweeper, the access-change listener, the
+        statistics rollup and (unless USERCENTER_EVENTS_RELAY=false) the events relay."""
         await self.signing_keys.load()
         await self.client_apps.seed(self.settings.client_apps)
         self.client_apps.start()
         self.wallet.start_hold_sweeper(self.settings.wallet_hold_sweep_seconds)
         self.access.start()
         self.stats.start_rollups()
+        if self.settings.events_relay:
+            self.relay.start()
 
     async def close(self) -> None:
         """Stop the background work and close every connection, the database's last."""
+        await self.relay.close()
         await self.stats.close()
         await self.access.close()
         await self.client_apps.close()
@@ -184,6 +195,17 @@ class Services:
         await self.database.dispose()
 
 
+def relay_options(settings: Settings) -> RelayOptions:
+    return RelayOptions(
+        source=settings.events_source,
+        lease_seconds=settings.events_relay_lease_seconds,
+        poll_seconds=settings.events_relay_poll_seconds,
+        batch=settings.events_relay_batch,
+        retention=timedelta(days=settings.events_retention_days),
+        retention_sweep_seconds=settings.events_retention_sweep_seconds,
+    )
+
+
 def build_services(settings: Settings) -> Services:
     """Every long-lived object of one process, wired together: the one place that does it, for
     the app and the CLI alike."""
@@ -191,6 +213,16 @@ def build_services(settings: Settings) -> Services:
     namespace = cache_namespace(settings.database, settings.cache_namespace)
     cache, counters = make_stores(settings.redis_url, namespace)
     metrics = Metrics(database.pool_status)
+    outbox = Outbox(enabled=settings.events_enabled)
+    relay = Relay(
+        database,
+        outbox,
+        relay_options(settings),
+        AmqpPublisher(settings.broker_url, settings.events_exchange)
+        if settings.broker_url
+        else None,
+    )
+    metrics.registry.register(RelayCollector(relay.counts))
     courier = Courier(on_result=metrics.code_delivered)
     keyring = load_keyring(settings)
     ids = IdService(database, settings)
@@ -213,6 +245,7 @@ def build_services(settings: Settings) -> Services:
         ids=ids,
         tokens=tokens,
         views=UserViews(keyring, cache),
+        outbox=outbox,
     )
     users = UserAccounts(context)
     identity_sessions = SessionService(context)
@@ -302,6 +335,9 @@ def build_services(settings: Settings) -> Services:
         cache=cache,
         counters=counters,
         broker=BrokerLink(settings.broker_url) if settings.broker_url else None,
+        outbox=outbox,
+        relay=relay,
+        feed=Feed(database, relay, source=settings.events_source),
         ids=ids,
         metrics=metrics,
         signing_keys=signing_keys,
@@ -405,6 +441,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(access_api.router)
     app.include_router(platform_api.router)
     app.include_router(stats_api.router)
+    app.include_router(events_api.router)
     app.include_router(health.router)
     app.include_router(docs.router)
     app.include_router(admin_ui.router)

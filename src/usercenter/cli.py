@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
@@ -318,6 +319,24 @@ def stats_rollup() -> None:
     counted, finalized = _run_with_services(settings, work)
     span = f"{counted[0]} to {counted[-1]}" if counted else "nothing"
     typer.echo(f"rolled up {len(counted)} day(s) ({span}), {finalized} made final")
+
+
+@cli.command()
+def relay() -> None:
+    """Run the events relay alone (for a deployment whose `serve` processes run with
+    USERCENTER_EVENTS_RELAY=false); one relay is active at a time, the others stand by."""
+    settings = _settings()
+
+    async def work(services: Services) -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        services.relay.start()
+        typer.echo(f"relay {services.relay.holder} running; Ctrl-C stops it")
+        await stop.wait()
+
+    _run_with_services(settings, work)
 
 
 @cli.command()

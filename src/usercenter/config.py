@@ -136,6 +136,41 @@ class Settings(BaseSettings):
 
     redis_url: str | None = Field(default=None, description="redis://host:6379/0; none: in-process")
     broker_url: str | None = Field(default=None, description="amqp://user:pw@host:5672/vhost")
+    events_enabled: bool = Field(
+        default=True,
+        description="Write an event with every change other services react to (the outbox)",
+    )
+    events_relay: bool = Field(
+        default=True,
+        description="Run the relay in `serve` (one process holds it at a time); false: "
+        "run `usercenter relay` apart",
+    )
+    events_exchange: str = Field(
+        default="usercenter.events",
+        min_length=1,
+        max_length=127,
+        pattern=r"^[A-Za-z0-9_.:-]+$",
+        description="The durable topic exchange events are published to",
+    )
+    events_source: str = Field(
+        default="/usercenter",
+        min_length=1,
+        max_length=200,
+        description="The CloudEvents `source` of every event (a URI reference)",
+    )
+    events_relay_lease_seconds: float = Field(
+        default=5.0, ge=1, le=300, description="How long a silent relay keeps its lease"
+    )
+    events_relay_poll_seconds: float = Field(
+        default=0.2, gt=0, le=60, description="How often an idle relay looks for new events"
+    )
+    events_relay_batch: int = Field(default=500, ge=1, le=10_000)
+    events_retention_days: float = Field(
+        default=7.0, gt=0, description="Published events older than this are deleted"
+    )
+    events_retention_sweep_seconds: float = Field(
+        default=300.0, gt=0, description="How often the relay deletes old events"
+    )
     cache_namespace: str | None = Field(
         default=None,
         max_length=64,

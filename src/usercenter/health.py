@@ -21,7 +21,6 @@ from usercenter.config import Settings
 from usercenter.db import Database
 from usercenter.deps import DatabaseDep, SettingsDep, provided
 from usercenter.errors import PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE, MetricsUnauthorized
-from usercenter.kit.broker import BrokerLink
 from usercenter.kit.cache import Cache
 from usercenter.kit.log import get_logger
 from usercenter.metrics import Metrics
@@ -51,16 +50,16 @@ async def _schema_check(database: Database) -> str:
 
 
 async def readiness(
-    settings: Settings, database: Database, cache: Cache, broker: BrokerLink | None
+    settings: Settings, database: Database, cache: Cache
 ) -> dict[str, dict[str, Any]]:
+    """What a request needs. Not the broker: with it down, events wait in the outbox and
+    requests go on (the backlog metric tells; `usercenter check` reaches it)."""
     checks: dict[str, Awaitable[str]] = {
         "database": database.ping(),
         "schema": _schema_check(database),
     }
     if settings.redis_url:
         checks["cache"] = cache.ping()
-    if broker is not None:
-        checks["broker"] = broker.ping()
     results = await asyncio.gather(*(_probe(check) for check in checks.values()))
     return dict(zip(checks, results, strict=True))
 
@@ -83,14 +82,13 @@ def holds_metrics_token(request: Request, settings: Settings) -> bool:
 
 @router.get(
     "/readyz",
-    summary="Can the process serve: database, schema, cache and broker "
+    summary="Can the process serve: database, schema and cache "
     "(the checks only with the metrics token)",
 )
 async def readyz(
     request: Request, settings: SettingsDep, database: DatabaseDep, cache: CacheDep
 ) -> Response:
-    broker = request.app.state.provided.get(BrokerLink)
-    checks = await readiness(settings, database, cache, broker)
+    checks = await readiness(settings, database, cache)
     shown = {"checks": checks} if holds_metrics_token(request, settings) else {}
     if all(check["ok"] for check in checks.values()):
         return JSONResponse({"status": "ready", **shown})

@@ -2,6 +2,7 @@
 
 from usercenter.access import models as access_models
 from usercenter.audit import models as audit_models
+from usercenter.events import models as events_models
 from usercenter.identity import models as identity_models
 from usercenter.ids import models as ids_models
 from usercenter.kit.models import Base
@@ -15,6 +16,7 @@ metadata = Base.metadata
 __all__ = [
     "access_models",
     "audit_models",
+    "events_models",
     "identity_models",
     "ids_models",
     "metadata",

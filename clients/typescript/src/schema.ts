@@ -1551,6 +1551,77 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The event feed: every event in publishing order, with a long poll
+         * @description For services that take events over HTTP instead of from RabbitMQ. Start with `after=0` (the oldest kept event) and pass `next_cursor` as `after` each time; `wait` holds the request up to that many seconds until an event comes. A cursor older than the retention gets 410 `event_cursor_expired`.
+         */
+        get: operations["feed_v1_events_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/events/types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every event type, for the console's filters */
+        get: operations["list_types_v1_admin_events_types_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/events/relay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The relay: holder, backlog, last errors */
+        get: operations["relay_status_v1_admin_events_relay_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Events newest first, by type and subject */
+        get: operations["browse_v1_admin_events_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -1575,7 +1646,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Can the process serve: database, schema, cache and broker (the checks only with the metrics token) */
+        /** Can the process serve: database, schema and cache (the checks only with the metrics token) */
         get: operations["readyz_readyz_get"];
         put?: never;
         post?: never;
@@ -2356,6 +2427,55 @@ export interface components {
                 [key: string]: components["schemas"]["JsonValue"];
             } | null;
         };
+        /**
+         * CloudEventOut
+         * @description A CloudEvents 1.0 envelope, as published to the broker.
+         */
+        CloudEventOut: {
+            /**
+             * Specversion
+             * @description Always 1.0
+             */
+            specversion: string;
+            /**
+             * Id
+             * @description The event id; also the AMQP message_id. Dedupe on it.
+             */
+            id: string;
+            /** Source */
+            source: string;
+            /**
+             * Type
+             * @description usercenter.user.registered …; also the AMQP routing key
+             */
+            type: string;
+            /**
+             * Subject
+             * @description What changed: users/42, accounts/7 …
+             */
+            subject: string;
+            /**
+             * Time
+             * @description When the change committed (UTC, ISO 8601)
+             */
+            time: string;
+            /** Datacontenttype */
+            datacontenttype: string;
+            /**
+             * Subjectseq
+             * @description The subject's sequence number, one more each event
+             */
+            subjectseq: number;
+            /**
+             * Position
+             * @description Place in the feed; pass the last one as `after`
+             */
+            position: number;
+            /** Data */
+            data: {
+                [key: string]: unknown;
+            };
+        };
         /** CodeSentOut */
         CodeSentOut: {
             /**
@@ -2759,6 +2879,72 @@ export interface components {
              * @description Pass as `cursor` for the next page
              */
             next_cursor: string | null;
+        };
+        /**
+         * EventRowOut
+         * @description An event as the console shows it: whether it went out yet.
+         */
+        EventRowOut: {
+            /** Row Id */
+            row_id: number;
+            /** Id */
+            id: string;
+            /** Type */
+            type: string;
+            /** Subject */
+            subject: string;
+            /** Subjectseq */
+            subjectseq: number;
+            /**
+             * Time
+             * Format: date-time
+             */
+            time: string;
+            /**
+             * Position
+             * @description None until the relay gives it one
+             */
+            position: number | null;
+            /** Published */
+            published: boolean;
+            /** Data */
+            data: {
+                [key: string]: unknown;
+            };
+        };
+        /** EventRowPage */
+        EventRowPage: {
+            /** Items */
+            items: components["schemas"]["EventRowOut"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page
+             */
+            next_cursor: string | null;
+        };
+        /** EventTypeOut */
+        EventTypeOut: {
+            /** Type */
+            type: string;
+            /** Subject Kind */
+            subject_kind: string;
+            /** Summary */
+            summary: string;
+        };
+        /** FeedPageOut */
+        FeedPageOut: {
+            /** Items */
+            items: components["schemas"]["CloudEventOut"][];
+            /**
+             * Next Cursor
+             * @description Pass as `after` for the next page
+             */
+            next_cursor: string;
+            /**
+             * Has More
+             * @description More events follow right away
+             */
+            has_more: boolean;
         };
         /** GrantOut */
         GrantOut: {
@@ -3333,6 +3519,53 @@ export interface components {
             email_code?: string | null;
             /** Password */
             password: string;
+        };
+        /** RelayErrorOut */
+        RelayErrorOut: {
+            /** At */
+            at: string;
+            /** Message */
+            message: string;
+        };
+        /** RelayStatusOut */
+        RelayStatusOut: {
+            /**
+             * Holder
+             * @description The process holding the lease; None: no relay
+             */
+            holder: string | null;
+            /** Lease Until */
+            lease_until: string | null;
+            /** Heartbeat At */
+            heartbeat_at: string | null;
+            /**
+             * Epoch
+             * @description Grows by one at every take-over
+             */
+            epoch: number;
+            /**
+             * Broker
+             * @description Whether a broker is configured (else: the feed only)
+             */
+            broker: boolean;
+            /** Sequenced Through */
+            sequenced_through: number;
+            /** Published Through */
+            published_through: number;
+            /** Trimmed Through */
+            trimmed_through: number;
+            /**
+             * Backlog
+             * @description Events not yet published
+             */
+            backlog: number;
+            /** Oldest Unpublished Age Seconds */
+            oldest_unpublished_age_seconds: number | null;
+            /**
+             * Errors
+             * @description The last failures, newest first
+             */
+            errors: components["schemas"]["RelayErrorOut"][];
         };
         /** RevokedOut */
         RevokedOut: {
@@ -4260,7 +4493,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `event_cursor_expired` */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `event_type_unknown`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4365,6 +4607,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `event_cursor_expired` */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `body_too_large` */
             413: {
                 headers: {
@@ -4383,7 +4634,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `event_type_unknown`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4488,6 +4739,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `event_cursor_expired` */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `body_too_large` */
             413: {
                 headers: {
@@ -4506,7 +4766,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `event_type_unknown`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4611,6 +4871,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `event_cursor_expired` */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `body_too_large` */
             413: {
                 headers: {
@@ -4629,7 +4898,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `event_type_unknown`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4730,7 +4999,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `event_cursor_expired` */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `event_type_unknown`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4835,6 +5113,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `event_cursor_expired` */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `body_too_large` */
             413: {
                 headers: {
@@ -4853,7 +5140,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `event_type_unknown`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4958,6 +5245,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `event_cursor_expired` */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `body_too_large` */
             413: {
                 headers: {
@@ -4976,7 +5272,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `event_type_unknown`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5081,6 +5377,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `event_cursor_expired` */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `body_too_large` */
             413: {
                 headers: {
@@ -5099,7 +5404,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `event_type_unknown`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5204,6 +5509,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `event_cursor_expired` */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `body_too_large` */
             413: {
                 headers: {
@@ -5222,7 +5536,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `event_type_unknown`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5321,7 +5635,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `event_cursor_expired` */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `event_type_unknown`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5424,6 +5747,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `event_cursor_expired` */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `body_too_large` */
             413: {
                 headers: {
@@ -5442,7 +5774,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `event_type_unknown`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5545,6 +5877,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `event_cursor_expired` */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `body_too_large` */
             413: {
                 headers: {
@@ -5563,7 +5904,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `event_type_unknown`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5668,6 +6009,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `event_cursor_expired` */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `body_too_large` */
             413: {
                 headers: {
@@ -5686,7 +6036,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `event_type_unknown`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5791,6 +6141,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `event_cursor_expired` */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `body_too_large` */
             413: {
                 headers: {
@@ -5809,7 +6168,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `event_type_unknown`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5915,7 +6274,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `event_cursor_expired` */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `event_type_unknown`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6022,6 +6390,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `event_cursor_expired` */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `body_too_large` */
             413: {
                 headers: {
@@ -6040,7 +6417,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `event_type_unknown`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6141,7 +6518,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `event_cursor_expired` */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `event_type_unknown`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6244,6 +6630,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `event_cursor_expired` */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `body_too_large` */
             413: {
                 headers: {
@@ -6262,7 +6657,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `event_type_unknown`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6363,7 +6758,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `event_cursor_expired` */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `event_type_unknown`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6466,6 +6870,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `event_cursor_expired` */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `body_too_large` */
             413: {
                 headers: {
@@ -6484,7 +6897,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `event_type_unknown`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6585,7 +6998,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `event_cursor_expired` */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `event_type_unknown`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6691,6 +7113,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `event_cursor_expired` */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `body_too_large` */
             413: {
                 headers: {
@@ -6709,7 +7140,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `event_type_unknown`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6813,7 +7244,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `event_cursor_expired` */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `event_type_unknown`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -15936,6 +16376,388 @@ export interface operations {
             };
             /** @description Problem: `sms_rate_limited` */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    feed_v1_events_get: {
+        parameters: {
+            query?: {
+                /** @description The last position seen */
+                after?: number;
+                /** @description Only these types, comma-separated */
+                types?: string | null;
+                limit?: number;
+                /** @description Seconds */
+                wait?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeedPageOut"];
+                };
+            };
+            /** @description Problem: `access_error` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `invalid_credentials`, `service_unauthorized`, `totp_required` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `permission_denied`, `privilege_exceeded`, `totp_enrolment_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `grant_not_found`, `permission_not_found`, `role_not_found`, `staff_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `grant_exists`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `event_cursor_expired` */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `event_type_unknown`, `nul_character`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_types_v1_admin_events_types_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventTypeOut"][];
+                };
+            };
+            /** @description Problem: `access_error` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `invalid_credentials`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing`, `totp_required` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `permission_denied`, `privilege_exceeded`, `totp_enrolment_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `grant_not_found`, `permission_not_found`, `role_not_found`, `staff_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `grant_exists`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `event_cursor_expired` */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `event_type_unknown`, `nul_character`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    relay_status_v1_admin_events_relay_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RelayStatusOut"];
+                };
+            };
+            /** @description Problem: `access_error` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `invalid_credentials`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing`, `totp_required` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `permission_denied`, `privilege_exceeded`, `totp_enrolment_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `grant_not_found`, `permission_not_found`, `role_not_found`, `staff_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `grant_exists`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `event_cursor_expired` */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `event_type_unknown`, `nul_character`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    browse_v1_admin_events_get: {
+        parameters: {
+            query?: {
+                type?: string | null;
+                /** @description users/42 … */
+                subject?: string | null;
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventRowPage"];
+                };
+            };
+            /** @description Problem: `access_error` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `invalid_credentials`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing`, `totp_required` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `permission_denied`, `privilege_exceeded`, `totp_enrolment_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `grant_not_found`, `permission_not_found`, `role_not_found`, `staff_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `grant_exists`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `event_cursor_expired` */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `event_type_unknown`, `nul_character`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked` */
+            423: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -13,6 +13,7 @@ from usercenter.audit import service as audit
 from usercenter.db import Database
 from usercenter.identity import repository
 from usercenter.identity.errors import IdentityTaken, UserNotFound
+from usercenter.identity.events import UserRegistered
 from usercenter.identity.models import IdentityType, User, UserStatus
 from usercenter.identity.service.context import USER_ID_SEGMENT, IdentityContext, IdentitySpec
 from usercenter.identity.service.normalize import normalize_phone
@@ -20,7 +21,7 @@ from usercenter.identity.views import IdentityRecord, UserSummary
 from usercenter.kit import clock
 from usercenter.kit.client import ClientInfo
 from usercenter.kit.pagination import Page, keyset_page
-from usercenter.security.masking import mask_identifier
+from usercenter.security.masking import mask_identifier, mask_phone
 
 
 def summary_of(user: User) -> UserSummary:
@@ -80,6 +81,16 @@ class UserAccounts:
             raise IdentityTaken(field=identities[0].type) from None
         if password_hash is not None:
             await repository.set_password_hash(session, user.id, password_hash, now)
+        phone = next((spec.value for spec in identities if spec.type == IdentityType.PHONE), None)
+        await context.outbox.add(
+            session,
+            UserRegistered(
+                user_id=user.id,
+                uid=user.uid,
+                method=method,
+                phone_masked=mask_phone(phone) if phone else None,
+            ),
+        )
         return user
 
     async def create_user(

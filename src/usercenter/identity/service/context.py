@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from usercenter.config import Settings
+from usercenter.events.service import Outbox
 from usercenter.identity import repository
 from usercenter.identity.codes import SendLimits, VerificationCodes
 from usercenter.identity.errors import UserNotFound
@@ -69,8 +70,10 @@ class IdentityContext:
         ids: IdService,
         tokens: TokenService,
         views: UserViews,
+        outbox: Outbox,
     ) -> None:
         self.settings = settings
+        self.outbox = outbox
         self.keyring = keyring
         self.ids = ids
         self.tokens = tokens

@@ -1,0 +1,160 @@
+"""events: the transactional outbox, the subjects' sequence counters, the relay's state row,
+and the permission to view them (`events:view`, under the System menu)
+
+Revision ID: 0009_events
+Revises: 0008_system
+Create Date: 2026-11-28 03:00:00.000000
+"""
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from alembic import op
+
+import usercenter.kit.models
+
+revision: str = "0009_events"
+down_revision: str | None = "0008_system"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+created = datetime(2026, 11, 28, tzinfo=UTC)
+BIGINT = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+PERMISSION = ("events:view", "事件与投递")
+PARENT = "menu:system"
+GRANTED_TO = "super_admin"
+
+permissions = sa.table(
+    "permissions",
+    sa.column("id", sa.Integer),
+    sa.column("code", sa.String),
+    sa.column("name", sa.String),
+    sa.column("kind", sa.String),
+    sa.column("parent_id", sa.Integer),
+    sa.column("path", sa.String),
+    sa.column("sort_order", sa.Integer),
+    sa.column("status", sa.String),
+    sa.column("created_at", usercenter.kit.models.UtcDateTime()),
+    sa.column("updated_at", usercenter.kit.models.UtcDateTime()),
+)
+roles = sa.table("roles", sa.column("id", sa.Integer), sa.column("code", sa.String))
+role_permissions = sa.table(
+    "role_permissions",
+    sa.column("role_id", sa.Integer),
+    sa.column("permission_id", sa.Integer),
+    sa.column("created_at", usercenter.kit.models.UtcDateTime()),
+)
+access_version = sa.table(
+    "access_version", sa.column("id", sa.Integer), sa.column("version", sa.BigInteger)
+)
+
+
+def _bump_access_version() -> None:
+    op.execute(
+        access_version.update()
+        .where(access_version.c.id == 1)
+        .values(version=access_version.c.version + 1)
+    )
+
+
+def _seed_permission() -> None:
+    connection = op.get_bind()
+    parent_id = connection.execute(
+        sa.select(permissions.c.id).where(permissions.c.code == PARENT)
+    ).scalar_one_or_none()
+    code, name = PERMISSION
+    op.bulk_insert(
+        permissions,
+        [
+            {
+                "code": code,
+                "name": name,
+                "kind": "button",
+                "parent_id": parent_id,
+                "path": None,
+                "sort_order": 10,
+                "status": "active",
+                "created_at": created,
+                "updated_at": created,
+            }
+        ],
+    )
+    permission_id = connection.execute(
+        sa.select(permissions.c.id).where(permissions.c.code == code)
+    ).scalar_one()
+    role_id = connection.execute(
+        sa.select(roles.c.id).where(roles.c.code == GRANTED_TO)
+    ).scalar_one_or_none()
+    if role_id is not None:
+        op.bulk_insert(
+            role_permissions,
+            [{"role_id": role_id, "permission_id": permission_id, "created_at": created}],
+        )
+    _bump_access_version()
+
+
+def upgrade() -> None:
+    op.create_table(
+        "events",
+        sa.Column("id", BIGINT, autoincrement=True, nullable=False),
+        sa.Column("event_id", sa.String(length=36), nullable=False),
+        sa.Column("type", sa.String(length=80), nullable=False),
+        sa.Column("subject", sa.String(length=80), nullable=False),
+        sa.Column("subject_seq", sa.BigInteger(), nullable=False),
+        sa.Column("occurred_at", usercenter.kit.models.UtcDateTime(), nullable=False),
+        sa.Column("data", sa.JSON(), nullable=False),
+        sa.Column("position", sa.BigInteger(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_events")),
+        sa.UniqueConstraint("event_id", name=op.f("uq_events_event_id")),
+    )
+    op.create_index("ix_events_position_id", "events", ["position", "id"])
+    op.create_index("ix_events_subject_seq", "events", ["subject", "subject_seq"], unique=True)
+    op.create_index("ix_events_type_position", "events", ["type", "position"])
+    op.create_table(
+        "event_subjects",
+        sa.Column("subject", sa.String(length=80), nullable=False),
+        sa.Column("seq", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("subject", name=op.f("pk_event_subjects")),
+    )
+    relay = op.create_table(
+        "event_relay",
+        sa.Column("name", sa.String(length=32), nullable=False),
+        sa.Column("holder", sa.String(length=120), nullable=True),
+        sa.Column("epoch", sa.Integer(), nullable=False),
+        sa.Column("lease_until", usercenter.kit.models.UtcDateTime(), nullable=True),
+        sa.Column("heartbeat_at", usercenter.kit.models.UtcDateTime(), nullable=True),
+        sa.Column("sequenced_through", sa.BigInteger(), nullable=False),
+        sa.Column("published_through", sa.BigInteger(), nullable=False),
+        sa.Column("trimmed_through", sa.BigInteger(), nullable=False),
+        sa.Column("errors", sa.JSON(), nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_event_relay")),
+    )
+    op.bulk_insert(
+        relay,
+        [
+            {
+                "name": "default",
+                "holder": None,
+                "epoch": 0,
+                "sequenced_through": 0,
+                "published_through": 0,
+                "trimmed_through": 0,
+                "errors": [],
+            }
+        ],
+    )
+    _seed_permission()
+
+
+def downgrade() -> None:
+    ids = sa.select(permissions.c.id).where(permissions.c.code == PERMISSION[0])
+    op.execute(role_permissions.delete().where(role_permissions.c.permission_id.in_(ids)))
+    op.execute(permissions.delete().where(permissions.c.code == PERMISSION[0]))
+    _bump_access_version()
+    op.drop_table("event_relay")
+    op.drop_table("event_subjects")
+    op.drop_index("ix_events_type_position", table_name="events")
+    op.drop_index("ix_events_subject_seq", table_name="events")
+    op.drop_index("ix_events_position_id", table_name="events")
+    op.drop_table("events")
