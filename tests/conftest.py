@@ -112,6 +112,9 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "blind_index_key": TEST_KEYS.blind_index_key_b64,
         "password_memory_kib": 8192,
         "password_time_cost": 1,
+        # The relay runs when a test starts it (tests/events): elsewhere it would only take
+        # the write lock beside the test's own transactions.
+        "events_relay": False,
         **overrides,
     }
     return Settings(_env_file=None, **values)

@@ -294,6 +294,7 @@ def build_services(settings: Settings) -> Services:
             max_batch=settings.wallet_batch_max,
             workers=settings.wallet_batch_workers,
             balance_limit=settings.wallet_balance_limit,
+            outbox=outbox,
         ),
         identity=users,
         cipher=keyring.cipher,

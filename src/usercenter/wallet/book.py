@@ -71,6 +71,7 @@ class AccountState:
     balance: int
     frozen: int
     may_go_negative: bool
+    owner: str = ""  # user:<id>, sponsor:<id>, system:<name>: who the events name
     locked_balance: int = 0
     locked_frozen: int = 0
 

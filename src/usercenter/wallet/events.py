@@ -16,6 +16,7 @@ class _AccountEvent(Event):
 
     account_id: int
     user_id: int | None = Field(default=None, description="The owner, for a user's account")
+    sponsor_id: int | None = Field(default=None, description="The owner, for a sponsor's")
     asset: str
 
 
@@ -87,13 +88,13 @@ class WithdrawalReturned(_WithdrawalEvent):
 
 
 class _AdjustmentEvent(Event):
-    subject_kind: ClassVar[str] = "accounts"
-    subject_field: ClassVar[str] = "account_id"
+    subject_kind: ClassVar[str] = "users"
 
     adjustment_id: int
-    account_id: int
-    amount: int
-    by_staff_id: int | None = None
+    user_id: int
+    asset: str
+    amount: int = Field(description="Signed: a credit positive, a debit negative")
+    by: str = Field(description="The staff member who asked for it, or decided it")
 
 
 class AdjustmentRequested(_AdjustmentEvent):

@@ -11,10 +11,12 @@ one transaction
    then earlier transfers, each in id order), so no two batches can deadlock on each other,
 3. applies the postings one by one to the book; a posting whose plan raises (insufficient
    funds, a hold already resolved) is undone in the book and fails alone,
-4. writes the balance changes, the transfers and their entries in a few statements, and the
-   postings' side rows (the admin-log entry of a staff action: `kit.side_rows`) one executemany
-   per table, commits, and answers each caller. A move and its side rows commit together or
-   not at all: the posting is the operation's one commit (the transaction rule, `db.py`).
+4. writes the balance changes, the transfers and their entries in a few statements, their
+   events (`wallet.posted_events`: one per user or sponsor account moved, and the holds') in
+   bulk, and the postings' side rows (the admin-log entry of a staff action: `kit.side_rows`)
+   one executemany per table, commits, and answers each caller. A move, its events and its
+   side rows commit together or not at all: the posting is the operation's one commit (the
+   transaction rule, `db.py`).
 
 The row locks are what make the arithmetic in Python safe: nobody else can change those rows
 until the commit. The database's own check constraint refuses a user or sponsor balance below
@@ -37,6 +39,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from usercenter.config import Backend
 from usercenter.db import Database, is_retryable
+from usercenter.events.service import Outbox
 from usercenter.kit.log import get_logger
 from usercenter.kit.side_rows import SideRow
 from usercenter.wallet.book import (
@@ -47,6 +50,7 @@ from usercenter.wallet.book import (
     Posting,
 )
 from usercenter.wallet.errors import IdempotencyConflict
+from usercenter.wallet.posted_events import posted_events
 from usercenter.wallet.repository import batches
 
 __all__ = ["Answer", "Book", "Ledger", "Outcome", "Posting"]
@@ -75,8 +79,11 @@ class Ledger:
         max_batch: int = 128,
         workers: int = 2,
         balance_limit: int = DEFAULT_BALANCE_LIMIT,
+        outbox: Outbox | None = None,
     ) -> None:
         self.database = database
+        # Where the batches write their events (`wallet.posted_events`); None: no events.
+        self.outbox = outbox
         self.balance_limit = balance_limit
         self.batching = batching
         self.max_batch = max_batch
@@ -171,6 +178,8 @@ class Ledger:
                     return
                 batch[0].future.set_exception(exc)
                 return
+            if self.outbox is not None:
+                self.outbox.notify()
             for waiting, answer in zip(batch, answers, strict=True):
                 if waiting.future.done():
                     continue
@@ -229,6 +238,9 @@ class Ledger:
                     if posting.side_writes is not None and isinstance(answer, Outcome):
                         await posting.side_writes(connection, answer.answer)
                 await batches.write_book(connection, book)
+                if self.outbox is not None:
+                    done = ((postings[i], answers[i]) for i in fresh)
+                    await self.outbox.append(connection, posted_events(book, done))
             for index, posting in enumerate(postings):
                 if answers[index] is None:
                     first = postings[first_of_key[posting.key]]

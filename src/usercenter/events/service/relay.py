@@ -208,6 +208,11 @@ class Relay:
 
     async def _sequence(self) -> int:
         epoch = self._fenced()
+        # A look first, without the write lock (on SQLite, a write transaction takes the
+        # whole database): an idle relay writes nothing.
+        async with self.database.read_session() as session:
+            if not await repository.unsequenced_rows(await session.connection(), 1):
+                return 0
         async with self.database.transaction() as connection:
             marks = await repository.relay_marks(connection, lock=True)
             if marks.holder != self.holder or marks.epoch != epoch:

@@ -67,13 +67,16 @@ async def lock_book(
                 ACCOUNTS.c.balance,
                 ACCOUNTS.c.frozen,
                 ACCOUNTS.c.may_go_negative,
+                ACCOUNTS.c.owner,
             )
             .where(ACCOUNTS.c.id.in_(account_ids))
             .order_by(ACCOUNTS.c.id)
             .with_for_update()
         )
     accounts = {
-        row.id: AccountState(row.id, row.asset, row.balance, row.frozen, bool(row.may_go_negative))
+        row.id: AccountState(
+            row.id, row.asset, row.balance, row.frozen, bool(row.may_go_negative), row.owner
+        )
         for row in rows
     }
     holds: dict[int, HoldState] = {}
@@ -109,7 +112,7 @@ async def lock_book(
 
 
 _POSTGRESQL_LOCK = text(
-    "SELECT id, asset, balance, frozen, may_go_negative FROM wallet_accounts"
+    "SELECT id, asset, balance, frozen, may_go_negative, owner FROM wallet_accounts"
     " WHERE id = ANY(CAST(:ids AS BIGINT[])) ORDER BY id FOR UPDATE"
 )
 

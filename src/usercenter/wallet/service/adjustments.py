@@ -19,6 +19,7 @@ from usercenter.wallet.errors import (
     BalanceLimitExceeded,
     SelfApprovalRefused,
 )
+from usercenter.wallet.events import AdjustmentDecided, AdjustmentRequested
 from usercenter.wallet.models import Adjustment, Asset, Kind, SystemAccount, user_owner
 from usercenter.wallet.service.context import (
     ID_RECORD,
@@ -69,6 +70,16 @@ class AdjustmentService(WalletCapability):
         )
         session.add(adjustment)
         await session.flush()
+        await self.context.record_in(
+            session,
+            AdjustmentRequested(
+                adjustment_id=adjustment.id,
+                user_id=user_id,
+                asset=asset.value,
+                amount=amount,
+                by=applicant_id,
+            ),
+        )
         return adjustment
 
     async def adjustment(self, adjustment_id: int) -> Adjustment:
@@ -101,6 +112,12 @@ class AdjustmentService(WalletCapability):
         user = await self.accounts.account_id(user_owner(adjustment.user_id), asset)
         pool = await self.accounts.system(SystemAccount.ADJUSTMENT, asset, str(adjustment_id))
         amount = adjustment.amount
+        facts = {
+            "adjustment_id": adjustment_id,
+            "user_id": adjustment.user_id,
+            "asset": asset.value,
+            "amount": amount,
+        }
 
         def plan(book: Book) -> Answer:
             if amount > 0:
@@ -127,6 +144,10 @@ class AdjustmentService(WalletCapability):
                 now=clock.now(),
             ):
                 raise AdjustmentAlreadyDecided()
+            await self.context.record(
+                connection,
+                AdjustmentDecided(decision="approved", by=approver_id, **facts),
+            )
 
         business = Business(
             business_type="adjustment",
@@ -162,6 +183,17 @@ class AdjustmentService(WalletCapability):
         ):
             raise AdjustmentAlreadyDecided()
         await session.refresh(adjustment)
+        await self.context.record_in(
+            session,
+            AdjustmentDecided(
+                adjustment_id=adjustment_id,
+                user_id=adjustment.user_id,
+                asset=adjustment.asset,
+                amount=adjustment.amount,
+                decision="rejected",
+                by=approver_id,
+            ),
+        )
         return adjustment
 
     @staticmethod

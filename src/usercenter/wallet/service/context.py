@@ -18,8 +18,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
 from usercenter.config import Settings
 from usercenter.db import Database
+from usercenter.events.catalogue import Event
 from usercenter.identity.service.accounts import UserAccounts
 from usercenter.ids.service import IdService
 from usercenter.kit import money
@@ -142,6 +145,17 @@ class WalletContext:
     identity: UserAccounts
     cipher: FieldCipher
     blind_index: BlindIndex
+
+    async def record(self, connection: AsyncConnection, *events: Event) -> None:
+        """Write `events` in a posting's transaction (from its side writes), to the ledger's
+        outbox: they commit with the move or not at all."""
+        if self.ledger.outbox is not None:
+            await self.ledger.outbox.append(connection, events)
+
+    async def record_in(self, session: AsyncSession, *events: Event) -> None:
+        """Write `events` in the caller's unit of work (a change that moves no money)."""
+        if self.ledger.outbox is not None:
+            await self.ledger.outbox.add(session, *events)
 
     async def post(
         self,

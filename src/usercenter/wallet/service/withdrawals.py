@@ -21,6 +21,11 @@ from usercenter.wallet.errors import (
     WithdrawalBelowMinimum,
     WithdrawalNotFound,
 )
+from usercenter.wallet.events import (
+    WithdrawalCompleted,
+    WithdrawalRequested,
+    WithdrawalReturned,
+)
 from usercenter.wallet.models import Asset, HoldStatus, Kind, SystemAccount, Withdrawal, user_owner
 from usercenter.wallet.service.accounts import AccountDirectory
 from usercenter.wallet.service.context import (
@@ -113,6 +118,12 @@ class WithdrawalService(WalletCapability):
                 },
             )
             answer.update(withdrawal_id=withdrawal_id, fee=fee, payout_account=payout.masked)
+            await self.context.record(
+                connection,
+                WithdrawalRequested(
+                    withdrawal_id=withdrawal_id, user_id=user_id, amount=amount, fee=fee
+                ),
+            )
 
         result = await self.holds.freeze(
             owner=user_owner(user_id),
@@ -182,6 +193,18 @@ class WithdrawalService(WalletCapability):
             if not done:
                 raise WithdrawalAlreadyHandled()
             answer["withdrawal_id"] = withdrawal_id
+            facts = {
+                "withdrawal_id": withdrawal_id,
+                "user_id": withdrawal.user_id,
+                "amount": withdrawal.amount,
+                "fee": withdrawal.fee,
+            }
+            await self.context.record(
+                connection,
+                WithdrawalCompleted(**facts)
+                if paid
+                else WithdrawalReturned(reason=remark, **facts),
+            )
 
         business = Business(
             business_type="withdrawal",
