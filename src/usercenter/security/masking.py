@@ -27,8 +27,9 @@ _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 
 
 def mask_phone(phone: str) -> str:
-    """`13812348888` -> `138****8888`; other lengths keep the first 3 and last 4 at most."""
-    digits = phone.strip()
+    """`13812348888` (or `+8613812348888`, as stored) -> `138****8888`; other lengths keep the
+    first 3 and last 4 at most."""
+    digits = phone.strip().removeprefix("+86")
     if len(digits) <= 7:
         return "*" * len(digits)
     return f"{digits[:3]}****{digits[-4:]}"
