@@ -59,8 +59,10 @@ async def test_the_feed_pages_through_every_event_in_position_order(
     assert [item["data"]["user_id"] for item in items] == users
     assert [item["position"] for item in items] == list(range(1, 8))
     first = items[0]
-    assert first["specversion"] == "1.0" and first["type"] == REGISTERED
-    assert first["subject"] == f"users/{users[0]}" and first["subjectseq"] == 1
+    assert first["specversion"] == "1.0"
+    assert first["type"] == REGISTERED
+    assert first["subject"] == f"users/{users[0]}"
+    assert first["subjectseq"] == 1
     assert first["data"]["phone_masked"] == "139****0000"
     assert "13900000000" not in str(items)
     stored = await stored_events(services)
@@ -79,7 +81,8 @@ async def test_the_feed_filters_by_type_and_moves_the_cursor_past_what_it_skippe
             headers=SERVICE,
         )
     ).json()
-    assert page["items"] == [] and page["next_cursor"] == "1"
+    assert page["items"] == []
+    assert page["next_cursor"] == "1"
 
 
 async def test_the_feed_refuses_strangers_unknown_types_and_bad_cursors(
@@ -89,7 +92,8 @@ async def test_the_feed_refuses_strangers_unknown_types_and_bad_cursors(
     wrong = {"Authorization": "Basic " + base64.b64encode(b"orders:wrong").decode()}
     assert (await http.get("/v1/events", headers=wrong)).status_code == 401
     unknown = await http.get("/v1/events", params={"types": "no.such"}, headers=SERVICE)
-    assert unknown.status_code == 422 and unknown.json()["code"] == "event_type_unknown"
+    assert unknown.status_code == 422
+    assert unknown.json()["code"] == "event_type_unknown"
     for bad in ({"after": "-1"}, {"after": "x"}, {"limit": "0"}, {"wait": "31"}):
         response = await http.get("/v1/events", params=bad, headers=SERVICE)
         assert response.status_code == 422, bad
@@ -153,7 +157,9 @@ async def test_one_relay_holds_the_lease_and_another_takes_over_when_it_goes_sil
         from usercenter.events import repository
 
         marks = await repository.relay_marks(await session.connection())
-    assert marks.holder == second.holder and marks.epoch == 2 and marks.sequenced_through == 1
+    assert marks.holder == second.holder
+    assert marks.epoch == 2
+    assert marks.sequenced_through == 1
 
 
 async def test_a_relay_that_stops_hands_the_lease_over_at_once(services: Services) -> None:
@@ -172,11 +178,14 @@ async def test_staff_see_the_relay_and_browse_events(
     _, username = await make_staff(services, "super_admin")
     headers = await staff_token(http, username)
     relay = (await http.get("/v1/admin/events/relay", headers=headers)).json()
-    assert relay["holder"] is None and relay["backlog"] >= 1 and relay["broker"] is False
+    assert relay["holder"] is None
+    assert relay["backlog"] >= 1
+    assert relay["broker"] is False
 
     await relay_catch_up(services)
     relay = (await http.get("/v1/admin/events/relay", headers=headers)).json()
-    assert relay["holder"] == services.relay.holder and relay["backlog"] == 0
+    assert relay["holder"] == services.relay.holder
+    assert relay["backlog"] == 0
     assert relay["published_through"] == relay["sequenced_through"] >= 1
 
     page = (

@@ -32,10 +32,13 @@ async def test_a_change_that_rolls_back_takes_its_event_and_sequence_number_with
     class Refused(Exception):
         pass
 
-    with pytest.raises(Refused):
+    async def refused_change() -> None:
         async with services.database.unit_of_work() as session:
             await services.outbox.add(session, _profile_changed(9001))
             raise Refused()
+
+    with pytest.raises(Refused):
+        await refused_change()
     assert await stored_events(services, subject="users/9001") == []
 
     async with services.database.unit_of_work() as session:
@@ -166,8 +169,10 @@ async def test_a_hold_writes_its_own_events_beside_the_money_moved(services: Ser
     ]
     placed, captured = stored[1], stored[3]
     assert placed.data["hold_id"] == captured.data["hold_id"] == hold_id
-    assert placed.data["amount"] == 300 and captured.data["captured"] == 200
-    assert stored[2].data["amount"] == -200 and stored[2].data["balance_after"] == 800
+    assert placed.data["amount"] == 300
+    assert captured.data["captured"] == 200
+    assert stored[2].data["amount"] == -200
+    assert stored[2].data["balance_after"] == 800
     # One account, one subject: its events are numbered in the order they happened.
     assert [e.subject_seq for e in stored] == [1, 2, 3, 4]
 
