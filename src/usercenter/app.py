@@ -12,6 +12,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from usercenter import __version__, admin_ui, docs, health, schema
 from usercenter.access import api as access_api
+from usercenter.access import events as access_events
 from usercenter.access.service.permissions import CHANGES_CHANNEL, PermissionService
 from usercenter.access.service.rbac import RbacService
 from usercenter.access.service.staff import StaffService
@@ -28,6 +29,7 @@ from usercenter.events.service import Feed, Outbox, Relay
 from usercenter.events.service.publisher import AmqpPublisher
 from usercenter.events.service.relay import RelayOptions
 from usercenter.identity import api as identity_api
+from usercenter.identity import events as identity_events
 from usercenter.identity.service.accounts import UserAccounts
 from usercenter.identity.service.bindings import BindingService
 from usercenter.identity.service.codes import CodeService
@@ -43,7 +45,6 @@ from usercenter.identity.service.sessions import SessionService
 from usercenter.identity.service.user_views import UserViews
 from usercenter.ids.service import IdService
 from usercenter.kit.broadcast import Broadcast
-from usercenter.kit.broker import BrokerLink
 from usercenter.kit.cache import Cache, Counters, cache_namespace, make_stores
 from usercenter.kit.log import get_logger
 from usercenter.logs import configure_logging
@@ -62,9 +63,11 @@ from usercenter.security.passwords import PasswordHasher, PasswordPolicy
 from usercenter.stats import api as stats_api
 from usercenter.stats.service import StatsService
 from usercenter.tokens import api as tokens_api
+from usercenter.tokens import events as tokens_events
 from usercenter.tokens.keys import SigningKeys
 from usercenter.tokens.service import TokenService
 from usercenter.wallet import api as wallet_api
+from usercenter.wallet import events as wallet_events
 from usercenter.wallet.ledger import Ledger
 from usercenter.wallet.service import (
     AdjustmentService,
@@ -98,6 +101,11 @@ CORS_HEADERS = [
 ]
 
 
+# Every module's event types, registered when imported: what /asyncapi.json and the feed's
+# type filter know. A module that declares events adds its `events` here.
+EVENT_MODULES = (identity_events, tokens_events, access_events, wallet_events)
+
+
 def describe_backends(settings: Settings) -> dict[str, str]:
     """Where the service keeps things, passwords hidden: for the first log line and `check`."""
     return {
@@ -116,7 +124,6 @@ class Services:
     database: Database
     cache: Cache
     counters: Counters
-    broker: BrokerLink | None
     outbox: Outbox
     relay: Relay
     feed: Feed
@@ -190,8 +197,6 @@ class Services:
         await self.ids.close()
         await self.cache.close()
         await self.counters.close()
-        if self.broker is not None:
-            await self.broker.close()
         await self.database.dispose()
 
 
@@ -335,7 +340,6 @@ def build_services(settings: Settings) -> Services:
         database=database,
         cache=cache,
         counters=counters,
-        broker=BrokerLink(settings.broker_url) if settings.broker_url else None,
         outbox=outbox,
         relay=relay,
         feed=Feed(database, relay, source=settings.events_source),

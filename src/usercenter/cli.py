@@ -353,6 +353,24 @@ def stubs(
     provider_stubs.main(argv)
 
 
+@cli.command("asyncapi")
+def asyncapi_document(
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="The README's table of event types instead")
+    ] = False,
+) -> None:
+    """Print the AsyncAPI 3.0 document of the events (what GET /asyncapi.json serves); needs no
+    database."""
+    from usercenter.app import EVENT_MODULES  # noqa: F401  (imports every event type)
+    from usercenter.events.asyncapi import asyncapi_document as document
+    from usercenter.events.asyncapi import catalogue_table
+
+    if markdown:
+        typer.echo(catalogue_table(), nl=False)
+        return
+    typer.echo(json.dumps(document(_settings()), ensure_ascii=False, indent=2))
+
+
 @cli.command("openapi")
 def openapi_document() -> None:
     """Print the OpenAPI document of the HTTP routes as JSON (what GET /openapi.json serves);

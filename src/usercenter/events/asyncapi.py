@@ -113,3 +113,13 @@ def asyncapi_document(settings: Settings) -> dict[str, Any]:
             }
         }
     return document
+
+
+def catalogue_table() -> str:
+    """The event types as the README's Markdown table (a test keeps the README in step)."""
+    lines = ["| type | subject | data | what happened |", "|---|---|---|---|"]
+    for event_type, model in event_types().items():
+        fields = ", ".join(f"`{name}`" for name in model.model_fields)
+        subject = f"`{model.subject_kind}/<{model.subject_field}>`"
+        lines.append(f"| `{event_type}` | {subject} | {fields} | {model.summary} |")
+    return "\n".join(lines) + "\n"
