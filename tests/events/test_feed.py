@@ -19,6 +19,7 @@ from tests.factories.identity import make_user
 from usercenter.app import Services, relay_options
 from usercenter.events.catalogue import event_types
 from usercenter.events.service import Relay
+from usercenter.events.service.publisher import AmqpPublisher
 from usercenter.events.service.relay import LeaseLost
 
 SERVICE = {"Authorization": "Basic " + base64.b64encode(b"orders:s3cret").decode()}
@@ -160,6 +161,32 @@ async def test_one_relay_holds_the_lease_and_another_takes_over_when_it_goes_sil
     assert marks.holder == second.holder
     assert marks.epoch == 2
     assert marks.sequenced_through == 1
+
+
+async def test_an_unreachable_broker_backs_publishing_off_while_the_feed_goes_on(
+    services: Services, http: httpx.AsyncClient
+) -> None:
+    nowhere = AmqpPublisher("amqp://guest:guest@127.0.0.1:1/", "nowhere", timeout=1)
+    relay = Relay(services.database, services.outbox, relay_options(services.settings), nowhere)
+    await make_user(services)
+    assert await relay.hold_lease()  # declaring the exchange fails: the lease is held
+    assert await relay.step()  # sequenced, though publishing failed
+    assert relay.counts.failures >= 1
+    page = (await http.get("/v1/events", headers=SERVICE)).json()
+    assert [item["type"] for item in page["items"]] == [REGISTERED]
+    await make_user(services)
+    assert await relay.step()  # publishing waits out its pause; sequencing does not
+    async with services.database.read_session() as session:
+        from usercenter.events import repository
+
+        marks = await repository.relay_marks(await session.connection())
+    assert marks.holder == relay.holder
+    assert marks.sequenced_through == 2
+    assert marks.published_through == 0
+    assert "nowhere" not in str(marks.errors)
+    assert marks.errors
+    assert marks.errors[0]["message"]
+    await relay.close()
 
 
 async def test_a_relay_that_stops_hands_the_lease_over_at_once(services: Services) -> None:

@@ -20,8 +20,10 @@ import asyncio
 import os
 import socket
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypeVar
 
 from usercenter.db import Database
 from usercenter.events import repository
@@ -31,9 +33,11 @@ from usercenter.kit import clock
 from usercenter.kit.log import get_logger
 
 log = get_logger(__name__)
+T = TypeVar("T")
 
 MAX_ERRORS_KEPT = 10
-MAX_BACKOFF_SECONDS = 30.0
+# The longest pause between two tries of an unreachable broker.
+MAX_BACKOFF = 15.0
 MEASURE_SECONDS = 1.0
 
 
@@ -89,6 +93,8 @@ class Relay:
         self._lease_renewed_at = 0.0
         self._last_trim = 0.0
         self._last_measure = 0.0
+        self._publish_after = 0.0
+        self._publish_backoff = 0.0
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
 
@@ -135,14 +141,15 @@ class Relay:
                 log.info("events_relay_lease_lost", holder=self.holder)
                 self._epoch = None
                 self.counts.active = False
-            except Exception as exc:
-                self.counts.failures += 1
-                backoff = min(max(0.5, backoff * 2), MAX_BACKOFF_SECONDS)
-                log.warning(
-                    "events_relay_failed", error=f"{type(exc).__name__}: {exc}", retry_in=backoff
-                )
-                await self._record_error(exc)
+            except Exception as exc:  # the database: nothing to do until it is back
+                backoff = min(max(0.5, backoff * 2), self.options.lease_seconds)
+                await self._failed(exc, backoff)
                 await self._pause(backoff)
+
+    async def _failed(self, exc: BaseException, retry_in: float) -> None:
+        self.counts.failures += 1
+        log.warning("events_relay_failed", error=f"{type(exc).__name__}: {exc}", retry_in=retry_in)
+        await self._record_error(exc)
 
     async def _pause(self, seconds: float, *, wake_on_commit: bool = False) -> None:
         waits = [asyncio.create_task(self._stopping.wait())]
@@ -184,7 +191,7 @@ class Relay:
         self.counts.active = self._epoch is not None
         if newly and self.publisher is not None:
             # Declared at once, so consumers can bind before the first event goes out.
-            await self.publisher.declare()
+            await self._publishing(self.publisher.declare)
         return self.counts.active
 
     # --- one step -------------------------------------------------------------------------
@@ -193,13 +200,32 @@ class Relay:
         """Sequence what committed, publish what is sequenced, trim what is old: whether there
         was anything to do."""
         sequenced = await self._sequence()
-        published = await self._publish()
+        published = 0
+        loop_now = asyncio.get_running_loop().time()
+        if loop_now >= self._publish_after:
+            published = await self._publishing(self._publish) or 0
         await self._trim_if_due()
         loop_now = asyncio.get_running_loop().time()
         if loop_now - self._last_measure >= MEASURE_SECONDS:
             self._last_measure = loop_now
             await self.measure()
         return sequenced > 0 or published > 0
+
+    async def _publishing(self, call: Callable[[], Awaitable[T]]) -> T | None:
+        """Run a call to the broker. Its failure backs publishing off, not the rest: the lease
+        is renewed and the feed sequenced meanwhile."""
+        try:
+            answer = await call()
+        except LeaseLost:
+            raise
+        except Exception as exc:
+            self._publish_backoff = min(max(0.5, self._publish_backoff * 2), MAX_BACKOFF)
+            loop_now = asyncio.get_running_loop().time()
+            self._publish_after = loop_now + self._publish_backoff
+            await self._failed(exc, self._publish_backoff)
+            return None
+        self._publish_backoff = 0.0
+        return answer
 
     def _fenced(self) -> int:
         if self._epoch is None:
