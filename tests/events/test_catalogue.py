@@ -8,7 +8,7 @@ from pathlib import Path
 
 from usercenter.app import EVENT_MODULES
 from usercenter.events.asyncapi import catalogue_table
-from usercenter.events.catalogue import event_types
+from usercenter.kit.events import event_types
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 # Fields that would hold a phone, e-mail, ID-card or bank number, unless they say masked.

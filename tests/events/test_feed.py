@@ -17,7 +17,7 @@ from tests.events.conftest import relay_catch_up, stored_events
 from tests.factories.access import make_staff, staff_token
 from tests.factories.identity import make_user
 from usercenter.app import Services, relay_options
-from usercenter.events.catalogue import event_types
+from usercenter.kit.events import event_types
 from usercenter.events.service import Relay
 from usercenter.events.service.publisher import AmqpPublisher
 from usercenter.events.service.relay import LeaseLost

@@ -11,7 +11,6 @@ from fastapi.responses import JSONResponse
 from usercenter.access.auth import StaffActor, StaffWith
 from usercenter.deps import ServiceCaller, provided
 from usercenter.events.asyncapi import asyncapi_document
-from usercenter.events.catalogue import event_types
 from usercenter.events.schemas import (
     EventRowOut,
     EventRowPage,
@@ -20,6 +19,7 @@ from usercenter.events.schemas import (
     RelayStatusOut,
 )
 from usercenter.events.service import Feed
+from usercenter.kit.events import event_types
 from usercenter.kit.pagination import MAX_PAGE_SIZE, decode_cursor, encode_cursor
 from usercenter.kit.schemas import MAX_INT64
 

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from usercenter import __version__
 from usercenter.config import Settings
-from usercenter.events.catalogue import CONTENT_TYPE, SPEC_VERSION, Event, event_types
+from usercenter.kit.events import CONTENT_TYPE, SPEC_VERSION, Event, event_types
 
 _REF = "#/components/schemas/{model}"
 

@@ -15,8 +15,8 @@ from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from usercenter.events.catalogue import Event
 from usercenter.events.models import RELAY_NAME, EventSubject, OutboxEvent, RelayState
+from usercenter.kit.events import Event
 
 EVENTS = cast(Table, OutboxEvent.__table__)
 SUBJECTS = cast(Table, EventSubject.__table__)

@@ -1,4 +1,4 @@
-"""The events of the identity module (see `usercenter.events.catalogue`): users registered,
+"""The events of the identity module (see `usercenter.kit.events`): users registered,
 changed, disabled; identities bound, unbound, merged. Masked values only."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from usercenter.events.catalogue import Event
+from usercenter.kit.events import Event
 
 
 class _UserEvent(Event):

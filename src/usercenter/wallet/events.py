@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from usercenter.events.catalogue import Event
+from usercenter.kit.events import Event
 
 
 class _AccountEvent(Event):

@@ -39,7 +39,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from usercenter.config import Backend
 from usercenter.db import Database, is_retryable
-from usercenter.events.service import Outbox
+from usercenter.kit.events import EventSink
 from usercenter.kit.log import get_logger
 from usercenter.kit.side_rows import SideRow
 from usercenter.wallet.book import (
@@ -79,7 +79,7 @@ class Ledger:
         max_batch: int = 128,
         workers: int = 2,
         balance_limit: int = DEFAULT_BALANCE_LIMIT,
-        outbox: Outbox | None = None,
+        outbox: EventSink | None = None,
     ) -> None:
         self.database = database
         # Where the batches write their events (`wallet.posted_events`); None: no events.

@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from usercenter.events.catalogue import Event
+from usercenter.kit.events import Event
 from usercenter.wallet.book import ENTRY_COLUMNS, AccountState, Book, Outcome, Posting
 from usercenter.wallet.events import HoldCaptured, HoldPlaced, HoldReleased, TransferPosted
 

@@ -11,11 +11,11 @@ from typing import Any
 
 from usercenter.db import Database
 from usercenter.events import repository
-from usercenter.events.catalogue import event_types
 from usercenter.events.errors import EventCursorExpired, UnknownEventType
 from usercenter.events.service.publisher import envelope
 from usercenter.events.service.relay import Relay
 from usercenter.kit import clock
+from usercenter.kit.events import event_types
 
 # Without a local signal (the relay runs in another process), a long poll looks this often.
 POLL_SECONDS = 0.25

@@ -10,8 +10,8 @@ from sqlalchemy import event as orm_event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from usercenter.events import repository
-from usercenter.events.catalogue import Event
 from usercenter.kit import clock
+from usercenter.kit.events import Event
 
 _LISTENING = "usercenter_events_listening"
 

@@ -12,7 +12,7 @@ from typing import Any
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractExchange
 
-from usercenter.events.catalogue import CONTENT_TYPE, DATA_CONTENT_TYPE, SPEC_VERSION
+from usercenter.kit.events import CONTENT_TYPE, DATA_CONTENT_TYPE, SPEC_VERSION
 
 
 def envelope(row: Any, source: str) -> dict[str, Any]:

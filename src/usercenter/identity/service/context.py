@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from usercenter.config import Settings
-from usercenter.events.service import Outbox
 from usercenter.identity import repository
 from usercenter.identity.codes import SendLimits, VerificationCodes
 from usercenter.identity.errors import UserNotFound
@@ -19,6 +18,7 @@ from usercenter.identity.throttle import LoginThrottle
 from usercenter.ids.service import IdService
 from usercenter.kit import clock
 from usercenter.kit.cache import Counters
+from usercenter.kit.events import EventSink
 from usercenter.security.keys import Keyring
 from usercenter.tokens.service import TokenService
 
@@ -70,7 +70,7 @@ class IdentityContext:
         ids: IdService,
         tokens: TokenService,
         views: UserViews,
-        outbox: Outbox,
+        outbox: EventSink,
     ) -> None:
         self.settings = settings
         self.outbox = outbox

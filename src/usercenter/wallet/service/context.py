@@ -22,10 +22,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from usercenter.config import Settings
 from usercenter.db import Database
-from usercenter.events.catalogue import Event
 from usercenter.identity.service.accounts import UserAccounts
 from usercenter.ids.service import IdService
 from usercenter.kit import money
+from usercenter.kit.events import Event
 from usercenter.kit.money import AmountError, parse_amount
 from usercenter.kit.side_rows import SideRow
 from usercenter.security.crypto import BlindIndex, FieldCipher

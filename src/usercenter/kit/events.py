@@ -1,4 +1,7 @@
-"""Event types: one Pydantic model each, registered by its `event_type` when defined.
+"""What a module needs to emit events, without depending on the events module (which depends on
+the modules for its staff routes): the `Event` base — one Pydantic model per type, registered
+by its `event_type` when defined — and `EventSink`, what a service writes them to (the
+events module's `Outbox`, wired by `app.build_services`).
 
 A module declares the events it emits in its own `events.py`:
 
@@ -17,9 +20,11 @@ bank number; a consumer that needs one asks the API with the right permission.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from collections.abc import Sequence
+from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 SPEC_VERSION = "1.0"
 CONTENT_TYPE = "application/cloudevents+json"
@@ -60,3 +65,20 @@ class Event(BaseModel):
 def event_types() -> dict[str, type[Event]]:
     """Every registered type by name, sorted."""
     return dict(sorted(_REGISTRY.items()))
+
+
+class EventSink(Protocol):
+    """Where a change writes its events, in its own transaction."""
+
+    async def add(self, session: AsyncSession, *events: Event) -> None:
+        """In a unit of work: the events commit with it, or not at all."""
+        ...
+
+    async def append(self, connection: AsyncConnection, events: Sequence[Event]) -> None:
+        """In a transaction on a bare connection (a ledger batch): its owner calls `notify`
+        once it has committed."""
+        ...
+
+    def notify(self) -> None:
+        """Some events have committed: the relay may look now."""
+        ...
