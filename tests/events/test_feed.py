@@ -17,10 +17,10 @@ from tests.events.conftest import relay_catch_up, stored_events
 from tests.factories.access import make_staff, staff_token
 from tests.factories.identity import make_user
 from usercenter.app import Services, relay_options
-from usercenter.kit.events import event_types
 from usercenter.events.service import Relay
 from usercenter.events.service.publisher import AmqpPublisher
 from usercenter.events.service.relay import LeaseLost
+from usercenter.kit.events import event_types
 
 SERVICE = {"Authorization": "Basic " + base64.b64encode(b"orders:s3cret").decode()}
 REGISTERED = "usercenter.user.registered"
