@@ -223,7 +223,11 @@ def build_services(settings: Settings) -> Services:
         database,
         outbox,
         relay_options(settings),
-        AmqpPublisher(settings.broker_url, settings.events_exchange)
+        AmqpPublisher(
+            settings.broker_url,
+            settings.events_exchange,
+            timeout=settings.events_relay_lease_seconds,
+        )
         if settings.broker_url
         else None,
     )

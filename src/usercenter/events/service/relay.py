@@ -203,6 +203,7 @@ class Relay:
         published = 0
         loop_now = asyncio.get_running_loop().time()
         if loop_now >= self._publish_after:
+            await self.hold_lease()  # renewed if due: a slow publish must not outlive it
             published = await self._publishing(self._publish) or 0
         await self._trim_if_due()
         loop_now = asyncio.get_running_loop().time()
