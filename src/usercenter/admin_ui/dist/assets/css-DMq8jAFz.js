@@ -1,1 +1,0 @@
-import"./css-B_rWtNFS.js";import"./css-C3odnU9m.js";
