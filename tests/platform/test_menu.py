@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from tests.platform.conftest import AppFactory, client_for, make_staff, staff_token
 
-SYSTEM = {"menu:system", "dict:manage", "config:manage", "client_app:manage"}
+SYSTEM = {"menu:system", "dict:manage", "config:manage", "client_app:manage", "events:view"}
 
 
 @pytest.fixture
@@ -28,6 +28,7 @@ class TestSystemMenu:
             ("dict:manage", "button"),
             ("config:manage", "button"),
             ("client_app:manage", "button"),
+            ("events:view", "button"),
         ]
 
     @pytest.mark.parametrize(
