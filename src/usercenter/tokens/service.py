@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from usercenter.config import Settings
 from usercenter.db import Database
+from usercenter.events.service import Outbox
 from usercenter.kit import clock
 from usercenter.kit.cache import Cache, LocalMemo
 from usercenter.kit.client import ClientInfo, Platform
@@ -42,6 +43,7 @@ from usercenter.tokens.errors import (
     TokenExpired,
     TokenInvalid,
 )
+from usercenter.tokens.events import SessionRevoked as SessionRevokedEvent
 from usercenter.tokens.keys import SigningKeys
 from usercenter.tokens.models import Session, SessionSubject
 from usercenter.tokens.refresh_tokens import RefreshParts, RefreshTokenFormat
@@ -101,11 +103,15 @@ class TokenService:
         cache: Cache,
         refresh_key: bytes,
         *,
+        outbox: Outbox,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
-        """`wall_clock`: the seconds a remembered access token's `exp` is checked against,
-        the system's by default as PyJWT's check (tests inject a clock they move on)."""
+        """`outbox`: where a user session's early end is recorded (`session.revoked`), in the
+        transaction that ends it. `wall_clock`: the seconds a remembered access token's `exp`
+        is checked against, the system's by default as PyJWT's check (tests inject a clock
+        they move on)."""
         self.settings = settings
+        self.outbox = outbox
         self.database = database
         self.keys = keys
         self.cache = cache
@@ -337,6 +343,9 @@ class TokenService:
         platform: str | None = None,
         keep: str | None = None,
     ) -> list[str]:
+        """End the subject's live sessions (those named, of one platform, all but `keep`) in
+        `session`, the caller's unit of work; for a user, a `session.revoked` event each goes
+        with them. The ended ids."""
         revoked = await repository.revoke_sessions(
             session,
             subject_type=subject_type,
@@ -347,10 +356,20 @@ class TokenService:
             platform=platform,
             keep=keep,
         )
+        if subject_type == SessionSubject.USER:
+            await self.outbox.add(
+                session,
+                *(
+                    SessionRevokedEvent(
+                        user_id=subject_id, session_id=session_id, platform=platform, reason=reason
+                    )
+                    for session_id, platform in revoked.items()
+                ),
+            )
         for session_id in revoked:
             await self.cache.set(_state_key(session_id), "revoked", ttl=SESSION_STATE_TTL_SECONDS)
             self._memo.put(_state_key(session_id), "revoked")
-        return revoked
+        return list(revoked)
 
     async def end_session(
         self, session: AsyncSession, *, user_id: int, session_id: str, reason: str

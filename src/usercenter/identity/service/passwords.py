@@ -9,6 +9,7 @@ from usercenter.audit import service as audit
 from usercenter.audit.models import AuthEventKind
 from usercenter.identity import repository
 from usercenter.identity.errors import CodeInvalid, InvalidCredentials, PasswordRequired
+from usercenter.identity.events import UserPasswordChanged
 from usercenter.identity.models import IdentityType, User
 from usercenter.identity.service.context import (
     PASSWORD_LOGIN_TYPES,
@@ -61,7 +62,15 @@ class PasswordService:
         else:
             raise PasswordRequired()
         self.policy.check(new_password, context_words=[user.uid])
-        await self._store_password(session, user, new_password, client, keep=session_id)
+        had_password = credential is not None and credential.password_hash is not None
+        await self._store_password(
+            session,
+            user,
+            new_password,
+            client,
+            keep=session_id,
+            how="changed" if had_password else "set",
+        )
         return await context.tokens.end_sessions(
             session, user_id=user_id, reason="password_changed", keep=session_id
         )
@@ -94,7 +103,7 @@ class PasswordService:
             raise CodeInvalid()
         user = await context.user_or_raise(session, identity.user_id)
         self.policy.check(new_password, context_words=[user.uid])
-        await self._store_password(session, user, new_password, client, keep=None)
+        await self._store_password(session, user, new_password, client, keep=None, how="reset")
         await context.tokens.end_sessions(session, user_id=user.id, reason="password_reset")
 
     async def _store_password(
@@ -105,9 +114,15 @@ class PasswordService:
         client: ClientInfo,
         *,
         keep: str | None,
+        how: str,
     ) -> None:
+        """The new hash, the login locks lifted, the auth log row and the
+        `user.password_changed` event (`how`: set, changed or reset)."""
         password_hash = await self.passwords.hash_async(new_password)
         await repository.set_password_hash(session, user.id, password_hash, clock.now())
+        await self.context.outbox.add(
+            session, UserPasswordChanged(user_id=user.id, uid=user.uid, how=how)
+        )
         await self.context.views.forget(user.id)
         for identity in await repository.identities_of(session, user.id):
             if identity.type in PASSWORD_LOGIN_TYPES:
