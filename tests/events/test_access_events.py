@@ -114,6 +114,43 @@ class TestRoles:
         assert all(e["data"]["by_staff_id"] == events.staff_id for e in history)
         assert all(e["data"]["role_id"] == int(role_id) for e in history)
 
+    async def test_a_new_permission_changes_super_admin_and_disabling_it_every_holder(
+        self, app: FastAPI, http: httpx.AsyncClient, events: EventLog
+    ) -> None:
+        code = f"report:{secrets.token_hex(3)}"
+        created = await http.post(
+            "/v1/admin/permissions",
+            json={"code": code, "name": "报表", "kind": "button"},
+            headers=events.headers,
+        )
+        assert created.status_code == 201, created.text
+        holder = await make_role(app, code)
+        listed = await http.get("/v1/admin/roles", headers=events.headers)
+        roles = {role["code"]: role["id"] for role in listed.json()}
+        renamed = await http.patch(
+            f"/v1/admin/permissions/{created.json()['id']}",
+            json={"name": "报表2"},
+            headers=events.headers,
+        )
+        assert renamed.status_code == 200, renamed.text
+        disabled = await http.patch(
+            f"/v1/admin/permissions/{created.json()['id']}",
+            json={"status": "disabled"},
+            headers=events.headers,
+        )
+        assert disabled.status_code == 200, disabled.text
+        super_admin = await events.of(f"roles/{roles['super_admin']}")
+        assert [(e["data"]["change"], e["data"]["by_staff_id"]) for e in super_admin] == [
+            ("permissions_changed", events.staff_id),
+            ("permissions_changed", events.staff_id),
+        ]
+        assert [e["data"]["change"] for e in await events.of(f"roles/{roles[holder]}")] == [
+            "created",
+            "permissions_changed",
+        ]
+        # Roles without the permission heard nothing.
+        assert await events.of(f"roles/{roles['operator']}") == []
+
     async def test_a_role_refused_for_a_permission_unknown_writes_nothing(
         self, http: httpx.AsyncClient, events: EventLog
     ) -> None:

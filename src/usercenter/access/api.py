@@ -227,7 +227,7 @@ async def list_permissions(
 async def create_permission(
     body: PermissionCreateIn, staff: RoleManager, rbac: Rbac, session: WriteSession
 ) -> PermissionOut:
-    node = await rbac.create_permission(session, **body.model_dump())
+    node = await rbac.create_permission(session, **body.model_dump(), by_staff_id=staff.id)
     staff.audit.target("permission", node.id)
     return PermissionOut.of(node)
 
@@ -241,7 +241,11 @@ async def update_permission(
     session: WriteSession,
 ) -> PermissionOut:
     node = await rbac.update_permission(
-        session, permission_id, body.model_dump(exclude_unset=True), ceiling=staff.permissions
+        session,
+        permission_id,
+        body.model_dump(exclude_unset=True),
+        ceiling=staff.permissions,
+        by_staff_id=staff.id,
     )
     return PermissionOut.of(node)
 

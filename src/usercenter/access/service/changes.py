@@ -60,10 +60,20 @@ class AccessChanges:
         return sorted({codes[g.role_id] for g in grants if g.role_id in codes})
 
     async def role_changed(
-        self, session: AsyncSession, role: Role, change: str, *, by: int | None
+        self, session: AsyncSession, change: str, *roles: Role, by: int | None
     ) -> None:
-        """`access.role_changed` (`change`: created, updated, permissions_changed, deleted)."""
+        """`access.role_changed` for each role (`change`: created, updated, permissions_changed,
+        deleted)."""
         await self.outbox.add(
             session,
-            RoleChanged(role_id=role.id, role_code=role.code, change=change, by_staff_id=by),
+            *(
+                RoleChanged(role_id=role.id, role_code=role.code, change=change, by_staff_id=by)
+                for role in roles
+            ),
         )
+
+    async def roles_holding(self, session: AsyncSession, code: str) -> list[Role]:
+        """The roles that hold the permission `code`."""
+        roles = await repository.all_roles(session)
+        held = await repository.role_permission_codes(session, [role.id for role in roles])
+        return [role for role in roles if code in held[role.id]]

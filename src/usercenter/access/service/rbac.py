@@ -198,9 +198,10 @@ class RbacService:
         path: str | None,
         sort_order: int,
         description: str | None,
+        by_staff_id: int | None = None,
     ) -> PermissionNode:
-        """A new node, held by the super admin role. Raises PermissionNotFound (the parent),
-        PermissionCodeTaken."""
+        """A new node, held by the super admin role (whose `access.role_changed` says so).
+        Raises PermissionNotFound (the parent), PermissionCodeTaken."""
         if parent_id is not None and await repository.get_permission(session, parent_id) is None:
             raise PermissionNotFound(field="parent_id")
         if await repository.permissions_by_codes(session, [code]):
@@ -225,7 +226,9 @@ class RbacService:
         super_admin = await repository.role_by_code(session, SUPER_ADMIN_ROLE)
         if super_admin is not None:
             await repository.add_role_permission(session, super_admin.id, row.id, now)
-            await self.changes.role_changed(session, super_admin, "permissions_changed", by=None)
+            await self.changes.role_changed(
+                session, "permissions_changed", super_admin, by=by_staff_id
+            )
         await self.permissions.changed(session)
         return build_tree([row], None)[0]
 
@@ -236,17 +239,27 @@ class RbacService:
         changes: Mapping[str, Any],
         *,
         ceiling: Effective | None,
+        by_staff_id: int | None = None,
     ) -> PermissionNode:
-        """Rename, move or disable a node (disabling takes it from everyone). Raises
+        """Rename, move or disable a node (disabling takes it from everyone: each role that
+        holds it gets an `access.role_changed`, as does enabling it again). Raises
         PermissionNotFound, or PrivilegeExceeded when `ceiling` does not hold it."""
         row = await repository.get_permission(session, permission_id)
         if row is None:
             raise PermissionNotFound()
         within(ceiling, codes_in([row.code]))
+        status_before = row.status
         for key, value in changes.items():
             setattr(row, key, value)
         row.updated_at = clock.now()
         await session.flush()
+        if row.status != status_before:
+            await self.changes.role_changed(
+                session,
+                "permissions_changed",
+                *await self.changes.roles_holding(session, row.code),
+                by=by_staff_id,
+            )
         await self.permissions.changed(session)
         return build_tree([row], None)[0]
 
@@ -307,7 +320,7 @@ class RbacService:
         except IntegrityError:
             raise RoleCodeTaken() from None
         await repository.replace_role_permissions(session, role.id, permission_ids, now)
-        await self.changes.role_changed(session, role, "created", by=by_staff_id)
+        await self.changes.role_changed(session, "created", role, by=by_staff_id)
         await self.permissions.changed(session)
         return RoleView.of(role, sorted(permissions))
 
@@ -340,9 +353,9 @@ class RbacService:
             await repository.replace_role_permissions(session, role.id, ids, clock.now())
         await session.flush()
         if is_updated:
-            await self.changes.role_changed(session, role, "updated", by=by_staff_id)
+            await self.changes.role_changed(session, "updated", role, by=by_staff_id)
         if permissions is not None and set(permissions) != set(current):
-            await self.changes.role_changed(session, role, "permissions_changed", by=by_staff_id)
+            await self.changes.role_changed(session, "permissions_changed", role, by=by_staff_id)
         await self.permissions.changed(session)
         held = await repository.role_permission_codes(session, [role.id])
         return RoleView.of(role, held[role.id])
