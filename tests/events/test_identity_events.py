@@ -4,6 +4,7 @@ masked identifiers only; a refused change leaves none."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from typing import Any
 
@@ -248,6 +249,47 @@ class TestPasswords:
         assert history[5][1]["session_id"] == first["session_id"]
         assert PASSWORD not in await events.everything()
 
+    async def test_a_change_racing_logouts_ends_each_session_once(
+        self, app: FastAPI, events: EventLog
+    ) -> None:
+        """The change takes the sessions before it writes its event, as a logout does: the
+        two never wait on each other crosswise, and each session ends once."""
+        username = new_username()
+        async with client_for(app) as http:
+            keeper = await register(http, username, PASSWORD)
+            password = PASSWORD
+            ended: list[str] = []
+            for round_ in range(3):
+                others = []
+                for _ in range(3):
+                    login = await http.post(
+                        "/v1/auth/password-login",
+                        json={"login": username, "password": password, "platform": "APP"},
+                    )
+                    assert login.status_code == 200, login.text
+                    others.append(login.json())
+                new_password = f"{PASSWORD} {round_}"
+                answers = await asyncio.gather(
+                    http.put(
+                        "/v1/me/password",
+                        json={"new_password": new_password, "old_password": password},
+                        headers=bearer(keeper),
+                    ),
+                    *(http.post("/v1/auth/logout", headers=bearer(o)) for o in others),
+                )
+                assert answers[0].status_code == 204, answers[0].text
+                assert {a.status_code for a in answers[1:]} <= {204, 401, 404}, [
+                    a.text for a in answers[1:]
+                ]
+                password = new_password
+                ended += [o["session_id"] for o in others]
+        history = await events.of(user_subject(keeper))
+        revoked = [e["data"]["session_id"] for e in history if e["type"].endswith("revoked")]
+        assert sorted(revoked) == sorted(ended)
+        assert [e["data"]["how"] for e in history if e["type"].endswith("password_changed")] == [
+            "changed"
+        ] * 3
+
     async def test_a_refused_change_writes_nothing(
         self, http: httpx.AsyncClient, events: EventLog
     ) -> None:
@@ -288,6 +330,30 @@ class TestSessions:
             (c["session_id"], "MINIAPP", "logout"),
             (e["session_id"], SINGLE_DEVICE, "ended_by_user"),
         ]
+
+    async def test_racing_revocations_of_the_same_sessions_write_one_event_each(
+        self, app: FastAPI, events: EventLog
+    ) -> None:
+        phone = new_phone()
+        async with client_for(app) as http:
+            keeper = await sms_login(app, http, phone, platform="APP")
+            others = [await sms_login(app, http, phone, platform="WEB") for _ in range(4)]
+            for _ in range(2):
+                answers = await asyncio.gather(
+                    http.post("/v1/me/sessions/revoke-others", headers=bearer(keeper)),
+                    *(
+                        http.delete(f"/v1/me/sessions/{o['session_id']}", headers=bearer(keeper))
+                        for o in others
+                    ),
+                )
+                assert answers[0].status_code == 200, answers[0].text
+                assert {a.status_code for a in answers[1:]} <= {204, 404}
+        revoked = [
+            e["data"]["session_id"]
+            for e in await events.of(user_subject(keeper))
+            if e["type"] == "usercenter.session.revoked"
+        ]
+        assert sorted(revoked) == sorted(o["session_id"] for o in others)
 
     async def test_a_replayed_refresh_token_commits_its_revocation_event(
         self, http: httpx.AsyncClient, events: EventLog

@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from usercenter.config import Settings
 from usercenter.db import Database
+from usercenter.events.catalogue import Event
 from usercenter.events.service import Outbox
 from usercenter.kit import clock
 from usercenter.kit.cache import Cache, LocalMemo
@@ -342,10 +343,16 @@ class TokenService:
         ids: list[str] | None = None,
         platform: str | None = None,
         keep: str | None = None,
+        cause: Sequence[Event] = (),
     ) -> list[str]:
         """End the subject's live sessions (those named, of one platform, all but `keep`) in
         `session`, the caller's unit of work; for a user, a `session.revoked` event each goes
-        with them. The ended ids."""
+        with them, after `cause` (the event of the change that ends them). The ended ids.
+
+        The sessions are locked before the events take the user's sequence counter, and a
+        caller writes its own event of the user through `cause`, not before: every
+        transaction takes a user's session rows, then the counter, so two never wait on each
+        other crosswise (a password change against a logout)."""
         revoked = await repository.revoke_sessions(
             session,
             subject_type=subject_type,
@@ -359,6 +366,7 @@ class TokenService:
         if subject_type == SessionSubject.USER:
             await self.outbox.add(
                 session,
+                *cause,
                 *(
                     SessionRevokedEvent(
                         user_id=subject_id, session_id=session_id, platform=platform, reason=reason
@@ -380,10 +388,19 @@ class TokenService:
             raise SessionNotFound(field="session_id")
 
     async def end_sessions(
-        self, session: AsyncSession, *, user_id: int, reason: str, keep: str | None = None
+        self,
+        session: AsyncSession,
+        *,
+        user_id: int,
+        reason: str,
+        keep: str | None = None,
+        cause: Sequence[Event] = (),
     ) -> list[str]:
-        """End every live session of the user (but `keep`)."""
-        return await self._revoke(session, SessionSubject.USER, user_id, reason=reason, keep=keep)
+        """End every live session of the user (but `keep`); `cause`: the events of the change
+        that ends them, written first (see `_revoke`)."""
+        return await self._revoke(
+            session, SessionSubject.USER, user_id, reason=reason, keep=keep, cause=cause
+        )
 
     async def end_staff_session(
         self, session: AsyncSession, *, staff_id: int, session_id: str, reason: str

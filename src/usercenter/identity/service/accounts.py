@@ -224,16 +224,17 @@ class UserAccounts:
         user = await repository.lock_user(session, user_id)
         if user is None:
             raise UserNotFound()
-        if user.status != UserStatus.DISABLED:
-            await self.context.outbox.add(
-                session, UserDisabled(user_id=user.id, uid=user.uid, by_staff_id=by_staff_id)
-            )
+        cause = (
+            [UserDisabled(user_id=user.id, uid=user.uid, by_staff_id=by_staff_id)]
+            if user.status != UserStatus.DISABLED
+            else []
+        )
         user.status = UserStatus.DISABLED
         user.updated_at = clock.now()
         await session.flush()
         await self.context.views.forget(user_id)
         return await self.context.tokens.end_sessions(
-            session, user_id=user_id, reason="user_disabled"
+            session, user_id=user_id, reason="user_disabled", cause=cause
         )
 
     async def enable_user(

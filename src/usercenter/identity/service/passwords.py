@@ -63,16 +63,14 @@ class PasswordService:
             raise PasswordRequired()
         self.policy.check(new_password, context_words=[user.uid])
         had_password = credential is not None and credential.password_hash is not None
-        await self._store_password(
-            session,
-            user,
-            new_password,
-            client,
-            keep=session_id,
-            how="changed" if had_password else "set",
-        )
+        await self._store_password(session, user, new_password, client, keep=session_id)
+        how = "changed" if had_password else "set"
         return await context.tokens.end_sessions(
-            session, user_id=user_id, reason="password_changed", keep=session_id
+            session,
+            user_id=user_id,
+            reason="password_changed",
+            keep=session_id,
+            cause=[UserPasswordChanged(user_id=user.id, uid=user.uid, how=how)],
         )
 
     async def reset_password(
@@ -103,8 +101,13 @@ class PasswordService:
             raise CodeInvalid()
         user = await context.user_or_raise(session, identity.user_id)
         self.policy.check(new_password, context_words=[user.uid])
-        await self._store_password(session, user, new_password, client, keep=None, how="reset")
-        await context.tokens.end_sessions(session, user_id=user.id, reason="password_reset")
+        await self._store_password(session, user, new_password, client, keep=None)
+        await context.tokens.end_sessions(
+            session,
+            user_id=user.id,
+            reason="password_reset",
+            cause=[UserPasswordChanged(user_id=user.id, uid=user.uid, how="reset")],
+        )
 
     async def _store_password(
         self,
@@ -114,15 +117,11 @@ class PasswordService:
         client: ClientInfo,
         *,
         keep: str | None,
-        how: str,
     ) -> None:
-        """The new hash, the login locks lifted, the auth log row and the
-        `user.password_changed` event (`how`: set, changed or reset)."""
+        """The new hash, the login locks lifted, the auth log row. The caller ends the
+        sessions with the `user.password_changed` event as their cause."""
         password_hash = await self.passwords.hash_async(new_password)
         await repository.set_password_hash(session, user.id, password_hash, clock.now())
-        await self.context.outbox.add(
-            session, UserPasswordChanged(user_id=user.id, uid=user.uid, how=how)
-        )
         await self.context.views.forget(user.id)
         for identity in await repository.identities_of(session, user.id):
             if identity.type in PASSWORD_LOGIN_TYPES:
