@@ -369,9 +369,9 @@ class TokenService:
                 *cause,
                 *(
                     SessionRevokedEvent(
-                        user_id=subject_id, session_id=session_id, platform=platform, reason=reason
+                        user_id=subject_id, session_id=ended, platform=on, reason=reason
                     )
-                    for session_id, platform in revoked.items()
+                    for ended, on in revoked.items()
                 ),
             )
         for session_id in revoked:
