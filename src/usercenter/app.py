@@ -242,7 +242,12 @@ def build_services(settings: Settings) -> Services:
         timedelta(seconds=settings.access_token_ttl_seconds),
     )
     tokens = TokenService(
-        settings, database, signing_keys, cache, keyring.blind_index.derive_key("refresh-token")
+        settings,
+        database,
+        signing_keys,
+        cache,
+        keyring.blind_index.derive_key("refresh-token"),
+        outbox=outbox,
     )
     captcha = CaptchaService(cache, counters=counters)
     passwords = PasswordHasher.from_settings(settings)
@@ -319,7 +324,7 @@ def build_services(settings: Settings) -> Services:
             else None
         ),
     )
-    rbac = RbacService(access, users)
+    rbac = RbacService(access, users, outbox=outbox)
     staff = StaffService(
         database=database,
         ids=ids,
@@ -328,6 +333,7 @@ def build_services(settings: Settings) -> Services:
         permissions=access,
         rbac=rbac,
         tokens=tokens,
+        outbox=outbox,
     )
     staff_auth = StaffAuthService(
         settings=settings,
@@ -337,6 +343,7 @@ def build_services(settings: Settings) -> Services:
         cipher=keyring.cipher,
         blind_index=keyring.blind_index,
         passwords=passwords,
+        outbox=outbox,
         counters=counters,
     )
     return Services(

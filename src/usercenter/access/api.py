@@ -197,7 +197,7 @@ async def set_staff_status(
     session: WriteSession,
 ) -> StaffOut:
     changed = await accounts.set_staff_status(
-        session, staff_id, body.status, ceiling=staff.permissions
+        session, staff_id, body.status, ceiling=staff.permissions, by_staff_id=staff.id
     )
     return StaffOut.of(changed)
 
@@ -210,7 +210,7 @@ async def set_staff_status(
 async def reset_staff_totp(
     staff_id: Id, staff: StaffManager, auth: StaffAuth, session: WriteSession
 ) -> None:
-    await auth.reset_totp(session, staff_id, ceiling=staff.permissions)
+    await auth.reset_totp(session, staff_id, ceiling=staff.permissions, by_staff_id=staff.id)
 
 
 # --- permissions, roles, grants -----------------------------------------------------------
@@ -227,7 +227,7 @@ async def list_permissions(
 async def create_permission(
     body: PermissionCreateIn, staff: RoleManager, rbac: Rbac, session: WriteSession
 ) -> PermissionOut:
-    node = await rbac.create_permission(session, **body.model_dump())
+    node = await rbac.create_permission(session, **body.model_dump(), by_staff_id=staff.id)
     staff.audit.target("permission", node.id)
     return PermissionOut.of(node)
 
@@ -241,7 +241,11 @@ async def update_permission(
     session: WriteSession,
 ) -> PermissionOut:
     node = await rbac.update_permission(
-        session, permission_id, body.model_dump(exclude_unset=True), ceiling=staff.permissions
+        session,
+        permission_id,
+        body.model_dump(exclude_unset=True),
+        ceiling=staff.permissions,
+        by_staff_id=staff.id,
     )
     return PermissionOut.of(node)
 
@@ -263,6 +267,7 @@ async def create_role(
         description=body.description,
         permissions=body.permissions,
         ceiling=staff.permissions,
+        by_staff_id=staff.id,
     )
     staff.audit.target("role", role.id)
     return RoleOut.of(role)
@@ -278,7 +283,7 @@ async def update_role(
 ) -> RoleOut:
     changes = body.model_dump(exclude_unset=True, exclude={"permissions"})
     role = await rbac.update_role(
-        session, role_id, changes, body.permissions, ceiling=staff.permissions
+        session, role_id, changes, body.permissions, ceiling=staff.permissions, by_staff_id=staff.id
     )
     return RoleOut.of(role)
 
@@ -311,7 +316,7 @@ async def create_grant(
 
 @router.delete("/v1/admin/grants/{grant_id}", status_code=204, summary="Revoke a grant")
 async def revoke_grant(grant_id: Id, staff: RoleManager, rbac: Rbac, session: WriteSession) -> None:
-    await rbac.revoke(session, grant_id, ceiling=staff.permissions)
+    await rbac.revoke(session, grant_id, ceiling=staff.permissions, revoked_by=staff.id)
 
 
 # --- users -------------------------------------------------------------------------------
@@ -395,7 +400,7 @@ async def disable_user(
     users: StaffUsers,
     session: WriteSession,
 ) -> None:
-    await users.disable_user(session, user_id)
+    await users.disable_user(session, user_id, by_staff_id=staff.id)
 
 
 @router.post("/v1/admin/users/{user_id}/enable", summary="Enable a disabled user")
@@ -405,7 +410,7 @@ async def enable_user(
     users: StaffUsers,
     session: WriteSession,
 ) -> AdminUserOut:
-    return AdminUserOut.of(await users.enable_user(session, user_id))
+    return AdminUserOut.of(await users.enable_user(session, user_id, by_staff_id=staff.id))
 
 
 @router.delete(
@@ -420,7 +425,7 @@ async def unbind_identity(
     users: StaffUsers,
     session: WriteSession,
 ) -> None:
-    await users.unbind_identity(session, user_id, identity_id, staff.client)
+    await users.unbind_identity(session, user_id, identity_id, staff.client, by_staff_id=staff.id)
 
 
 # --- the admin log ------------------------------------------------------------------------

@@ -51,6 +51,7 @@ class StaffCreated(_StaffEvent):
     summary: ClassVar[str] = "A staff account was created"
 
     username: str
+    role_codes: list[str] = Field(default_factory=list, description="The roles it was given")
 
 
 class StaffChanged(_StaffEvent):

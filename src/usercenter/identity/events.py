@@ -49,6 +49,9 @@ class UserIdentityUnbound(_UserEvent):
     identity_type: str
     identifier_masked: str
     app_id: str | None = None
+    by_staff_id: int | None = Field(
+        default=None, description="The staff member who unbound it (support); None: the user"
+    )
 
 
 class UserIdentityMerged(_UserEvent):

@@ -121,9 +121,11 @@ async def revoke_sessions(
     session_ids: list[str] | None = None,
     platform: str | None = None,
     keep: str | None = None,
-) -> list[str]:
-    """Revoke the subject's live sessions (all, some ids, one platform, all but `keep`)."""
-    query = select(Session.id).where(
+) -> dict[str, str]:
+    """Revoke the subject's live sessions (all, some ids, one platform, all but `keep`); the
+    platform of each one revoked, by id. The rows are locked as they are read, so of two
+    transactions revoking the same session only one counts it."""
+    query = select(Session.id, Session.platform).where(
         Session.user_id == subject_id,
         Session.subject_type == subject_type,
         Session.revoked_at.is_(None),
@@ -134,15 +136,15 @@ async def revoke_sessions(
         query = query.where(Session.platform == platform)
     if keep is not None:
         query = query.where(Session.id != keep)
-    ids = list(await session.scalars(query))
-    if ids:
+    found = {row.id: row.platform for row in await session.execute(query.with_for_update())}
+    if found:
         await session.execute(
             update(Session)
-            .where(Session.id.in_(ids), Session.revoked_at.is_(None))
+            .where(Session.id.in_(list(found)), Session.revoked_at.is_(None))
             .values(revoked_at=now, revoke_reason=reason)
             .execution_options(synchronize_session=False)
         )
-    return ids
+    return found
 
 
 async def live_sessions(

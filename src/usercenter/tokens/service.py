@@ -31,6 +31,7 @@ from usercenter.db import Database
 from usercenter.kit import clock
 from usercenter.kit.cache import Cache, LocalMemo
 from usercenter.kit.client import ClientInfo, Platform
+from usercenter.kit.events import Event, EventSink
 from usercenter.security.crypto import hash_secret
 from usercenter.tokens import repository
 from usercenter.tokens.access_tokens import AccessClaims, AccessTokens, token_subject
@@ -42,6 +43,7 @@ from usercenter.tokens.errors import (
     TokenExpired,
     TokenInvalid,
 )
+from usercenter.tokens.events import SessionRevoked as SessionRevokedEvent
 from usercenter.tokens.keys import SigningKeys
 from usercenter.tokens.models import Session, SessionSubject
 from usercenter.tokens.refresh_tokens import RefreshParts, RefreshTokenFormat
@@ -101,11 +103,15 @@ class TokenService:
         cache: Cache,
         refresh_key: bytes,
         *,
+        outbox: EventSink,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
-        """`wall_clock`: the seconds a remembered access token's `exp` is checked against,
-        the system's by default as PyJWT's check (tests inject a clock they move on)."""
+        """`outbox`: where a user session's early end is recorded (`session.revoked`), in the
+        transaction that ends it. `wall_clock`: the seconds a remembered access token's `exp`
+        is checked against, the system's by default as PyJWT's check (tests inject a clock
+        they move on)."""
         self.settings = settings
+        self.outbox = outbox
         self.database = database
         self.keys = keys
         self.cache = cache
@@ -336,7 +342,16 @@ class TokenService:
         ids: list[str] | None = None,
         platform: str | None = None,
         keep: str | None = None,
+        cause: Sequence[Event] = (),
     ) -> list[str]:
+        """End the subject's live sessions (those named, of one platform, all but `keep`) in
+        `session`, the caller's unit of work; for a user, a `session.revoked` event each goes
+        with them, after `cause` (the event of the change that ends them). The ended ids.
+
+        The sessions are locked before the events take the user's sequence counter, and a
+        caller writes its own event of the user through `cause`, not before: every
+        transaction takes a user's session rows, then the counter, so two never wait on each
+        other crosswise (a password change against a logout)."""
         revoked = await repository.revoke_sessions(
             session,
             subject_type=subject_type,
@@ -347,10 +362,21 @@ class TokenService:
             platform=platform,
             keep=keep,
         )
+        if subject_type == SessionSubject.USER:
+            await self.outbox.add(
+                session,
+                *cause,
+                *(
+                    SessionRevokedEvent(
+                        user_id=subject_id, session_id=ended, platform=on, reason=reason
+                    )
+                    for ended, on in revoked.items()
+                ),
+            )
         for session_id in revoked:
             await self.cache.set(_state_key(session_id), "revoked", ttl=SESSION_STATE_TTL_SECONDS)
             self._memo.put(_state_key(session_id), "revoked")
-        return revoked
+        return list(revoked)
 
     async def end_session(
         self, session: AsyncSession, *, user_id: int, session_id: str, reason: str
@@ -361,10 +387,19 @@ class TokenService:
             raise SessionNotFound(field="session_id")
 
     async def end_sessions(
-        self, session: AsyncSession, *, user_id: int, reason: str, keep: str | None = None
+        self,
+        session: AsyncSession,
+        *,
+        user_id: int,
+        reason: str,
+        keep: str | None = None,
+        cause: Sequence[Event] = (),
     ) -> list[str]:
-        """End every live session of the user (but `keep`)."""
-        return await self._revoke(session, SessionSubject.USER, user_id, reason=reason, keep=keep)
+        """End every live session of the user (but `keep`); `cause`: the events of the change
+        that ends them, written first (see `_revoke`)."""
+        return await self._revoke(
+            session, SessionSubject.USER, user_id, reason=reason, keep=keep, cause=cause
+        )
 
     async def end_staff_session(
         self, session: AsyncSession, *, staff_id: int, session_id: str, reason: str

@@ -32,6 +32,7 @@ from usercenter.access.models import (
     Status,
     SubjectType,
 )
+from usercenter.access.service.changes import AccessChanges
 from usercenter.access.service.permissions import (
     Effective,
     PermissionService,
@@ -43,6 +44,7 @@ from usercenter.access.service.permissions import (
 from usercenter.identity.errors import UserNotFound
 from usercenter.identity.service.accounts import UserAccounts
 from usercenter.kit import clock
+from usercenter.kit.events import EventSink
 
 # The role that holds every permission, those created later included (the migration seeds it
 # with all of them; create_permission adds each new one).
@@ -134,11 +136,16 @@ def build_tree(rows: Sequence[Permission], effective: Effective | None) -> list[
 
 class RbacService:
     def __init__(
-        self, permissions: PermissionService, identity: UserAccounts | None = None
+        self,
+        permissions: PermissionService,
+        identity: UserAccounts | None = None,
+        *,
+        outbox: EventSink,
     ) -> None:
         self.permissions = permissions
         # Roles are granted to users only where it is wired (the app; not the command line).
         self.identity = identity
+        self.changes = AccessChanges(outbox)
 
     # --- the permission tree ------------------------------------------------------------------
 
@@ -191,9 +198,10 @@ class RbacService:
         path: str | None,
         sort_order: int,
         description: str | None,
+        by_staff_id: int | None = None,
     ) -> PermissionNode:
-        """A new node, held by the super admin role. Raises PermissionNotFound (the parent),
-        PermissionCodeTaken."""
+        """A new node, held by the super admin role (whose `access.role_changed` says so).
+        Raises PermissionNotFound (the parent), PermissionCodeTaken."""
         if parent_id is not None and await repository.get_permission(session, parent_id) is None:
             raise PermissionNotFound(field="parent_id")
         if await repository.permissions_by_codes(session, [code]):
@@ -218,6 +226,9 @@ class RbacService:
         super_admin = await repository.role_by_code(session, SUPER_ADMIN_ROLE)
         if super_admin is not None:
             await repository.add_role_permission(session, super_admin.id, row.id, now)
+            await self.changes.role_changed(
+                session, "permissions_changed", super_admin, by=by_staff_id
+            )
         await self.permissions.changed(session)
         return build_tree([row], None)[0]
 
@@ -228,17 +239,27 @@ class RbacService:
         changes: Mapping[str, Any],
         *,
         ceiling: Effective | None,
+        by_staff_id: int | None = None,
     ) -> PermissionNode:
-        """Rename, move or disable a node (disabling takes it from everyone). Raises
+        """Rename, move or disable a node (disabling takes it from everyone: each role that
+        holds it gets an `access.role_changed`, as does enabling it again). Raises
         PermissionNotFound, or PrivilegeExceeded when `ceiling` does not hold it."""
         row = await repository.get_permission(session, permission_id)
         if row is None:
             raise PermissionNotFound()
         within(ceiling, codes_in([row.code]))
+        status_before = row.status
         for key, value in changes.items():
             setattr(row, key, value)
         row.updated_at = clock.now()
         await session.flush()
+        if row.status != status_before:
+            await self.changes.role_changed(
+                session,
+                "permissions_changed",
+                *await self.changes.roles_holding(session, row.code),
+                by=by_staff_id,
+            )
         await self.permissions.changed(session)
         return build_tree([row], None)[0]
 
@@ -276,6 +297,7 @@ class RbacService:
         description: str | None,
         permissions: Sequence[str],
         ceiling: Effective | None,
+        by_staff_id: int | None = None,
     ) -> RoleView:
         """Raises RoleCodeTaken, PermissionNotFound, or PrivilegeExceeded when `ceiling` does
         not hold every permission of the role."""
@@ -298,6 +320,7 @@ class RbacService:
         except IntegrityError:
             raise RoleCodeTaken() from None
         await repository.replace_role_permissions(session, role.id, permission_ids, now)
+        await self.changes.role_changed(session, "created", role, by=by_staff_id)
         await self.permissions.changed(session)
         return RoleView.of(role, sorted(permissions))
 
@@ -309,15 +332,18 @@ class RbacService:
         permissions: Sequence[str] | None,
         *,
         ceiling: Effective | None,
+        by_staff_id: int | None = None,
     ) -> RoleView:
-        """Rename, enable/disable, or replace the role's permissions. Raises RoleNotFound,
-        PermissionNotFound, or PrivilegeExceeded when `ceiling` does not hold every permission
-        the role has or is given."""
+        """Rename, enable/disable, or replace the role's permissions; an `access.role_changed`
+        event for what changed (`updated`, `permissions_changed`; nothing: none). Raises
+        RoleNotFound, PermissionNotFound, or PrivilegeExceeded when `ceiling` does not hold
+        every permission the role has or is given."""
         role = await repository.get_role(session, role_id)
         if role is None:
             raise RoleNotFound()
         current = (await repository.role_permission_codes(session, [role.id]))[role.id]
         within(ceiling, codes_in(current))
+        is_updated = any(getattr(role, key) != value for key, value in changes.items())
         for key, value in changes.items():
             setattr(role, key, value)
         role.updated_at = clock.now()
@@ -326,6 +352,10 @@ class RbacService:
             within(ceiling, codes_in(permissions))
             await repository.replace_role_permissions(session, role.id, ids, clock.now())
         await session.flush()
+        if is_updated:
+            await self.changes.role_changed(session, "updated", role, by=by_staff_id)
+        if permissions is not None and set(permissions) != set(current):
+            await self.changes.role_changed(session, "permissions_changed", role, by=by_staff_id)
         await self.permissions.changed(session)
         held = await repository.role_permission_codes(session, [role.id])
         return RoleView.of(role, held[role.id])
@@ -348,11 +378,15 @@ class RbacService:
         scope: Scope | None = None,
         granted_by: int | None = None,
         ceiling: Effective | None,
+        announce: bool = True,
     ) -> GrantView:
         """Give a role, everywhere or in one scope, to an active user or staff account of the
-        role's audience. Raises RoleNotFound, ScopeInvalid, UserNotFound, StaffNotFound,
-        RoleAudienceMismatch, GrantExists, or PrivilegeExceeded when `ceiling` does not hold
-        the role's permissions there (or, for staff, all the account holds already)."""
+        role's audience; with its event (`access.grant_changed` for a user,
+        `staff.roles_changed` for staff) unless not `announce` (a new staff account's
+        `staff.created` names its roles). Raises RoleNotFound, ScopeInvalid, UserNotFound,
+        StaffNotFound, RoleAudienceMismatch, GrantExists, or PrivilegeExceeded when `ceiling`
+        does not hold the role's permissions there (or, for staff, all the account holds
+        already)."""
         role = await repository.role_by_code(session, role_code)
         if role is None:
             raise RoleNotFound(field="role")
@@ -380,11 +414,20 @@ class RbacService:
             await repository.add(session, row)
         except IntegrityError:
             raise GrantExists() from None
+        if announce:
+            await self.changes.grant_changed(
+                session, row, role.code, action="granted", by=granted_by
+            )
         await self.permissions.changed(session)
         return GrantView.of(row, role.code)
 
     async def revoke(
-        self, session: AsyncSession, grant_id: int, *, ceiling: Effective | None
+        self,
+        session: AsyncSession,
+        grant_id: int,
+        *,
+        ceiling: Effective | None,
+        revoked_by: int | None = None,
     ) -> None:
         """Take a grant back. Raises GrantNotFound, or PrivilegeExceeded when `ceiling` does
         not hold the role's permissions there (or, for staff, all the account holds)."""
@@ -396,6 +439,9 @@ class RbacService:
         await self._grant_within(session, ceiling, subject, row.role_id, scope)
         if not await repository.delete_grant(session, grant_id):
             raise GrantNotFound()
+        role = await repository.get_role(session, row.role_id)
+        code = role.code if role is not None else ""
+        await self.changes.grant_changed(session, row, code, action="revoked", by=revoked_by)
         await self.permissions.changed(session)
 
     async def _active_subject_or_raise(self, session: AsyncSession, subject: Subject) -> None:

@@ -10,7 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from usercenter.access import repository
 from usercenter.access.errors import StaffNotFound, StaffUsernameTaken
+from usercenter.access.events import StaffCreated, StaffDisabled, StaffEnabled
 from usercenter.access.models import StaffAccount, Status, SubjectType
+from usercenter.access.service.changes import AccessChanges
 from usercenter.access.service.permissions import (
     Effective,
     PermissionService,
@@ -22,6 +24,7 @@ from usercenter.access.service.rbac import RbacService
 from usercenter.db import Database
 from usercenter.ids.service import IdService
 from usercenter.kit import clock
+from usercenter.kit.events import EventSink
 from usercenter.kit.pagination import Page, keyset_page
 from usercenter.security.passwords import PasswordHasher, PasswordPolicy
 from usercenter.tokens.service import TokenService
@@ -40,6 +43,7 @@ class StaffService:
         permissions: PermissionService,
         rbac: RbacService,
         tokens: TokenService,
+        outbox: EventSink,
     ) -> None:
         self.database = database
         self.ids = ids
@@ -48,6 +52,7 @@ class StaffService:
         self.permissions = permissions
         self.rbac = rbac
         self.tokens = tokens
+        self.changes = AccessChanges(outbox)
 
     async def staff_username(self, staff_id: int) -> str:
         """A staff member's login name, read outside the caller's transaction (which on SQLite
@@ -74,9 +79,10 @@ class StaffService:
         created_by: int | None = None,
         ceiling: Effective | None,
     ) -> StaffAccount:
-        """A staff account holding `roles` everywhere. Raises StaffUsernameTaken,
-        PasswordTooWeak, RoleNotFound, RoleAudienceMismatch (a user role), or
-        PrivilegeExceeded when a role holds what `ceiling` does not."""
+        """A staff account holding `roles` everywhere, and its `staff.created` event naming
+        them. Raises StaffUsernameTaken, PasswordTooWeak, RoleNotFound, RoleAudienceMismatch
+        (a user role), GrantExists (a role twice), or PrivilegeExceeded when a role holds what
+        `ceiling` does not."""
         name = username.strip().lower()
         for code in roles:
             held = await self.rbac.role_codes(session, code)
@@ -102,6 +108,15 @@ class StaffService:
             await repository.add(session, staff)
         except IntegrityError:
             raise StaffUsernameTaken() from None
+        await self.changes.add(
+            session,
+            StaffCreated(
+                staff_id=staff.id,
+                by_staff_id=created_by,
+                username=staff.username,
+                role_codes=sorted(set(roles)),
+            ),
+        )
         for code in roles:
             await self.rbac.grant(
                 session,
@@ -109,18 +124,29 @@ class StaffService:
                 role_code=code,
                 granted_by=created_by,
                 ceiling=None,  # checked above, before the account existed
+                announce=False,  # named by staff.created
             )
         return staff
 
     async def set_staff_status(
-        self, session: AsyncSession, staff_id: int, status: Status, *, ceiling: Effective | None
+        self,
+        session: AsyncSession,
+        staff_id: int,
+        status: Status,
+        *,
+        ceiling: Effective | None,
+        by_staff_id: int | None = None,
     ) -> StaffAccount:
-        """Disable (every session ends, permissions go at once) or enable a staff account.
-        Raises StaffNotFound, or PrivilegeExceeded when they hold what `ceiling` does not."""
+        """Disable (every session ends, permissions go at once) or enable a staff account;
+        `staff.disabled` or `staff.enabled` when the status changes. Raises StaffNotFound, or
+        PrivilegeExceeded when they hold what `ceiling` does not."""
         staff = await repository.lock_staff(session, staff_id)
         if staff is None:
             raise StaffNotFound()
         await self.permissions.staff_within(session, staff.id, ceiling)
+        if staff.status != status:
+            kind = StaffDisabled if status == Status.DISABLED else StaffEnabled
+            await self.changes.add(session, kind(staff_id=staff.id, by_staff_id=by_staff_id))
         staff.status = status
         staff.updated_at = clock.now()
         await session.flush()

@@ -23,6 +23,7 @@ from usercenter.access.errors import (
     TotpCodeInvalid,
     TotpNotStarted,
 )
+from usercenter.access.events import StaffCredentialsReset
 from usercenter.access.models import StaffAccount, Status
 from usercenter.access.service.permissions import Effective, PermissionService
 from usercenter.access.service.staff import StaffService
@@ -33,6 +34,7 @@ from usercenter.identity.throttle import Locked, LoginThrottle
 from usercenter.kit import clock
 from usercenter.kit.cache import Counters, MemoryCounters
 from usercenter.kit.client import ClientInfo
+from usercenter.kit.events import EventSink
 from usercenter.security.crypto import BlindIndex, FieldCipher
 from usercenter.security.masking import masked_copy
 from usercenter.security.passwords import PasswordHasher
@@ -72,9 +74,11 @@ class StaffAuthService:
         cipher: FieldCipher,
         blind_index: BlindIndex,
         passwords: PasswordHasher,
+        outbox: EventSink,
         counters: Counters | None = None,
     ) -> None:
         self.settings = settings
+        self.outbox = outbox
         self.staff = staff
         self.permissions = permissions
         self.tokens = tokens
@@ -278,11 +282,16 @@ class StaffAuthService:
         return codes
 
     async def reset_totp(
-        self, session: AsyncSession, staff_id: int, *, ceiling: Effective | None
+        self,
+        session: AsyncSession,
+        staff_id: int,
+        *,
+        ceiling: Effective | None,
+        by_staff_id: int | None = None,
     ) -> None:
-        """Clear the staff member's authenticator and recovery codes and end their sessions;
-        they enrol again at their next login. Raises StaffNotFound, or PrivilegeExceeded when
-        they hold what `ceiling` does not."""
+        """Clear the staff member's authenticator and recovery codes and end their sessions
+        (`staff.credentials_reset`); they enrol again at their next login. Raises
+        StaffNotFound, or PrivilegeExceeded when they hold what `ceiling` does not."""
         staff = await self.staff.get_staff_or_raise(session, staff_id)
         await self.permissions.staff_within(session, staff.id, ceiling)
         staff.totp_secret_encrypted = None
@@ -291,4 +300,7 @@ class StaffAuthService:
         staff.updated_at = clock.now()
         await repository.replace_recovery_codes(session, staff.id, [], clock.now())
         await session.flush()
+        await self.outbox.add(
+            session, StaffCredentialsReset(staff_id=staff.id, by_staff_id=by_staff_id, what="totp")
+        )
         await self.tokens.end_staff_sessions(session, staff_id=staff.id, reason="totp_reset")

@@ -146,16 +146,28 @@ class StaffUserService:
         ended = await self.tokens.end_sessions(session, user_id=user_id, reason="staff_revoked")
         return len(ended)
 
-    async def disable_user(self, session: AsyncSession, user_id: int) -> None:
+    async def disable_user(
+        self, session: AsyncSession, user_id: int, *, by_staff_id: int | None = None
+    ) -> None:
         """Every session of the user ends at once. Raises UserNotFound."""
-        await self.identity.disable_user(session, user_id)
+        await self.identity.disable_user(session, user_id, by_staff_id=by_staff_id)
 
-    async def enable_user(self, session: AsyncSession, user_id: int) -> UserSummary:
+    async def enable_user(
+        self, session: AsyncSession, user_id: int, *, by_staff_id: int | None = None
+    ) -> UserSummary:
         """Raises UserNotFound."""
-        return await self.identity.enable_user(session, user_id)
+        return await self.identity.enable_user(session, user_id, by_staff_id=by_staff_id)
 
     async def unbind_identity(
-        self, session: AsyncSession, user_id: int, identity_id: int, client: ClientInfo
+        self,
+        session: AsyncSession,
+        user_id: int,
+        identity_id: int,
+        client: ClientInfo,
+        *,
+        by_staff_id: int | None = None,
     ) -> None:
         """Remove an identity of a user who lost access to it. Raises UserNotFound."""
-        await self.identity.unbind_for_staff(session, user_id, identity_id, client)
+        await self.identity.unbind_for_staff(
+            session, user_id, identity_id, client, by_staff_id=by_staff_id
+        )

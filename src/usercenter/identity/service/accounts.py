@@ -13,15 +13,20 @@ from usercenter.audit import service as audit
 from usercenter.db import Database
 from usercenter.identity import repository
 from usercenter.identity.errors import IdentityTaken, UserNotFound
-from usercenter.identity.events import UserRegistered
+from usercenter.identity.events import UserDisabled, UserEnabled, UserRegistered
 from usercenter.identity.models import IdentityType, User, UserStatus
-from usercenter.identity.service.context import USER_ID_SEGMENT, IdentityContext, IdentitySpec
+from usercenter.identity.service.context import (
+    USER_ID_SEGMENT,
+    IdentityContext,
+    IdentitySpec,
+    masked_identifier,
+)
 from usercenter.identity.service.normalize import normalize_phone
 from usercenter.identity.views import IdentityRecord, UserSummary
 from usercenter.kit import clock
 from usercenter.kit.client import ClientInfo
 from usercenter.kit.pagination import Page, keyset_page
-from usercenter.security.masking import mask_identifier, mask_phone
+from usercenter.security.masking import mask_identifier
 
 
 def summary_of(user: User) -> UserSummary:
@@ -50,10 +55,12 @@ class UserAccounts:
         password_hash: str | None = None,
         nickname: str | None = None,
         avatar_url: str | None = None,
+        platform: str | None = None,
     ) -> User:
         """A new user row with its identities (and the unionid they carry), in a savepoint:
         IdentityTaken, naming the first identity's type, if one is taken meanwhile. For the
-        identity services, which go on to log the user in."""
+        identity services, which go on to log the user in (on `platform`, which the
+        `user.registered` event names)."""
         context = self.context
         now = clock.now()
         code = province or context.settings.uid_default_province
@@ -88,7 +95,8 @@ class UserAccounts:
                 user_id=user.id,
                 uid=user.uid,
                 method=method,
-                phone_masked=mask_phone(phone) if phone else None,
+                platform=platform,
+                phone_masked=masked_identifier(IdentityType.PHONE, phone) if phone else None,
             ),
         )
         return user
@@ -208,21 +216,30 @@ class UserAccounts:
             for record in records
         ]
 
-    async def disable_user(self, session: AsyncSession, user_id: int) -> list[str]:
+    async def disable_user(
+        self, session: AsyncSession, user_id: int, *, by_staff_id: int | None = None
+    ) -> list[str]:
         """Disable a user: every session ends at once and no login succeeds. Returns the ended
         session ids; raises UserNotFound."""
         user = await repository.lock_user(session, user_id)
         if user is None:
             raise UserNotFound()
+        cause = (
+            [UserDisabled(user_id=user.id, uid=user.uid, by_staff_id=by_staff_id)]
+            if user.status != UserStatus.DISABLED
+            else []
+        )
         user.status = UserStatus.DISABLED
         user.updated_at = clock.now()
         await session.flush()
         await self.context.views.forget(user_id)
         return await self.context.tokens.end_sessions(
-            session, user_id=user_id, reason="user_disabled"
+            session, user_id=user_id, reason="user_disabled", cause=cause
         )
 
-    async def enable_user(self, session: AsyncSession, user_id: int) -> UserSummary:
+    async def enable_user(
+        self, session: AsyncSession, user_id: int, *, by_staff_id: int | None = None
+    ) -> UserSummary:
         """Enable a disabled user (an active one stays as it is); raises UserNotFound."""
         user = await repository.lock_user(session, user_id)
         if user is None:
@@ -232,10 +249,19 @@ class UserAccounts:
             user.updated_at = clock.now()
             await session.flush()
             await self.context.views.forget(user_id)
+            await self.context.outbox.add(
+                session, UserEnabled(user_id=user.id, uid=user.uid, by_staff_id=by_staff_id)
+            )
         return summary_of(user)
 
     async def unbind_for_staff(
-        self, session: AsyncSession, user_id: int, identity_id: int, client: ClientInfo
+        self,
+        session: AsyncSession,
+        user_id: int,
+        identity_id: int,
+        client: ClientInfo,
+        *,
+        by_staff_id: int | None = None,
     ) -> None:
         """Remove an identity of a user who lost access to it (a lost phone), even the last
         one: the user then logs in another way or binds a new one through support. Raises
@@ -243,6 +269,7 @@ class UserAccounts:
         identity = await repository.get_identity(session, identity_id)
         if identity is None or identity.user_id != user_id:
             raise UserNotFound(field="identity_id")
+        await self.context.record_unbound(session, identity, by_staff_id=by_staff_id)
         await repository.delete_identity(session, identity)
         if identity.union_id:
             await repository.delete_union_if_unused(

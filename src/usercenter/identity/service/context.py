@@ -12,6 +12,7 @@ from usercenter.config import Settings
 from usercenter.identity import repository
 from usercenter.identity.codes import SendLimits, VerificationCodes
 from usercenter.identity.errors import UserNotFound
+from usercenter.identity.events import UserIdentityUnbound
 from usercenter.identity.models import Identity, IdentityType, User, UserStatus
 from usercenter.identity.service.user_views import UserViews
 from usercenter.identity.throttle import LoginThrottle
@@ -20,6 +21,7 @@ from usercenter.kit import clock
 from usercenter.kit.cache import Counters
 from usercenter.kit.events import EventSink
 from usercenter.security.keys import Keyring
+from usercenter.security.masking import mask_identifier
 from usercenter.tokens.service import TokenService
 
 USER_ID_SEGMENT = "USER"
@@ -50,6 +52,14 @@ class IdentitySpec:
     provider: str = ""
     provider_app: str = ""
     union_id: str | None = None
+
+
+def masked_identifier(type_: str, value: str) -> str:
+    """An identifier as events show it: `138****8888` (a mainland number without its +86),
+    `z***@example.com`, a username whole, the ends of an openid."""
+    if type_ == IdentityType.PHONE:
+        value = value.removeprefix("+86")
+    return mask_identifier(type_, value)
 
 
 def login_subject(type_: str, index: str) -> str:
@@ -151,6 +161,33 @@ class IdentityContext:
                     identity.identifier_encrypted, context="identity.phone"
                 )
         return None
+
+    def masked(self, identity: Identity) -> str:
+        """A stored identity's identifier, masked (`masked_identifier`)."""
+        return masked_identifier(identity.type, self.reveal(identity))
+
+    async def uid_or_raise(self, session: AsyncSession, user_id: int) -> str:
+        """The user's display uid (what every user event carries); UserNotFound for no user."""
+        uid = await repository.uid_of(session, user_id)
+        if uid is None:
+            raise UserNotFound()
+        return uid
+
+    async def record_unbound(
+        self, session: AsyncSession, identity: Identity, *, by_staff_id: int | None = None
+    ) -> None:
+        """The `user.identity_unbound` event of an identity being removed, in `session`."""
+        await self.outbox.add(
+            session,
+            UserIdentityUnbound(
+                user_id=identity.user_id,
+                uid=await self.uid_or_raise(session, identity.user_id),
+                identity_type=identity.type,
+                identifier_masked=self.masked(identity),
+                app_id=identity.provider_app or None,
+                by_staff_id=by_staff_id,
+            ),
+        )
 
     async def user_or_raise(self, session: AsyncSession, user_id: int) -> User:
         """The user row; UserNotFound for no user or a deleted one."""

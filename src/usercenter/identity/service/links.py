@@ -1,6 +1,7 @@
 """Adding and removing one login identity of a user: the row in a savepoint (a taken one is
-`identity_taken`), its unionid row, the dropped cached view and the profile-change record.
-Shared by provider logins and bindings."""
+`identity_taken`), its unionid row, the dropped cached view, the profile-change record and the
+event (`user.identity_bound`, `…_merged`, `…_unbound`). Shared by provider logins and
+bindings."""
 
 from __future__ import annotations
 
@@ -10,8 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from usercenter.audit import service as audit
 from usercenter.identity import repository
 from usercenter.identity.errors import IdentityTaken
+from usercenter.identity.events import UserIdentityBound, UserIdentityMerged
 from usercenter.identity.models import Identity, IdentityType
-from usercenter.identity.service.context import IdentityContext, IdentitySpec
+from usercenter.identity.service.context import (
+    IdentityContext,
+    IdentitySpec,
+    masked_identifier,
+)
 from usercenter.kit.client import ClientInfo
 from usercenter.providers.base import ExternalIdentity
 from usercenter.security.masking import mask_identifier
@@ -59,14 +65,33 @@ class IdentityLinks:
             None,
         )
 
-    async def _insert(self, session: AsyncSession, user_id: int, spec: IdentitySpec) -> None:
+    async def _insert(
+        self, session: AsyncSession, user_id: int, spec: IdentitySpec, *, merged: bool = False
+    ) -> None:
+        """The identity row, then its event: `merged`, a login that reached the user through
+        the unionid; else a binding."""
+        context = self.context
         try:
             async with session.begin_nested():
-                session.add(self.context.new_identity(user_id, spec))
+                session.add(context.new_identity(user_id, spec))
                 await session.flush()
         except IntegrityError:
             raise IdentityTaken(field=spec.type) from None
-        await self.context.views.forget(user_id)
+        await context.views.forget(user_id)
+        uid = await context.uid_or_raise(session, user_id)
+        app_id = spec.provider_app or None
+        await context.outbox.add(
+            session,
+            UserIdentityMerged(user_id=user_id, uid=uid, identity_type=spec.type, app_id=app_id)
+            if merged
+            else UserIdentityBound(
+                user_id=user_id,
+                uid=uid,
+                identity_type=spec.type,
+                identifier_masked=masked_identifier(spec.type, spec.value),
+                app_id=app_id,
+            ),
+        )
 
     async def add_external(
         self,
@@ -79,7 +104,7 @@ class IdentityLinks:
     ) -> None:
         """Give the user a verified external identity (`action`: bind, rebind, merge).
         Raises IdentityTaken."""
-        await self._insert(session, user_id, external_spec(external))
+        await self._insert(session, user_id, external_spec(external), merged=action == "merge")
         await audit.record_profile_change(
             session,
             user_id=user_id,
@@ -106,6 +131,7 @@ class IdentityLinks:
     async def remove(self, session: AsyncSession, identity: Identity) -> None:
         """Delete an identity, and its unionid row once no identity of the user carries it."""
         union = identity.union_id
+        await self.context.record_unbound(session, identity)
         await repository.delete_identity(session, identity)
         await self.context.views.forget(identity.user_id)
         if union:

@@ -79,6 +79,7 @@ class LoginService:
                 method="phone",
                 identities=[IdentitySpec(IdentityType.PHONE, number.e164)],
                 province=province,
+                platform=platform,
             )
         except IdentityTaken:
             # The same phone registered a moment ago by a parallel request: log into that user.

@@ -9,6 +9,7 @@ from usercenter.audit import service as audit
 from usercenter.audit.models import AuthEventKind
 from usercenter.identity import repository
 from usercenter.identity.errors import CodeInvalid, InvalidCredentials, PasswordRequired
+from usercenter.identity.events import UserPasswordChanged
 from usercenter.identity.models import IdentityType, User
 from usercenter.identity.service.context import (
     PASSWORD_LOGIN_TYPES,
@@ -61,9 +62,15 @@ class PasswordService:
         else:
             raise PasswordRequired()
         self.policy.check(new_password, context_words=[user.uid])
+        had_password = credential is not None and credential.password_hash is not None
         await self._store_password(session, user, new_password, client, keep=session_id)
+        how = "changed" if had_password else "set"
         return await context.tokens.end_sessions(
-            session, user_id=user_id, reason="password_changed", keep=session_id
+            session,
+            user_id=user_id,
+            reason="password_changed",
+            keep=session_id,
+            cause=[UserPasswordChanged(user_id=user.id, uid=user.uid, how=how)],
         )
 
     async def reset_password(
@@ -95,7 +102,12 @@ class PasswordService:
         user = await context.user_or_raise(session, identity.user_id)
         self.policy.check(new_password, context_words=[user.uid])
         await self._store_password(session, user, new_password, client, keep=None)
-        await context.tokens.end_sessions(session, user_id=user.id, reason="password_reset")
+        await context.tokens.end_sessions(
+            session,
+            user_id=user.id,
+            reason="password_reset",
+            cause=[UserPasswordChanged(user_id=user.id, uid=user.uid, how="reset")],
+        )
 
     async def _store_password(
         self,
@@ -106,6 +118,8 @@ class PasswordService:
         *,
         keep: str | None,
     ) -> None:
+        """The new hash, the login locks lifted, the auth log row. The caller ends the
+        sessions with the `user.password_changed` event as their cause."""
         password_hash = await self.passwords.hash_async(new_password)
         await repository.set_password_hash(session, user.id, password_hash, clock.now())
         await self.context.views.forget(user.id)

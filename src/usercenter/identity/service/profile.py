@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from usercenter.db import Database
+from usercenter.identity.events import UserProfileChanged
 from usercenter.identity.service.context import IdentityContext
 from usercenter.identity.views import UserView
 from usercenter.kit import clock
@@ -32,12 +33,21 @@ class ProfileService:
     async def update_profile(
         self, session: AsyncSession, user_id: int, changes: dict[str, Any]
     ) -> UserView:
-        """Change nickname, avatar, gender, birthday or signature (only the fields given)."""
+        """Change nickname, avatar, gender, birthday or signature (only the fields given); a
+        `user.profile_changed` event names those whose value changed (none: no event)."""
         user = await self.context.user_or_raise(session, user_id)
-        for name, value in changes.items():
-            if name in PROFILE_FIELDS:
-                setattr(user, name, value)
+        changed = sorted(
+            name
+            for name, value in changes.items()
+            if name in PROFILE_FIELDS and getattr(user, name) != value
+        )
+        for name in changed:
+            setattr(user, name, changes[name])
         user.updated_at = clock.now()
         await session.flush()
         await self.context.views.forget(user_id)
+        if changed:
+            await self.context.outbox.add(
+                session, UserProfileChanged(user_id=user.id, uid=user.uid, fields=changed)
+            )
         return await self.context.views.build(session, user)

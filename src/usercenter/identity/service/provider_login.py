@@ -90,7 +90,7 @@ class ProviderLoginService:
     ) -> LoginResult:
         """Log in the owner of a verified external identity, joining it to the user of its
         unionid when there is one, or register a new user."""
-        user, is_new = await self._user_for(session, external, client)
+        user, is_new = await self._user_for(session, external, client, platform)
         return await self.sessions.start(
             session,
             user,
@@ -102,7 +102,7 @@ class ProviderLoginService:
         )
 
     async def _user_for(
-        self, session: AsyncSession, external: ExternalIdentity, client: ClientInfo
+        self, session: AsyncSession, external: ExternalIdentity, client: ClientInfo, platform: str
     ) -> tuple[User, bool]:
         context = self.context
         for _attempt in range(2):
@@ -127,6 +127,7 @@ class ProviderLoginService:
                     province=None,
                     nickname=external.nickname,
                     avatar_url=external.avatar_url,
+                    platform=platform,
                 )
             except IdentityTaken:
                 continue  # a parallel first login won: take its user on the next pass
@@ -170,6 +171,7 @@ class ProviderLoginService:
                     method="wechat_phone",
                     identities=[IdentitySpec(IdentityType.PHONE, number.e164)],
                     province=await context.ids.province_code_for(number.region),
+                    platform=platform,
                 )
         else:
             user = await context.user_or_raise(session, owner.user_id)

@@ -76,6 +76,7 @@ class RegistrationService:
             identities=identities,
             province=None,
             password_hash=password_hash,
+            platform=platform,
         )
         return await self.sessions.start(
             session,
