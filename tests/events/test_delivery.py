@@ -44,7 +44,9 @@ from usercenter.events.models import OutboxEvent
 from usercenter.events.service import relay as relay_module
 
 SERVICE = basic_auth("orders:s3cret")
+# Two processes share a server database (the take-over on PostgreSQL, the order on both).
 SERVER_DATABASES = [name for name, variable in SERVER_BACKENDS.items() if os.environ.get(variable)]
+ON_POSTGRESQL = [name for name in SERVER_DATABASES if name == "postgresql"]
 # Upper bounds for what the tests wait for, never sleeps: generous for a busy machine, where a
 # new process takes its time to import the service.
 DEADLINE = 20.0
@@ -396,7 +398,7 @@ class TestBrokerOutOfReach:
                 # Not a busy loop: half a second first, then growing to the cap, and no more.
                 assert gaps[0] >= 0.45, gaps
                 assert all(gap >= 0.95 for gap in gaps[1:]), gaps
-                assert max(gaps) < 2.5, gaps
+                assert max(gaps) < 3.5, gaps  # uncapped, the last would be 8 s
                 assert services.relay.counts.failures >= 6
 
                 cutter.restore()
@@ -473,6 +475,11 @@ async def lease_of(database: Database, process: subprocess.Popen[str]) -> bool:
     return held_by(await marks_of(database), process)
 
 
+async def one_holds(database: Database, served: list[Served]) -> bool:
+    marks = await marks_of(database)
+    return any(held_by(marks, one.process) for one in served)
+
+
 async def published_through_is(database: Database, position: int) -> bool:
     marks = await marks_of(database)
     return marks.published_through == marks.sequenced_through == position
@@ -481,8 +488,8 @@ async def published_through_is(database: Database, position: int) -> bool:
 # --- 3 and 4. two `serve` processes ----------------------------------------------------------
 
 
-@pytest.mark.parametrize("database_url", SERVER_DATABASES, indirect=True)
 class TestTwoServeProcesses:
+    @pytest.mark.parametrize("database_url", ON_POSTGRESQL, indirect=True)
     async def test_the_standby_takes_over_when_the_active_one_is_killed(
         self,
         database_url: str,
@@ -495,6 +502,8 @@ class TestTwoServeProcesses:
         async with running_app(database_url) as application:
             user = await make_user(application)
         both = await processes.serve(2, broker_url, exchange)
+        await eventually("one of them takes the lease", lambda: one_holds(db, both))
+        initial = await marks_of(db)
         at = [httpx.AsyncClient(base_url=one.url) for one in both]
         try:
             for n in range(4):
@@ -522,9 +531,16 @@ class TestTwoServeProcesses:
             for http in at:
                 await http.aclose()
         rows = await assert_all_arrived_once_at_least(db, consumer)
-        assert set(consumer.ids().values()) == {1}  # steady state: nothing twice
+        counts = consumer.ids()
+        # Alone, the new holder sends each of its events once.
+        assert [counts[row.event_id] for row in rows[-4:]] == [1] * 4
+        # Before the kill, nothing came twice unless the lease moved (a busy machine can stall
+        # the holder past its 1 s lease; the take-over then sends its batch again).
+        if before.epoch == initial.epoch:
+            assert set(counts.values()) == {1}, (initial, before, counts.most_common(3))
         await eventually("and marks", lambda: published_through_is(db, len(rows)))
 
+    @pytest.mark.parametrize("database_url", SERVER_DATABASES, indirect=True)
     async def test_one_subject_changed_by_both_keeps_its_order(
         self,
         database_url: str,
@@ -536,7 +552,10 @@ class TestTwoServeProcesses:
     ) -> None:
         async with running_app(database_url) as application:
             user = await make_user(application)
-        urls = [one.url for one in await processes.serve(2, broker_url, exchange)]
+        both = await processes.serve(2, broker_url, exchange)
+        await eventually("one of them takes the lease", lambda: one_holds(db, both))
+        initial = await marks_of(db)
+        urls = [one.url for one in both]
         amounts = {url: list(range(1 + n, 61, 2)) for n, url in enumerate(urls)}
 
         async def load(url: str) -> None:
@@ -571,5 +590,8 @@ class TestTwoServeProcesses:
             assert row.data["balance_after"] == balance
         assert balance == sum(range(1, 61)) * 100  # in fen
         subject = in_seq[0].subject
-        arrived = [item["subjectseq"] for item in consumer.arrived if item["subject"] == subject]
-        assert arrived == list(range(1, 61))
+        arrived = [item for item in consumer.arrived if item["subject"] == subject]
+        first_arrivals = {item["id"]: item["subjectseq"] for item in arrived}
+        assert list(first_arrivals.values()) == list(range(1, 61))
+        if (await marks_of(db)).epoch == initial.epoch:  # no take-over: nothing twice
+            assert len(arrived) == 60
