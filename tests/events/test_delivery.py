@@ -47,6 +47,8 @@ SERVICE = basic_auth("orders:s3cret")
 # Two processes share a server database (the take-over on PostgreSQL, the order on both).
 SERVER_DATABASES = [name for name, variable in SERVER_BACKENDS.items() if os.environ.get(variable)]
 ON_POSTGRESQL = [name for name in SERVER_DATABASES if name == "postgresql"]
+# What a relay process does does not depend on the database: one is enough (a process costs).
+ON_ONE_DATABASE = ON_POSTGRESQL or ["sqlite"]
 # Upper bounds for what the tests wait for, never sleeps: generous for a busy machine, where a
 # new process takes its time to import the service.
 DEADLINE = 20.0
@@ -357,7 +359,7 @@ class TestBrokerOutOfReach:
         monkeypatch: pytest.MonkeyPatch,
     ) -> None:
         # The backoff doubles from 0.5 s up to its cap; a cap of 1 s shows both in seconds.
-        monkeypatch.setattr(relay_module, "MAX_BACKOFF_SECONDS", 1.0)
+        monkeypatch.setattr(relay_module, "MAX_BACKOFF", 1.0)
         cutter, through_proxy = proxy
         async with running_app(
             database_url, broker_url=through_proxy, events_exchange=exchange
@@ -413,6 +415,7 @@ class TestBrokerOutOfReach:
 
 
 class TestRelayKilledBeforeMarking:
+    @pytest.mark.parametrize("database_url", ON_ONE_DATABASE, indirect=True)
     async def test_the_next_relay_sends_the_same_events_again_and_marks_them(
         self,
         database_url: str,
