@@ -54,13 +54,6 @@ class StaffCreated(_StaffEvent):
     role_codes: list[str] = Field(default_factory=list, description="The roles it was given")
 
 
-class StaffChanged(_StaffEvent):
-    event_type: ClassVar[str] = "usercenter.staff.changed"
-    summary: ClassVar[str] = "A staff account's details changed; `fields` names what"
-
-    fields: list[str]
-
-
 class StaffDisabled(_StaffEvent):
     event_type: ClassVar[str] = "usercenter.staff.disabled"
     summary: ClassVar[str] = "A staff account was disabled; its sessions end"
