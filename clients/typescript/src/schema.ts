@@ -4493,16 +4493,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `event_cursor_expired` */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `event_type_unknown`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4607,15 +4598,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `event_cursor_expired` */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Problem: `body_too_large` */
             413: {
                 headers: {
@@ -4634,7 +4616,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `event_type_unknown`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4739,15 +4721,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `event_cursor_expired` */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Problem: `body_too_large` */
             413: {
                 headers: {
@@ -4766,7 +4739,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `event_type_unknown`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4871,15 +4844,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `event_cursor_expired` */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Problem: `body_too_large` */
             413: {
                 headers: {
@@ -4898,7 +4862,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `event_type_unknown`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4999,16 +4963,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `event_cursor_expired` */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `event_type_unknown`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5113,15 +5068,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `event_cursor_expired` */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Problem: `body_too_large` */
             413: {
                 headers: {
@@ -5140,7 +5086,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `event_type_unknown`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5245,15 +5191,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `event_cursor_expired` */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Problem: `body_too_large` */
             413: {
                 headers: {
@@ -5272,7 +5209,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `event_type_unknown`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5377,15 +5314,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `event_cursor_expired` */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Problem: `body_too_large` */
             413: {
                 headers: {
@@ -5404,7 +5332,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `event_type_unknown`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5509,15 +5437,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `event_cursor_expired` */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Problem: `body_too_large` */
             413: {
                 headers: {
@@ -5536,7 +5455,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `event_type_unknown`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5635,16 +5554,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `event_cursor_expired` */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `event_type_unknown`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5747,15 +5657,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `event_cursor_expired` */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Problem: `body_too_large` */
             413: {
                 headers: {
@@ -5774,7 +5675,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `event_type_unknown`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5877,15 +5778,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `event_cursor_expired` */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Problem: `body_too_large` */
             413: {
                 headers: {
@@ -5904,7 +5796,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `event_type_unknown`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6009,15 +5901,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `event_cursor_expired` */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Problem: `body_too_large` */
             413: {
                 headers: {
@@ -6036,7 +5919,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `event_type_unknown`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6141,15 +6024,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `event_cursor_expired` */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Problem: `body_too_large` */
             413: {
                 headers: {
@@ -6168,7 +6042,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `event_type_unknown`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6274,16 +6148,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `event_cursor_expired` */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `event_type_unknown`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6390,15 +6255,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `event_cursor_expired` */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Problem: `body_too_large` */
             413: {
                 headers: {
@@ -6417,7 +6273,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `event_type_unknown`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6518,16 +6374,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `event_cursor_expired` */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `event_type_unknown`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6630,15 +6477,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `event_cursor_expired` */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Problem: `body_too_large` */
             413: {
                 headers: {
@@ -6657,7 +6495,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `event_type_unknown`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6758,16 +6596,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `event_cursor_expired` */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `event_type_unknown`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6870,15 +6699,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `event_cursor_expired` */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Problem: `body_too_large` */
             413: {
                 headers: {
@@ -6897,7 +6717,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `event_type_unknown`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6998,16 +6818,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `event_cursor_expired` */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `event_type_unknown`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -7113,15 +6924,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `event_cursor_expired` */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Problem: `body_too_large` */
             413: {
                 headers: {
@@ -7140,7 +6942,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `event_type_unknown`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -7244,16 +7046,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `event_cursor_expired` */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `event_type_unknown`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
