@@ -191,9 +191,16 @@ class Relay:
 
     async def step(self) -> bool:
         """Sequence what committed, publish what is sequenced, trim what is old: whether there
-        was anything to do."""
-        sequenced = await self._sequence()
-        published = await self._publish()
+        was anything to do. Sequencing the next batch overlaps publishing this one (positions
+        already committed): neither waits for the other's round trips or the broker's confirms;
+        both run to the end before a failure is raised."""
+        sequenced, published = await asyncio.gather(
+            self._sequence(), self._publish(), return_exceptions=True
+        )
+        if isinstance(sequenced, BaseException):
+            raise sequenced
+        if isinstance(published, BaseException):
+            raise published
         await self._trim_if_due()
         loop_now = asyncio.get_running_loop().time()
         if loop_now - self._last_measure >= MEASURE_SECONDS:
