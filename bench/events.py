@@ -1,47 +1,40 @@
 """Benchmark of the events outbox and relay: what events cost the ledger, how fast the relay
-publishes, and how long an event takes from its commit to a consumer.
+publishes, how long an event takes from its commit to a consumer. In-process (no HTTP),
+against the local RabbitMQ (exchanges `bench.events.<random>.*`, deleted at the end).
 
-In-process through the service layer (no HTTP), against the local RabbitMQ (an exchange of
-this run's own, `bench.events.<random>`, deleted at the end; exclusive queues):
-
-1. Ledger with events off and on (`ledger_*`, each backend): bench/wallet.py's workloads, its
-   own functions — `many` (N user accounts, random debits and user-to-user transfers, 32
-   callers) and `hot` (one sponsor account debited by all 32) — with the outbox off
-   (`events_enabled=False`: writes nothing) and on (one `transfer_posted` per user or sponsor
-   account moved, in the batch's transaction), interleaved per round, the first mode
-   alternating (off/on, on/off, ...) so the machine's noise and the growing tables hit both.
-   Medians; `ledger_*_ratio` = on / off, target >= 0.9. The relay does not run meanwhile (the
-   events wait in the outbox): this is the writers' cost. Afterwards the ledger is reconciled
-   (`reconciled`: differences, 0 expected) and the events written are checked against the
-   user/sponsor ledger entries written while the outbox was on (`events_missing`: 0 expected).
+1. Ledger, events off and on (`ledger_*`, each backend): bench/wallet.py's own workloads,
+   `many` (random debits and user-to-user transfers over N accounts, 32 callers) and `hot`
+   (one sponsor account debited by all 32), with the outbox off (`events_enabled=False`) and
+   on (a `transfer_posted` per user/sponsor account moved, in the batch's transaction),
+   interleaved, the first mode alternating per round. Medians; `ledger_*_ratio` = on / off,
+   target >= 0.9. No relay meanwhile: the writers' cost. Then the ledger is reconciled
+   (`reconciled`, 0 expected) and the events written are checked against the user/sponsor
+   entries written while the outbox was on (`events_missing`, 0 expected).
 2. Relay publish rate (`relay_*`, the first server backend): N events (50,000; 10,000 with
-   --quick) appended to the outbox in big transactions, then a `Relay` with an
-   `AmqpPublisher` started: events/s from its start until everything is confirmed and
-   `published_through` is the last position. A queue bound to the exchange receives them all
-   (counted, in position order). Baseline in the same run (`bare_publish_per_s`): a bare
-   aio-pika loop publishing as many messages of the same size with publisher confirms, in
-   batches of the relay's batch size, to an exchange with a bound queue alike. Where the
-   relay's time goes: `relay_phase_s` (sequencing, reading, the broker's confirms, marking).
-   Target >= 5,000 events/s.
-3. Commit-to-consumer latency (`latency_*`): the relay running in this process, producers
-   committing events at 500/s (paced, several tasks; 10 events per transaction, 50
-   transactions/s, so that on a busy 2-core machine the producers leave the event loop to
-   the relay and the consumer), a consumer taking
-   each event's arrival time; matched by the event's `business_id` with the time its
-   transaction committed. p50/p99 over 10 s (3 s with --quick). Target p99 < 500 ms.
+   --quick) appended in big transactions, then a `Relay` with an `AmqpPublisher`: events/s
+   from its start until all are confirmed and `published_through` is the last position; a
+   bound queue gets them all, in position order. Baseline (`bare_publish_per_s`): a bare
+   aio-pika loop, as many messages of the same size, confirms, batches of the relay's size.
+   `relay_phase_s`: seconds in sequencing, the statements, the broker's confirms. Target
+   >= 5,000 events/s.
+3. Commit-to-consumer latency (`latency_*`): the relay in this process, producers committing
+   500 events/s (paced; 10 events per transaction, so on a busy 2-core machine they leave the
+   event loop to the relay and the consumer), a consumer matching each arrival by the event's
+   `business_id` with its commit time. p50/p99 over 10 s (3 s with --quick); target p99 <
+   500 ms.
 
     python bench/events.py [--quick] [--rounds N] [--backends postgresql,mariadb]
 
-Server databases come from USERCENTER_BENCH_POSTGRES_URL and USERCENTER_BENCH_MARIADB_URL
-(default: the local servers, database uc_bench), emptied and migrated; the broker from
-USERCENTER_BENCH_BROKER_URL (default amqp://guest:guest@127.0.0.1:5672/). Progress goes to
-stderr; the last line of stdout is one JSON object with every figure, the targets and whether
-each was met.
+Databases: USERCENTER_BENCH_POSTGRES_URL / _MARIADB_URL (default: local, uc_bench), emptied and
+migrated; broker: USERCENTER_BENCH_BROKER_URL (default amqp://guest:guest@127.0.0.1:5672/).
+Progress on stderr; the last line of stdout is one JSON object: every figure, the targets, and
+whether each was met.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import cProfile
 import io
 import itertools
@@ -64,6 +57,7 @@ from _common import (
     ensure_database,
     loadavg,
     median,
+    one_line,
     parse_bench_args,
     percentile,
     progress,
@@ -77,7 +71,7 @@ from usercenter import schema
 from usercenter.app import Services, build_services
 from usercenter.config import Backend
 from usercenter.events import repository
-from usercenter.events.service.publisher import AmqpPublisher
+from usercenter.events.service.publisher import AmqpPublisher, envelope
 from usercenter.events.service.relay import Relay, RelayOptions
 from usercenter.wallet.events import TransferPosted
 from usercenter.wallet.models import SystemAccount
@@ -93,14 +87,9 @@ LATENCY_PER_COMMIT = 10  # events per producer transaction: 50 commits/s
 LATENCY_PRODUCERS = 4
 WAIT_S = 60.0  # at most, for the last events to arrive
 # The relay's statements, timed while it publishes (`relay_phase_s`).
-SQL_STEPS = (
-    "unsequenced_rows",
-    "set_positions",
-    "relay_marks",
-    "events_between",
-    "move_marks",
-)
+SQL_STEPS = ("unsequenced_rows", "set_positions", "relay_marks", "events_between", "move_marks")
 
+PERSISTENT = aio_pika.DeliveryMode.PERSISTENT
 TARGET_LEDGER_RATIO = 0.9
 TARGET_RELAY_PER_S = 5000
 TARGET_LATENCY_P99_MS = 500
@@ -178,10 +167,8 @@ async def bench_ledger(
                 mode = "on" if enabled else "off"
                 progress(f"[{name}] round {round_ + 1}/{plan.rounds}: events {mode}")
                 state.outbox.enabled = enabled
-                events_before, entries_before = (
-                    await count_events(state),
-                    await count_named_entries(state),
-                )
+                events_before = await count_events(state)
+                entries_before = await count_named_entries(state)
                 many = await many_accounts(state, users, plan.seconds)
                 hot = await hot_account(state, sponsor.id, plan.seconds)
                 figures.setdefault(f"ledger_many_{mode}_per_s", []).append(many.ok_per_s)
@@ -194,6 +181,7 @@ async def bench_ledger(
         progress(f"[{name}] reconciling")
         report = await state.wallet.reconcile()
         result: dict[str, Any] = {key: median(values) for key, values in figures.items()}
+        result["rounds"] = {key: [round(v, 1) for v in values] for key, values in figures.items()}
         for load in ("many", "hot"):
             result[f"ledger_{load}_ratio"] = ratio(
                 result[f"ledger_{load}_on_per_s"], result[f"ledger_{load}_off_per_s"]
@@ -233,8 +221,7 @@ class Inbox:
         self._queue: aio_pika.abc.AbstractQueue | None = None
 
     async def open(self, *, consume: bool = True) -> None:
-        """Declare and bind the queue; `consume=False`: messages wait there until `consume`
-        (so taking them costs the process nothing while a publisher is being measured)."""
+        """Bind a queue; `consume=False`: its messages wait, costing nothing, until `consume`."""
         channel = await self.connection.channel()
         await channel.declare_exchange(self.exchange, aio_pika.ExchangeType.TOPIC, durable=True)
         self._queue = await channel.declare_queue(exclusive=True, auto_delete=True)
@@ -256,7 +243,7 @@ class Inbox:
             self._last_position = position
             key = item["data"].get("business_id")
             if key is not None:
-                self.arrivals[key] = time.perf_counter()
+                self.arrivals.setdefault(key, time.perf_counter())  # a resend: the first
         if self._want and self.count >= self._want:
             self._arrived.set()
 
@@ -264,13 +251,10 @@ class Inbox:
         """Whether `count` messages arrived within `within_s` seconds."""
         self._want = count
         self._arrived.clear()
-        if self.count >= count:
-            return True
-        try:
-            await asyncio.wait_for(self._arrived.wait(), within_s)
-        except TimeoutError:
-            return False
-        return True
+        if self.count < count:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._arrived.wait(), within_s)
+        return self.count >= count
 
 
 async def delete_exchanges(names: list[str]) -> None:
@@ -347,8 +331,6 @@ async def bench_relay(state: Services, plan: Plan, exchange: str) -> dict[str, A
         events = [bench_event(i, f"relay-{i}") for i in range(start, stop)]
         async with state.database.transaction() as connection:
             await state.outbox.append(connection, events)
-    async with state.database.read_session() as session:
-        first_marks = await repository.relay_marks(await session.connection())
 
     consumer = await aio_pika.connect(BROKER_URL)
     try:
@@ -376,9 +358,9 @@ async def bench_relay(state: Services, plan: Plan, exchange: str) -> dict[str, A
         finally:
             if profiler is not None:
                 profiler.disable()
-                report = io.StringIO()
-                pstats.Stats(profiler, stream=report).sort_stats("tottime").print_stats(25)
-                progress(report.getvalue())
+                out = io.StringIO()
+                pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(25)
+                progress(out.getvalue())
             await relay.close()
             restore()
         await inbox.consume()
@@ -404,8 +386,8 @@ async def bench_relay(state: Services, plan: Plan, exchange: str) -> dict[str, A
         "relay_cpu_share": round(cpu / elapsed, 2),
         "relay_phase_s": phase_seconds(phases),
         "relay_failures": relay.counts.failures,
-        "relay_published_through_ok": marks.published_through
-        == first_marks.published_through + plan.relay_events,
+        # a fresh schema: the marks start at 0
+        "relay_published_through_ok": marks.published_through == plan.relay_events,
         "relay_arrived": inbox.count,
         "relay_all_arrived": arrived and inbox.count == plan.relay_events,
         "relay_out_of_order": inbox.out_of_order,
@@ -414,12 +396,16 @@ async def bench_relay(state: Services, plan: Plan, exchange: str) -> dict[str, A
 
 
 async def sample_body_size(state: Services) -> int:
-    from usercenter.events.service.publisher import envelope
-
     async with state.database.read_session() as session:
         rows = await repository.events_between(await session.connection(), 0, 10**15, 100)
     sizes = [len(json.dumps(envelope(r, SOURCE), separators=(",", ":")).encode()) for r in rows]
     return round(sum(sizes) / len(sizes)) if sizes else 400
+
+
+def bare_message(body: bytes) -> aio_pika.Message:
+    return aio_pika.Message(
+        body, message_id=str(uuid.uuid4()), type="bare", delivery_mode=PERSISTENT
+    )
 
 
 async def bare_publish(
@@ -439,19 +425,9 @@ async def bare_publish(
         body = b"x" * size
         started, cpu_started = time.perf_counter(), time.process_time()
         for start in range(0, count, batch):
+            chunk = range(start, min(count, start + batch))
             await asyncio.gather(
-                *(
-                    exchange.publish(
-                        aio_pika.Message(
-                            body,
-                            message_id=str(uuid.uuid4()),
-                            type="bare",
-                            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                        ),
-                        routing_key="bench.bare",
-                    )
-                    for _ in range(start, min(count, start + batch))
-                )
+                *(exchange.publish(bare_message(body), "bench.bare") for _ in chunk)
             )
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
         await inbox.consume()
@@ -546,11 +522,8 @@ def verdicts(report: dict[str, Any]) -> dict[str, bool]:
     relay = report.get("relay", {})
     if "relay_events_per_s" in relay:
         met["relay_ge_5000_per_s"] = relay["relay_events_per_s"] >= TARGET_RELAY_PER_S
-        met["relay_all_arrived_in_order"] = (
-            relay["relay_all_arrived"]
-            and relay["relay_out_of_order"] == 0
-            and relay["relay_published_through_ok"]
-        )
+        in_order = relay["relay_out_of_order"] == 0 and relay["relay_published_through_ok"]
+        met["relay_all_arrived_in_order"] = relay["relay_all_arrived"] and in_order
     latency = report.get("latency", {})
     if "latency_p99_ms" in latency:
         met["latency_p99_lt_500_ms"] = latency["latency_p99_ms"] < TARGET_LATENCY_P99_MS
@@ -583,12 +556,11 @@ async def main_async(backends: list[str], plan: Plan, quick: bool) -> dict[str, 
                 report[key] = await work(state, plan, f"{exchange}.{key}")
             except Exception as exc:
                 progress(f"[{key}] failed: {exc!r}")
-                report[key] = {"error": f"{type(exc).__name__}: {exc}"[:500]}
+                report[key] = {"error": one_line(exc)}
 
     async def measure(name: str, raw_url: str) -> dict[str, Any]:
-        return await bench_ledger(
-            name, raw_url, plan, broker_part if name == relay_backend else None
-        )
+        then = broker_part if name == relay_backend else None
+        return await bench_ledger(name, raw_url, plan, then)
 
     try:
         report["results"] = await each_backend(backends, "uc-bench-events-", measure)
@@ -614,11 +586,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true", help="cProfile the relay (stderr)")
     parser.set_defaults(backends="postgresql,mariadb")
     args = parse_bench_args(parser, argv)
-    plan = replace(
-        Plan.of(quick=args.quick, rounds=args.rounds),
-        ledger=not args.no_ledger,
-        profile=args.profile,
-    )
+    plan = Plan.of(quick=args.quick, rounds=args.rounds)
+    plan = replace(plan, ledger=not args.no_ledger, profile=args.profile)
     logging.getLogger("asyncmy").setLevel(logging.ERROR)
     return report_or_error(
         "events", args.quick, lambda: main_async(args.backend_names, plan, args.quick)
