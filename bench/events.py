@@ -324,7 +324,8 @@ def phase_seconds(phases: dict[str, float]) -> dict[str, float]:
 async def bench_relay(state: Services, plan: Plan, exchange: str) -> dict[str, Any]:
     batch = state.settings.events_relay_batch
     async with state.database.transaction() as connection:
-        await connection.execute(text("DELETE FROM events"))  # the ledger's, never relayed
+        # The ledger's, never relayed; TRUNCATE leaves no dead rows for the relay to wade through.
+        await connection.execute(text("TRUNCATE TABLE events"))
     progress(f"[relay] writing {plan.relay_events} events")
     for start in range(0, plan.relay_events, APPEND_CHUNK):
         stop = min(plan.relay_events, start + APPEND_CHUNK)
