@@ -198,13 +198,22 @@ class Relay:
 
     async def step(self) -> bool:
         """Sequence what committed, publish what is sequenced, trim what is old: whether there
-        was anything to do."""
-        sequenced = await self._sequence()
-        published = 0
+        was anything to do. Sequencing the next batch overlaps publishing this one (positions
+        already committed): neither waits for the other's round trips or the broker's confirms;
+        both run to the end before a failure is raised."""
         loop_now = asyncio.get_running_loop().time()
         if loop_now >= self._publish_after:
             await self.hold_lease()  # renewed if due: a slow publish must not outlive it
-            published = await self._publishing(self._publish) or 0
+            sequenced, published = await asyncio.gather(
+                self._sequence(), self._publishing(self._publish), return_exceptions=True
+            )
+        else:
+            sequenced, published = await self._sequence(), 0
+        if isinstance(sequenced, BaseException):
+            raise sequenced
+        if isinstance(published, BaseException):
+            raise published
+        published = published or 0
         await self._trim_if_due()
         loop_now = asyncio.get_running_loop().time()
         if loop_now - self._last_measure >= MEASURE_SECONDS:
