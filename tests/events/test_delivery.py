@@ -49,7 +49,7 @@ SERVER_DATABASES = [name for name, variable in SERVER_BACKENDS.items() if os.env
 ON_POSTGRESQL = [name for name in SERVER_DATABASES if name == "postgresql"]
 # Upper bounds for what the tests wait for, never sleeps: generous for a busy machine, where a
 # new process takes its time to import the service.
-DEADLINE = 20.0
+DEADLINE = 30.0
 STARTUP = 60.0
 
 
@@ -85,9 +85,6 @@ class Consumer:
 
     def ids(self) -> Counter[str]:
         return Counter(item["id"] for item in self.arrived)
-
-    async def wait_for(self, what: str, condition: Callable[[], bool]) -> None:
-        await eventually(what, condition)
 
     async def close(self) -> None:
         if self._exchange is not None:
