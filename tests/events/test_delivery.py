@@ -83,7 +83,7 @@ class Consumer:
         assert message.message_id == body["id"]
         self.arrived.append(body)
 
-    def ids(self) -> Counter[str]:
+    def ids(self) -> Counter[str]:  # how often each event arrived
         return Counter(item["id"] for item in self.arrived)
 
     async def close(self) -> None:
@@ -329,7 +329,6 @@ def processes(workdir: Path, database_url: str) -> Iterator[Processes]:
 
 
 def stop(process: subprocess.Popen[str]) -> None:
-    """SIGTERM, and wait for the process to end (a relay hands its lease back)."""
     process.send_signal(signal.SIGTERM)
     assert process.wait(20) == 0
 
@@ -376,6 +375,8 @@ class TestBrokerOutOfReach:
                     await recharge(http, user, 100)
                 await eventually("the first events arrive", lambda: all_arrived(db, consumer))
                 before_cut = len(consumer.arrived)
+                # and their confirms reached the relay (else the cut may catch one on its way)
+                await eventually("they are marked", lambda: published_through_is(db, before_cut))
 
                 cutter.cut()
                 for n in range(15):
