@@ -74,9 +74,15 @@ from usercenter.events import repository
 from usercenter.events.service.publisher import AmqpPublisher, envelope
 from usercenter.events.service.relay import Relay, RelayOptions
 from usercenter.wallet.events import TransferPosted
-from usercenter.wallet.models import SystemAccount
 from usercenter.wallet.repository.batches import ACCOUNTS, ENTRIES
-from wallet import CALLERS, SPONSOR_FUNDS, fund_users, hot_account, many_accounts, wallet_settings
+from wallet import (
+    CALLERS,
+    fund_users,
+    funded_sponsor,
+    hot_account,
+    many_accounts,
+    wallet_settings,
+)
 
 BROKER_URL = os.environ.get("USERCENTER_BENCH_BROKER_URL") or "amqp://guest:guest@127.0.0.1:5672/"
 SOURCE = "/usercenter-bench"
@@ -149,15 +155,7 @@ async def bench_ledger(
             return {}
         progress(f"[{name}] funding {plan.accounts} accounts")
         users = await fund_users(state, plan.accounts)
-        sponsor = await state.wallet.create_sponsor(
-            name="bench", sponsor_type="ENTERPRISE", contact=None, operator_id="bench"
-        )
-        await state.wallet.fund_sponsor(
-            sponsor_id=sponsor.id,
-            amount=SPONSOR_FUNDS,
-            channel=SystemAccount.EXTERNAL_ALIPAY,
-            payment_id="bench-sponsor",
-        )
+        sponsor_id = await funded_sponsor(state)
         await warm_pool(state.database, CALLERS)
         figures: dict[str, list[float]] = {}
         failed = expected = written = 0
@@ -170,7 +168,7 @@ async def bench_ledger(
                 events_before = await count_events(state)
                 entries_before = await count_named_entries(state)
                 many = await many_accounts(state, users, plan.seconds)
-                hot = await hot_account(state, sponsor.id, plan.seconds)
+                hot = await hot_account(state, sponsor_id, plan.seconds)
                 figures.setdefault(f"ledger_many_{mode}_per_s", []).append(many.ok_per_s)
                 figures.setdefault(f"ledger_hot_{mode}_per_s", []).append(hot.ok_per_s)
                 failed += many.failed + hot.failed

@@ -260,6 +260,20 @@ async def fund_users(state: Services, count: int) -> list[int]:
     return users
 
 
+async def funded_sponsor(state: Services) -> int:
+    """The hot workload's sponsor account, funded with SPONSOR_FUNDS; its id."""
+    sponsor = await state.wallet.create_sponsor(
+        name="bench", sponsor_type="ENTERPRISE", contact=None, operator_id="bench"
+    )
+    await state.wallet.fund_sponsor(
+        sponsor_id=sponsor.id,
+        amount=SPONSOR_FUNDS,
+        channel=SystemAccount.EXTERNAL_ALIPAY,
+        payment_id="bench-sponsor",
+    )
+    return sponsor.id
+
+
 async def create_baseline_tables(state: Services) -> None:
     async with state.database.transaction() as connection:
         await connection.run_sync(_bench_tables.drop_all)
@@ -424,15 +438,7 @@ async def bench_backend(name: str, raw_url: str, plan: Plan) -> dict[str, Any]:
         await create_baseline_tables(state)
         progress(f"[{name}] funding {plan.accounts} accounts")
         users = await fund_users(state, plan.accounts)
-        sponsor = await state.wallet.create_sponsor(
-            name="bench", sponsor_type="ENTERPRISE", contact=None, operator_id="bench"
-        )
-        await state.wallet.fund_sponsor(
-            sponsor_id=sponsor.id,
-            amount=SPONSOR_FUNDS,
-            channel=SystemAccount.EXTERNAL_ALIPAY,
-            payment_id="bench-sponsor",
-        )
+        sponsor_id = await funded_sponsor(state)
         await warm_pool(state.database, CALLERS)
         figures: dict[str, list[float]] = {}
 
@@ -449,7 +455,7 @@ async def bench_backend(name: str, raw_url: str, plan: Plan) -> dict[str, Any]:
             state.wallet.ledger.batching = True
             add("many_unbatched_per_s", load.ok_per_s)
             progress(f"[{name}] round {round_ + 1}/{plan.rounds}: hot account")
-            load = await hot_account(state, sponsor.id, plan.seconds)
+            load = await hot_account(state, sponsor_id, plan.seconds)
             add("hot_debits_per_s", load.ok_per_s)
             add("hot_failed", load.failed)
             load = await seed_design(state, plan.seconds)
