@@ -63,10 +63,8 @@ class Feed:
             )
         more = len(rows) > limit
         rows = rows[:limit]
-        if more or rows:
-            cursor = rows[-1].position if rows else after
-        else:
-            cursor = max(after, marks.sequenced_through)
+        # An empty page has read everything up to the mark: the next read starts there.
+        cursor = rows[-1].position if rows else max(after, marks.sequenced_through)
         return FeedPage([envelope(r, self.source) for r in rows], cursor, more)
 
     async def browse(
