@@ -56,6 +56,8 @@ from usercenter.openapi import install_openapi
 from usercenter.platform import api as platform_api
 from usercenter.platform.service import ClientApps, Dictionaries, SystemConfig
 from usercenter.platform.service.client_apps import CHANGES_CHANNEL as CLIENT_APPS_CHANNEL
+from usercenter.profile import api as profile_api
+from usercenter.profile import events as profile_events
 from usercenter.providers.registry import ProviderRegistry
 from usercenter.security.captcha import CaptchaService
 from usercenter.security.keys import load_keyring
@@ -103,7 +105,7 @@ CORS_HEADERS = [
 
 # Every module's event types, registered when imported: what /asyncapi.json and the feed's
 # type filter know. A module that declares events adds its `events` here.
-EVENT_MODULES = (identity_events, tokens_events, access_events, wallet_events)
+EVENT_MODULES = (identity_events, tokens_events, access_events, wallet_events, profile_events)
 
 
 def describe_backends(settings: Settings) -> dict[str, str]:
@@ -454,6 +456,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tokens_api.router)
     app.include_router(audit_api.router)
     app.include_router(wallet_api.router)
+    app.include_router(profile_api.router)
     app.include_router(access_api.router)
     app.include_router(platform_api.router)
     app.include_router(stats_api.router)

@@ -7,6 +7,7 @@ from usercenter.identity import models as identity_models
 from usercenter.ids import models as ids_models
 from usercenter.kit.models import Base
 from usercenter.platform import models as platform_models
+from usercenter.profile import models as profile_models
 from usercenter.stats import models as stats_models
 from usercenter.tokens import models as tokens_models
 from usercenter.wallet import models as wallet_models
@@ -21,6 +22,7 @@ __all__ = [
     "ids_models",
     "metadata",
     "platform_models",
+    "profile_models",
     "stats_models",
     "tokens_models",
     "wallet_models",

@@ -1,0 +1,5 @@
+"""Routes of the profile module, one file per capability."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,3 @@
+"""The events of the profile module (see `usercenter.kit.events`): masked values only."""
+
+from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Every SQL statement of the profile module, one file per capability."""

@@ -1,0 +1,1 @@
+"""API shapes of the profile module, one file per capability."""
