@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import usercenter.kit.models
+from usercenter.migrations.seed import Node, add_permissions, remove_permissions
 
 revision: str = "0007_console"
 down_revision: str | None = "0006_session_subject"
@@ -25,91 +26,9 @@ depends_on: str | Sequence[str] | None = None
 
 created = datetime(2026, 11, 28, tzinfo=UTC)
 
-MENU = ("menu:dashboard", "数据看板", "/dashboard", 5)
-CHILDREN = [("stats:view", "查看统计", "api")]
+MENU = Node("menu:dashboard", "数据看板", kind="menu", path="/dashboard", sort_order=5)
+CHILDREN = [Node("stats:view", "查看统计", kind="api", parent=MENU.code, sort_order=1)]
 HOLDERS = ["super_admin", "operator", "finance"]
-CODES = [MENU[0], *(code for code, _, _ in CHILDREN)]
-
-permissions = sa.table(
-    "permissions",
-    sa.column("id", sa.Integer),
-    sa.column("code", sa.String),
-    sa.column("name", sa.String),
-    sa.column("kind", sa.String),
-    sa.column("parent_id", sa.Integer),
-    sa.column("path", sa.String),
-    sa.column("sort_order", sa.Integer),
-    sa.column("status", sa.String),
-    sa.column("created_at", usercenter.kit.models.UtcDateTime()),
-    sa.column("updated_at", usercenter.kit.models.UtcDateTime()),
-)
-roles = sa.table("roles", sa.column("id", sa.Integer), sa.column("code", sa.String))
-role_permissions = sa.table(
-    "role_permissions",
-    sa.column("role_id", sa.Integer),
-    sa.column("permission_id", sa.Integer),
-    sa.column("created_at", usercenter.kit.models.UtcDateTime()),
-)
-access_version = sa.table(
-    "access_version", sa.column("id", sa.Integer), sa.column("version", sa.BigInteger)
-)
-
-
-def _bump_access_version() -> None:
-    op.execute(access_version.update().values(version=access_version.c.version + 1))
-
-
-def _seed() -> None:
-    """Rows inserted without ids (PostgreSQL sequences stay right), then looked up by code."""
-    connection = op.get_bind()
-    stamp = {"status": "active", "created_at": created, "updated_at": created}
-    code, name, path, sort = MENU
-    op.bulk_insert(
-        permissions,
-        [
-            {
-                "code": code,
-                "name": name,
-                "kind": "menu",
-                "parent_id": None,
-                "path": path,
-                "sort_order": sort,
-                **stamp,
-            }
-        ],
-    )
-    menu_id = connection.execute(
-        sa.select(permissions.c.id).where(permissions.c.code == code)
-    ).scalar_one()
-    op.bulk_insert(
-        permissions,
-        [
-            {
-                "code": child,
-                "name": child_name,
-                "kind": kind,
-                "parent_id": menu_id,
-                "path": None,
-                "sort_order": index,
-                **stamp,
-            }
-            for index, (child, child_name, kind) in enumerate(CHILDREN, start=1)
-        ],
-    )
-    ids = connection.execute(
-        sa.select(permissions.c.id).where(permissions.c.code.in_(CODES))
-    ).scalars()
-    permission_ids = sorted(ids)
-    role_ids = connection.execute(sa.select(roles.c.id).where(roles.c.code.in_(HOLDERS))).scalars()
-    op.bulk_insert(
-        role_permissions,
-        [
-            {"role_id": role_id, "permission_id": permission_id, "created_at": created}
-            for role_id in sorted(role_ids)
-            for permission_id in permission_ids
-        ],
-    )
-    _bump_access_version()
 
 
 def upgrade() -> None:
@@ -155,20 +74,11 @@ def upgrade() -> None:
     else:
         with op.batch_alter_table("users", schema=None) as batch_op:
             batch_op.create_index("ix_users_nickname", ["nickname"], unique=False)
-    _seed()
+    add_permissions([MENU, *CHILDREN], holders=HOLDERS, created=created)
 
 
 def downgrade() -> None:
-    connection = op.get_bind()
-    ids = list(
-        connection.execute(
-            sa.select(permissions.c.id).where(permissions.c.code.in_(CODES))
-        ).scalars()
-    )
-    if ids:
-        op.execute(role_permissions.delete().where(role_permissions.c.permission_id.in_(ids)))
-        op.execute(permissions.delete().where(permissions.c.id.in_(ids)))
-    _bump_access_version()
+    remove_permissions([MENU.code, *(node.code for node in CHILDREN)])
     with op.batch_alter_table("auth_events", schema=None) as batch_op:
         batch_op.drop_index("ix_auth_events_created_at")
     with op.batch_alter_table("users", schema=None) as batch_op:

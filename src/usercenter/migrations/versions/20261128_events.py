@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import usercenter.kit.models
+from usercenter.migrations.seed import Node, add_permissions, remove_permissions
 
 revision: str = "0009_events"
 down_revision: str | None = "0008_system"
@@ -21,77 +22,7 @@ depends_on: str | Sequence[str] | None = None
 
 created = datetime(2026, 11, 28, tzinfo=UTC)
 BIGINT = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-PERMISSION = ("events:view", "事件与投递")
-PARENT = "menu:system"
-GRANTED_TO = "super_admin"
-
-permissions = sa.table(
-    "permissions",
-    sa.column("id", sa.Integer),
-    sa.column("code", sa.String),
-    sa.column("name", sa.String),
-    sa.column("kind", sa.String),
-    sa.column("parent_id", sa.Integer),
-    sa.column("path", sa.String),
-    sa.column("sort_order", sa.Integer),
-    sa.column("status", sa.String),
-    sa.column("created_at", usercenter.kit.models.UtcDateTime()),
-    sa.column("updated_at", usercenter.kit.models.UtcDateTime()),
-)
-roles = sa.table("roles", sa.column("id", sa.Integer), sa.column("code", sa.String))
-role_permissions = sa.table(
-    "role_permissions",
-    sa.column("role_id", sa.Integer),
-    sa.column("permission_id", sa.Integer),
-    sa.column("created_at", usercenter.kit.models.UtcDateTime()),
-)
-access_version = sa.table(
-    "access_version", sa.column("id", sa.Integer), sa.column("version", sa.BigInteger)
-)
-
-
-def _bump_access_version() -> None:
-    op.execute(
-        access_version.update()
-        .where(access_version.c.id == 1)
-        .values(version=access_version.c.version + 1)
-    )
-
-
-def _seed_permission() -> None:
-    connection = op.get_bind()
-    parent_id = connection.execute(
-        sa.select(permissions.c.id).where(permissions.c.code == PARENT)
-    ).scalar_one_or_none()
-    code, name = PERMISSION
-    op.bulk_insert(
-        permissions,
-        [
-            {
-                "code": code,
-                "name": name,
-                "kind": "button",
-                "parent_id": parent_id,
-                "path": None,
-                "sort_order": 10,
-                "status": "active",
-                "created_at": created,
-                "updated_at": created,
-            }
-        ],
-    )
-    permission_id = connection.execute(
-        sa.select(permissions.c.id).where(permissions.c.code == code)
-    ).scalar_one()
-    role_id = connection.execute(
-        sa.select(roles.c.id).where(roles.c.code == GRANTED_TO)
-    ).scalar_one_or_none()
-    if role_id is not None:
-        op.bulk_insert(
-            role_permissions,
-            [{"role_id": role_id, "permission_id": permission_id, "created_at": created}],
-        )
-    _bump_access_version()
+PERMISSION = Node("events:view", "事件与投递", parent="menu:system")
 
 
 def upgrade() -> None:
@@ -158,14 +89,11 @@ def upgrade() -> None:
             }
         ],
     )
-    _seed_permission()
+    add_permissions([PERMISSION], holders=["super_admin"], created=created)
 
 
 def downgrade() -> None:
-    ids = sa.select(permissions.c.id).where(permissions.c.code == PERMISSION[0])
-    op.execute(role_permissions.delete().where(role_permissions.c.permission_id.in_(ids)))
-    op.execute(permissions.delete().where(permissions.c.code == PERMISSION[0]))
-    _bump_access_version()
+    remove_permissions([PERMISSION.code])
     op.drop_table("event_relay")
     op.drop_table("event_subjects")
     op.drop_index("ix_events_type_position", table_name="events")

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import usercenter.kit.models
+from usercenter.migrations.seed import Node, add_permissions, remove_permissions
 
 revision: str = "0008_system"
 down_revision: str | None = "0007_console"
@@ -21,13 +22,18 @@ depends_on: str | Sequence[str] | None = None
 
 created = datetime(2026, 11, 28, tzinfo=UTC)
 
-MENU = ("menu:system", "系统管理", "/system", 100)
+MENU = Node("menu:system", "系统管理", kind="menu", path="/system", sort_order=100)
 BUTTONS = [
-    ("dict:manage", "字典管理"),
-    ("config:manage", "系统配置"),
-    ("client_app:manage", "客户端应用与微信配置"),
+    Node(code, name, parent=MENU.code, sort_order=index)
+    for index, (code, name) in enumerate(
+        [
+            ("dict:manage", "字典管理"),
+            ("config:manage", "系统配置"),
+            ("client_app:manage", "客户端应用与微信配置"),
+        ],
+        start=1,
+    )
 ]
-GRANTED_TO = "super_admin"
 
 # (group, key, value as stored, value type, description, is_public): data that clients and
 # other services read; the service itself does not act on them.
@@ -45,89 +51,6 @@ CONFIG = [
     ("REGISTER", "user_agreement_url", "", "string", "用户协议链接（https）", True),
     ("REGISTER", "privacy_policy_url", "", "string", "隐私政策链接（https）", True),
 ]
-
-permissions = sa.table(
-    "permissions",
-    sa.column("id", sa.Integer),
-    sa.column("code", sa.String),
-    sa.column("name", sa.String),
-    sa.column("kind", sa.String),
-    sa.column("parent_id", sa.Integer),
-    sa.column("path", sa.String),
-    sa.column("sort_order", sa.Integer),
-    sa.column("status", sa.String),
-    sa.column("created_at", usercenter.kit.models.UtcDateTime()),
-    sa.column("updated_at", usercenter.kit.models.UtcDateTime()),
-)
-roles = sa.table("roles", sa.column("id", sa.Integer), sa.column("code", sa.String))
-role_permissions = sa.table(
-    "role_permissions",
-    sa.column("role_id", sa.Integer),
-    sa.column("permission_id", sa.Integer),
-    sa.column("created_at", usercenter.kit.models.UtcDateTime()),
-)
-access_version = sa.table(
-    "access_version", sa.column("id", sa.Integer), sa.column("version", sa.BigInteger)
-)
-CODES = [MENU[0], *(code for code, _ in BUTTONS)]
-
-
-def _seed_permissions() -> None:
-    """Nodes inserted without ids (PostgreSQL sequences stay right), then looked up by code;
-    the access version moves so that cached permissions are read again."""
-    connection = op.get_bind()
-    stamp = {"status": "active", "created_at": created, "updated_at": created}
-    code, name, path, sort = MENU
-    op.bulk_insert(
-        permissions,
-        [
-            {
-                "code": code,
-                "name": name,
-                "kind": "menu",
-                "parent_id": None,
-                "path": path,
-                "sort_order": sort,
-                **stamp,
-            }
-        ],
-    )
-    menu_id = connection.execute(
-        sa.select(permissions.c.id).where(permissions.c.code == code)
-    ).scalar_one()
-    op.bulk_insert(
-        permissions,
-        [
-            {
-                "code": button,
-                "name": label,
-                "kind": "button",
-                "parent_id": menu_id,
-                "path": None,
-                "sort_order": index,
-                **stamp,
-            }
-            for index, (button, label) in enumerate(BUTTONS, start=1)
-        ],
-    )
-    ids = (
-        connection.execute(sa.select(permissions.c.id).where(permissions.c.code.in_(CODES)))
-        .scalars()
-        .all()
-    )
-    role_id = connection.execute(
-        sa.select(roles.c.id).where(roles.c.code == GRANTED_TO)
-    ).scalar_one_or_none()
-    if role_id is not None:
-        op.bulk_insert(
-            role_permissions,
-            [{"role_id": role_id, "permission_id": pid, "created_at": created} for pid in ids],
-        )
-    op.execute(
-        access_version.update()
-        .where(access_version.c.id == 1)
-        .values(version=access_version.c.version + 1)
-    )
 
 
 def upgrade() -> None:
@@ -173,20 +96,11 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("managed_by", sa.String(length=16), nullable=False, server_default="console")
         )
-    _seed_permissions()
+    add_permissions([MENU, *BUTTONS], holders=["super_admin"], created=created)
 
 
 def downgrade() -> None:
-    ids = sa.select(permissions.c.id).where(permissions.c.code.in_(CODES))
-    op.execute(role_permissions.delete().where(role_permissions.c.permission_id.in_(ids)))
-    # Buttons first: they point at the menu.
-    op.execute(permissions.delete().where(permissions.c.code.in_(CODES[1:])))
-    op.execute(permissions.delete().where(permissions.c.code == CODES[0]))
-    op.execute(
-        access_version.update()
-        .where(access_version.c.id == 1)
-        .values(version=access_version.c.version + 1)
-    )
+    remove_permissions([MENU.code, *(node.code for node in BUTTONS)])
     with op.batch_alter_table("client_apps", schema=None) as batch_op:
         batch_op.drop_column("managed_by")
     op.drop_table("sys_config")
