@@ -1,8 +1,9 @@
-"""The platform's services: client apps (`ClientApps`), dictionaries (`Dictionaries`) and
-configuration entries (`SystemConfig`)."""
+"""The platform's services: client apps (`ClientApps`), dictionaries (`Dictionaries`),
+configuration entries (`SystemConfig`) and the GB/T 2260 regions (`Regions`)."""
 
 from usercenter.platform.service.client_apps import ClientApps
 from usercenter.platform.service.config import SystemConfig
 from usercenter.platform.service.dictionaries import Dictionaries
+from usercenter.platform.service.regions import Regions, ResolvedRegion
 
-__all__ = ["ClientApps", "Dictionaries", "SystemConfig"]
+__all__ = ["ClientApps", "Dictionaries", "Regions", "ResolvedRegion", "SystemConfig"]
