@@ -13,7 +13,7 @@ from usercenter.identity.service.context import IdentityContext
 from usercenter.identity.views import UserView
 from usercenter.kit import clock
 from usercenter.kit.client import ClientInfo
-from usercenter.platform.service.regions import Regions, ResolvedRegion
+from usercenter.kit.regions import RegionDirectory, ResolvedRegion
 
 PROFILE_FIELDS = frozenset({"nickname", "avatar_url", "gender", "birthday", "signature"})
 
@@ -27,7 +27,7 @@ def _region_text(region: ResolvedRegion | None, code: str | None) -> str | None:
 
 
 class ProfileService:
-    def __init__(self, context: IdentityContext, *, regions: Regions) -> None:
+    def __init__(self, context: IdentityContext, *, regions: RegionDirectory) -> None:
         self.context = context
         self.regions = regions
 

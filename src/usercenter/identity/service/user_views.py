@@ -9,7 +9,7 @@ from usercenter.identity import repository
 from usercenter.identity.models import IdentityType, User
 from usercenter.identity.views import UserView
 from usercenter.kit.cache import Cache, LocalMemo
-from usercenter.platform.service.regions import Regions
+from usercenter.kit.regions import RegionDirectory
 from usercenter.security.keys import Keyring
 from usercenter.security.masking import mask_email, mask_phone
 
@@ -24,7 +24,7 @@ def _view_key(user_id: int) -> str:
 
 
 class UserViews:
-    def __init__(self, keyring: Keyring, cache: Cache, regions: Regions) -> None:
+    def __init__(self, keyring: Keyring, cache: Cache, regions: RegionDirectory) -> None:
         self.keyring = keyring
         self.cache = cache
         self.regions = regions

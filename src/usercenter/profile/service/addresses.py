@@ -27,7 +27,8 @@ from usercenter.ids.service import IdService
 from usercenter.kit import clock
 from usercenter.kit.client import ClientInfo
 from usercenter.kit.events import EventSink
-from usercenter.platform.service.regions import Regions, ResolvedRegion
+from usercenter.kit.regions import ResolvedRegion
+from usercenter.platform.service.regions import Regions
 from usercenter.profile.errors import (
     AddressLimitReached,
     AddressNotFound,
