@@ -54,10 +54,11 @@ from usercenter.notify.courier import Courier
 from usercenter.notify.factory import make_mail_sender, make_sms_sender, warn_of_console_senders
 from usercenter.openapi import install_openapi
 from usercenter.platform import api as platform_api
-from usercenter.platform.service import ClientApps, Dictionaries, SystemConfig
+from usercenter.platform.service import ClientApps, Dictionaries, Regions, SystemConfig
 from usercenter.platform.service.client_apps import CHANGES_CHANNEL as CLIENT_APPS_CHANNEL
 from usercenter.profile import api as profile_api
 from usercenter.profile import events as profile_events
+from usercenter.profile.service.addresses import AddressService
 from usercenter.providers.registry import ProviderRegistry
 from usercenter.security.captcha import CaptchaService
 from usercenter.security.keys import load_keyring
@@ -146,6 +147,7 @@ class Services:
     client_apps: ClientApps
     dictionaries: Dictionaries
     system_config: SystemConfig
+    regions: Regions
     providers: ProviderRegistry
     provider_proofs: ProviderProofs
     provider_logins: ProviderLoginService
@@ -165,6 +167,7 @@ class Services:
     staff_auth: StaffAuthService
     staff_users: StaffUserService
     stats: StatsService
+    addresses: AddressService
 
     def by_type(self) -> dict[type, object]:
         """Each service under its class, and the stores under their protocols: what
@@ -236,6 +239,7 @@ def build_services(settings: Settings) -> Services:
     metrics.registry.register(RelayCollector(relay.counts))
     courier = Courier(on_result=metrics.code_delivered)
     keyring = load_keyring(settings)
+    regions = Regions()
     ids = IdService(database, settings)
     signing_keys = SigningKeys(
         database,
@@ -260,7 +264,7 @@ def build_services(settings: Settings) -> Services:
         counters=counters,
         ids=ids,
         tokens=tokens,
-        views=UserViews(keyring, cache),
+        views=UserViews(keyring, cache, regions),
         outbox=outbox,
     )
     users = UserAccounts(context)
@@ -295,7 +299,7 @@ def build_services(settings: Settings) -> Services:
         context, accounts=users, sessions=identity_sessions, captcha=captcha, passwords=passwords
     )
     password_service = PasswordService(context, passwords=passwords, policy=policy)
-    profiles = ProfileService(context)
+    profiles = ProfileService(context, regions=regions)
     provider_logins = ProviderLoginService(
         context, proofs=provider_proofs, links=links, accounts=users, sessions=identity_sessions
     )
@@ -372,6 +376,7 @@ def build_services(settings: Settings) -> Services:
         client_apps=client_apps,
         dictionaries=Dictionaries(),
         system_config=SystemConfig(database),
+        regions=regions,
         providers=providers,
         provider_proofs=provider_proofs,
         provider_logins=provider_logins,
@@ -395,6 +400,14 @@ def build_services(settings: Settings) -> Services:
             identity=users,
             statements=wallet.statements,
             rollup_seconds=settings.stats_rollup_seconds,
+        ),
+        addresses=AddressService(
+            identity=users,
+            ids=ids,
+            regions=regions,
+            cipher=keyring.cipher,
+            outbox=outbox,
+            limit=settings.profile_address_limit,
         ),
     )
 

@@ -337,6 +337,11 @@ class Settings(BaseSettings):
         default=10, ge=1, le=1000, description="Payout accounts a user may save"
     )
 
+    # Profile: addresses
+    profile_address_limit: int = Field(
+        default=20, ge=1, le=1000, description="Live delivery addresses a user may keep"
+    )
+
     log_level: str = "INFO"
     log_format: LogFormat | None = Field(
         default=None,

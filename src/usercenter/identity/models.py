@@ -49,6 +49,10 @@ class User(Timestamps, Base):
     gender: Mapped[int] = mapped_column(SmallInteger, default=0)  # 0 unknown, 1 male, 2 female
     birthday: Mapped[date | None]
     signature: Mapped[str | None] = mapped_column(String(255))
+    # The GB/T 2260 county-level code only (issue 15): the province and city are its prefix's
+    # and the names come from the shipped data (`platform.service.regions`), so a renamed
+    # district is shown by its new name and no stored copy can disagree with the code.
+    region_code: Mapped[str | None] = mapped_column(String(6))
     status: Mapped[str] = mapped_column(String(16), default=UserStatus.ACTIVE, index=True)
     register_method: Mapped[str] = mapped_column(String(32))
     deleted_at: Mapped[datetime | None]

@@ -96,6 +96,22 @@ class ProfileUpdate(Schema):
     )
     birthday: Birthday | None = Field(default=None, description="From 1900-01-01 to today")
     signature: str | None = Field(default=None, max_length=255)
+    region_code: str | None = Field(
+        default=None,
+        pattern=r"^[0-9]{6}$",
+        description="GB/T 2260 county-level code (the region picker's last column); null clears",
+    )
+
+
+class RegionPartOut(Schema):
+    code: str = Field(description="GB/T 2260 six-digit code")
+    name: str
+
+
+class ResolvedRegionOut(Schema):
+    province: RegionPartOut
+    city: RegionPartOut = Field(description="For a municipality, the municipality itself")
+    district: RegionPartOut = Field(description="For a city without counties, the city itself")
 
 
 class UserOut(Schema):
@@ -111,6 +127,9 @@ class UserOut(Schema):
     email: str | None = Field(description="Masked, e.g. z***@example.com")
     username: str | None
     has_password: bool
+    region: ResolvedRegionOut | None = Field(
+        default=None, description="Where the user says they live: province, city, district"
+    )
     created_at: datetime
 
     @classmethod
@@ -128,6 +147,7 @@ class UserOut(Schema):
             email=view.email,
             username=view.username,
             has_password=view.has_password,
+            region=ResolvedRegionOut.model_validate(view.region) if view.region else None,
             created_at=view.created_at,
         )
 

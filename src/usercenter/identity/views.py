@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from usercenter.identity.models import UserStatus
 from usercenter.tokens.service import IssuedTokens
@@ -28,6 +29,8 @@ class UserView:
     email: str | None
     username: str | None
     has_password: bool
+    # {"province"|"city"|"district": {"code", "name"}}; None when not set.
+    region: dict[str, Any] | None = None
 
     def to_json(self) -> str:
         values = {k: getattr(self, k) for k in self.__slots__}

@@ -1,11 +1,12 @@
-"""Routes of the platform module, for staff (`/v1/admin/…`): dictionaries (`dict:manage`),
-configuration entries (`config:manage`) and client apps (`client_app:manage`)."""
+"""Routes of the platform module: the GB/T 2260 regions for everyone (`/v1/regions`); for staff
+(`/v1/admin/…`) dictionaries (`dict:manage`), configuration entries (`config:manage`) and client
+apps (`client_app:manage`)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Header, Path, Query, Response
 
 from usercenter.access.auth import StaffActor, StaffWith
 from usercenter.deps import WriteSession, provided
@@ -23,14 +24,17 @@ from usercenter.platform.schemas import (
     DictPage,
     DictTypeOut,
     DictUpdateIn,
+    RegionOut,
+    RegionPage,
 )
-from usercenter.platform.service import ClientApps, Dictionaries, SystemConfig
+from usercenter.platform.service import ClientApps, Dictionaries, Regions, SystemConfig
 
 router = APIRouter(tags=["system"])
 
 Apps = Annotated[ClientApps, Depends(provided(ClientApps))]
 Dicts = Annotated[Dictionaries, Depends(provided(Dictionaries))]
 Config = Annotated[SystemConfig, Depends(provided(SystemConfig))]
+RegionTree = Annotated[Regions, Depends(provided(Regions))]
 
 DictManager = Annotated[StaffActor, StaffWith("dict:manage")]
 ConfigManager = Annotated[StaffActor, StaffWith("config:manage")]
@@ -38,6 +42,34 @@ AppManager = Annotated[StaffActor, StaffWith("client_app:manage")]
 
 Cursor = Annotated[str | None, Query(max_length=64)]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
+
+
+# --- regions ------------------------------------------------------------------------------
+
+# The data changes only with a release: a day in any cache, revalidated by the ETag after.
+REGIONS_CACHE_CONTROL = "public, max-age=86400"
+
+
+@router.get(
+    "/v1/regions",
+    tags=["regions"],
+    response_model=RegionPage,
+    summary="GB/T 2260 regions: the provinces, or the children of one (cacheable)",
+)
+async def list_regions(
+    regions: RegionTree,
+    parent: Annotated[
+        str | None,
+        Query(pattern=r"^[0-9]{6}$", description="A province or city code; none: the provinces"),
+    ] = None,
+    if_none_match: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Response:
+    headers = {"Cache-Control": REGIONS_CACHE_CONTROL, "ETag": regions.etag}
+    children = regions.children(parent)
+    if if_none_match and regions.etag in {t.strip() for t in if_none_match.split(",")}:
+        return Response(status_code=304, headers=headers)
+    page = RegionPage(items=[RegionOut(code=r.code, name=r.name) for r in children])
+    return Response(page.model_dump_json(), media_type="application/json", headers=headers)
 
 
 # --- dictionaries ---------------------------------------------------------------------------

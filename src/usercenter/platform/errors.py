@@ -110,3 +110,24 @@ class ConfigValueTooLong(UserCenterError):
         "配置值不能超过 {limit} 字节（UTF-8）", "The value may not exceed {limit} bytes (UTF-8)"
     )
     default_field = "value"
+
+
+class RegionInvalid(UserCenterError):
+    """A region code that is not a GB/T 2260 county-level division the service knows."""
+
+    code = "region_invalid"
+    status = 422
+    title = Text("地区编码无效", "The region code is not valid")
+    detail_text = Text(
+        "{region_code} 不是有效的区县编码（GB/T 2260 六位代码）",
+        "{region_code} is not a valid district code (six-digit GB/T 2260 code)",
+    )
+    default_field = "region_code"
+
+
+class RegionNotFound(UserCenterError):
+    code = "region_not_found"
+    status = 404
+    title = Text("地区不存在", "No such region")
+    detail_text = Text("没有编码为 {region_code} 的地区", "There is no region {region_code}")
+    default_field = "parent"

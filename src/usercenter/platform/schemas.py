@@ -201,3 +201,17 @@ class ClientAppUpdateIn(Schema):
         max_length=50,
         description="Merged key by key: a value replaces, null removes, ****** keeps",
     )
+
+
+# --- regions ----------------------------------------------------------------------------------
+
+
+class RegionOut(Schema):
+    code: str = Field(description="GB/T 2260 six-digit code, e.g. 440106")
+    name: str = Field(description="Name in Chinese, e.g. 天河区")
+
+
+class RegionPage(Schema):
+    items: list[RegionOut] = Field(
+        description="The provinces (no parent), a province's cities or a city's districts"
+    )

@@ -1,3 +1,61 @@
 """The events of the profile module (see `usercenter.kit.events`): masked values only."""
 
 from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import Field
+
+from usercenter.kit.events import Event
+
+# --- addresses ---
+
+
+class _AddressEvent(Event):
+    subject_kind: ClassVar[str] = "users"
+
+    user_id: int
+    address_id: int
+
+
+class _AddressSnapshot(_AddressEvent):
+    """What a consumer may know of an address without asking the API: ids, region codes and
+    the receiver masked."""
+
+    province_code: str
+    city_code: str
+    district_code: str
+    receiver_name_masked: str = Field(description="张*")
+    receiver_phone_masked: str = Field(description="139****1234")
+    tag: str | None = None
+    is_default: bool
+
+
+class AddressAdded(_AddressSnapshot):
+    event_type: ClassVar[str] = "usercenter.address.added"
+    summary: ClassVar[str] = "A user saved a delivery address (the first one becomes the default)"
+
+
+class AddressChanged(_AddressSnapshot):
+    event_type: ClassVar[str] = "usercenter.address.changed"
+    summary: ClassVar[str] = "A user changed a delivery address; `fields` names what"
+
+    fields: list[str]
+
+
+class AddressRemoved(_AddressEvent):
+    event_type: ClassVar[str] = "usercenter.address.removed"
+    summary: ClassVar[str] = (
+        "A user deleted a delivery address; when it was the default, `new_default_id` names "
+        "the address promoted in its place"
+    )
+
+    was_default: bool
+    new_default_id: int | None = None
+
+
+class AddressDefaultChanged(_AddressEvent):
+    event_type: ClassVar[str] = "usercenter.address.default_changed"
+    summary: ClassVar[str] = "Another address became the user's default (`address_id`)"
+
+    previous_default_id: int | None = None

@@ -50,6 +50,15 @@ def mask_name(name: str) -> str:
     return value[:1] + "*" * (len(value) - 1) if value else ""
 
 
+def mask_address(text: str) -> str:
+    """`天河路385号太古汇` -> `天河路***`: a street or an address's detail shows its first three
+    characters (the road, rarely more) and hides the house, building and room."""
+    value = text.strip()
+    if len(value) <= 3:
+        return "*" * len(value)
+    return value[:3] + "***"
+
+
 def mask_bank_card(number: str) -> str:
     """`6222021234561234` -> `6222****1234`: first 4 and last 4 shown."""
     digits = re.sub(r"[\s-]", "", number)

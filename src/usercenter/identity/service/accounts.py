@@ -127,6 +127,15 @@ class UserAccounts:
         """The user; UserNotFound for no user or a deleted one."""
         return summary_of(await self.context.user_or_raise(session, user_id))
 
+    async def lock_user_or_raise(self, session: AsyncSession, user_id: int) -> UserSummary:
+        """The user, their row locked for the rest of the caller's transaction: what
+        serialises one user's changes to rows other modules keep (the profile's addresses).
+        UserNotFound for no user or a deleted one."""
+        user = await repository.lock_user(session, user_id)
+        if user is None or user.status == UserStatus.DELETED:
+            raise UserNotFound()
+        return summary_of(user)
+
     async def is_active_user(self, session: AsyncSession, user_id: int) -> bool:
         """Whether the id is an active user's (False for no user, a disabled or deleted one)."""
         return await repository.user_status(session, user_id) == UserStatus.ACTIVE

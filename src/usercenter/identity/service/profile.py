@@ -6,18 +6,30 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from usercenter.audit import service as audit
 from usercenter.db import Database
 from usercenter.identity.events import UserProfileChanged
 from usercenter.identity.service.context import IdentityContext
 from usercenter.identity.views import UserView
 from usercenter.kit import clock
+from usercenter.kit.client import ClientInfo
+from usercenter.kit.regions import RegionDirectory, ResolvedRegion
 
 PROFILE_FIELDS = frozenset({"nickname", "avatar_url", "gender", "birthday", "signature"})
 
 
+def _region_text(region: ResolvedRegion | None, code: str | None) -> str | None:
+    """How the change log shows a region: the code and its names (`440106 广东省/广州市/天河区`)."""
+    if region is None:
+        return code
+    names = "/".join(r.name for r in (region.province, region.city, region.district))
+    return f"{region.code} {names}"[:255]
+
+
 class ProfileService:
-    def __init__(self, context: IdentityContext) -> None:
+    def __init__(self, context: IdentityContext, *, regions: RegionDirectory) -> None:
         self.context = context
+        self.regions = regions
 
     async def profile(self, database: Database, user_id: int) -> UserView:
         """The user as the API shows it, from the cache when it is there (the hot path of
@@ -31,10 +43,19 @@ class ProfileService:
             return await views.build(session, await self.context.user_or_raise(session, user_id))
 
     async def update_profile(
-        self, session: AsyncSession, user_id: int, changes: dict[str, Any]
+        self,
+        session: AsyncSession,
+        user_id: int,
+        changes: dict[str, Any],
+        client: ClientInfo | None = None,
     ) -> UserView:
-        """Change nickname, avatar, gender, birthday or signature (only the fields given); a
-        `user.profile_changed` event names those whose value changed (none: no event)."""
+        """Change nickname, avatar, gender, birthday, signature or region (only the fields
+        given); a `user.profile_changed` event names those whose value changed (none: no
+        event). `region_code` is a GB/T 2260 county-level code (None clears it); a change of it
+        is written to the change log. Raises RegionInvalid (field `region_code`)."""
+        new_region = None
+        if changes.get("region_code") is not None:
+            new_region = self.regions.resolve(changes["region_code"], field="region_code")
         user = await self.context.user_or_raise(session, user_id)
         changed = sorted(
             name
@@ -43,6 +64,19 @@ class ProfileService:
         )
         for name in changed:
             setattr(user, name, changes[name])
+        if "region_code" in changes and user.region_code != changes["region_code"]:
+            old_code = user.region_code
+            user.region_code = changes["region_code"]
+            changed = sorted([*changed, "region"])
+            await audit.record_profile_change(
+                session,
+                user_id=user.id,
+                action="update",
+                attribute="region",
+                old_value=_region_text(self.regions.find(old_code), old_code),
+                new_value=_region_text(new_region, user.region_code),
+                client=client or ClientInfo(),
+            )
         user.updated_at = clock.now()
         await session.flush()
         await self.context.views.forget(user_id)

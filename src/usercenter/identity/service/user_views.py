@@ -9,6 +9,7 @@ from usercenter.identity import repository
 from usercenter.identity.models import IdentityType, User
 from usercenter.identity.views import UserView
 from usercenter.kit.cache import Cache, LocalMemo
+from usercenter.kit.regions import RegionDirectory
 from usercenter.security.keys import Keyring
 from usercenter.security.masking import mask_email, mask_phone
 
@@ -23,9 +24,10 @@ def _view_key(user_id: int) -> str:
 
 
 class UserViews:
-    def __init__(self, keyring: Keyring, cache: Cache) -> None:
+    def __init__(self, keyring: Keyring, cache: Cache, regions: RegionDirectory) -> None:
         self.keyring = keyring
         self.cache = cache
+        self.regions = regions
         self._memo = LocalMemo(ttl=LOCAL_MEMO_SECONDS)
 
     async def build(self, session: AsyncSession, user: User) -> UserView:
@@ -44,6 +46,7 @@ class UserViews:
             elif identity.type == IdentityType.USERNAME:
                 found[identity.type] = identity.identifier_index
         credential = await repository.get_credential(session, user.id)
+        region = self.regions.find(user.region_code)
         view = UserView(
             id=user.id,
             uid=user.uid,
@@ -58,6 +61,7 @@ class UserViews:
             email=found.get(IdentityType.EMAIL),
             username=found.get(IdentityType.USERNAME),
             has_password=bool(credential and credential.password_hash),
+            region=region.as_dict() if region else None,
         )
         await self.cache.set(_view_key(user.id), view.to_json(), ttl=USER_VIEW_TTL_SECONDS)
         self._memo.drop(_view_key(user.id))
