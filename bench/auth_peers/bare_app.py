@@ -50,8 +50,9 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@app.get("/me")
-async def me(request: Request) -> dict[str, str]:
+def verified_claims(request: Request) -> dict[str, Any]:
+    """The claims of the request's bearer token, verified as the service verifies them; 401
+    when there is none or it does not verify."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise unauthorized()
@@ -59,7 +60,7 @@ async def me(request: Request) -> dict[str, str]:
         key = KEYS.get(jwt.get_unverified_header(token).get("kid", ""))
         if key is None:
             raise unauthorized()
-        claims = jwt.decode(
+        claims: dict[str, Any] = jwt.decode(
             token,
             key,
             algorithms=["ES256"],
@@ -70,4 +71,9 @@ async def me(request: Request) -> dict[str, str]:
         )
     except jwt.PyJWTError:
         raise unauthorized() from None
-    return {"sub": str(claims["sub"])}
+    return claims
+
+
+@app.get("/me")
+async def me(request: Request) -> dict[str, str]:
+    return {"sub": str(verified_claims(request)["sub"])}
