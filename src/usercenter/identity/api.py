@@ -215,9 +215,10 @@ async def update_me(
     claims: CurrentClaims,
     profile: Profile,
     session: WriteSession,
+    client: Client,
 ) -> UserOut:
     view = await profile.update_profile(
-        session, claims.user_id, body.model_dump(exclude_unset=True)
+        session, claims.user_id, body.model_dump(exclude_unset=True), client
     )
     return UserOut.of(view)
 

@@ -12,6 +12,7 @@ from usercenter.identity.views import (
     AuthorizeLink,
     BoundIdentity,
     CodeSent,
+    ExtendValue,
     LoginResult,
     UserView,
 )
@@ -112,6 +113,11 @@ class UserOut(Schema):
     username: str | None
     has_password: bool
     created_at: datetime
+    extends: dict[str, ExtendValue] = Field(
+        default_factory=dict,
+        description="Extension fields by key (declared by staff): strings, integers, booleans; "
+        "decimals and dates as strings",
+    )
 
     @classmethod
     def of(cls, view: UserView) -> UserOut:
@@ -129,6 +135,7 @@ class UserOut(Schema):
             username=view.username,
             has_password=view.has_password,
             created_at=view.created_at,
+            extends=view.extends,
         )
 
 

@@ -4,11 +4,15 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from usercenter.identity.models import UserStatus
 from usercenter.tokens.service import IssuedTokens
+
+# An extension field's value as the API shows it: a string (string, decimal, date, enum), an
+# integer or a boolean.
+ExtendValue = str | int | bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +32,8 @@ class UserView:
     email: str | None
     username: str | None
     has_password: bool
+    # The extension fields of active keys (seed 003 users_extends), typed: `{"level": 3}`.
+    extends: dict[str, ExtendValue] = field(default_factory=dict)
 
     def to_json(self) -> str:
         values = {k: getattr(self, k) for k in self.__slots__}
@@ -99,3 +105,19 @@ class AuthorizeLink:
 
     url: str
     state: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExtendKeyView:
+    """An extension key as staff declared it."""
+
+    key: str
+    label: str
+    type: str
+    options: list[str] | None
+    max_length: int | None
+    is_user_editable: bool
+    status: str
+    sort_order: int
+    created_at: datetime
+    updated_at: datetime

@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from usercenter.audit import service as audit
 from usercenter.db import Database
 from usercenter.identity.events import UserProfileChanged
 from usercenter.identity.service.context import IdentityContext
 from usercenter.identity.views import UserView
 from usercenter.kit import clock
+from usercenter.kit.client import ClientInfo
+from usercenter.security.masking import mask_text
 
 PROFILE_FIELDS = frozenset({"nickname", "avatar_url", "gender", "birthday", "signature"})
+
+
+def logged_value(name: str, value: object) -> str | None:
+    """A profile field's value as the change log keeps it: a birthday without its month and
+    day (`1990-**-**`), free text with any phone, e-mail or ID number in it masked."""
+    if value is None:
+        return None
+    if isinstance(value, date):
+        return f"{value.year:04d}-**-**"
+    text = str(value)
+    return mask_text(text) if name in ("nickname", "signature") else text
 
 
 class ProfileService:
@@ -31,10 +46,15 @@ class ProfileService:
             return await views.build(session, await self.context.user_or_raise(session, user_id))
 
     async def update_profile(
-        self, session: AsyncSession, user_id: int, changes: dict[str, Any]
+        self,
+        session: AsyncSession,
+        user_id: int,
+        changes: dict[str, Any],
+        client: ClientInfo | None = None,
     ) -> UserView:
         """Change nickname, avatar, gender, birthday or signature (only the fields given); a
-        `user.profile_changed` event names those whose value changed (none: no event)."""
+        `user.profile_changed` event names those whose value changed (none: no event), the
+        change log keeps each, old and new, masked."""
         user = await self.context.user_or_raise(session, user_id)
         changed = sorted(
             name
@@ -42,6 +62,15 @@ class ProfileService:
             if name in PROFILE_FIELDS and getattr(user, name) != value
         )
         for name in changed:
+            await audit.record_profile_change(
+                session,
+                user_id=user.id,
+                action="update",
+                attribute=name,
+                client=client or ClientInfo(),
+                old_value=logged_value(name, getattr(user, name)),
+                new_value=logged_value(name, changes[name]),
+            )
             setattr(user, name, changes[name])
         user.updated_at = clock.now()
         await session.flush()

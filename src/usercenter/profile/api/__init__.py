@@ -2,4 +2,7 @@
 
 from fastapi import APIRouter
 
+from usercenter.profile.api import extends
+
 router = APIRouter()
+router.include_router(extends.router)
