@@ -132,12 +132,14 @@ class ExtendService:
             raise ExtendKeyNotFound()
         if "options" in changes:
             _check_options(row.type, changes["options"])
-        status_changed = "status" in changes and changes["status"] != row.status
-        for name in ("label", "options", "max_length", "is_user_editable", "status"):
+        status_changed = changes.get("status") not in (None, row.status)
+        # Options and the maximum length may be cleared (null); the others only changed.
+        for name in ("options", "max_length"):
             if name in changes:
                 setattr(row, name, changes[name])
-        if changes.get("sort_order") is not None:
-            row.sort_order = changes["sort_order"]
+        for name in ("label", "is_user_editable", "status", "sort_order"):
+            if changes.get(name) is not None:
+                setattr(row, name, changes[name])
         row.updated_at = clock.now()
         await session.flush()
         if status_changed:
