@@ -4,8 +4,10 @@ GET /v1/me's cached view."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
+from itertools import pairwise
 from typing import Any
 
 import httpx
@@ -406,3 +408,62 @@ class TestCachedView:
                 again = await http.get("/v1/me", headers=headers)
             assert again.json()["extends"] == {"height": 175}
             assert seen == []
+
+
+class TestLimitsAndRaces:
+    async def test_too_many_keys_in_one_call_and_nulls_for_required_fields(
+        self, app: FastAPI
+    ) -> None:
+        await declare_keys(app)
+        async with client_for(app) as http:
+            _, headers = await user_headers(app, http)
+            many = {f"k{n}": n for n in range(101)}
+            refused = await http.patch("/v1/me/extends", json=many, headers=headers)
+            assert refused.status_code == 422
+            _, admin = await make_staff(app, "super_admin")
+            staff = await staff_token(http, admin)
+            # A null for a field that cannot be empty changes nothing (never a 500).
+            kept = await http.patch(
+                "/v1/admin/profile/extend-keys/height",
+                json={"label": None, "status": None, "max_length": 3},
+                headers=staff,
+            )
+            assert kept.status_code == 200, kept.text
+            assert (kept.json()["label"], kept.json()["status"]) == ("身高", "active")
+            assert kept.json()["max_length"] == 3
+            too_long = await http.patch("/v1/me/extends", json={"height": 1800}, headers=headers)
+            assert too_long.json()["code"] == "extend_value_invalid"
+
+    async def test_parallel_first_values_of_one_key_all_land_once(self, app: FastAPI) -> None:
+        await declare_keys(app)
+        async with client_for(app) as http:
+            user_id, headers = await user_headers(app, http)
+            answers = await asyncio.gather(
+                *(
+                    http.patch("/v1/me/extends", json={"height": 170 + n}, headers=headers)
+                    for n in range(8)
+                )
+            )
+            assert [a.status_code for a in answers] == [200] * 8
+            final = (await http.get("/v1/me", headers=headers)).json()["extends"]["height"]
+            assert final in range(170, 178)
+        async with state_of(app).database.read_session() as session:
+            rows = list(
+                await session.scalars(select(UserExtend).where(UserExtend.user_id == user_id))
+            )
+            assert [(r.key, r.value) for r in rows] == [("height", str(final))]
+            logged = list(
+                await session.scalars(
+                    select(ProfileChange)
+                    .where(
+                        ProfileChange.user_id == user_id,
+                        ProfileChange.attribute == "extends.height",
+                    )
+                    .order_by(ProfileChange.id)
+                )
+            )
+            # Each change starts from the value the one before it left: an unbroken chain.
+            assert logged[0].old_value is None
+            for before, after in pairwise(logged):
+                assert after.old_value == before.new_value
+            assert logged[-1].new_value == str(final)

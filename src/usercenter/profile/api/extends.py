@@ -23,13 +23,15 @@ from usercenter.profile.schemas.extends import (
 )
 from usercenter.tokens.auth import CurrentClaims
 
+MAX_KEYS_PER_CALL = 100
 Extends = Annotated[ExtendService, Depends(provided(ExtendService))]
 Manager = Annotated[StaffActor, StaffWith("user:extends:manage")]
 Viewer = Annotated[StaffActor, StaffWith("user:view")]
 Values = Annotated[
     dict[ExtendKeyName, ExtendValueIn],
     Body(
-        description='`{"key": value, …}`; null removes a value',
+        max_length=MAX_KEYS_PER_CALL,
+        description='`{"key": value, …}`; null removes a value; at most 100 keys a call',
         examples=[{"level": 3, "school": "北京大学", "vip_until": None}],
     ),
 ]
