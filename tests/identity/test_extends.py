@@ -337,6 +337,12 @@ class TestUserValues:
             )
             disabled = await http.patch("/v1/me/extends", json={"size": "S"}, headers=headers)
             assert disabled.json()["code"] == "extend_key_unknown"
+            # What a client may show: the active keys, each saying whether the user may edit it.
+            shown = (await http.get("/v1/me/extend-keys", headers=headers)).json()["items"]
+            assert {k["key"]: k["is_user_editable"] for k in shown} == {
+                spec["key"]: spec["is_user_editable"] for spec in KEYS if spec["key"] != "size"
+            }
+            assert (await http.get("/v1/me/extend-keys")).status_code == 401
 
     async def test_staff_set_any_key_logged_and_a_disabled_key_is_hidden(
         self, app: FastAPI

@@ -97,6 +97,15 @@ class ExtendService:
         """Every key, active and disabled, in display order."""
         return [_view(row) for row in await repository.extend_keys(session)]
 
+    async def active_keys(self, session: AsyncSession) -> list[ExtendKeyView]:
+        """The active keys, in display order: what a client may show (and, where editable,
+        ask for)."""
+        return [
+            _view(row)
+            for row in await repository.extend_keys(session)
+            if row.status == ExtendKeyStatus.ACTIVE
+        ]
+
     async def create_key(self, session: AsyncSession, draft: ExtendKeyDraft) -> ExtendKeyView:
         """Declare a key. Raises ExtendKeyTaken, ExtendOptionsInvalid."""
         _check_options(draft.type, draft.options)

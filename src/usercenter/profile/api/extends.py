@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, Path, status
 
 from usercenter.access.auth import StaffActor, StaffWith
-from usercenter.deps import Client, WriteSession, provided
+from usercenter.deps import Client, ReadSession, WriteSession, provided
 from usercenter.identity.service.extends import ExtendKeyDraft, ExtendService
 from usercenter.kit.schemas import Id, optional_body
 from usercenter.profile.schemas.extends import (
@@ -49,6 +49,16 @@ async def update_my_extends(
     client: Client,
 ) -> ExtendsOut:
     return ExtendsOut(extends=await extends.update_mine(session, claims.user_id, values, client))
+
+
+@router.get(
+    "/v1/me/extend-keys",
+    summary="The extension fields a user may have: label, type, options, whether editable",
+)
+async def my_extend_keys(
+    claims: CurrentClaims, extends: Extends, session: ReadSession
+) -> ExtendKeyList:
+    return ExtendKeyList(items=[ExtendKeyOut.of(k) for k in await extends.active_keys(session)])
 
 
 @router.get("/v1/admin/profile/extend-keys", summary="The declared extension keys")
