@@ -34,6 +34,7 @@ from usercenter.identity.service.accounts import UserAccounts
 from usercenter.identity.service.bindings import BindingService
 from usercenter.identity.service.codes import CodeService
 from usercenter.identity.service.context import IdentityContext
+from usercenter.identity.service.extends import ExtendService
 from usercenter.identity.service.links import IdentityLinks
 from usercenter.identity.service.login import LoginService
 from usercenter.identity.service.passwords import PasswordService
@@ -144,6 +145,8 @@ class Services:
     logins: LoginService
     passwords: PasswordService
     profiles: ProfileService
+    # --- extension fields (the values are identity's: GET /v1/me's view shows them) ---
+    extends: ExtendService
     client_apps: ClientApps
     dictionaries: Dictionaries
     system_config: SystemConfig
@@ -300,6 +303,7 @@ def build_services(settings: Settings) -> Services:
     )
     password_service = PasswordService(context, passwords=passwords, policy=policy)
     profiles = ProfileService(context, regions=regions)
+    extends = ExtendService(context)
     provider_logins = ProviderLoginService(
         context, proofs=provider_proofs, links=links, accounts=users, sessions=identity_sessions
     )
@@ -373,6 +377,7 @@ def build_services(settings: Settings) -> Services:
         logins=logins,
         passwords=password_service,
         profiles=profiles,
+        extends=extends,
         client_apps=client_apps,
         dictionaries=Dictionaries(),
         system_config=SystemConfig(database),

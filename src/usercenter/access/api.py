@@ -57,6 +57,7 @@ from usercenter.access.schemas import (
 )
 from usercenter.access.service.permissions import Scope, Subject
 from usercenter.audit import service as audit_service
+from usercenter.audit.schemas import ProfileChangeOut, ProfileChangePage
 from usercenter.deps import Client, ReadSession, ServiceCaller, WriteSession
 from usercenter.kit.errors import ValidationFailed
 from usercenter.kit.pagination import MAX_PAGE_SIZE
@@ -374,6 +375,28 @@ async def user_logins(
     page = await users.login_history(session, user_id, cursor=cursor, limit=limit)
     return AdminLoginEventPage(
         items=[AdminLoginEventOut.of(e) for e in page.items], next_cursor=page.next_cursor
+    )
+
+
+@router.get("/v1/admin/users/{user_id}/changes", summary="A user's profile changes, newest first")
+async def user_changes(
+    user_id: Id,
+    staff: Annotated[StaffActor, StaffWith("user:view")],
+    session: WriteSession,
+    cursor: Cursor = None,
+    limit: Limit = 20,
+    attribute: Annotated[
+        str | None,
+        Query(max_length=64, description="Only attributes starting with this (`extends.`)"),
+    ] = None,
+) -> ProfileChangePage:
+    staff.audit.target("user", user_id)
+    page = await audit_service.profile_changes(
+        session, user_id, cursor=cursor, limit=limit, attribute=attribute
+    )
+    return ProfileChangePage(
+        items=[ProfileChangeOut.of(change) for change in page.items],
+        next_cursor=page.next_cursor,
     )
 
 

@@ -46,19 +46,35 @@ class AuthEvent(Base):
     created_at: Mapped[datetime]
 
 
+class ChangeActor(StrEnum):
+    """Who made a change to a user's profile."""
+
+    USER = "user"  # the user themselves
+    STAFF = "staff"  # a staff member (actor_id: the staff id)
+    SERVICE = "service"  # another service of the business (actor_id: its client id)
+    SYSTEM = "system"  # the user center itself (a job, a vendor's verdict)
+
+
 class ProfileChange(Base):
-    """A change to who a user is or how they log in (seed 001 user_info_update): values masked."""
+    """A change to who a user is, what they told us, or how they log in (seed 001
+    user_info_update): the attribute (`nickname`, `address.detail`, `extends.level`,
+    `payment_password`…), its old and new values masked (a secret: only that it changed), who
+    made it and from where."""
 
     __tablename__ = "profile_changes"
     __table_args__ = (Index("ix_profile_changes_user_id_id", "user_id", "id"),)
 
     id: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=True)
     user_id: Mapped[int] = mapped_column(BigInteger)
-    action: Mapped[str] = mapped_column(String(16))  # bind, unbind, rebind, merge, update
+    # bind, unbind, rebind, merge, update, set, add, remove, submit, approve, grant, withdraw…
+    action: Mapped[str] = mapped_column(String(32))
     attribute: Mapped[str] = mapped_column(String(64))
     old_value: Mapped[str | None] = mapped_column(String(255))
     new_value: Mapped[str | None] = mapped_column(String(255))
     ip: Mapped[str | None] = mapped_column(String(64))
+    # Rows written before who-did-it was kept have none (read as the user).
+    actor: Mapped[str | None] = mapped_column(String(16))
+    actor_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime]
 
 

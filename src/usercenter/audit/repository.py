@@ -38,6 +38,23 @@ async def add_profile_change(session: AsyncSession, change: ProfileChange) -> No
     await session.flush()
 
 
+async def profile_changes_of(
+    session: AsyncSession,
+    user_id: int,
+    attribute: str | None,
+    before_id: int | None,
+    limit: int,
+) -> list[ProfileChange]:
+    """Newest first; `attribute`: only the attributes that start with it (`extends.`)."""
+    query = select(ProfileChange).where(ProfileChange.user_id == user_id)
+    if attribute:
+        query = query.where(ProfileChange.attribute.startswith(attribute, autoescape=True))
+    if before_id is not None:
+        query = query.where(ProfileChange.id < before_id)
+    rows = await session.scalars(query.order_by(ProfileChange.id.desc()).limit(limit))
+    return list(rows)
+
+
 async def add_admin_log(session: AsyncSession, values: Mapping[str, Any]) -> None:
     await session.execute(_INSERT_ADMIN_LOG, dict(values))
 

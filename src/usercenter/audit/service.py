@@ -13,7 +13,13 @@ from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from usercenter.audit import repository
-from usercenter.audit.models import AdminLog, AuthEvent, AuthEventKind, ProfileChange
+from usercenter.audit.models import (
+    AdminLog,
+    AuthEvent,
+    AuthEventKind,
+    ChangeActor,
+    ProfileChange,
+)
 from usercenter.kit import clock
 from usercenter.kit.client import ClientInfo
 from usercenter.kit.pagination import Page, keyset_page
@@ -148,6 +154,16 @@ async def first_event_at(session: AsyncSession) -> datetime | None:
     return await repository.first_auth_event_at(session)
 
 
+# The longest value the change log keeps (the column's width); longer ones are cut, marked.
+CHANGE_VALUE_MAX = 255
+
+
+def _kept(value: str | None) -> str | None:
+    if value is None or len(value) <= CHANGE_VALUE_MAX:
+        return value
+    return value[: CHANGE_VALUE_MAX - 1] + "…"
+
+
 async def record_profile_change(
     session: AsyncSession,
     *,
@@ -157,20 +173,76 @@ async def record_profile_change(
     client: ClientInfo,
     old_value: str | None = None,
     new_value: str | None = None,
+    actor: ChangeActor | str = ChangeActor.USER,
+    actor_id: int | str | None = None,
 ) -> None:
-    """Log a bind, unbind, rebind, merge or update; callers pass values already masked."""
+    """Log one change to a user's profile, addresses, verification, secrets, bindings or
+    consents (`attribute`: `nickname`, `address.detail`, `extends.level`…). Callers pass values
+    already masked — for a secret, neither (or `"(changed)"`): only that it changed. `actor`
+    says who made it: the user (default), a staff member, a service or the system, `actor_id`
+    which one (a staff id, a service's client id)."""
     await repository.add_profile_change(
         session,
         ProfileChange(
             user_id=user_id,
-            action=action,
-            attribute=attribute,
-            old_value=old_value,
-            new_value=new_value,
+            action=action[:32],
+            attribute=attribute[:64],
+            old_value=_kept(old_value),
+            new_value=_kept(new_value),
             ip=client.ip,
+            actor=str(actor)[:16],
+            actor_id=None if actor_id is None else str(actor_id)[:64],
             created_at=clock.now(),
         ),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileChangeView:
+    """One entry of a user's change log, as the user and staff read it (values masked)."""
+
+    id: int
+    action: str
+    attribute: str
+    old_value: str | None
+    new_value: str | None
+    actor: str
+    actor_id: str | None
+    ip: str | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, row: ProfileChange) -> ProfileChangeView:
+        return cls(
+            row.id,
+            row.action,
+            row.attribute,
+            row.old_value,
+            row.new_value,
+            row.actor or ChangeActor.USER,
+            row.actor_id,
+            row.ip,
+            row.created_at,
+        )
+
+
+async def profile_changes(
+    session: AsyncSession,
+    user_id: int,
+    *,
+    cursor: str | None,
+    limit: int,
+    attribute: str | None = None,
+) -> Page[ProfileChangeView]:
+    """A user's change log, newest first; `attribute` keeps the attributes that start with it
+    (`address` keeps `address.detail`); `cursor` from the previous page.
+    Raises ValidationFailed (field `cursor`) for a cursor that is not one of ours."""
+
+    async def fetch(before: int | None, size: int) -> list[ProfileChangeView]:
+        rows = await repository.profile_changes_of(session, user_id, attribute, before, size)
+        return [ProfileChangeView.of(row) for row in rows]
+
+    return await keyset_page(fetch, cursor=cursor, limit=limit)
 
 
 # --- the admin log ------------------------------------------------------------------------

@@ -181,3 +181,59 @@ class StateInvalid(IdentityError):
         "登录状态已失效，请重新发起登录", "The login state is invalid or used; start again"
     )
     default_field = "state"
+
+
+# --- extension fields ---
+
+
+class ExtendKeyUnknown(IdentityError):
+    """No such extension key, or a disabled one (the field names it: `extends.<key>`)."""
+
+    code = "extend_key_unknown"
+    status = 422
+    title = Text("没有这个扩展字段", "There is no such extension field")
+
+
+class ExtendKeyNotEditable(IdentityError):
+    code = "extend_key_not_editable"
+    status = 403
+    title = Text("该扩展字段不允许用户修改", "This extension field cannot be changed by the user")
+
+
+class ExtendValueInvalid(IdentityError):
+    code = "extend_value_invalid"
+    status = 422
+    title = Text(
+        "扩展字段的值不符合其类型或长度", "The value does not fit the field's type or length"
+    )
+    detail_text = Text(
+        "扩展字段的值不符合要求（类型 {type}，最长 {max_length}）",
+        "The value does not fit the field (type {type}, at most {max_length} characters)",
+    )
+
+
+class ExtendKeyTaken(IdentityError):
+    code = "extend_key_taken"
+    status = 409
+    title = Text("该扩展字段已存在", "An extension field with this key exists")
+    default_field = "key"
+
+
+class ExtendKeyNotFound(IdentityError):
+    code = "extend_key_not_found"
+    status = 404
+    title = Text("扩展字段不存在", "No such extension field")
+    default_field = "key"
+
+
+class ExtendOptionsInvalid(IdentityError):
+    """An `enum` key without options, options on another type, or options that drop a value
+    users hold."""
+
+    code = "extend_options_invalid"
+    status = 422
+    title = Text(
+        "枚举类型须列出选项，其他类型不能有选项",
+        "An enum field lists its options; other types have none",
+    )
+    default_field = "options"

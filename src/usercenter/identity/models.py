@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, ForeignKey, Index, SmallInteger, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from usercenter.kit.models import Base, BigInt, Timestamps
@@ -105,3 +116,51 @@ class Credential(Timestamps, Base):
     user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id"), primary_key=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))
     password_changed_at: Mapped[datetime | None]
+
+
+# --- extension fields ---
+
+
+class ExtendType(StrEnum):
+    """What an extension field holds; its values are validated by it."""
+
+    STRING = "string"
+    INTEGER = "integer"
+    DECIMAL = "decimal"
+    BOOLEAN = "boolean"
+    DATE = "date"
+    ENUM = "enum"
+
+
+class ExtendKeyStatus(StrEnum):
+    ACTIVE = "active"
+    DISABLED = "disabled"
+
+
+class ExtendKey(Timestamps, Base):
+    """A key of the users' extension fields, declared by staff (seed 003 users_extends: the
+    `field` column, with what it may hold). A disabled key keeps its values, shows none."""
+
+    __tablename__ = "user_extend_keys"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    label: Mapped[str] = mapped_column(String(64))
+    type: Mapped[str] = mapped_column(String(16))
+    # The allowed values of an `enum` key (a JSON list of strings); None for the other types.
+    options: Mapped[list[str] | None] = mapped_column(JSON)
+    max_length: Mapped[int | None] = mapped_column(Integer)
+    is_user_editable: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), default=ExtendKeyStatus.ACTIVE)
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class UserExtend(Base):
+    """One extension value of a user (seed 003 users_extends), as text in its canonical form
+    (`12`, `12.50`, `true`, `2026-11-28`); typed again when the view is built."""
+
+    __tablename__ = "user_extends"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(1024))
+    updated_at: Mapped[datetime]

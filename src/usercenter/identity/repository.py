@@ -7,7 +7,15 @@ from datetime import datetime
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from usercenter.identity.models import Credential, Identity, IdentityUnion, User
+from usercenter.identity.models import (
+    Credential,
+    ExtendKey,
+    ExtendKeyStatus,
+    Identity,
+    IdentityUnion,
+    User,
+    UserExtend,
+)
 from usercenter.kit import clock
 
 
@@ -184,3 +192,52 @@ async def count_users_created(session: AsyncSession, start: datetime, end: datet
 
 async def first_user_created_at(session: AsyncSession) -> datetime | None:
     return (await session.execute(select(func.min(User.created_at)))).scalar_one_or_none()
+
+
+# --- extension fields ---
+
+
+async def active_extends_of(session: AsyncSession, user_id: int) -> list[tuple[str, str, str]]:
+    """The user's values of active keys as (key, type, value), in the keys' order."""
+    rows = await session.execute(
+        select(UserExtend.key, ExtendKey.type, UserExtend.value)
+        .join(ExtendKey, ExtendKey.key == UserExtend.key)
+        .where(UserExtend.user_id == user_id, ExtendKey.status == ExtendKeyStatus.ACTIVE)
+        .order_by(ExtendKey.sort_order, ExtendKey.key)
+    )
+    return [(key, type_, value) for key, type_, value in rows.all()]
+
+
+async def extend_keys(session: AsyncSession) -> list[ExtendKey]:
+    rows = await session.scalars(select(ExtendKey).order_by(ExtendKey.sort_order, ExtendKey.key))
+    return list(rows)
+
+
+async def extend_keys_named(session: AsyncSession, keys: list[str]) -> dict[str, ExtendKey]:
+    rows = await session.scalars(select(ExtendKey).where(ExtendKey.key.in_(keys)))
+    return {row.key: row for row in rows}
+
+
+async def get_extend_key(session: AsyncSession, key: str) -> ExtendKey | None:
+    return await session.get(ExtendKey, key)
+
+
+async def extends_for_update(
+    session: AsyncSession, user_id: int, keys: list[str]
+) -> dict[str, UserExtend]:
+    """The user's rows of `keys`, locked for the change."""
+    rows = await session.scalars(
+        select(UserExtend)
+        .where(UserExtend.user_id == user_id, UserExtend.key.in_(keys))
+        .with_for_update()
+    )
+    return {row.key: row for row in rows}
+
+
+async def delete_extend(session: AsyncSession, row: UserExtend) -> None:
+    await session.delete(row)
+
+
+async def users_with_extend(session: AsyncSession, key: str) -> list[int]:
+    rows = await session.scalars(select(UserExtend.user_id).where(UserExtend.key == key))
+    return list(rows)

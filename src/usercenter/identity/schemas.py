@@ -12,6 +12,7 @@ from usercenter.identity.views import (
     AuthorizeLink,
     BoundIdentity,
     CodeSent,
+    ExtendValue,
     LoginResult,
     UserView,
 )
@@ -131,6 +132,11 @@ class UserOut(Schema):
         default=None, description="Where the user says they live: province, city, district"
     )
     created_at: datetime
+    extends: dict[str, ExtendValue] = Field(
+        default_factory=dict,
+        description="Extension fields by key (declared by staff): strings, integers, booleans; "
+        "decimals and dates as strings",
+    )
 
     @classmethod
     def of(cls, view: UserView) -> UserOut:
@@ -149,6 +155,7 @@ class UserOut(Schema):
             has_password=view.has_password,
             region=ResolvedRegionOut.model_validate(view.region) if view.region else None,
             created_at=view.created_at,
+            extends=view.extends,
         )
 
 

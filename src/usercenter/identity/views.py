@@ -4,12 +4,16 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from usercenter.identity.models import UserStatus
 from usercenter.tokens.service import IssuedTokens
+
+# An extension field's value as the API shows it: a string (string, decimal, date, enum), an
+# integer or a boolean.
+ExtendValue = str | int | bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +35,8 @@ class UserView:
     has_password: bool
     # {"province"|"city"|"district": {"code", "name"}}; None when not set.
     region: dict[str, Any] | None = None
+    # The extension fields of active keys (seed 003 users_extends), typed: `{"level": 3}`.
+    extends: dict[str, ExtendValue] = field(default_factory=dict)
 
     def to_json(self) -> str:
         values = {k: getattr(self, k) for k in self.__slots__}
@@ -102,3 +108,19 @@ class AuthorizeLink:
 
     url: str
     state: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExtendKeyView:
+    """An extension key as staff declared it."""
+
+    key: str
+    label: str
+    type: str
+    options: list[str] | None
+    max_length: int | None
+    is_user_editable: bool
+    status: str
+    sort_order: int
+    created_at: datetime
+    updated_at: datetime

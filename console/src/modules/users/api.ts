@@ -115,3 +115,30 @@ export async function unbindIdentity(userId: string, identityId: string): Promis
     params: { path: { user_id: idParam(userId), identity_id: idParam(identityId) } },
   })
 }
+
+/** One entry of a user's change log (values masked by the server where personal). */
+export interface ChangeRow {
+  id: string
+  action: string
+  attribute: string
+  old_value: string | null
+  new_value: string | null
+  actor: string
+  actor_id: string | null
+  ip: string | null
+  created_at: string
+}
+
+export function userChanges(
+  id: string,
+  cursor: string | null,
+  limit: number,
+  attribute: string,
+): Promise<CursorPage<ChangeRow>> {
+  return api.GET('/v1/admin/users/{user_id}/changes', {
+    params: {
+      path: { user_id: idParam(id) },
+      query: { cursor: cursor ?? undefined, limit, attribute: blankToUndefined(attribute) },
+    },
+  })
+}

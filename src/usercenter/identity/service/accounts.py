@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from usercenter.audit import service as audit
+from usercenter.audit.models import ChangeActor
 from usercenter.db import Database
 from usercenter.identity import repository
 from usercenter.identity.errors import IdentityTaken, UserNotFound
@@ -291,5 +292,7 @@ class UserAccounts:
             attribute=identity.type,
             client=client,
             old_value="(by staff)",
+            actor=ChangeActor.STAFF if by_staff_id is not None else ChangeActor.SYSTEM,
+            actor_id=by_staff_id,
         )
         await self.context.views.forget(user_id)

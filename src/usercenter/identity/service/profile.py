@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +15,7 @@ from usercenter.identity.views import UserView
 from usercenter.kit import clock
 from usercenter.kit.client import ClientInfo
 from usercenter.kit.regions import RegionDirectory, ResolvedRegion
+from usercenter.security.masking import mask_text
 
 PROFILE_FIELDS = frozenset({"nickname", "avatar_url", "gender", "birthday", "signature"})
 
@@ -24,6 +26,17 @@ def _region_text(region: ResolvedRegion | None, code: str | None) -> str | None:
         return code
     names = "/".join(r.name for r in (region.province, region.city, region.district))
     return f"{region.code} {names}"[:255]
+
+
+def logged_value(name: str, value: object) -> str | None:
+    """A profile field's value as the change log keeps it: a birthday without its month and
+    day (`1990-**-**`), free text with any phone, e-mail or ID number in it masked."""
+    if value is None:
+        return None
+    if isinstance(value, date):
+        return f"{value.year:04d}-**-**"
+    text = str(value)
+    return mask_text(text) if name in ("nickname", "signature") else text
 
 
 class ProfileService:
@@ -52,7 +65,8 @@ class ProfileService:
         """Change nickname, avatar, gender, birthday, signature or region (only the fields
         given); a `user.profile_changed` event names those whose value changed (none: no
         event). `region_code` is a GB/T 2260 county-level code (None clears it); a change of it
-        is written to the change log. Raises RegionInvalid (field `region_code`)."""
+        is written to the change log, as is each other field, old and new, masked. Raises
+        RegionInvalid (field `region_code`)."""
         new_region = None
         if changes.get("region_code") is not None:
             new_region = self.regions.resolve(changes["region_code"], field="region_code")
@@ -63,6 +77,15 @@ class ProfileService:
             if name in PROFILE_FIELDS and getattr(user, name) != value
         )
         for name in changed:
+            await audit.record_profile_change(
+                session,
+                user_id=user.id,
+                action="update",
+                attribute=name,
+                client=client or ClientInfo(),
+                old_value=logged_value(name, getattr(user, name)),
+                new_value=logged_value(name, changes[name]),
+            )
             setattr(user, name, changes[name])
         if "region_code" in changes and user.region_code != changes["region_code"]:
             old_code = user.region_code

@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from usercenter.identity import repository
+from usercenter.identity.extend_values import typed
 from usercenter.identity.models import IdentityType, User
 from usercenter.identity.views import UserView
 from usercenter.kit.cache import Cache, LocalMemo
@@ -47,6 +48,10 @@ class UserViews:
                 found[identity.type] = identity.identifier_index
         credential = await repository.get_credential(session, user.id)
         region = self.regions.find(user.region_code)
+        extends = {
+            key: typed(type_, value)
+            for key, type_, value in await repository.active_extends_of(session, user.id)
+        }
         view = UserView(
             id=user.id,
             uid=user.uid,
@@ -62,6 +67,7 @@ class UserViews:
             username=found.get(IdentityType.USERNAME),
             has_password=bool(credential and credential.password_hash),
             region=region.as_dict() if region else None,
+            extends=extends,
         )
         await self.cache.set(_view_key(user.id), view.to_json(), ttl=USER_VIEW_TTL_SECONDS)
         self._memo.drop(_view_key(user.id))

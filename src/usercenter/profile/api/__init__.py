@@ -2,7 +2,8 @@
 
 from fastapi import APIRouter
 
-from usercenter.profile.api import addresses
+from usercenter.profile.api import addresses, extends
 
 router = APIRouter()
 router.include_router(addresses.router)
+router.include_router(extends.router)
