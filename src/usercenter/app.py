@@ -58,6 +58,8 @@ from usercenter.platform.service import ClientApps, Dictionaries, SystemConfig
 from usercenter.platform.service.client_apps import CHANGES_CHANNEL as CLIENT_APPS_CHANNEL
 from usercenter.profile import api as profile_api
 from usercenter.profile import events as profile_events
+from usercenter.profile.service.verification import VerificationService
+from usercenter.profile.verification_vendor import IdCardVerifier, TencentIdCardVerifier
 from usercenter.providers.registry import ProviderRegistry
 from usercenter.security.captcha import CaptchaService
 from usercenter.security.keys import load_keyring
@@ -165,6 +167,7 @@ class Services:
     staff_auth: StaffAuthService
     staff_users: StaffUserService
     stats: StatsService
+    verifications: VerificationService
 
     def by_type(self) -> dict[type, object]:
         """Each service under its class, and the stores under their protocols: what
@@ -210,6 +213,18 @@ def relay_options(settings: Settings) -> RelayOptions:
         batch=settings.events_relay_batch,
         retention=timedelta(days=settings.events_retention_days),
         retention_sweep_seconds=settings.events_retention_sweep_seconds,
+    )
+
+
+def make_id_card_verifier(settings: Settings) -> IdCardVerifier | None:
+    """The ID two-factor check vendor (Tencent Cloud FaceID) when its credentials are set."""
+    if not settings.tencent_secret_id or settings.tencent_secret_key is None:
+        return None
+    return TencentIdCardVerifier(
+        settings.tencent_secret_id,
+        settings.tencent_secret_key.get_secret_value(),
+        endpoint=settings.faceid_endpoint,
+        timeout=settings.verification_vendor_timeout_seconds,
     )
 
 
@@ -395,6 +410,14 @@ def build_services(settings: Settings) -> Services:
             identity=users,
             statements=wallet.statements,
             rollup_seconds=settings.stats_rollup_seconds,
+        ),
+        verifications=VerificationService(
+            settings=settings,
+            identity=users,
+            cipher=keyring.cipher,
+            blind_index=keyring.blind_index,
+            outbox=outbox,
+            verifier=make_id_card_verifier(settings),
         ),
     )
 

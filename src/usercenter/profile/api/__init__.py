@@ -3,3 +3,7 @@
 from fastapi import APIRouter
 
 router = APIRouter()
+
+from usercenter.profile.api import verification  # noqa: E402
+
+router.include_router(verification.router)
