@@ -77,7 +77,7 @@ test('a rejection needs a reason, which the user then reads', async ({ page }) =
   const id = await submit(user, idNumber())
   await openAs(page, reviewer, `/verifications/${id}`)
   await page.getByTestId('verification-reject').click()
-  await page.getByTestId('verification-reject-reason').locator('textarea').fill('照片不清晰')
+  await page.getByTestId('verification-reject-reason').fill('照片不清晰')
   await page.getByTestId('verification-reject-confirm').click()
   await expect(page.getByTestId('verification-status')).toHaveText('已驳回')
   await expect(page.getByTestId('verification-reason')).toHaveText('照片不清晰')
