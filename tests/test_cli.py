@@ -275,7 +275,7 @@ class TestReadmeDemo:
         self, workdir: Path
     ) -> None:
         demo, stop = readme_blocks("### The mini-program login on a laptop")
-        stubs_port, serve_port = free_port_run(5), free_port_run(1)
+        stubs_port, serve_port = free_port_run(6), free_port_run(1)
         script = (demo + stop).replace("18700", str(stubs_port)).replace(
             "8000", str(serve_port)
         ) + "wait\n"

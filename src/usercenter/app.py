@@ -60,6 +60,8 @@ from usercenter.platform.service.client_apps import CHANGES_CHANNEL as CLIENT_AP
 from usercenter.profile import api as profile_api
 from usercenter.profile import events as profile_events
 from usercenter.profile.service.addresses import AddressService
+from usercenter.profile.service.verification import VerificationService
+from usercenter.profile.verification_vendor import IdCardVerifier, TencentIdCardVerifier
 from usercenter.providers.registry import ProviderRegistry
 from usercenter.security.captcha import CaptchaService
 from usercenter.security.keys import load_keyring
@@ -171,6 +173,7 @@ class Services:
     staff_users: StaffUserService
     stats: StatsService
     addresses: AddressService
+    verifications: VerificationService
 
     def by_type(self) -> dict[type, object]:
         """Each service under its class, and the stores under their protocols: what
@@ -216,6 +219,18 @@ def relay_options(settings: Settings) -> RelayOptions:
         batch=settings.events_relay_batch,
         retention=timedelta(days=settings.events_retention_days),
         retention_sweep_seconds=settings.events_retention_sweep_seconds,
+    )
+
+
+def make_id_card_verifier(settings: Settings) -> IdCardVerifier | None:
+    """The ID two-factor check vendor (Tencent Cloud FaceID) when its credentials are set."""
+    if not settings.tencent_secret_id or settings.tencent_secret_key is None:
+        return None
+    return TencentIdCardVerifier(
+        settings.tencent_secret_id,
+        settings.tencent_secret_key.get_secret_value(),
+        endpoint=settings.faceid_endpoint,
+        timeout=settings.verification_vendor_timeout_seconds,
     )
 
 
@@ -413,6 +428,14 @@ def build_services(settings: Settings) -> Services:
             cipher=keyring.cipher,
             outbox=outbox,
             limit=settings.profile_address_limit,
+        ),
+        verifications=VerificationService(
+            settings=settings,
+            identity=users,
+            cipher=keyring.cipher,
+            blind_index=keyring.blind_index,
+            outbox=outbox,
+            verifier=make_id_card_verifier(settings),
         ),
     )
 

@@ -66,6 +66,15 @@ class SmsProvider(StrEnum):
     TENCENT = "tencent"
 
 
+class VerificationMode(StrEnum):
+    """Who decides a real-name verification: staff, the ID check vendor, or the vendor first
+    and staff where it finds no match."""
+
+    STAFF = "staff"
+    VENDOR = "vendor"
+    VENDOR_THEN_STAFF = "vendor_then_staff"
+
+
 class MailProvider(StrEnum):
     CONSOLE = "console"
     SMTP = "smtp"
@@ -231,6 +240,11 @@ class Settings(BaseSettings):
     tencent_sms_template_id: str | None = None
     tencent_sms_region: str = "ap-guangzhou"
     tencent_sms_endpoint: str = "https://sms.tencentcloudapi.com/"
+
+    # Real-name verification (the vendor: Tencent Cloud FaceID, with the tencent_secret_* above)
+    profile_verification_mode: VerificationMode = VerificationMode.STAFF
+    faceid_endpoint: str = "https://faceid.tencentcloudapi.com/"
+    verification_vendor_timeout_seconds: float = Field(default=5.0, gt=0)
 
     # E-mail
     mail_provider: MailProvider = MailProvider.CONSOLE

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from usercenter.kit.errors import UserCenterError
 from usercenter.kit.i18n import Text
 
@@ -50,3 +52,122 @@ class CoordinatesIncomplete(ProfileError):
         "请同时填写纬度和经度，或都不填", "Give both latitude and longitude, or neither"
     )
     default_field = "longitude"
+
+
+# --- verification ---
+
+
+class DocumentNumberInvalid(ProfileError):
+    """Base of the refusals of a document number; the code says what is wrong with it."""
+
+    status = 422
+    default_field = "document_number"
+
+
+class IdNumberInvalid(DocumentNumberInvalid):
+    code = "id_number_invalid"
+    title = Text(
+        "身份证号码不正确（须为 18 位，校验位正确）",
+        "Not a resident ID card number (18 characters with a right check character)",
+    )
+
+
+class IdAreaInvalid(DocumentNumberInvalid):
+    code = "id_area_invalid"
+    title = Text("身份证号码的地区码不存在", "The ID card number's area code does not exist")
+
+
+class IdBirthDateInvalid(DocumentNumberInvalid):
+    code = "id_birth_date_invalid"
+    title = Text(
+        "身份证号码中的出生日期不存在（或晚于今天、早于 1900 年）",
+        "The ID card number's birth date does not exist (or is in the future, or before 1900)",
+    )
+
+
+class DocumentFormatInvalid(DocumentNumberInvalid):
+    code = "document_number_invalid"
+    title = Text("证件号码格式不正确", "The document number is not in that document's format")
+
+
+class RealNameInvalid(ProfileError):
+    code = "real_name_invalid"
+    status = 422
+    default_field = "real_name"
+    title = Text(
+        "姓名须为 2 到 50 个字符，不含数字和符号",
+        "The name must be 2 to 50 characters, without digits or symbols",
+    )
+
+
+class BirthDateNotAllowed(ProfileError):
+    code = "birth_date_not_allowed"
+    status = 422
+    default_field = "birth_date"
+    title = Text(
+        "身份证的出生日期由号码得出，不能另填",
+        "An ID card's birth date comes from its number; it cannot be given",
+    )
+
+
+class IdDocumentTaken(ProfileError):
+    """Another user holds this document; which one is never said."""
+
+    code = "id_document_taken"
+    status = 409
+    default_field = "document_number"
+    title = Text("该证件已被其他账号认证", "This document is already verified by another account")
+
+
+class VerificationPending(ProfileError):
+    code = "verification_pending"
+    status = 409
+    title = Text(
+        "实名认证正在审核中，请等待结果", "The verification is under review; wait for the result"
+    )
+
+
+class VerificationApproved(ProfileError):
+    code = "verification_already_approved"
+    status = 409
+    title = Text(
+        "实名认证已通过，不能自行修改；如需更正请联系客服",
+        "The verification is approved and cannot be changed by you; ask support to correct it",
+    )
+
+
+class VerificationBusy(ProfileError):
+    code = "verification_busy"
+    status = 409
+    title = Text(
+        "实名认证正在被另一请求修改，请重试",
+        "Another request is changing the verification; try again",
+    )
+
+
+class VerificationNotFound(ProfileError):
+    code = "verification_not_found"
+    status = 404
+    title = Text("实名认证记录不存在", "No such verification")
+
+
+class VerificationNotPending(ProfileError):
+    code = "verification_not_pending"
+    status = 409
+    title = Text("该实名认证不在待审核状态", "This verification is not waiting for review")
+
+
+class VerificationVendorUnavailable(ProfileError):
+    """The ID check vendor did not answer (down, timed out, an error of ours or theirs):
+    nothing was stored, the user's verification is as it was before the call."""
+
+    code = "verification_vendor_unavailable"
+    status = 503
+    title = Text(
+        "身份核验服务暂不可用，请稍后重试（本次提交未保存）",
+        "The ID check service is unavailable; try again later (nothing was saved)",
+    )
+    retry_after_seconds: ClassVar[int] = 30
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(headers={"Retry-After": str(self.retry_after_seconds)}, **kwargs)

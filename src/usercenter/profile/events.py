@@ -59,3 +59,47 @@ class AddressDefaultChanged(_AddressEvent):
     summary: ClassVar[str] = "Another address became the user's default (`address_id`)"
 
     previous_default_id: int | None = None
+
+
+# --- verification ---
+
+
+class _VerificationEvent(Event):
+    subject_kind: ClassVar[str] = "users"
+
+    user_id: int
+    uid: str = Field(description="The display uid (GD000001)")
+    verification_id: int
+    document_type: str = Field(description="id_card, passport, hk_macau_permit, taiwan_permit")
+    real_name_masked: str = Field(description="张*")
+    document_number_masked: str = Field(description="440***********1234")
+
+
+class VerificationSubmitted(_VerificationEvent):
+    event_type: ClassVar[str] = "usercenter.verification.submitted"
+    summary: ClassVar[str] = (
+        "A user submitted (or resubmitted) a real-name verification; it waits for a decision"
+    )
+
+    resubmitted: bool = Field(description="True: after a rejection")
+
+
+class VerificationApproved(_VerificationEvent):
+    event_type: ClassVar[str] = "usercenter.verification.approved"
+    summary: ClassVar[str] = (
+        "A real-name verification was approved (by staff or the ID check vendor), or changed by "
+        "staff after approval"
+    )
+
+    decided_by: str = Field(description="staff or vendor")
+    staff_id: int | None = None
+    adult: bool = Field(description="Whether the holder is 18 or older now (birth date known)")
+
+
+class VerificationRejected(_VerificationEvent):
+    event_type: ClassVar[str] = "usercenter.verification.rejected"
+    summary: ClassVar[str] = "A real-name verification was rejected, with the reason"
+
+    decided_by: str = Field(description="staff or vendor")
+    staff_id: int | None = None
+    reason: str

@@ -3,13 +3,14 @@ looked up by blind index; every per-user row carries `user_id` (the sharding key
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Boolean, Computed, Index, Numeric, String, Text
+from sqlalchemy import BigInteger, Boolean, Computed, Date, Index, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from usercenter.kit.models import Base, Timestamps
+from usercenter.kit import clock
+from usercenter.kit.models import Base, BigInt, Timestamps
 
 # --- addresses ---
 
@@ -45,3 +46,70 @@ class UserAddress(Timestamps, Base):
         Computed("CASE WHEN is_default AND deleted_at IS NULL THEN user_id END", persisted=True),
     )
     deleted_at: Mapped[datetime | None]
+
+
+# --- verification ---
+
+
+class VerificationStatus:
+    """The states of a real-name verification (seed 000 §1.9 verify_status; `none`: no row)."""
+
+    NONE = "none"
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class UserVerification(Base):
+    """A user's current real-name verification (seed 000 §1.9), one row per user. The name and
+    the number are stored only encrypted (`FieldCipher`, context `user_verifications.<column>`)
+    and shown masked; `document_index` is the blind index of (type, number), UNIQUE so that one
+    document belongs to at most one user; NULL once rejected, so a refused claim does not keep
+    the document from its owner. `birth_date` (from an ID card) answers the adult check without
+    decrypting anything."""
+
+    __tablename__ = "user_verifications"
+
+    # Seen by staff only (the queue), never by a client: an auto-increment is fine here.
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    document_type: Mapped[str] = mapped_column(String(24))
+    real_name_encrypted: Mapped[str] = mapped_column(Text)
+    document_number_encrypted: Mapped[str] = mapped_column(Text)
+    document_index: Mapped[str | None] = mapped_column(String(64), unique=True)
+    real_name_masked: Mapped[str] = mapped_column(String(64))
+    document_number_masked: Mapped[str] = mapped_column(String(32))
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    sex: Mapped[str | None] = mapped_column(String(8))
+    photo_front: Mapped[str | None] = mapped_column(String(255))
+    photo_back: Mapped[str | None] = mapped_column(String(255))
+    photo_held: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(200))
+    vendor_result: Mapped[str | None] = mapped_column(String(16))
+    decided_by: Mapped[str | None] = mapped_column(String(16))
+    reviewer_id: Mapped[int | None] = mapped_column(BigInteger)
+    submitted_at: Mapped[datetime] = mapped_column(default=clock.now)
+    decided_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+    __table_args__ = (Index("ix_user_verifications_status_id", "status", "id"),)
+
+
+class VerificationHistory(Base):
+    """Each transition of a verification: submitted, resubmitted, approved, rejected, changed
+    by staff; who (the user, a staff member, the vendor), when and why."""
+
+    __tablename__ = "user_verification_history"
+
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=True)
+    verification_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    action: Mapped[str] = mapped_column(String(24))
+    from_status: Mapped[str] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(16))
+    staff_id: Mapped[int | None] = mapped_column(BigInteger)
+    reason: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)

@@ -124,7 +124,17 @@ def mask_identifier(identity_type: str, value: str) -> str:
 
 # Keys of a request whose values the admin log never keeps, and keys that hold personal data.
 _SECRET_FIELDS = ("password", "code", "token", "secret", "otp", "captcha")
-_PERSONAL_FIELDS = ("phone", "mobile", "id_card", "idcard", "bank", "card", "email", "real_name")
+_PERSONAL_FIELDS = (
+    "phone",
+    "mobile",
+    "id_card",
+    "idcard",
+    "bank",
+    "card",
+    "email",
+    "real_name",
+    "document_number",
+)
 
 
 def masked_copy(value: Any, key: str = "") -> Any:

@@ -2,8 +2,9 @@
 
 from fastapi import APIRouter
 
-from usercenter.profile.api import addresses, extends
+from usercenter.profile.api import addresses, extends, verification
 
 router = APIRouter()
 router.include_router(addresses.router)
 router.include_router(extends.router)
+router.include_router(verification.router)

@@ -17,6 +17,9 @@ different openid per app. Magic codes make a stub answer with one of its vendor'
   `ali-busy` (20000 isp.unknow-error), `ali-40006` (missing permissions), `ali-slow`,
   `ali-http-<status>`.
 
+FaceID's stub (`faceid`) answers the ID two-factor check of real-name verification, its
+signature checked; magic names make it fail (see its module).
+
 Apple's stub serves a JWKS and mints id_tokens (`mint_id_token`), expired or for another
 audience on request. The checks here are written from the vendors' documentation, apart from
 the adapters' code, so an adapter that signs or asks wrongly is refused here as it would be
@@ -49,6 +52,7 @@ from usercenter.providers.stubs.base import (
     free_port,
     serve,
 )
+from usercenter.providers.stubs.faceid import FACEID_SECRET_ID, FACEID_SECRET_KEY, FaceIdStub
 from usercenter.providers.stubs.qq import (
     QQ_APP_ID,
     QQ_MESSAGES,
@@ -83,6 +87,8 @@ __all__ = [
     "CODE_TTL_SECONDS",
     "DEFAULT_PERSON",
     "DEFAULT_PHONE",
+    "FACEID_SECRET_ID",
+    "FACEID_SECRET_KEY",
     "QQ_APP_ID",
     "QQ_MESSAGES",
     "QQ_UNBOUND_APP_ID",
@@ -99,6 +105,7 @@ __all__ = [
     "AlipayStub",
     "AlipayStubApp",
     "AppleStub",
+    "FaceIdStub",
     "QQStub",
     "QQStubApp",
     "RunningStubs",

@@ -17,6 +17,7 @@ from usercenter.providers.base import AppCredentials
 from usercenter.providers.stubs.alipay import AlipayStub
 from usercenter.providers.stubs.apple import APPLE_SERVICE_ID, AppleStub
 from usercenter.providers.stubs.base import serve
+from usercenter.providers.stubs.faceid import FACEID_SECRET_ID, FACEID_SECRET_KEY, FaceIdStub
 from usercenter.providers.stubs.qq import QQStub
 from usercenter.providers.stubs.wechat import WECHAT_MINIAPP_ID, WeChatStub
 from usercenter.providers.stubs.weibo import WeiboStub
@@ -31,6 +32,7 @@ class RunningStubs:
     weibo: WeiboStub
     alipay: AlipayStub
     apple: AppleStub
+    faceid: FaceIdStub = field(default_factory=FaceIdStub)
     urls: dict[str, str] = field(default_factory=dict)
 
     def apps(self) -> list[AppCredentials]:
@@ -61,15 +63,17 @@ def serve_stubs(
     weibo: WeiboStub | None = None,
     alipay: AlipayStub | None = None,
     apple: AppleStub | None = None,
+    faceid: FaceIdStub | None = None,
 ) -> Iterator[RunningStubs]:
     """Serve every stub (new ones with the demo apps unless given) on free ports, or on
-    `base_port` to `base_port + 4`, until the block ends."""
+    `base_port` to `base_port + 5`, until the block ends."""
     running = RunningStubs(
         wechat=wechat or WeChatStub(),
         qq=qq or QQStub(),
         weibo=weibo or WeiboStub(),
         alipay=alipay or AlipayStub(),
         apple=apple or AppleStub(),
+        faceid=faceid or FaceIdStub(),
     )
     stubs: dict[str, Starlette] = {
         "wechat": running.wechat.app(),
@@ -77,6 +81,7 @@ def serve_stubs(
         "weibo": running.weibo.app(),
         "alipay": running.alipay.app(),
         "apple": running.apple.app(),
+        "faceid": running.faceid.app(),
     }
     with ExitStack() as stack:
         for offset, (name, app) in enumerate(stubs.items()):
@@ -112,6 +117,13 @@ def usage(running: RunningStubs) -> str:
         "Magic codes:   wx-40029 wx-40163 wx-45011 wx-40226 wx-48001 wx-45009 wx-busy wx-slow",
         "               wx-http-502, qq-100019 qq-slow, wb-21325 wb-slow,",
         "               ali-tampered ali-unsigned ali-busy ali-40006 ali-slow",
+        "",
+        "The ID check (Tencent Cloud FaceID IdCardVerification), for real-name verification:",
+        f"USERCENTER_FACEID_ENDPOINT={running.urls['faceid']}/ "
+        f"USERCENTER_TENCENT_SECRET_ID={FACEID_SECRET_ID} "
+        f"USERCENTER_TENCENT_SECRET_KEY={FACEID_SECRET_KEY} "
+        "USERCENTER_PROFILE_VERIFICATION_MODE=vendor_then_staff",
+        "Magic names:   查无此人 证件库异常 系统升级 次数超限 内部错误 响应超时",
     ]
     return "\n".join(lines)
 
