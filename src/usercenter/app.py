@@ -58,6 +58,11 @@ from usercenter.platform.service import ClientApps, Dictionaries, SystemConfig
 from usercenter.platform.service.client_apps import CHANGES_CHANNEL as CLIENT_APPS_CHANNEL
 from usercenter.profile import api as profile_api
 from usercenter.profile import events as profile_events
+from usercenter.profile.service.payment_password import (
+    NoVerifiedIdentities,
+    PaymentPasswordService,
+)
+from usercenter.profile.service.payment_tickets import PaymentTickets
 from usercenter.providers.registry import ProviderRegistry
 from usercenter.security.captcha import CaptchaService
 from usercenter.security.keys import load_keyring
@@ -165,6 +170,8 @@ class Services:
     staff_auth: StaffAuthService
     staff_users: StaffUserService
     stats: StatsService
+    payment_passwords: PaymentPasswordService
+    payment_tickets: PaymentTickets
 
     def by_type(self) -> dict[type, object]:
         """Each service under its class, and the stores under their protocols: what
@@ -300,6 +307,13 @@ def build_services(settings: Settings) -> Services:
         context, proofs=provider_proofs, links=links, accounts=users, sessions=identity_sessions
     )
     bindings = BindingService(context, proofs=provider_proofs, links=links)
+    payment_passwords = PaymentPasswordService(
+        context,
+        settings=settings,
+        hasher=passwords,
+        # The lead wires real-name verification's `verified_identity` here.
+        identities=NoVerifiedIdentities(),
+    )
     wallet = WalletService(
         settings=settings,
         database=database,
@@ -396,6 +410,8 @@ def build_services(settings: Settings) -> Services:
             statements=wallet.statements,
             rollup_seconds=settings.stats_rollup_seconds,
         ),
+        payment_passwords=payment_passwords,
+        payment_tickets=PaymentTickets(database, payment_passwords, settings=settings),
     )
 
 
