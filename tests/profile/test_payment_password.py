@@ -28,7 +28,8 @@ from tests.profile.payment_helpers import (
 from tests.wallet.test_api import application, assert_problem, http  # noqa: F401
 from usercenter.audit.models import ProfileChange
 from usercenter.events.models import OutboxEvent as EventRow
-from usercenter.profile.errors import PaymentPasswordLocked
+from usercenter.kit.client import ClientInfo
+from usercenter.profile.errors import PaymentPasswordAlreadySet, PaymentPasswordLocked
 from usercenter.profile.models import PaymentPassword
 from usercenter.profile.service.payment_password import VerifiedIdentity
 
@@ -214,6 +215,45 @@ class TestSetPaymentPassword:
 
         assert_problem(response, 409, "payment_password_already_set")
         assert await ticket_for(http, payer, "wallet.payout_account")
+
+    async def test_of_two_parallel_first_sets_one_wins(
+        self,
+        application: FastAPI,  # noqa: F811
+        payer: Payer,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        services = application.state.services
+        passwords = services.payment_passwords
+
+        async def code_checked(*args: object) -> None:
+            return None
+
+        monkeypatch.setattr(passwords, "_check_sms_code", code_checked)
+
+        async def set_one(password: str) -> str:
+            try:
+                async with services.database.unit_of_work() as session:
+                    await passwords.set_payment_password(
+                        session,
+                        user_id=payer.id,
+                        password=password,
+                        sms_code="000000",
+                        client=ClientInfo(),
+                    )
+            except PaymentPasswordAlreadySet as refused:
+                return refused.code
+            return "set"
+
+        outcomes = await asyncio.gather(set_one(PAYMENT_PASSWORD), set_one(OTHER_PASSWORD))
+
+        assert sorted(outcomes) == ["payment_password_already_set", "set"]
+        async with services.database.read_session() as session:
+            changes = (
+                await session.scalars(
+                    select(ProfileChange).where(ProfileChange.attribute == "payment_password")
+                )
+            ).all()
+        assert len(changes) == 1
 
 
 class TestChangeAndReset:

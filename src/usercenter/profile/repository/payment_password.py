@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import and_, case, delete, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from usercenter.profile.models import PaymentPassword, PaymentTicket
@@ -28,9 +29,16 @@ async def payment_password_exists(session: AsyncSession, user_id: int) -> bool:
     return found is not None
 
 
-async def add_payment_password(session: AsyncSession, row: PaymentPassword) -> None:
-    session.add(row)
-    await session.flush()
+async def add_payment_password(session: AsyncSession, row: PaymentPassword) -> bool:
+    """Insert the user's first payment password; False when one was there already (a
+    parallel first set that committed before this one)."""
+    try:
+        async with session.begin_nested():
+            session.add(row)
+            await session.flush()
+    except IntegrityError:
+        return False
+    return True
 
 
 async def replace_payment_password_hash(

@@ -170,9 +170,8 @@ class PaymentPasswordService:
             raise PaymentPasswordAlreadySet()
         await self._check_sms_code(session, user_id, sms_code)
         now = clock.now()
-        # Two first sets at once: the primary key lets one insert win; the other fails on
-        # flush and its unit of work rolls back.
-        await repository.add_payment_password(
+        # Two first sets at once: the primary key lets one insert win.
+        is_first = await repository.add_payment_password(
             session,
             PaymentPassword(
                 user_id=user_id,
@@ -183,6 +182,8 @@ class PaymentPasswordService:
                 created_at=now,
             ),
         )
+        if not is_first:
+            raise PaymentPasswordAlreadySet()
         await self._record(session, user_id, "set", client)
 
     async def change_payment_password(
