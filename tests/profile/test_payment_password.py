@@ -32,6 +32,7 @@ from usercenter.kit.client import ClientInfo
 from usercenter.profile.errors import PaymentPasswordAlreadySet, PaymentPasswordLocked
 from usercenter.profile.models import PaymentPassword
 from usercenter.profile.service.payment_password import VerifiedIdentity
+from usercenter.security.masking import masked_copy
 
 VERIFY = "/v1/me/payment-password/verify"
 
@@ -480,3 +481,24 @@ class TestSecrecy:
         assert not any(s in str((c.old_value, c.new_value)) for c in changes for s in secrets)
         assert stored is not None
         assert stored.password_hash.startswith("$argon2id$")
+
+
+class TestMaskedCopy:
+    def test_the_admin_log_keeps_no_payment_password_code_or_ticket(self) -> None:
+        request = {
+            "password": PAYMENT_PASSWORD,
+            "old_password": OTHER_PASSWORD,
+            "sms_code": "123456",
+            "payment_ticket": "abc",
+            "action": "wallet.transfer",
+        }
+
+        masked = masked_copy(request)
+
+        assert masked == {
+            "password": "***",
+            "old_password": "***",
+            "sms_code": "***",
+            "payment_ticket": "***",
+            "action": "wallet.transfer",
+        }
