@@ -60,6 +60,8 @@ from usercenter.platform.service.client_apps import CHANGES_CHANNEL as CLIENT_AP
 from usercenter.profile import api as profile_api
 from usercenter.profile import events as profile_events
 from usercenter.profile.service.addresses import AddressService
+from usercenter.profile.service.payment_password import PaymentPasswordService
+from usercenter.profile.service.payment_tickets import PaymentTickets
 from usercenter.profile.service.verification import VerificationService
 from usercenter.profile.verification_vendor import IdCardVerifier, TencentIdCardVerifier
 from usercenter.providers.registry import ProviderRegistry
@@ -174,6 +176,8 @@ class Services:
     stats: StatsService
     addresses: AddressService
     verifications: VerificationService
+    payment_passwords: PaymentPasswordService
+    payment_tickets: PaymentTickets
 
     def by_type(self) -> dict[type, object]:
         """Each service under its class, and the stores under their protocols: what
@@ -323,6 +327,17 @@ def build_services(settings: Settings) -> Services:
         context, proofs=provider_proofs, links=links, accounts=users, sessions=identity_sessions
     )
     bindings = BindingService(context, proofs=provider_proofs, links=links)
+    verifications = VerificationService(
+        settings=settings,
+        identity=users,
+        cipher=keyring.cipher,
+        blind_index=keyring.blind_index,
+        outbox=outbox,
+        verifier=make_id_card_verifier(settings),
+    )
+    payment_passwords = PaymentPasswordService(
+        context, settings=settings, hasher=passwords, identities=verifications
+    )
     wallet = WalletService(
         settings=settings,
         database=database,
@@ -429,14 +444,9 @@ def build_services(settings: Settings) -> Services:
             outbox=outbox,
             limit=settings.profile_address_limit,
         ),
-        verifications=VerificationService(
-            settings=settings,
-            identity=users,
-            cipher=keyring.cipher,
-            blind_index=keyring.blind_index,
-            outbox=outbox,
-            verifier=make_id_card_verifier(settings),
-        ),
+        verifications=verifications,
+        payment_passwords=payment_passwords,
+        payment_tickets=PaymentTickets(database, payment_passwords, settings=settings),
     )
 
 

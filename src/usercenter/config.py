@@ -355,6 +355,21 @@ class Settings(BaseSettings):
     profile_address_limit: int = Field(
         default=20, ge=1, le=1000, description="Live delivery addresses a user may keep"
     )
+    # Profile: payment password
+    profile_payment_password_required: bool = Field(
+        default=False,
+        description="Every user needs a payment ticket for transfers, withdrawals and payout "
+        "account changes (false: only users who have set a payment password)",
+    )
+    profile_payment_password_max_failures: int = Field(
+        default=5, ge=1, description="Wrong payment passwords in a row before it locks"
+    )
+    profile_payment_password_lock_seconds: int = Field(
+        default=86_400, ge=1, description="How long a locked payment password stays locked"
+    )
+    profile_payment_ticket_ttl_seconds: int = Field(
+        default=300, ge=10, le=3600, description="How long a payment ticket may be spent"
+    )
 
     log_level: str = "INFO"
     log_format: LogFormat | None = Field(

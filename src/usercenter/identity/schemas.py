@@ -29,7 +29,7 @@ class CaptchaAnswer(Schema):
 
 class SmsCodeRequest(CaptchaAnswer):
     phone: str = Field(min_length=5, max_length=32, description="Mobile number, +86 by default")
-    purpose: Literal["login", "bind", "reset_password", "change_phone"] = Field(
+    purpose: Literal["login", "bind", "reset_password", "change_phone", "payment_password"] = Field(
         description="What the code will be used for"
     )
 

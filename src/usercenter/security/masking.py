@@ -123,7 +123,7 @@ def mask_identifier(identity_type: str, value: str) -> str:
 
 
 # Keys of a request whose values the admin log never keeps, and keys that hold personal data.
-_SECRET_FIELDS = ("password", "code", "token", "secret", "otp", "captcha")
+_SECRET_FIELDS = ("password", "code", "token", "secret", "otp", "captcha", "ticket")
 _PERSONAL_FIELDS = (
     "phone",
     "mobile",

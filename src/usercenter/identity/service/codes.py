@@ -88,6 +88,7 @@ class CodeService:
         deliver = {
             SmsPurpose.LOGIN: known or self.context.settings.registration_open,
             SmsPurpose.RESET_PASSWORD: known,
+            SmsPurpose.PAYMENT_PASSWORD: known,
         }.get(purpose, True)
 
         async def send(target: str, code: str, why: str) -> None:

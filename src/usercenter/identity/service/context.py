@@ -34,6 +34,7 @@ class SmsPurpose:
     BIND = "bind"
     RESET_PASSWORD = "reset_password"
     CHANGE_PHONE = "change_phone"
+    PAYMENT_PASSWORD = "payment_password"
 
 
 class EmailPurpose:

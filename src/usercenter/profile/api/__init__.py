@@ -2,9 +2,10 @@
 
 from fastapi import APIRouter
 
-from usercenter.profile.api import addresses, extends, verification
+from usercenter.profile.api import addresses, extends, payment_password, verification
 
 router = APIRouter()
 router.include_router(addresses.router)
 router.include_router(extends.router)
 router.include_router(verification.router)
+router.include_router(payment_password.router)

@@ -10,6 +10,7 @@ from fastapi import Depends, Header, Query
 from usercenter.access.auth import StaffActor, StaffWith
 from usercenter.deps import provided
 from usercenter.kit.pagination import MAX_PAGE_SIZE
+from usercenter.profile.service.payment_tickets import PaymentTickets
 from usercenter.wallet.models import SystemAccount
 from usercenter.wallet.schemas import (
     BalanceOut,
@@ -36,6 +37,7 @@ Payouts = Annotated[PayoutService, Depends(provided(PayoutService))]
 Withdrawals = Annotated[WithdrawalService, Depends(provided(WithdrawalService))]
 Adjustments = Annotated[AdjustmentService, Depends(provided(AdjustmentService))]
 Statements = Annotated[StatementService, Depends(provided(StatementService))]
+Tickets = Annotated[PaymentTickets, Depends(provided(PaymentTickets))]
 
 Cursor = Annotated[str | None, Query(max_length=64)]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
@@ -50,6 +52,19 @@ IdempotencyKey = Annotated[
         max_length=128,
         pattern=r"^[\x21-\x7e]+$",
         description="Repeat it to repeat the call safely; never expires",
+    ),
+]
+
+PaymentTicket = Annotated[
+    str | None,
+    Header(
+        alias="X-Payment-Ticket",
+        max_length=128,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="From POST /v1/me/payment-password/verify, for this action and amount; "
+        "required when the user has a payment password (or the service requires one of "
+        "everyone). Single use: refused as payment_ticket_required or payment_ticket_invalid "
+        "before anything moves",
     ),
 ]
 

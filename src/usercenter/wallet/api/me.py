@@ -9,12 +9,15 @@ from fastapi import APIRouter, Query, status
 from usercenter.deps import WriteSession
 from usercenter.kit.pagination import MAX_PAGE_SIZE
 from usercenter.kit.schemas import Id
+from usercenter.profile.service.payment_tickets import PaymentAction
 from usercenter.tokens.auth import CurrentClaims
 from usercenter.wallet.api.common import (
     IdempotencyKey,
+    PaymentTicket,
     Payouts,
     Postings,
     Statements,
+    Tickets,
     Withdrawals,
     wallet_of,
 )
@@ -57,8 +60,20 @@ async def my_entries(
 
 @router.post("/v1/me/wallet/transfers", summary="Give recharge coins to another user")
 async def transfer_coins(
-    body: CoinTransferIn, claims: CurrentClaims, postings: Postings, key: IdempotencyKey = None
+    body: CoinTransferIn,
+    claims: CurrentClaims,
+    postings: Postings,
+    tickets: Tickets,
+    key: IdempotencyKey = None,
+    ticket: PaymentTicket = None,
 ) -> TransferOut:
+    await tickets.spend_ticket_before_posting(
+        user_id=claims.user_id,
+        ticket=ticket,
+        action=PaymentAction.TRANSFER,
+        amount=body.amount,
+        key=key,
+    )
     result = await postings.transfer_coins_of_user(
         from_user_id=claims.user_id,
         to_user_id=body.to_user_id,
@@ -84,8 +99,13 @@ async def add_payout_account(
     body: Annotated[BankCardIn | AlipayIn, "discriminated by kind"],
     claims: CurrentClaims,
     payouts: Payouts,
+    tickets: Tickets,
     session: WriteSession,
+    ticket: PaymentTicket = None,
 ) -> PayoutAccountOut:
+    await tickets.spend_ticket_or_raise(
+        session, user_id=claims.user_id, ticket=ticket, action=PaymentAction.PAYOUT_ACCOUNT
+    )
     if isinstance(body, BankCardIn):
         payout = await payouts.add_bank_card(
             session,
@@ -108,8 +128,16 @@ async def add_payout_account(
     summary="Remove a payout account",
 )
 async def remove_payout_account(
-    payout_account_id: Id, claims: CurrentClaims, payouts: Payouts, session: WriteSession
+    payout_account_id: Id,
+    claims: CurrentClaims,
+    payouts: Payouts,
+    tickets: Tickets,
+    session: WriteSession,
+    ticket: PaymentTicket = None,
 ) -> None:
+    await tickets.spend_ticket_or_raise(
+        session, user_id=claims.user_id, ticket=ticket, action=PaymentAction.PAYOUT_ACCOUNT
+    )
     await payouts.remove_payout_account(
         session, user_id=claims.user_id, payout_account_id=payout_account_id
     )
@@ -124,8 +152,17 @@ async def apply_withdrawal(
     body: WithdrawalIn,
     claims: CurrentClaims,
     withdrawals: Withdrawals,
+    tickets: Tickets,
     key: IdempotencyKey = None,
+    ticket: PaymentTicket = None,
 ) -> WithdrawalOut:
+    await tickets.spend_ticket_before_posting(
+        user_id=claims.user_id,
+        ticket=ticket,
+        action=PaymentAction.WITHDRAWAL,
+        amount=body.amount,
+        key=key,
+    )
     withdrawal = await withdrawals.apply_withdrawal_of_user(
         user_id=claims.user_id,
         payout_account_id=body.payout_account_id,
