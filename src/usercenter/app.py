@@ -58,6 +58,9 @@ from usercenter.platform.service import ClientApps, Dictionaries, SystemConfig
 from usercenter.platform.service.client_apps import CHANGES_CHANNEL as CLIENT_APPS_CHANNEL
 from usercenter.profile import api as profile_api
 from usercenter.profile import events as profile_events
+from usercenter.profile.service.consents import ConsentService, versions_from_settings
+from usercenter.profile.service.devices import DeviceService
+from usercenter.profile.service.location import LocationService, six_digit_region
 from usercenter.providers.registry import ProviderRegistry
 from usercenter.security.captcha import CaptchaService
 from usercenter.security.keys import load_keyring
@@ -100,6 +103,7 @@ CORS_HEADERS = [
     "X-OS-Version",
     "X-Client-Name",
     "X-Client-Version",
+    "X-Client-Channel",
 ]
 
 
@@ -165,6 +169,9 @@ class Services:
     staff_auth: StaffAuthService
     staff_users: StaffUserService
     stats: StatsService
+    consents: ConsentService
+    devices: DeviceService
+    locations: LocationService
 
     def by_type(self) -> dict[type, object]:
         """Each service under its class, and the stores under their protocols: what
@@ -237,6 +244,10 @@ def build_services(settings: Settings) -> Services:
     courier = Courier(on_result=metrics.code_delivered)
     keyring = load_keyring(settings)
     ids = IdService(database, settings)
+    # The profile's consents and devices: told of every login and refresh through the
+    # protocols of `kit.session_hooks` (identity and tokens do not import the profile).
+    consents = ConsentService(versions=versions_from_settings(settings), outbox=outbox)
+    devices = DeviceService()
     signing_keys = SigningKeys(
         database,
         keyring.cipher,
@@ -250,6 +261,7 @@ def build_services(settings: Settings) -> Services:
         cache,
         keyring.blind_index.derive_key("refresh-token"),
         outbox=outbox,
+        client_recorder=devices,
     )
     captcha = CaptchaService(cache, counters=counters)
     passwords = PasswordHasher.from_settings(settings)
@@ -262,6 +274,7 @@ def build_services(settings: Settings) -> Services:
         tokens=tokens,
         views=UserViews(keyring, cache),
         outbox=outbox,
+        consents=consents,
     )
     users = UserAccounts(context)
     identity_sessions = SessionService(context)
@@ -395,6 +408,13 @@ def build_services(settings: Settings) -> Services:
             identity=users,
             statements=wallet.statements,
             rollup_seconds=settings.stats_rollup_seconds,
+        ),
+        consents=consents,
+        devices=devices,
+        # The regions validator is a placeholder (six digits) until the platform's regions
+        # are wired in.
+        locations=LocationService(
+            cipher=keyring.cipher, consents=consents, regions=six_digit_region
         ),
     )
 

@@ -337,6 +337,21 @@ class Settings(BaseSettings):
         default=10, ge=1, le=1000, description="Payout accounts a user may save"
     )
 
+    # Profile: consents (PIPL)
+    profile_privacy_policy_version: str = Field(
+        default="1",
+        min_length=1,
+        max_length=32,
+        description="The privacy policy in force: a login answers that a user who has not "
+        "accepted this version must (consents_required)",
+    )
+    profile_terms_version: str = Field(
+        default="1",
+        min_length=1,
+        max_length=32,
+        description="The terms of service in force, as the privacy policy's version",
+    )
+
     log_level: str = "INFO"
     log_format: LogFormat | None = Field(
         default=None,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from usercenter.identity.models import UserStatus
+from usercenter.kit.session_hooks import RequiredConsent
 from usercenter.tokens.service import IssuedTokens
 
 
@@ -48,6 +49,8 @@ class LoginResult:
     view: UserView
     tokens: IssuedTokens
     is_new_user: bool
+    # The policy versions in force the user has still to accept (the profile's consents).
+    consents_required: tuple[RequiredConsent, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
