@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from usercenter.audit import service as audit
@@ -138,8 +137,12 @@ class ConsentService:
         ]
 
     async def is_granted(self, session: AsyncSession, user_id: int, kind: ConsentKind) -> bool:
-        """Whether the user's consent of `kind` is given now, read under a lock so a
-        withdrawal cannot pass the write that depends on it."""
+        """Whether the user's consent of `kind` is given now; when it is, read again under a
+        lock, so a withdrawal cannot pass the write that depends on it (a row that exists:
+        no gap lock)."""
+        states = await repository.states_of(session, user_id)
+        if not any(state.kind == kind and state.granted for state in states):
+            return False
         state = await repository.state_for_update(session, user_id, kind)
         return state is not None and state.granted
 
@@ -164,14 +167,16 @@ class ConsentService:
         else:
             version = None
         now = clock.now()
+        await repository.ensure_state(session, user_id, kind, now)
         state = await repository.state_for_update(session, user_id, kind)
+        assert state is not None  # just ensured
         if kind in POLICY_KINDS and not granted:
-            version = version or (state.version if state is not None else None)
-        if state is not None and state.granted == granted and state.version == version:
+            version = version or state.version
+        # A row just ensured (never answered) has no record: its "withdrawn" is no answer yet.
+        answered = await repository.has_records(session, user_id, kind)
+        if answered and state.granted == granted and state.version == version:
             return ConsentView(kind, granted, version, state.changed_at)  # nothing changes
-        previous = state.granted if state is not None else None
-        if state is None:
-            state = await self._new_state(session, user_id, kind)
+        previous = state.granted if answered else None
         state.granted = granted
         state.version = version
         state.changed_at = now
@@ -217,20 +222,3 @@ class ConsentService:
                 client=client,
             )
         return ConsentView(kind.value, granted, version, now)
-
-    @staticmethod
-    async def _new_state(session: AsyncSession, user_id: int, kind: ConsentKind) -> ConsentState:
-        """The state row of a kind answered for the first time; when a parallel first answer
-        inserted it meanwhile, that row, locked."""
-        row = ConsentState(
-            user_id=user_id, kind=kind.value, granted=False, version=None, changed_at=clock.now()
-        )
-        try:
-            async with session.begin_nested():
-                session.add(row)
-                await session.flush()
-            return row
-        except IntegrityError:
-            existing = await repository.state_for_update(session, user_id, kind)
-            assert existing is not None  # inserted by the transaction we collided with
-            return existing

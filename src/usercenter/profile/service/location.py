@@ -17,7 +17,6 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from usercenter.audit import service as audit
@@ -132,9 +131,7 @@ class LocationService:
         if region_code is not None:
             await self._check_region(region_code)
         now = clock.now()
-        row = await repository.location_of(session, user_id, lock=True)
-        if row is None:
-            row = await self._new_row(session, user_id, source, now)
+        row = await repository.location_for_update(session, user_id, source.value, now)
         had_coordinates = row.coordinates_encrypted is not None
         row.coordinates_encrypted = encrypted
         row.region_code = region_code
@@ -152,20 +149,3 @@ class LocationService:
                 client=client,
             )
         return self._view(row)
-
-    @staticmethod
-    async def _new_row(
-        session: AsyncSession, user_id: int, source: LocationSource, now: datetime
-    ) -> UserLocation:
-        """The user's first location row; when a parallel first call inserted it meanwhile,
-        that row, locked."""
-        row = UserLocation(user_id=user_id, source=source.value, located_at=now, updated_at=now)
-        try:
-            async with session.begin_nested():
-                session.add(row)
-                await session.flush()
-            return row
-        except IntegrityError:
-            existing = await repository.location_of(session, user_id, lock=True)
-            assert existing is not None  # inserted by the transaction we collided with
-            return existing
