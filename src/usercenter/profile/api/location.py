@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from usercenter.deps import Client, ReadSession, WriteSession, provided
+from usercenter.kit.schemas import optional_body
 from usercenter.profile.schemas.location import LocationAnswer, LocationOut, LocationUpdate
 from usercenter.profile.service.location import LocationService
 from usercenter.tokens.auth import CurrentClaims
@@ -29,7 +30,7 @@ async def get_location(
     summary="Replace the last known location (coordinates need the location consent)",
 )
 async def update_location(
-    body: LocationUpdate,
+    body: Annotated[LocationUpdate, optional_body(LocationUpdate)],
     claims: CurrentClaims,
     locations: Locations,
     session: WriteSession,
