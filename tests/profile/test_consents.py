@@ -10,6 +10,7 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from tests.factories.access import make_role, make_staff, staff_token
 from tests.identity.conftest import AppFactory, bearer, client_for, new_username, register
 from usercenter.audit.models import ProfileChange
 from usercenter.db import Database
@@ -161,3 +162,22 @@ class TestLoginAnswers:
         assert stale.status_code == 422
         assert current.status_code == 200
         assert last["consents_required"] == []
+
+
+class TestStaffView:
+    async def test_staff_read_a_users_consents_and_their_history(
+        self, app: FastAPI, http: httpx.AsyncClient
+    ) -> None:
+        tokens = await register(http, new_username())
+        await consent(http, tokens, kind="location", granted=True)
+        await consent(http, tokens, kind="location", granted=False)
+        _, username = await make_staff(app, await make_role(app, "user:view"))
+        headers = await staff_token(http, username)
+        path = f"/v1/admin/users/{tokens['user']['id']}/consents"
+        seen = await http.get(path, headers=headers)
+        refused = await http.get(path, headers=bearer(tokens))
+        assert seen.status_code == 200, seen.text
+        assert seen.json()["items"][0] == {**seen.json()["items"][0], "kind": "location"}
+        assert seen.json()["required"] == BOTH_V1
+        assert [e["granted"] for e in seen.json()["history"]] == [False, True]
+        assert refused.status_code in (401, 403)

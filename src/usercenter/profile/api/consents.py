@@ -1,4 +1,4 @@
-"""Routes of consents: the user's own."""
+"""Routes of consents: the user's own, and staff's view of a user's."""
 
 from __future__ import annotations
 
@@ -6,13 +6,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
+from usercenter.access.auth import StaffActor, StaffWith
 from usercenter.deps import Client, ReadSession, WriteSession, provided
+from usercenter.kit.schemas import Id
 from usercenter.profile.schemas.consents import (
     ConsentChange,
     ConsentHistoryOut,
     ConsentHistoryPage,
     ConsentOut,
     ConsentsOut,
+    StaffConsentsOut,
 )
 from usercenter.profile.service.consents import ConsentService
 from usercenter.tokens.auth import CurrentClaims
@@ -55,3 +58,22 @@ async def consent_history(
 ) -> ConsentHistoryPage:
     entries = await consents.history(session, claims.user_id)
     return ConsentHistoryPage(items=[ConsentHistoryOut.of(entry) for entry in entries])
+
+
+@router.get(
+    "/v1/admin/users/{user_id}/consents",
+    summary="A user's consents now, what is required, and every grant and withdrawal",
+)
+async def user_consents(
+    user_id: Id,
+    staff: Annotated[StaffActor, StaffWith("user:view")],
+    consents: Consents,
+    session: WriteSession,
+) -> StaffConsentsOut:
+    staff.audit.target("user", user_id)
+    view = await consents.consents(session, user_id)
+    entries = await consents.history(session, user_id)
+    return StaffConsentsOut(
+        **ConsentsOut.of(view).model_dump(),
+        history=[ConsentHistoryOut.of(entry) for entry in entries],
+    )

@@ -89,3 +89,7 @@ class ConsentHistoryOut(Schema):
 
 class ConsentHistoryPage(Schema):
     items: list[ConsentHistoryOut]
+
+
+class StaffConsentsOut(ConsentsOut):
+    history: list[ConsentHistoryOut] = Field(description="Grants and withdrawals, newest first")
