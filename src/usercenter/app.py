@@ -60,6 +60,9 @@ from usercenter.platform.service.client_apps import CHANGES_CHANNEL as CLIENT_AP
 from usercenter.profile import api as profile_api
 from usercenter.profile import events as profile_events
 from usercenter.profile.service.addresses import AddressService
+from usercenter.profile.service.consents import ConsentService, versions_from_settings
+from usercenter.profile.service.devices import DeviceService
+from usercenter.profile.service.location import LocationService
 from usercenter.profile.service.payment_password import PaymentPasswordService
 from usercenter.profile.service.payment_tickets import PaymentTickets
 from usercenter.profile.service.verification import VerificationService
@@ -106,6 +109,7 @@ CORS_HEADERS = [
     "X-OS-Version",
     "X-Client-Name",
     "X-Client-Version",
+    "X-Client-Channel",
 ]
 
 
@@ -178,6 +182,9 @@ class Services:
     verifications: VerificationService
     payment_passwords: PaymentPasswordService
     payment_tickets: PaymentTickets
+    consents: ConsentService
+    devices: DeviceService
+    locations: LocationService
 
     def by_type(self) -> dict[type, object]:
         """Each service under its class, and the stores under their protocols: what
@@ -263,6 +270,10 @@ def build_services(settings: Settings) -> Services:
     keyring = load_keyring(settings)
     regions = Regions()
     ids = IdService(database, settings)
+    # The profile's consents and devices: told of every login and refresh through the
+    # protocols of `kit.session_hooks` (identity and tokens do not import the profile).
+    consents = ConsentService(versions=versions_from_settings(settings), outbox=outbox)
+    devices = DeviceService()
     signing_keys = SigningKeys(
         database,
         keyring.cipher,
@@ -276,6 +287,7 @@ def build_services(settings: Settings) -> Services:
         cache,
         keyring.blind_index.derive_key("refresh-token"),
         outbox=outbox,
+        client_recorder=devices,
     )
     captcha = CaptchaService(cache, counters=counters)
     passwords = PasswordHasher.from_settings(settings)
@@ -288,6 +300,7 @@ def build_services(settings: Settings) -> Services:
         tokens=tokens,
         views=UserViews(keyring, cache, regions),
         outbox=outbox,
+        consents=consents,
     )
     users = UserAccounts(context)
     identity_sessions = SessionService(context)
@@ -447,6 +460,9 @@ def build_services(settings: Settings) -> Services:
         verifications=verifications,
         payment_passwords=payment_passwords,
         payment_tickets=PaymentTickets(database, payment_passwords, settings=settings),
+        consents=consents,
+        devices=devices,
+        locations=LocationService(cipher=keyring.cipher, consents=consents, regions=regions),
     )
 
 

@@ -370,6 +370,20 @@ class Settings(BaseSettings):
     profile_payment_ticket_ttl_seconds: int = Field(
         default=300, ge=10, le=3600, description="How long a payment ticket may be spent"
     )
+    # Profile: consents (PIPL)
+    profile_privacy_policy_version: str = Field(
+        default="1",
+        min_length=1,
+        max_length=32,
+        description="The privacy policy in force: a login answers that a user who has not "
+        "accepted this version must (consents_required)",
+    )
+    profile_terms_version: str = Field(
+        default="1",
+        min_length=1,
+        max_length=32,
+        description="The terms of service in force, as the privacy policy's version",
+    )
 
     log_level: str = "INFO"
     log_format: LogFormat | None = Field(

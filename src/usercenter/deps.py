@@ -75,13 +75,14 @@ _DEVICE_HEADERS = {
     "os_version": ("x-os-version", 32),
     "client_name": ("x-client-name", 64),
     "client_version": ("x-client-version", 32),
+    "channel": ("x-client-channel", 32),
 }
 
 
 async def _client_info(request: Request) -> ClientInfo:
     """The caller: address (X-Forwarded-For only from USERCENTER_TRUSTED_PROXIES), user agent
     and the device headers (X-Device-Id, X-Device-Name, X-Device-Vendor, X-OS, X-OS-Version,
-    X-Client-Name, X-Client-Version)."""
+    X-Client-Name, X-Client-Version, X-Client-Channel)."""
     headers = request.headers
     device = {
         field: (value[:limit] if (value := headers.get(name)) else None)

@@ -1,6 +1,7 @@
 """Fixtures for profile tests: a started app on a fresh test database (in-process cache, or
 Redis where a test of a cached view asks for it), with a business service's credentials.
-Users and staff are made by the factories (tests.factories.identity, tests.factories.access)."""
+Users and staff are made by the factories (tests.factories.identity, tests.factories.access).
+The identity tests' apps and clients (`make_app`, `app`, `http`) serve here too."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from redis.asyncio import Redis
 
 from tests.conftest import make_settings, service_url
 from tests.factories.platform import basic_auth
-from tests.identity.conftest import DEFAULTS, AppFactory
+from tests.identity.conftest import DEFAULTS, AppFactory, app, http, make_app  # noqa: F401 - fixtures, re-exported
 from usercenter.app import create_app
 
 SERVICE_CLIENTS = "orders:orders-secret"

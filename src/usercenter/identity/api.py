@@ -15,6 +15,7 @@ from usercenter.identity.schemas import (
     AuthorizeOut,
     BoundIdentityOut,
     CodeSentOut,
+    EmailBindRequest,
     EmailCodeRequest,
     LegacyPhoneRequest,
     LoginOut,
@@ -32,6 +33,7 @@ from usercenter.identity.schemas import (
     SmsCodeRequest,
     SmsLoginRequest,
     TokenPairOut,
+    UsernameBindRequest,
     UserOut,
 )
 from usercenter.identity.service.accounts import UserAccounts
@@ -347,6 +349,40 @@ async def bind_phone(
         code=body.code,
         old_code=body.old_code,
         client=client,
+    )
+
+
+@router.post(
+    "/v1/me/identities/email",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Bind an e-mail (code, purpose bind), replacing the one bound now",
+)
+async def bind_email(
+    body: EmailBindRequest,
+    claims: CurrentClaims,
+    bindings: Bindings,
+    session: WriteSession,
+    client: Client,
+) -> None:
+    await bindings.bind_email(
+        session, user_id=claims.user_id, email=body.email, code=body.code, client=client
+    )
+
+
+@router.post(
+    "/v1/me/identities/username",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Take a username, replacing the one held now",
+)
+async def bind_username(
+    body: UsernameBindRequest,
+    claims: CurrentClaims,
+    bindings: Bindings,
+    session: WriteSession,
+    client: Client,
+) -> None:
+    await bindings.bind_username(
+        session, user_id=claims.user_id, username=body.username, client=client
     )
 
 

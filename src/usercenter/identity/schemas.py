@@ -178,14 +178,30 @@ class TokenPairOut(Schema):
         )
 
 
+class RequiredConsentOut(Schema):
+    kind: str = Field(description="privacy_policy or terms")
+    version: str = Field(description="The version in force, to accept (POST /v1/me/consents)")
+
+
 class LoginOut(TokenPairOut):
     user: UserOut
     is_new_user: bool
+    consents_required: list[RequiredConsentOut] = Field(
+        description="Policy versions in force the user has not accepted yet: ask for them"
+    )
 
     @classmethod
     def of(cls, result: LoginResult) -> LoginOut:  # type: ignore[override]
         pair = TokenPairOut.of(result.tokens)
-        return cls(**dict(pair), user=UserOut.of(result.view), is_new_user=result.is_new_user)
+        return cls(
+            **dict(pair),
+            user=UserOut.of(result.view),
+            is_new_user=result.is_new_user,
+            consents_required=[
+                RequiredConsentOut(kind=item.kind, version=item.version)
+                for item in result.consents_required
+            ],
+        )
 
 
 class MiniAppLoginRequest(LoginContext):
@@ -232,6 +248,17 @@ class PhoneBindRequest(Schema):
     code: str = Field(min_length=1, max_length=8, description="SMS code to the new phone")
     old_code: str | None = Field(
         default=None, max_length=8, description="Rebind: SMS code to the phone bound now"
+    )
+
+
+class EmailBindRequest(Schema):
+    email: str = Field(min_length=3, max_length=254)
+    code: str = Field(min_length=1, max_length=8, description="E-mail code, purpose bind")
+
+
+class UsernameBindRequest(Schema):
+    username: str = Field(
+        min_length=1, max_length=64, description="4–32 letters, digits or underscores"
     )
 
 

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 from usercenter.identity.models import UserStatus
+from usercenter.kit.session_hooks import RequiredConsent
 from usercenter.tokens.service import IssuedTokens
 
 # An extension field's value as the API shows it: a string (string, decimal, date, enum), an
@@ -57,6 +58,8 @@ class LoginResult:
     view: UserView
     tokens: IssuedTokens
     is_new_user: bool
+    # The policy versions in force the user has still to accept (the profile's consents).
+    consents_required: tuple[RequiredConsent, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

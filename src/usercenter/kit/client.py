@@ -38,6 +38,8 @@ class Device:
     os_version: str | None = None
     client_name: str | None = None
     client_version: str | None = None
+    # The market or channel the client was installed from (应用市场/渠道: huawei, appstore …).
+    channel: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

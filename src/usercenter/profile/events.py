@@ -118,3 +118,28 @@ class PaymentPasswordChanged(Event):
     how: Literal["set", "changed", "reset"] = Field(
         description="set: the first time (SMS code); changed: with the old one; reset: by SMS"
     )
+
+
+# --- consents ---
+
+
+class _ConsentEvent(Event):
+    subject_kind: ClassVar[str] = "users"
+
+    user_id: int
+    kind: str = Field(description="privacy_policy, terms, location, marketing or real_name")
+    version: str | None = Field(default=None, description="The policy's version (policies)")
+    platform: str | None = Field(default=None, description="Where it was given: MINIAPP, APP …")
+
+
+class ConsentGranted(_ConsentEvent):
+    event_type: ClassVar[str] = "usercenter.consent.granted"
+    summary: ClassVar[str] = "A user gave a consent (a policy version, location, marketing …)"
+
+
+class ConsentWithdrawn(_ConsentEvent):
+    event_type: ClassVar[str] = "usercenter.consent.withdrawn"
+    summary: ClassVar[str] = (
+        "A user withdrew a consent; what it covered stops (a withdrawn location consent "
+        "erases the stored precise location)"
+    )

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from usercenter.kit.client import Device
 from usercenter.tokens.models import Session, SigningKey
 
 _sessions = Session.metadata.tables[Session.__tablename__]
@@ -54,6 +55,25 @@ class RotatedSession:
     rotated_at: datetime | None
     created_at: datetime
     expires_at: datetime
+    # The client the session was opened with: a refresh from the same one writes nothing more.
+    device_id: str | None
+    device_name: str | None
+    vendor: str | None
+    os_name: str | None
+    os_version: str | None
+    client_name: str | None
+    client_version: str | None
+
+    def device(self) -> Device:
+        return Device(
+            device_id=self.device_id,
+            device_name=self.device_name,
+            vendor=self.vendor,
+            os_name=self.os_name,
+            os_version=self.os_version,
+            client_name=self.client_name,
+            client_version=self.client_version,
+        )
 
 
 _ROTATED_COLUMNS = [_sessions.c[name] for name in RotatedSession.__slots__]

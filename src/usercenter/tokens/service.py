@@ -32,6 +32,7 @@ from usercenter.kit import clock
 from usercenter.kit.cache import Cache, LocalMemo
 from usercenter.kit.client import ClientInfo, Platform
 from usercenter.kit.events import Event, EventSink
+from usercenter.kit.session_hooks import ClientRecorder
 from usercenter.security.crypto import hash_secret
 from usercenter.tokens import repository
 from usercenter.tokens.access_tokens import AccessClaims, AccessTokens, token_subject
@@ -105,12 +106,15 @@ class TokenService:
         *,
         outbox: EventSink,
         wall_clock: Callable[[], float] = time.time,
+        client_recorder: ClientRecorder | None = None,
     ) -> None:
         """`outbox`: where a user session's early end is recorded (`session.revoked`), in the
         transaction that ends it. `wall_clock`: the seconds a remembered access token's `exp`
         is checked against, the system's by default as PyJWT's check (tests inject a clock
-        they move on)."""
+        they move on). `client_recorder`: told the client of each user login and refresh (the
+        profile's devices), in the same transaction."""
         self.settings = settings
+        self.client_recorder = client_recorder
         self.outbox = outbox
         self.database = database
         self.keys = keys
@@ -254,6 +258,10 @@ class TokenService:
             provider_secret_encrypted=provider_secret_encrypted,
         )
         await repository.add_session(session, row)
+        if self.client_recorder is not None and subject_type == SessionSubject.USER:
+            await self.client_recorder.record_login_client(
+                session, user_id=user_id, platform=platform, client=client
+            )
         return await self._issue(row, uid, refresh, amr)
 
     async def refresh(
@@ -291,6 +299,14 @@ class TokenService:
         if moved is not None and moved.subject_type == SessionSubject.STAFF:
             raise RefreshTokenInvalid(field="refresh_token")  # staff sessions are not extended
         if moved is not None:
+            if self.client_recorder is not None:
+                await self.client_recorder.record_refresh_client(
+                    session,
+                    user_id=moved.user_id,
+                    platform=moved.platform,
+                    client=client,
+                    opened_with=moved.device(),
+                )
             if moved.uid:
                 return await self._issue(moved, moved.uid, following)
             async with self.database.read_session() as reader:

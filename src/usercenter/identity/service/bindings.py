@@ -1,6 +1,6 @@
 """Binding, rebinding and unbinding the current user's login methods: a phone proven by an SMS
-code (or the phone in a mini program's legacy encryptedData), a provider login, and the list
-of what is bound.
+code (or the phone in a mini program's legacy encryptedData), an e-mail proven by a code, a
+username, a provider login, and the list of what is bound.
 
 Binding never merges two users silently: an identity (or a unionid) that belongs to someone
 else is refused with `identity_taken`, naming only its kind. Replacing a bound method takes
@@ -24,9 +24,18 @@ from usercenter.identity.errors import (
     NotBound,
 )
 from usercenter.identity.models import IdentityType
-from usercenter.identity.service.context import IdentityContext, SmsPurpose
+from usercenter.identity.service.context import (
+    EmailPurpose,
+    IdentityContext,
+    IdentitySpec,
+    SmsPurpose,
+)
 from usercenter.identity.service.links import IdentityLinks
-from usercenter.identity.service.normalize import normalize_phone
+from usercenter.identity.service.normalize import (
+    normalize_email,
+    normalize_phone,
+    normalize_username,
+)
 from usercenter.identity.service.provider_proofs import ProviderProofs
 from usercenter.identity.views import BoundIdentity
 from usercenter.kit import clock
@@ -136,6 +145,60 @@ class BindingService:
         if await self.links.bound_phone(session, user_id) is not None:
             raise AlreadyBound(field="phone")
         await self.links.add_phone(session, user_id, phone.e164, client)
+
+    # --- e-mail and username ---------------------------------------------------------------
+
+    async def bind_email(
+        self, session: AsyncSession, *, user_id: int, email: str, code: str, client: ClientInfo
+    ) -> None:
+        """Bind an e-mail proven by a code (purpose bind), replacing the user's own e-mail if
+        they have one (rebind). Raises EmailInvalid, IdentityTaken, CodeInvalid."""
+        context = self.context
+        address = normalize_email(email)
+        existing = await context.find(session, IdentityType.EMAIL, address)
+        if existing is not None and existing.user_id != user_id:
+            raise IdentityTaken(field="email")
+        if not await context.email_codes.verify(address, EmailPurpose.BIND, code):
+            raise CodeInvalid(field="code")
+        if existing is not None:
+            return
+        await self._bind_exclusive(
+            session, user_id, IdentitySpec(IdentityType.EMAIL, address), client
+        )
+
+    async def bind_username(
+        self, session: AsyncSession, *, user_id: int, username: str, client: ClientInfo
+    ) -> None:
+        """Give the user a username (validated as at registration), replacing theirs if they
+        have one (rebind). Raises UsernameInvalid, UsernameLooksLikePhone, IdentityTaken."""
+        name = normalize_username(username)
+        existing = await self.context.find(session, IdentityType.USERNAME, name)
+        if existing is not None:
+            if existing.user_id == user_id:
+                return
+            raise IdentityTaken(field="username")
+        await self._bind_exclusive(
+            session, user_id, IdentitySpec(IdentityType.USERNAME, name), client
+        )
+
+    async def _bind_exclusive(
+        self, session: AsyncSession, user_id: int, spec: IdentitySpec, client: ClientInfo
+    ) -> None:
+        """Add an identity of a kind a user has one of, the current one (if any) removed
+        first: a rebind. Raises IdentityTaken (another user's, also one bound meanwhile)."""
+        current = await self.links.bound_of_kind(session, user_id, spec.type)
+        old_value = None
+        if current is not None:
+            old_value = self.context.masked(current)
+            await self.links.remove(session, current)
+        await self.links.add_login(
+            session,
+            user_id,
+            spec,
+            client,
+            action="bind" if current is None else "rebind",
+            old_value=old_value,
+        )
 
     # --- providers ------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from usercenter.ids.service import IdService
 from usercenter.kit import clock
 from usercenter.kit.cache import Counters
 from usercenter.kit.events import EventSink
+from usercenter.kit.session_hooks import ConsentGate
 from usercenter.security.keys import Keyring
 from usercenter.security.masking import mask_identifier
 from usercenter.tokens.service import TokenService
@@ -82,8 +83,12 @@ class IdentityContext:
         tokens: TokenService,
         views: UserViews,
         outbox: EventSink,
+        consents: ConsentGate | None = None,
     ) -> None:
+        """`consents`: what a login asks which policy versions the user has still to accept
+        (the profile's consents; none: nothing is ever required)."""
         self.settings = settings
+        self.consents = consents
         self.outbox = outbox
         self.keyring = keyring
         self.ids = ids

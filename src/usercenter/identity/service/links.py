@@ -128,6 +128,42 @@ class IdentityLinks:
             client=client,
         )
 
+    async def add_login(
+        self,
+        session: AsyncSession,
+        user_id: int,
+        spec: IdentitySpec,
+        client: ClientInfo,
+        *,
+        action: str,
+        old_value: str | None = None,
+    ) -> None:
+        """Give the user an e-mail or a username (`action`: bind, rebind; `old_value`: the
+        replaced one, masked). Raises IdentityTaken."""
+        await self._insert(session, user_id, spec)
+        await audit.record_profile_change(
+            session,
+            user_id=user_id,
+            action=action,
+            attribute=spec.type,
+            old_value=old_value,
+            new_value=masked_identifier(spec.type, spec.value),
+            client=client,
+        )
+
+    async def bound_of_kind(
+        self, session: AsyncSession, user_id: int, identity_type: str
+    ) -> Identity | None:
+        """The user's identity of an exclusive kind (phone, email, username), None if none."""
+        return next(
+            (
+                i
+                for i in await repository.identities_of(session, user_id)
+                if i.type == identity_type
+            ),
+            None,
+        )
+
     async def remove(self, session: AsyncSession, identity: Identity) -> None:
         """Delete an identity, and its unionid row once no identity of the user carries it."""
         union = identity.union_id

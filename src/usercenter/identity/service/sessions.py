@@ -67,8 +67,16 @@ class SessionService:
             session_id=tokens.session_id,
             platform=platform,
         )
+        required = (
+            await context.consents.required_consents(session, user.id)
+            if context.consents is not None
+            else []
+        )
         return LoginResult(
-            view=await context.views.of(session, user), tokens=tokens, is_new_user=is_new_user
+            view=await context.views.of(session, user),
+            tokens=tokens,
+            is_new_user=is_new_user,
+            consents_required=tuple(required),
         )
 
     async def uid_of(self, session: AsyncSession, user_id: int) -> str:

@@ -4,7 +4,7 @@ action widened to 32 characters), and the permission to declare keys and set val
 (`user:extends:manage`, under the Users menu)
 
 Revision ID: 0014_profile_extends
-Revises: 0012_profile_paypw
+Revises: 0013_profile_consent
 Create Date: 2026-11-28 06:00:00.000000
 """
 
@@ -18,7 +18,7 @@ import usercenter.kit.models
 from usercenter.migrations.seed import Node, add_permissions, remove_permissions
 
 revision: str = "0014_profile_extends"
-down_revision: str | None = "0012_profile_paypw"
+down_revision: str | None = "0013_profile_consent"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
