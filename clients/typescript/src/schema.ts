@@ -295,6 +295,42 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/me/identities/email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Bind an e-mail (code, purpose bind), replacing the one bound now */
+        post: operations["bind_email_v1_me_identities_email_post"];
+        /** Unbind a login method (never the last one) */
+        delete: operations["unbind_v1_me_identities__kind__delete_email"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/identities/username": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Take a username, replacing the one held now */
+        post: operations["bind_username_v1_me_identities_username_post"];
+        /** Unbind a login method (never the last one) */
+        delete: operations["unbind_v1_me_identities__kind__delete_username"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/me/identities/wechat-phone": {
         parameters: {
             query?: never;
@@ -425,6 +461,23 @@ export interface paths {
         };
         /** The current user's logins, newest first */
         get: operations["login_history_v1_me_login_history_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The current user's profile changes, newest first */
+        get: operations["my_changes_v1_me_changes_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -981,6 +1034,490 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/me/addresses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My delivery addresses, the default first */
+        get: operations["list_my_addresses_v1_me_addresses_get"];
+        put?: never;
+        /** Save an address (the first is the default) */
+        post: operations["add_my_address_v1_me_addresses_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/addresses/{address_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete an address; deleting the default promotes the latest changed other one */
+        delete: operations["delete_my_address_v1_me_addresses__address_id__delete"];
+        options?: never;
+        head?: never;
+        /** Change an address (only the fields sent) */
+        patch: operations["update_my_address_v1_me_addresses__address_id__patch"];
+        trace?: never;
+    };
+    "/v1/me/addresses/{address_id}/default": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Make an address the default */
+        post: operations["set_my_default_address_v1_me_addresses__address_id__default_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/{user_id}/addresses/default": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A user's default address, whole (for delivery) */
+        get: operations["service_default_address_v1_users__user_id__addresses_default_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/{user_id}/addresses/{address_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One of a user's addresses, whole (for delivery: an order snapshots it) */
+        get: operations["service_address_v1_users__user_id__addresses__address_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/users/{user_id}/addresses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A user's addresses, masked unless revealed (user:pii:view, logged) */
+        get: operations["staff_user_addresses_v1_admin_users__user_id__addresses_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/extends": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change the current user's extension fields */
+        patch: operations["update_my_extends_v1_me_extends_patch"];
+        trace?: never;
+    };
+    "/v1/me/extend-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The extension fields a user may have: label, type, options, whether editable */
+        get: operations["my_extend_keys_v1_me_extend_keys_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/profile/extend-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The declared extension keys */
+        get: operations["list_extend_keys_v1_admin_profile_extend_keys_get"];
+        put?: never;
+        /** Declare an extension key */
+        post: operations["create_extend_key_v1_admin_profile_extend_keys_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/profile/extend-keys/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change an extension key (label, options, length, editability, status) */
+        patch: operations["update_extend_key_v1_admin_profile_extend_keys__key__patch"];
+        trace?: never;
+    };
+    "/v1/admin/users/{user_id}/extends": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A user's extension fields */
+        get: operations["user_extends_v1_admin_users__user_id__extends_get"];
+        /** Set a user's extension fields (the keys sent; null removes; logged) */
+        put: operations["set_user_extends_v1_admin_users__user_id__extends_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/verification": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My real-name verification (masked) */
+        get: operations["my_verification_v1_me_verification_get"];
+        put?: never;
+        /** Submit (or, after a rejection, resubmit) my real-name verification */
+        post: operations["submit_verification_v1_me_verification_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/{user_id}/verification": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whether a user is verified, and a verified adult (services; never the number) */
+        get: operations["user_verification_for_service_v1_users__user_id__verification_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/verifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The verification queue, newest first (masked) */
+        get: operations["verification_queue_v1_admin_verifications_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/verifications/{verification_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A verification with its history; whole only with reveal (user:pii:view, logged) */
+        get: operations["verification_detail_v1_admin_verifications__verification_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/verifications/{verification_id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Approve a pending verification */
+        post: operations["approve_verification_v1_admin_verifications__verification_id__approve_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/verifications/{verification_id}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reject a pending verification, with the reason the user will see */
+        post: operations["reject_verification_v1_admin_verifications__verification_id__reject_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/users/{user_id}/verification": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set a user's verification (also once approved), with a reason (logged) */
+        put: operations["change_verification_v1_admin_users__user_id__verification_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/payment-password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whether a payment password is set, and locked */
+        get: operations["payment_password_status_v1_me_payment_password_get"];
+        /** Set the payment password (with an SMS code) or change it (with the old one) */
+        put: operations["put_payment_password_v1_me_payment_password_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/payment-password/reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reset a forgotten payment password with an SMS code (and the ID number's end) */
+        post: operations["reset_payment_password_v1_me_payment_password_reset_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/payment-password/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Check the payment password: a single-use ticket for one action and amount */
+        post: operations["verify_payment_password_v1_me_payment_password_verify_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/consents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The current state of each consent, and what is required */
+        get: operations["list_consents_v1_me_consents_get"];
+        put?: never;
+        /** Give or withdraw a consent (policies: by version) */
+        post: operations["set_consent_v1_me_consents_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/consents/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every grant and withdrawal, newest first */
+        get: operations["consent_history_v1_me_consents_history_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/users/{user_id}/consents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A user's consents now, what is required, and every grant and withdrawal */
+        get: operations["user_consents_v1_admin_users__user_id__consents_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/devices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The latest client on each platform */
+        get: operations["list_devices_v1_me_devices_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/device": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Tell the client's device, its push token above all */
+        put: operations["update_device_v1_me_device_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/users/{user_id}/devices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A user's latest client on each platform (device id and push token masked) */
+        get: operations["user_devices_v1_admin_users__user_id__devices_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/location": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The last known location */
+        get: operations["get_location_v1_me_location_get"];
+        /** Replace the last known location (coordinates need the location consent) */
+        put: operations["update_location_v1_me_location_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/auth/login": {
         parameters: {
             query?: never;
@@ -1274,6 +1811,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/users/{user_id}/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A user's profile changes, newest first */
+        get: operations["user_changes_v1_admin_users__user_id__changes_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/users/{user_id}/sessions/revoke": {
         parameters: {
             query?: never;
@@ -1385,6 +1939,23 @@ export interface paths {
         };
         /** A subject's permission codes and menu/button tree (dynamic routes) */
         get: operations["subject_permissions_v1_authz_subjects__subject__permissions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/regions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GB/T 2260 regions: the provinces, or the children of one (cacheable) */
+        get: operations["list_regions_v1_regions_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1660,6 +2231,158 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AddressIn */
+        AddressIn: {
+            /**
+             * Receiver Name
+             * @description Who receives the parcel
+             */
+            receiver_name: string;
+            /**
+             * Receiver Phone
+             * @description Mainland mobile, 11 digits (+86 allowed)
+             */
+            receiver_phone: string;
+            /**
+             * Region Code
+             * @description GB/T 2260 county-level code (the district)
+             */
+            region_code: string;
+            /**
+             * Street
+             * @description Street or township
+             */
+            street?: string | null;
+            /**
+             * Detail
+             * @description Road, house number, building, room
+             */
+            detail: string;
+            /**
+             * Postcode
+             * @description Six digits
+             */
+            postcode?: string | null;
+            /**
+             * Latitude
+             * @description Degrees, up to 7 places (string or number); with longitude
+             */
+            latitude?: number | string | null;
+            /**
+             * Longitude
+             * @description Degrees, up to 7 places (string or number); with latitude
+             */
+            longitude?: number | string | null;
+            /**
+             * Tag
+             * @description home, company or other
+             */
+            tag?: ("home" | "company" | "other") | null;
+            /**
+             * Is Default
+             * @description Make it the default at once
+             * @default false
+             */
+            is_default?: boolean;
+        };
+        /** AddressList */
+        AddressList: {
+            /** Items */
+            items: components["schemas"]["AddressOut"][];
+        };
+        /** AddressOut */
+        AddressOut: {
+            /**
+             * Id
+             * @description Address id (a string: it may exceed 2^53)
+             */
+            id: string;
+            /**
+             * Receiver Name
+             * @description Whole for the owner and services; masked for staff
+             */
+            receiver_name: string;
+            /**
+             * Receiver Phone
+             * @description Whole for the owner and services; masked for staff
+             */
+            receiver_phone: string;
+            /**
+             * Region Code
+             * @description The district's GB/T 2260 code
+             */
+            region_code: string;
+            region: components["schemas"]["ResolvedRegionOut"];
+            /** Street */
+            street: string | null;
+            /**
+             * Detail
+             * @description Whole for the owner and services; masked for staff
+             */
+            detail: string;
+            /** Postcode */
+            postcode: string | null;
+            /**
+             * Latitude
+             * @description Decimal string, 7 places: "23.1290800"
+             */
+            latitude: string | null;
+            /**
+             * Longitude
+             * @description Decimal string, 7 places: "113.2644300"
+             */
+            longitude: string | null;
+            /** Tag */
+            tag: string | null;
+            /** Is Default */
+            is_default: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** AddressUpdate */
+        AddressUpdate: {
+            /** Receiver Name */
+            receiver_name?: string | null;
+            /** Receiver Phone */
+            receiver_phone?: string | null;
+            /** Region Code */
+            region_code?: string | null;
+            /**
+             * Street
+             * @description null clears it
+             */
+            street?: string | null;
+            /** Detail */
+            detail?: string | null;
+            /**
+             * Postcode
+             * @description null clears it
+             */
+            postcode?: string | null;
+            /**
+             * Latitude
+             * @description null clears it (with longitude)
+             */
+            latitude?: number | string | null;
+            /**
+             * Longitude
+             * @description null clears it (with latitude)
+             */
+            longitude?: number | string | null;
+            /**
+             * Tag
+             * @description null clears it
+             */
+            tag?: ("home" | "company" | "other") | null;
+        };
         /** AdjustmentIn */
         AdjustmentIn: {
             /** User Id */
@@ -2056,6 +2779,119 @@ export interface components {
             /**
              * Next Cursor
              * @description Pass as `cursor` for the next page
+             */
+            next_cursor: string | null;
+        };
+        /** AdminVerificationDetailOut */
+        AdminVerificationDetailOut: {
+            verification: components["schemas"]["AdminVerificationOut"];
+            /** Reviewer Id */
+            reviewer_id: number | null;
+            /** History */
+            history: components["schemas"]["VerificationHistoryOut"][];
+            /**
+             * Pii Revealed
+             * @description True: the fields below are whole (and logged)
+             */
+            pii_revealed: boolean;
+            /**
+             * Real Name
+             * @description Whole, only when revealed
+             */
+            real_name: string | null;
+            /**
+             * Document Number
+             * @description Whole, only when revealed
+             */
+            document_number: string | null;
+            /**
+             * Birth Date
+             * @description Only when revealed
+             */
+            birth_date: string | null;
+            /**
+             * Photo Front
+             * @description Object key, only when revealed
+             */
+            photo_front: string | null;
+            /**
+             * Photo Back
+             * @description Object key, only when revealed
+             */
+            photo_back: string | null;
+            /**
+             * Photo Held
+             * @description Object key, only when revealed
+             */
+            photo_held: string | null;
+        };
+        /** AdminVerificationOut */
+        AdminVerificationOut: {
+            /**
+             * Id
+             * @description None while nothing was submitted
+             */
+            id: number | null;
+            /**
+             * Status
+             * @description none, pending, approved or rejected
+             * @enum {string}
+             */
+            status: "none" | "pending" | "approved" | "rejected";
+            /**
+             * Document Type
+             * @description id_card, passport, …
+             */
+            document_type: string | null;
+            /**
+             * Real Name Masked
+             * @description 张*
+             */
+            real_name_masked: string | null;
+            /**
+             * Document Number Masked
+             * @description 440***********1234
+             */
+            document_number_masked: string | null;
+            /**
+             * Sex
+             * @description From an ID card: male or female
+             */
+            sex: string | null;
+            /**
+             * Birth Year
+             * @description From an ID card (or as submitted)
+             */
+            birth_year: number | null;
+            /**
+             * Reason
+             * @description Why it was rejected (or changed by staff)
+             */
+            reason: string | null;
+            /**
+             * Decided By
+             * @description staff or vendor
+             */
+            decided_by: string | null;
+            /** Submitted At */
+            submitted_at: string | null;
+            /** Decided At */
+            decided_at: string | null;
+            /** User Id */
+            user_id: number;
+            /**
+             * Vendor Result
+             * @description What the ID check vendor said, if asked
+             */
+            vendor_result: string | null;
+        };
+        /** AdminVerificationPage */
+        AdminVerificationPage: {
+            /** Items */
+            items: components["schemas"]["AdminVerificationOut"][];
+            /**
+             * Next Cursor
+             * @description Pass back as `cursor` for the next page
              */
             next_cursor: string | null;
         };
@@ -2577,6 +3413,104 @@ export interface components {
             /** @description The new value: a string, an integer, true/false or any JSON, as the entry's value_type says */
             value: components["schemas"]["JsonValue"];
         };
+        /** ConsentChange */
+        ConsentChange: {
+            kind: components["schemas"]["ConsentKind"];
+            /**
+             * Version
+             * @description Policies: the version in force (required to grant)
+             */
+            version?: string | null;
+            /**
+             * Granted
+             * @description true: give the consent; false: withdraw it
+             */
+            granted: boolean;
+        };
+        /** ConsentHistoryOut */
+        ConsentHistoryOut: {
+            /** Kind */
+            kind: string;
+            /** Granted */
+            granted: boolean;
+            /** Version */
+            version: string | null;
+            /** Platform */
+            platform: string | null;
+            /** Client Name */
+            client_name: string | null;
+            /** Client Version */
+            client_version: string | null;
+            /**
+             * Ip Masked
+             * @description The address it came from, masked (10.1.*.*)
+             */
+            ip_masked: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /** ConsentHistoryPage */
+        ConsentHistoryPage: {
+            /** Items */
+            items: components["schemas"]["ConsentHistoryOut"][];
+        };
+        /**
+         * ConsentKind
+         * @enum {string}
+         */
+        ConsentKind: "privacy_policy" | "terms" | "location" | "marketing" | "real_name";
+        /** ConsentOut */
+        ConsentOut: {
+            /**
+             * Kind
+             * @description privacy_policy, terms, location, marketing or real_name
+             */
+            kind: string;
+            /**
+             * Granted
+             * @description Given now (false: withdrawn)
+             */
+            granted: boolean;
+            /**
+             * Version
+             * @description The policy's version (policies only)
+             */
+            version: string | null;
+            /**
+             * Changed At
+             * Format: date-time
+             */
+            changed_at: string;
+        };
+        /** ConsentRequiredOut */
+        ConsentRequiredOut: {
+            /**
+             * Kind
+             * @description privacy_policy or terms
+             */
+            kind: string;
+            /**
+             * Version
+             * @description The version in force, to accept
+             */
+            version: string;
+        };
+        /** ConsentsOut */
+        ConsentsOut: {
+            /**
+             * Items
+             * @description The current state of each kind answered
+             */
+            items: components["schemas"]["ConsentOut"][];
+            /**
+             * Required
+             * @description Policy versions in force not accepted yet
+             */
+            required: components["schemas"]["ConsentRequiredOut"][];
+        };
         /** DailyOut */
         DailyOut: {
             /**
@@ -2642,6 +3576,77 @@ export interface components {
         DecisionIn: {
             /** Remark */
             remark?: string | null;
+        };
+        /** DeviceList */
+        DeviceList: {
+            /** Items */
+            items: components["schemas"]["DeviceOut"][];
+        };
+        /** DeviceOut */
+        DeviceOut: {
+            /** Platform */
+            platform: string;
+            /**
+             * Device Id
+             * @description Whole to the user, masked to staff
+             */
+            device_id: string | null;
+            /** Vendor */
+            vendor: string | null;
+            /** Model */
+            model: string | null;
+            /** Os Name */
+            os_name: string | null;
+            /** Os Version */
+            os_version: string | null;
+            /** Client Name */
+            client_name: string | null;
+            /** Client Version */
+            client_version: string | null;
+            /** Channel */
+            channel: string | null;
+            /**
+             * Push Token
+             * @description Whole to the user, masked to staff
+             */
+            push_token: string | null;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
+         * DeviceUpdate
+         * @description What the body leaves out comes from the device headers; what neither names stays.
+         */
+        DeviceUpdate: {
+            /** @description The platform the client runs on */
+            platform: components["schemas"]["UserPlatform"];
+            /**
+             * Push Token
+             * @description The push service's token; null forgets it
+             */
+            push_token?: string | null;
+            /** Device Id */
+            device_id?: string | null;
+            /** Vendor */
+            vendor?: string | null;
+            /** Model */
+            model?: string | null;
+            /** Os Name */
+            os_name?: string | null;
+            /** Os Version */
+            os_version?: string | null;
+            /** Client Name */
+            client_name?: string | null;
+            /** Client Version */
+            client_version?: string | null;
+            /**
+             * Channel
+             * @description Market or channel (huawei …)
+             */
+            channel?: string | null;
         };
         /** DictCreateIn */
         DictCreateIn: {
@@ -2824,6 +3829,21 @@ export interface components {
             /** Found */
             found: string;
         };
+        /**
+         * DocumentType
+         * @enum {string}
+         */
+        DocumentType: "id_card" | "passport" | "hk_macau_permit" | "taiwan_permit";
+        /** EmailBindRequest */
+        EmailBindRequest: {
+            /** Email */
+            email: string;
+            /**
+             * Code
+             * @description E-mail code, purpose bind
+             */
+            code: string;
+        };
         /** EmailCodeRequest */
         EmailCodeRequest: {
             /**
@@ -2930,6 +3950,140 @@ export interface components {
             subject_kind: string;
             /** Summary */
             summary: string;
+        };
+        /** ExtendKeyIn */
+        ExtendKeyIn: {
+            /**
+             * Key
+             * @description A slug: lower-case letters, digits, underscores
+             */
+            key: string;
+            /**
+             * Label
+             * @description What the console and clients call it
+             */
+            label: string;
+            /** @description string, integer, decimal, boolean, date or enum */
+            type: components["schemas"]["ExtendType"];
+            /**
+             * Options
+             * @description The values an enum allows
+             */
+            options?: string[] | null;
+            /**
+             * Max Length
+             * @description Longest value in characters (at most 1024)
+             */
+            max_length?: number | null;
+            /**
+             * Is User Editable
+             * @description Whether users may change it
+             * @default false
+             */
+            is_user_editable?: boolean;
+            /**
+             * Sort Order
+             * @description Display order, smallest first
+             * @default 0
+             */
+            sort_order?: number;
+        };
+        /** ExtendKeyList */
+        ExtendKeyList: {
+            /** Items */
+            items: components["schemas"]["ExtendKeyOut"][];
+        };
+        /** ExtendKeyOut */
+        ExtendKeyOut: {
+            /** Key */
+            key: string;
+            /** Label */
+            label: string;
+            /**
+             * Type
+             * @description string, integer, decimal, boolean, date or enum
+             */
+            type: string;
+            /**
+             * Options
+             * @description The values an enum allows
+             */
+            options: string[] | null;
+            /** Max Length */
+            max_length: number | null;
+            /** Is User Editable */
+            is_user_editable: boolean;
+            /**
+             * Status
+             * @description active or disabled
+             */
+            status: string;
+            /** Sort Order */
+            sort_order: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
+         * ExtendKeyStatus
+         * @enum {string}
+         */
+        ExtendKeyStatus: "active" | "disabled";
+        /**
+         * ExtendKeyUpdate
+         * @description Only the fields sent change; a key's type never does.
+         */
+        ExtendKeyUpdate: {
+            /**
+             * Label
+             * @description What the console and clients call it
+             */
+            label?: string | null;
+            /**
+             * Options
+             * @description The values an enum allows
+             */
+            options?: string[] | null;
+            /**
+             * Max Length
+             * @description Longest value in characters
+             */
+            max_length?: number | null;
+            /**
+             * Is User Editable
+             * @description Whether users may change it
+             */
+            is_user_editable?: boolean | null;
+            /** @description active, or disabled (its values kept, not shown) */
+            status?: components["schemas"]["ExtendKeyStatus"] | null;
+            /**
+             * Sort Order
+             * @description Display order
+             */
+            sort_order?: number | null;
+        };
+        /**
+         * ExtendType
+         * @description What an extension field holds; its values are validated by it.
+         * @enum {string}
+         */
+        ExtendType: "string" | "integer" | "decimal" | "boolean" | "date" | "enum";
+        /** ExtendsOut */
+        ExtendsOut: {
+            /**
+             * Extends
+             * @description The values by key: strings, integers, booleans; decimals and dates as strings
+             */
+            extends: {
+                [key: string]: string | number | boolean;
+            };
         };
         /** FeedPageOut */
         FeedPageOut: {
@@ -3042,6 +4196,61 @@ export interface components {
             /** App Id */
             app_id?: string | null;
         };
+        /** LocationAnswer */
+        LocationAnswer: {
+            /** @description None: no location known */
+            location: components["schemas"]["LocationOut"] | null;
+        };
+        /** LocationOut */
+        LocationOut: {
+            /**
+             * Latitude
+             * @description Degrees, 7 places
+             */
+            latitude: string | null;
+            /**
+             * Longitude
+             * @description Degrees, 7 places
+             */
+            longitude: string | null;
+            /** Region Code */
+            region_code: string | null;
+            /** Source */
+            source: string;
+            /**
+             * Located At
+             * Format: date-time
+             */
+            located_at: string;
+        };
+        /**
+         * LocationSource
+         * @enum {string}
+         */
+        LocationSource: "gps" | "ip" | "manual";
+        /** LocationUpdate */
+        LocationUpdate: {
+            /**
+             * Latitude
+             * @description Degrees, 7 places at most; needs the location consent
+             */
+            latitude?: number | string | null;
+            /**
+             * Longitude
+             * @description Degrees, 7 places at most
+             */
+            longitude?: number | string | null;
+            /**
+             * Region Code
+             * @description GB/T 2260 district code
+             */
+            region_code?: string | null;
+            /**
+             * @description gps, ip or manual
+             * @default gps
+             */
+            source?: components["schemas"]["LocationSource"];
+        };
         /** LoginOut */
         LoginOut: {
             /** Access Token */
@@ -3066,6 +4275,11 @@ export interface components {
             user: components["schemas"]["UserOut"];
             /** Is New User */
             is_new_user: boolean;
+            /**
+             * Consents Required
+             * @description Policy versions in force the user has not accepted yet: ask for them
+             */
+            consents_required: components["schemas"]["RequiredConsentOut"][];
         };
         /** MenuOut */
         MenuOut: {
@@ -3186,6 +4400,91 @@ export interface components {
             code: string;
             /** New Password */
             new_password: string;
+        };
+        /** PaymentPasswordOut */
+        PaymentPasswordOut: {
+            /**
+             * Set
+             * @description Whether the user has a payment password
+             */
+            set: boolean;
+            /**
+             * Locked Until
+             * @description Until when too many wrong tries lock it (None: not locked)
+             */
+            locked_until: string | null;
+        };
+        /**
+         * PaymentPasswordPut
+         * @description First set: `password` + `sms_code`; a change: `old_password` + `password`.
+         */
+        PaymentPasswordPut: {
+            /**
+             * Password
+             * @description The new six digits
+             */
+            password: string;
+            /**
+             * Sms Code
+             * @description First set: the SMS code (purpose payment_password) sent to the bound phone
+             */
+            sms_code?: string | null;
+            /**
+             * Old Password
+             * @description A change: the current six digits
+             */
+            old_password?: string | null;
+        };
+        /** PaymentPasswordResetIn */
+        PaymentPasswordResetIn: {
+            /**
+             * Password
+             * @description The new six digits
+             */
+            password: string;
+            /**
+             * Sms Code
+             * @description The SMS code (purpose payment_password) sent to the bound phone
+             */
+            sms_code: string;
+            /**
+             * Id Number Last Six
+             * @description When the user's ID card is verified: the number's last six characters
+             */
+            id_number_last_six?: string | null;
+        };
+        /** PaymentTicketOut */
+        PaymentTicketOut: {
+            /**
+             * Ticket
+             * @description Send it once as the X-Payment-Ticket header of the call it is bound to
+             */
+            ticket: string;
+            /**
+             * Expires At
+             * Format: date-time
+             * @description After this it is refused
+             */
+            expires_at: string;
+        };
+        /** PaymentTicketRequest */
+        PaymentTicketRequest: {
+            /**
+             * Password
+             * @description The payment password
+             */
+            password: string;
+            /**
+             * Action
+             * @description The one call the ticket will allow
+             * @enum {string}
+             */
+            action: "wallet.transfer" | "wallet.withdrawal" | "wallet.payout_account";
+            /**
+             * Amount
+             * @description The amount that call moves, written as that call writes it (whole coins for a transfer, yuan for a withdrawal); required for transfers and withdrawals
+             */
+            amount?: string | number | null;
         };
         /** PayoutAccountOut */
         PayoutAccountOut: {
@@ -3340,6 +4639,58 @@ export interface components {
              */
             old_code?: string | null;
         };
+        /** ProfileChangeOut */
+        ProfileChangeOut: {
+            /** Id */
+            id: string;
+            /**
+             * Action
+             * @description update, set, bind, unbind, add, remove, submit, grant…
+             */
+            action: string;
+            /**
+             * Attribute
+             * @description What changed: `nickname`, `address.detail`, `extends.<key>`, `payment_password`…
+             */
+            attribute: string;
+            /**
+             * Old Value
+             * @description Masked where personal; a secret shows none
+             */
+            old_value: string | null;
+            /**
+             * New Value
+             * @description Masked where personal; a secret shows none
+             */
+            new_value: string | null;
+            /**
+             * Actor
+             * @description Who made it: user, staff, service or system
+             */
+            actor: string;
+            /**
+             * Actor Id
+             * @description Which staff member or service, when not the user
+             */
+            actor_id: string | null;
+            /** Ip */
+            ip: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /** ProfileChangePage */
+        ProfileChangePage: {
+            /** Items */
+            items: components["schemas"]["ProfileChangeOut"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page
+             */
+            next_cursor: string | null;
+        };
         /** ProfileUpdate */
         ProfileUpdate: {
             /** Nickname */
@@ -3362,6 +4713,11 @@ export interface components {
             birthday?: string | null;
             /** Signature */
             signature?: string | null;
+            /**
+             * Region Code
+             * @description GB/T 2260 county-level code (the region picker's last column); null clears
+             */
+            region_code?: string | null;
         };
         /** ProviderBindRequest */
         ProviderBindRequest: {
@@ -3504,6 +4860,37 @@ export interface components {
              */
             amount: string | number;
         };
+        /** RegionOut */
+        RegionOut: {
+            /**
+             * Code
+             * @description GB/T 2260 six-digit code, e.g. 440106
+             */
+            code: string;
+            /**
+             * Name
+             * @description Name in Chinese, e.g. 天河区
+             */
+            name: string;
+        };
+        /** RegionPage */
+        RegionPage: {
+            /**
+             * Items
+             * @description The provinces (no parent), a province's cities or a city's districts
+             */
+            items: components["schemas"]["RegionOut"][];
+        };
+        /** RegionPartOut */
+        RegionPartOut: {
+            /**
+             * Code
+             * @description GB/T 2260 six-digit code
+             */
+            code: string;
+            /** Name */
+            name: string;
+        };
         /** RegisterRequest */
         RegisterRequest: {
             /**
@@ -3519,6 +4906,14 @@ export interface components {
             email_code?: string | null;
             /** Password */
             password: string;
+        };
+        /** RejectIn */
+        RejectIn: {
+            /**
+             * Reason
+             * @description Shown to the user
+             */
+            reason: string;
         };
         /** RelayErrorOut */
         RelayErrorOut: {
@@ -3566,6 +4961,27 @@ export interface components {
              * @description The last failures, newest first
              */
             errors: components["schemas"]["RelayErrorOut"][];
+        };
+        /** RequiredConsentOut */
+        RequiredConsentOut: {
+            /**
+             * Kind
+             * @description privacy_policy or terms
+             */
+            kind: string;
+            /**
+             * Version
+             * @description The version in force, to accept (POST /v1/me/consents)
+             */
+            version: string;
+        };
+        /** ResolvedRegionOut */
+        ResolvedRegionOut: {
+            province: components["schemas"]["RegionPartOut"];
+            /** @description For a municipality, the municipality itself */
+            city: components["schemas"]["RegionPartOut"];
+            /** @description For a city without counties, the city itself */
+            district: components["schemas"]["RegionPartOut"];
         };
         /** RevokedOut */
         RevokedOut: {
@@ -3669,6 +5085,26 @@ export interface components {
          * @enum {string}
          */
         ScopeType: "agency" | "merchant";
+        /** ServiceVerificationOut */
+        ServiceVerificationOut: {
+            /**
+             * Verified
+             * @description An approved verification
+             */
+            verified: boolean;
+            /**
+             * Adult
+             * @description Verified and 18 or older today (China time)
+             */
+            adult: boolean;
+            /** Document Type */
+            document_type: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "none" | "pending" | "approved" | "rejected";
+        };
         /** SessionOut */
         SessionOut: {
             /** Id */
@@ -3747,7 +5183,7 @@ export interface components {
              * @description What the code will be used for
              * @enum {string}
              */
-            purpose: "login" | "bind" | "reset_password" | "change_phone";
+            purpose: "login" | "bind" | "reset_password" | "change_phone" | "payment_password";
         };
         /** SmsLoginRequest */
         SmsLoginRequest: {
@@ -3860,6 +5296,37 @@ export interface components {
              * @enum {string}
              */
             status: "ACTIVE" | "SUSPENDED" | "CLOSED";
+        };
+        /** StaffAddressList */
+        StaffAddressList: {
+            /**
+             * Items
+             * @description Masked unless revealed
+             */
+            items: components["schemas"]["AddressOut"][];
+            /**
+             * Pii Revealed
+             * @description Whether the addresses are shown whole (logged)
+             */
+            pii_revealed: boolean;
+        };
+        /** StaffConsentsOut */
+        StaffConsentsOut: {
+            /**
+             * Items
+             * @description The current state of each kind answered
+             */
+            items: components["schemas"]["ConsentOut"][];
+            /**
+             * Required
+             * @description Policy versions in force not accepted yet
+             */
+            required: components["schemas"]["ConsentRequiredOut"][];
+            /**
+             * History
+             * @description Grants and withdrawals, newest first
+             */
+            history: components["schemas"]["ConsentHistoryOut"][];
         };
         /** StaffCreateIn */
         StaffCreateIn: {
@@ -4089,6 +5556,49 @@ export interface components {
             /** @description active or disabled (ends every session) */
             status: components["schemas"]["Status"];
         };
+        /** StaffVerificationChangeIn */
+        StaffVerificationChangeIn: {
+            /**
+             * Real Name
+             * @description The name on the document: 张三
+             */
+            real_name: string;
+            /**
+             * @description id_card, passport, hk_macau_permit or taiwan_permit
+             * @default id_card
+             */
+            document_type?: components["schemas"]["DocumentType"];
+            /**
+             * Document Number
+             * @description As printed; `x` is read as `X`
+             */
+            document_number: string;
+            /**
+             * Photo Front
+             * @description Object key: front side
+             */
+            photo_front?: string | null;
+            /**
+             * Photo Back
+             * @description Object key: back side
+             */
+            photo_back?: string | null;
+            /**
+             * Photo Held
+             * @description Object key: held in hand
+             */
+            photo_held?: string | null;
+            /**
+             * Birth Date
+             * @description Other documents than the ID card (whose number carries it): the holder's
+             */
+            birth_date?: string | null;
+            /**
+             * Reason
+             * @description Why staff changed it (logged)
+             */
+            reason: string;
+        };
         /**
          * Status
          * @enum {string}
@@ -4242,11 +5752,20 @@ export interface components {
             username: string | null;
             /** Has Password */
             has_password: boolean;
+            /** @description Where the user says they live: province, city, district */
+            region?: components["schemas"]["ResolvedRegionOut"] | null;
             /**
              * Created At
              * Format: date-time
              */
             created_at: string;
+            /**
+             * Extends
+             * @description Extension fields by key (declared by staff): strings, integers, booleans; decimals and dates as strings
+             */
+            extends?: {
+                [key: string]: string | number | boolean;
+            };
         };
         /**
          * UserPlatform
@@ -4254,6 +5773,131 @@ export interface components {
          * @enum {string}
          */
         UserPlatform: "MINIAPP" | "APP" | "H5" | "WEB";
+        /** UsernameBindRequest */
+        UsernameBindRequest: {
+            /**
+             * Username
+             * @description 4–32 letters, digits or underscores
+             */
+            username: string;
+        };
+        /** VerificationHistoryOut */
+        VerificationHistoryOut: {
+            /**
+             * Action
+             * @description submitted, resubmitted, approved, rejected, …
+             */
+            action: string;
+            /** From Status */
+            from_status: string;
+            /** To Status */
+            to_status: string;
+            /**
+             * Actor
+             * @description user, staff or vendor
+             */
+            actor: string;
+            /** Staff Id */
+            staff_id: number | null;
+            /** Reason */
+            reason: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /** VerificationIn */
+        VerificationIn: {
+            /**
+             * Real Name
+             * @description The name on the document: 张三
+             */
+            real_name: string;
+            /**
+             * @description id_card, passport, hk_macau_permit or taiwan_permit
+             * @default id_card
+             */
+            document_type?: components["schemas"]["DocumentType"];
+            /**
+             * Document Number
+             * @description As printed; `x` is read as `X`
+             */
+            document_number: string;
+            /**
+             * Photo Front
+             * @description Object key: front side
+             */
+            photo_front?: string | null;
+            /**
+             * Photo Back
+             * @description Object key: back side
+             */
+            photo_back?: string | null;
+            /**
+             * Photo Held
+             * @description Object key: held in hand
+             */
+            photo_held?: string | null;
+            /**
+             * Birth Date
+             * @description Other documents than the ID card (whose number carries it): the holder's
+             */
+            birth_date?: string | null;
+        };
+        /** VerificationOut */
+        VerificationOut: {
+            /**
+             * Id
+             * @description None while nothing was submitted
+             */
+            id: number | null;
+            /**
+             * Status
+             * @description none, pending, approved or rejected
+             * @enum {string}
+             */
+            status: "none" | "pending" | "approved" | "rejected";
+            /**
+             * Document Type
+             * @description id_card, passport, …
+             */
+            document_type: string | null;
+            /**
+             * Real Name Masked
+             * @description 张*
+             */
+            real_name_masked: string | null;
+            /**
+             * Document Number Masked
+             * @description 440***********1234
+             */
+            document_number_masked: string | null;
+            /**
+             * Sex
+             * @description From an ID card: male or female
+             */
+            sex: string | null;
+            /**
+             * Birth Year
+             * @description From an ID card (or as submitted)
+             */
+            birth_year: number | null;
+            /**
+             * Reason
+             * @description Why it was rejected (or changed by staff)
+             */
+            reason: string | null;
+            /**
+             * Decided By
+             * @description staff or vendor
+             */
+            decided_by: string | null;
+            /** Submitted At */
+            submitted_at: string | null;
+            /** Decided At */
+            decided_at: string | null;
+        };
         /** VipPurchaseIn */
         VipPurchaseIn: {
             /**
@@ -4466,7 +6110,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `provider_rejected`, `registration_closed` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `extend_key_not_editable`, `fresh_proof_required`, `provider_rejected`, `registration_closed` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4475,7 +6119,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `extend_key_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4484,7 +6128,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `extend_key_taken`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4493,7 +6137,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4571,7 +6215,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `provider_rejected`, `registration_closed` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `extend_key_not_editable`, `fresh_proof_required`, `provider_rejected`, `registration_closed` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4580,7 +6224,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `extend_key_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4589,7 +6233,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `extend_key_taken`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4616,7 +6260,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4694,7 +6338,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `provider_rejected`, `registration_closed` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `extend_key_not_editable`, `fresh_proof_required`, `provider_rejected`, `registration_closed` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4703,7 +6347,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `extend_key_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4712,7 +6356,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `extend_key_taken`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4739,7 +6383,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4817,7 +6461,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `provider_rejected`, `registration_closed` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `extend_key_not_editable`, `fresh_proof_required`, `provider_rejected`, `registration_closed` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4826,7 +6470,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `extend_key_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4835,7 +6479,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `extend_key_taken`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4862,7 +6506,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4936,7 +6580,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `provider_rejected`, `registration_closed` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `extend_key_not_editable`, `fresh_proof_required`, `provider_rejected`, `registration_closed` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4945,7 +6589,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `extend_key_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4954,7 +6598,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `extend_key_taken`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4963,7 +6607,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5041,7 +6685,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `provider_rejected`, `registration_closed` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `extend_key_not_editable`, `fresh_proof_required`, `provider_rejected`, `registration_closed` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5050,7 +6694,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `extend_key_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5059,7 +6703,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `extend_key_taken`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5086,7 +6730,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5164,7 +6808,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `provider_rejected`, `registration_closed` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `extend_key_not_editable`, `fresh_proof_required`, `provider_rejected`, `registration_closed` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5173,7 +6817,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `extend_key_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5182,7 +6826,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `extend_key_taken`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5209,7 +6853,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5287,7 +6931,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `provider_rejected`, `registration_closed` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `extend_key_not_editable`, `fresh_proof_required`, `provider_rejected`, `registration_closed` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5296,7 +6940,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `extend_key_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5305,7 +6949,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `extend_key_taken`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5332,7 +6976,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5410,7 +7054,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `provider_rejected`, `registration_closed` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `extend_key_not_editable`, `fresh_proof_required`, `provider_rejected`, `registration_closed` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5419,7 +7063,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `extend_key_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5428,7 +7072,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `extend_key_taken`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5455,7 +7099,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5527,7 +7171,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `provider_rejected`, `registration_closed` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `extend_key_not_editable`, `fresh_proof_required`, `provider_rejected`, `registration_closed` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5536,7 +7180,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `extend_key_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5545,7 +7189,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `extend_key_taken`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5554,7 +7198,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5630,7 +7274,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `provider_rejected`, `registration_closed` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `extend_key_not_editable`, `fresh_proof_required`, `provider_rejected`, `registration_closed` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5639,7 +7283,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `extend_key_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5648,7 +7292,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `extend_key_taken`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5675,7 +7319,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5751,7 +7395,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `provider_rejected`, `registration_closed` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `extend_key_not_editable`, `fresh_proof_required`, `provider_rejected`, `registration_closed` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5760,7 +7404,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `extend_key_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5769,7 +7413,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `extend_key_taken`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5796,7 +7440,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5874,7 +7518,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `provider_rejected`, `registration_closed` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `extend_key_not_editable`, `fresh_proof_required`, `provider_rejected`, `registration_closed` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5883,7 +7527,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `extend_key_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5892,7 +7536,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `extend_key_taken`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5919,7 +7563,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5997,7 +7641,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `provider_rejected`, `registration_closed` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `extend_key_not_editable`, `fresh_proof_required`, `provider_rejected`, `registration_closed` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6006,7 +7650,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `extend_key_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6015,7 +7659,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `extend_key_taken`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6042,7 +7686,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6121,7 +7765,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `provider_rejected`, `registration_closed` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `extend_key_not_editable`, `fresh_proof_required`, `provider_rejected`, `registration_closed` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6130,7 +7774,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `extend_key_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6139,7 +7783,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `extend_key_taken`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6148,7 +7792,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6228,7 +7872,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `provider_rejected`, `registration_closed` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `extend_key_not_editable`, `fresh_proof_required`, `provider_rejected`, `registration_closed` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6237,7 +7881,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `extend_key_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6246,7 +7890,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `extend_key_taken`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6273,7 +7917,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6347,7 +7991,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `provider_rejected`, `registration_closed` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `extend_key_not_editable`, `fresh_proof_required`, `provider_rejected`, `registration_closed` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6356,7 +8000,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `extend_key_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6365,7 +8009,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `extend_key_taken`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6374,7 +8018,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6450,7 +8094,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `provider_rejected`, `registration_closed` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `extend_key_not_editable`, `fresh_proof_required`, `provider_rejected`, `registration_closed` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6459,7 +8103,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `extend_key_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6468,7 +8112,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `extend_key_taken`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6495,7 +8139,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6569,7 +8213,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `provider_rejected`, `registration_closed` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `extend_key_not_editable`, `fresh_proof_required`, `provider_rejected`, `registration_closed` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6578,7 +8222,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `extend_key_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6587,7 +8231,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `extend_key_taken`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6596,7 +8240,451 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `sms_rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `mail_unavailable`, `notify_error`, `provider_unavailable`, `sms_unavailable`, `uid_space_exhausted` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    bind_email_v1_me_identities_email_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmailBindRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Problem: `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `invalid_json`, `provider_code_invalid`, `provider_error`, `security_error`, `state_invalid` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_unauthorized`, `invalid_credentials`, `refresh_token_invalid`, `refresh_token_reused`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_disabled`, `captcha_required`, `extend_key_not_editable`, `fresh_proof_required`, `provider_rejected`, `registration_closed` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_app_not_found`, `extend_key_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `already_bound`, `extend_key_taken`, `identity_taken`, `last_login_method` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `body_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `sms_rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `mail_unavailable`, `notify_error`, `provider_unavailable`, `sms_unavailable`, `uid_space_exhausted` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    unbind_v1_me_identities__kind__delete_email: {
+        parameters: {
+            query?: {
+                app_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Problem: `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `provider_code_invalid`, `provider_error`, `security_error`, `state_invalid` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_unauthorized`, `invalid_credentials`, `refresh_token_invalid`, `refresh_token_reused`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_disabled`, `captcha_required`, `extend_key_not_editable`, `fresh_proof_required`, `provider_rejected`, `registration_closed` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_app_not_found`, `extend_key_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `already_bound`, `extend_key_taken`, `identity_taken`, `last_login_method` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `sms_rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `mail_unavailable`, `notify_error`, `provider_unavailable`, `sms_unavailable`, `uid_space_exhausted` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    bind_username_v1_me_identities_username_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UsernameBindRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Problem: `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `invalid_json`, `provider_code_invalid`, `provider_error`, `security_error`, `state_invalid` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_unauthorized`, `invalid_credentials`, `refresh_token_invalid`, `refresh_token_reused`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_disabled`, `captcha_required`, `extend_key_not_editable`, `fresh_proof_required`, `provider_rejected`, `registration_closed` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_app_not_found`, `extend_key_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `already_bound`, `extend_key_taken`, `identity_taken`, `last_login_method` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `body_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `sms_rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `mail_unavailable`, `notify_error`, `provider_unavailable`, `sms_unavailable`, `uid_space_exhausted` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    unbind_v1_me_identities__kind__delete_username: {
+        parameters: {
+            query?: {
+                app_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Problem: `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `provider_code_invalid`, `provider_error`, `security_error`, `state_invalid` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_unauthorized`, `invalid_credentials`, `refresh_token_invalid`, `refresh_token_reused`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_disabled`, `captcha_required`, `extend_key_not_editable`, `fresh_proof_required`, `provider_rejected`, `registration_closed` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_app_not_found`, `extend_key_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `already_bound`, `extend_key_taken`, `identity_taken`, `last_login_method` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6672,7 +8760,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `provider_rejected`, `registration_closed` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `extend_key_not_editable`, `fresh_proof_required`, `provider_rejected`, `registration_closed` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6681,7 +8769,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `extend_key_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6690,7 +8778,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `extend_key_taken`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6717,7 +8805,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6791,7 +8879,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `provider_rejected`, `registration_closed` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `extend_key_not_editable`, `fresh_proof_required`, `provider_rejected`, `registration_closed` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6800,7 +8888,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `extend_key_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6809,7 +8897,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `extend_key_taken`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6818,7 +8906,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6897,7 +8985,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `provider_rejected`, `registration_closed` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `extend_key_not_editable`, `fresh_proof_required`, `provider_rejected`, `registration_closed` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6906,7 +8994,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `extend_key_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6915,7 +9003,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `extend_key_taken`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6942,7 +9030,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -7019,7 +9107,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `provider_rejected`, `registration_closed` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `extend_key_not_editable`, `fresh_proof_required`, `provider_rejected`, `registration_closed` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7028,7 +9116,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
+            /** @description Problem: `client_app_not_found`, `extend_key_not_found`, `not_bound`, `provider_not_configured`, `session_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7037,7 +9125,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `identity_taken`, `last_login_method` */
+            /** @description Problem: `already_bound`, `extend_key_taken`, `identity_taken`, `last_login_method` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7046,7 +9134,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `nul_character`, `password_required`, `password_too_weak`, `phone_invalid`, `province_unknown`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -7484,6 +9572,58 @@ export interface operations {
             };
         };
     };
+    my_changes_v1_me_changes_get: {
+        parameters: {
+            query?: {
+                cursor?: string | null;
+                limit?: number;
+                /** @description Only attributes starting with this (`extends.`) */
+                attribute?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProfileChangePage"];
+                };
+            };
+            /** @description Problem: `client_unauthorized`, `refresh_token_invalid`, `refresh_token_reused`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `session_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `nul_character`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     my_wallet_v1_me_wallet_get: {
         parameters: {
             query?: never;
@@ -7502,7 +9642,7 @@ export interface operations {
                     "application/json": components["schemas"]["WalletOut"];
                 };
             };
-            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `security_error`, `state_invalid`, `wallet_error` */
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `profile_error`, `security_error`, `state_invalid`, `wallet_error` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7520,7 +9660,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7529,7 +9669,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `withdrawal_not_found` */
+            /** @description Problem: `address_not_found`, `adjustment_not_found`, `extend_key_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `verification_not_found`, `withdrawal_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7538,7 +9678,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `withdrawal_already_handled` */
+            /** @description Problem: `address_limit_reached`, `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `extend_key_taken`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `id_document_taken`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending`, `withdrawal_already_handled` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7547,7 +9687,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `asset_invalid`, `asset_not_transferable`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `email_invalid`, `id_card_invalid`, `idempotency_key_missing`, `kind_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
+            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `amount_required`, `asset_invalid`, `asset_not_transferable`, `birth_date_not_allowed`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_card_invalid`, `id_number_invalid`, `idempotency_key_missing`, `kind_invalid`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -7556,7 +9696,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_locked` */
+            /** @description Problem: `account_locked`, `payment_password_locked` */
             423: {
                 headers: {
                     [name: string]: unknown;
@@ -7574,7 +9714,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `uid_space_exhausted` */
+            /** @description Problem: `uid_space_exhausted`, `verification_vendor_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7608,7 +9748,7 @@ export interface operations {
                     "application/json": components["schemas"]["EntryPage"];
                 };
             };
-            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `security_error`, `state_invalid`, `wallet_error` */
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `profile_error`, `security_error`, `state_invalid`, `wallet_error` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7626,7 +9766,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7635,7 +9775,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `withdrawal_not_found` */
+            /** @description Problem: `address_not_found`, `adjustment_not_found`, `extend_key_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `verification_not_found`, `withdrawal_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7644,7 +9784,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `withdrawal_already_handled` */
+            /** @description Problem: `address_limit_reached`, `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `extend_key_taken`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `id_document_taken`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending`, `withdrawal_already_handled` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7653,7 +9793,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `asset_invalid`, `asset_not_transferable`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `email_invalid`, `id_card_invalid`, `idempotency_key_missing`, `kind_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
+            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `amount_required`, `asset_invalid`, `asset_not_transferable`, `birth_date_not_allowed`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_card_invalid`, `id_number_invalid`, `idempotency_key_missing`, `kind_invalid`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -7662,7 +9802,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_locked` */
+            /** @description Problem: `account_locked`, `payment_password_locked` */
             423: {
                 headers: {
                     [name: string]: unknown;
@@ -7680,7 +9820,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `uid_space_exhausted` */
+            /** @description Problem: `uid_space_exhausted`, `verification_vendor_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7697,6 +9837,8 @@ export interface operations {
             header?: {
                 /** @description Repeat it to repeat the call safely; never expires */
                 "Idempotency-Key"?: string | null;
+                /** @description From POST /v1/me/payment-password/verify, for this action and amount; required when the user has a payment password (or the service requires one of everyone). Single use: refused as payment_ticket_required or payment_ticket_invalid before anything moves */
+                "X-Payment-Ticket"?: string | null;
             };
             path?: never;
             cookie?: never;
@@ -7716,7 +9858,7 @@ export interface operations {
                     "application/json": components["schemas"]["TransferOut"];
                 };
             };
-            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `invalid_json`, `security_error`, `state_invalid`, `wallet_error` */
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `invalid_json`, `profile_error`, `security_error`, `state_invalid`, `wallet_error` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7734,7 +9876,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7743,7 +9885,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `withdrawal_not_found` */
+            /** @description Problem: `address_not_found`, `adjustment_not_found`, `extend_key_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `verification_not_found`, `withdrawal_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7752,7 +9894,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `withdrawal_already_handled` */
+            /** @description Problem: `address_limit_reached`, `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `extend_key_taken`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `id_document_taken`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending`, `withdrawal_already_handled` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7779,7 +9921,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `asset_invalid`, `asset_not_transferable`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `email_invalid`, `id_card_invalid`, `idempotency_key_missing`, `invalid_unicode`, `kind_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
+            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `amount_required`, `asset_invalid`, `asset_not_transferable`, `birth_date_not_allowed`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_card_invalid`, `id_number_invalid`, `idempotency_key_missing`, `invalid_unicode`, `kind_invalid`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -7788,7 +9930,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_locked` */
+            /** @description Problem: `account_locked`, `payment_password_locked` */
             423: {
                 headers: {
                     [name: string]: unknown;
@@ -7806,7 +9948,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `uid_space_exhausted` */
+            /** @description Problem: `uid_space_exhausted`, `verification_vendor_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7835,7 +9977,7 @@ export interface operations {
                     "application/json": components["schemas"]["PayoutAccountOut"][];
                 };
             };
-            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `security_error`, `state_invalid`, `wallet_error` */
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `profile_error`, `security_error`, `state_invalid`, `wallet_error` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7853,7 +9995,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7862,7 +10004,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `withdrawal_not_found` */
+            /** @description Problem: `address_not_found`, `adjustment_not_found`, `extend_key_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `verification_not_found`, `withdrawal_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7871,7 +10013,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `withdrawal_already_handled` */
+            /** @description Problem: `address_limit_reached`, `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `extend_key_taken`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `id_document_taken`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending`, `withdrawal_already_handled` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7880,7 +10022,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `asset_invalid`, `asset_not_transferable`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `email_invalid`, `id_card_invalid`, `idempotency_key_missing`, `kind_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
+            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `amount_required`, `asset_invalid`, `asset_not_transferable`, `birth_date_not_allowed`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_card_invalid`, `id_number_invalid`, `idempotency_key_missing`, `kind_invalid`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -7889,7 +10031,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_locked` */
+            /** @description Problem: `account_locked`, `payment_password_locked` */
             423: {
                 headers: {
                     [name: string]: unknown;
@@ -7907,7 +10049,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `uid_space_exhausted` */
+            /** @description Problem: `uid_space_exhausted`, `verification_vendor_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7921,7 +10063,10 @@ export interface operations {
     add_payout_account_v1_me_wallet_payout_accounts_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description From POST /v1/me/payment-password/verify, for this action and amount; required when the user has a payment password (or the service requires one of everyone). Single use: refused as payment_ticket_required or payment_ticket_invalid before anything moves */
+                "X-Payment-Ticket"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -7940,7 +10085,7 @@ export interface operations {
                     "application/json": components["schemas"]["PayoutAccountOut"];
                 };
             };
-            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `invalid_json`, `security_error`, `state_invalid`, `wallet_error` */
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `invalid_json`, `profile_error`, `security_error`, `state_invalid`, `wallet_error` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7958,7 +10103,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7967,7 +10112,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `withdrawal_not_found` */
+            /** @description Problem: `address_not_found`, `adjustment_not_found`, `extend_key_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `verification_not_found`, `withdrawal_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7976,7 +10121,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `withdrawal_already_handled` */
+            /** @description Problem: `address_limit_reached`, `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `extend_key_taken`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `id_document_taken`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending`, `withdrawal_already_handled` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -8003,7 +10148,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `asset_invalid`, `asset_not_transferable`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `email_invalid`, `id_card_invalid`, `idempotency_key_missing`, `invalid_unicode`, `kind_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
+            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `amount_required`, `asset_invalid`, `asset_not_transferable`, `birth_date_not_allowed`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_card_invalid`, `id_number_invalid`, `idempotency_key_missing`, `invalid_unicode`, `kind_invalid`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -8012,7 +10157,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_locked` */
+            /** @description Problem: `account_locked`, `payment_password_locked` */
             423: {
                 headers: {
                     [name: string]: unknown;
@@ -8030,7 +10175,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `uid_space_exhausted` */
+            /** @description Problem: `uid_space_exhausted`, `verification_vendor_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8044,7 +10189,10 @@ export interface operations {
     remove_payout_account_v1_me_wallet_payout_accounts__payout_account_id__delete: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description From POST /v1/me/payment-password/verify, for this action and amount; required when the user has a payment password (or the service requires one of everyone). Single use: refused as payment_ticket_required or payment_ticket_invalid before anything moves */
+                "X-Payment-Ticket"?: string | null;
+            };
             path: {
                 payout_account_id: number;
             };
@@ -8059,7 +10207,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `security_error`, `state_invalid`, `wallet_error` */
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `profile_error`, `security_error`, `state_invalid`, `wallet_error` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8077,7 +10225,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8086,7 +10234,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `withdrawal_not_found` */
+            /** @description Problem: `address_not_found`, `adjustment_not_found`, `extend_key_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `verification_not_found`, `withdrawal_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -8095,7 +10243,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `withdrawal_already_handled` */
+            /** @description Problem: `address_limit_reached`, `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `extend_key_taken`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `id_document_taken`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending`, `withdrawal_already_handled` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -8104,7 +10252,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `asset_invalid`, `asset_not_transferable`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `email_invalid`, `id_card_invalid`, `idempotency_key_missing`, `kind_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
+            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `amount_required`, `asset_invalid`, `asset_not_transferable`, `birth_date_not_allowed`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_card_invalid`, `id_number_invalid`, `idempotency_key_missing`, `kind_invalid`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -8113,7 +10261,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_locked` */
+            /** @description Problem: `account_locked`, `payment_password_locked` */
             423: {
                 headers: {
                     [name: string]: unknown;
@@ -8131,7 +10279,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `uid_space_exhausted` */
+            /** @description Problem: `uid_space_exhausted`, `verification_vendor_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8160,7 +10308,7 @@ export interface operations {
                     "application/json": components["schemas"]["WithdrawalOut"][];
                 };
             };
-            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `security_error`, `state_invalid`, `wallet_error` */
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `profile_error`, `security_error`, `state_invalid`, `wallet_error` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8178,7 +10326,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8187,7 +10335,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `withdrawal_not_found` */
+            /** @description Problem: `address_not_found`, `adjustment_not_found`, `extend_key_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `verification_not_found`, `withdrawal_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -8196,7 +10344,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `withdrawal_already_handled` */
+            /** @description Problem: `address_limit_reached`, `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `extend_key_taken`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `id_document_taken`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending`, `withdrawal_already_handled` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -8205,7 +10353,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `asset_invalid`, `asset_not_transferable`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `email_invalid`, `id_card_invalid`, `idempotency_key_missing`, `kind_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
+            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `amount_required`, `asset_invalid`, `asset_not_transferable`, `birth_date_not_allowed`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_card_invalid`, `id_number_invalid`, `idempotency_key_missing`, `kind_invalid`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -8214,7 +10362,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_locked` */
+            /** @description Problem: `account_locked`, `payment_password_locked` */
             423: {
                 headers: {
                     [name: string]: unknown;
@@ -8232,7 +10380,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `uid_space_exhausted` */
+            /** @description Problem: `uid_space_exhausted`, `verification_vendor_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8249,6 +10397,8 @@ export interface operations {
             header?: {
                 /** @description Repeat it to repeat the call safely; never expires */
                 "Idempotency-Key"?: string | null;
+                /** @description From POST /v1/me/payment-password/verify, for this action and amount; required when the user has a payment password (or the service requires one of everyone). Single use: refused as payment_ticket_required or payment_ticket_invalid before anything moves */
+                "X-Payment-Ticket"?: string | null;
             };
             path?: never;
             cookie?: never;
@@ -8268,7 +10418,7 @@ export interface operations {
                     "application/json": components["schemas"]["WithdrawalOut"];
                 };
             };
-            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `invalid_json`, `security_error`, `state_invalid`, `wallet_error` */
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `invalid_json`, `profile_error`, `security_error`, `state_invalid`, `wallet_error` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8286,7 +10436,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8295,7 +10445,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `withdrawal_not_found` */
+            /** @description Problem: `address_not_found`, `adjustment_not_found`, `extend_key_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `verification_not_found`, `withdrawal_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -8304,7 +10454,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `withdrawal_already_handled` */
+            /** @description Problem: `address_limit_reached`, `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `extend_key_taken`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `id_document_taken`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending`, `withdrawal_already_handled` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -8331,7 +10481,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `asset_invalid`, `asset_not_transferable`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `email_invalid`, `id_card_invalid`, `idempotency_key_missing`, `invalid_unicode`, `kind_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
+            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `amount_required`, `asset_invalid`, `asset_not_transferable`, `birth_date_not_allowed`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_card_invalid`, `id_number_invalid`, `idempotency_key_missing`, `invalid_unicode`, `kind_invalid`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -8340,7 +10490,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_locked` */
+            /** @description Problem: `account_locked`, `payment_password_locked` */
             423: {
                 headers: {
                     [name: string]: unknown;
@@ -8358,7 +10508,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `uid_space_exhausted` */
+            /** @description Problem: `uid_space_exhausted`, `verification_vendor_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8394,7 +10544,7 @@ export interface operations {
                     "application/json": components["schemas"]["TransferOut"];
                 };
             };
-            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `invalid_json`, `security_error`, `state_invalid`, `wallet_error` */
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `invalid_json`, `profile_error`, `security_error`, `state_invalid`, `wallet_error` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8412,7 +10562,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8421,7 +10571,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `withdrawal_not_found` */
+            /** @description Problem: `address_not_found`, `adjustment_not_found`, `extend_key_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `verification_not_found`, `withdrawal_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -8430,7 +10580,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `withdrawal_already_handled` */
+            /** @description Problem: `address_limit_reached`, `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `extend_key_taken`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `id_document_taken`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending`, `withdrawal_already_handled` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -8457,7 +10607,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `asset_invalid`, `asset_not_transferable`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `email_invalid`, `id_card_invalid`, `idempotency_key_missing`, `invalid_unicode`, `kind_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
+            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `amount_required`, `asset_invalid`, `asset_not_transferable`, `birth_date_not_allowed`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_card_invalid`, `id_number_invalid`, `idempotency_key_missing`, `invalid_unicode`, `kind_invalid`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -8466,7 +10616,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_locked` */
+            /** @description Problem: `account_locked`, `payment_password_locked` */
             423: {
                 headers: {
                     [name: string]: unknown;
@@ -8484,7 +10634,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `uid_space_exhausted` */
+            /** @description Problem: `uid_space_exhausted`, `verification_vendor_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8520,7 +10670,7 @@ export interface operations {
                     "application/json": components["schemas"]["TransferOut"];
                 };
             };
-            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `invalid_json`, `security_error`, `state_invalid`, `wallet_error` */
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `invalid_json`, `profile_error`, `security_error`, `state_invalid`, `wallet_error` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8538,7 +10688,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8547,7 +10697,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `withdrawal_not_found` */
+            /** @description Problem: `address_not_found`, `adjustment_not_found`, `extend_key_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `verification_not_found`, `withdrawal_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -8556,7 +10706,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `withdrawal_already_handled` */
+            /** @description Problem: `address_limit_reached`, `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `extend_key_taken`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `id_document_taken`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending`, `withdrawal_already_handled` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -8583,7 +10733,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `asset_invalid`, `asset_not_transferable`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `email_invalid`, `id_card_invalid`, `idempotency_key_missing`, `invalid_unicode`, `kind_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
+            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `amount_required`, `asset_invalid`, `asset_not_transferable`, `birth_date_not_allowed`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_card_invalid`, `id_number_invalid`, `idempotency_key_missing`, `invalid_unicode`, `kind_invalid`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -8592,7 +10742,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_locked` */
+            /** @description Problem: `account_locked`, `payment_password_locked` */
             423: {
                 headers: {
                     [name: string]: unknown;
@@ -8610,7 +10760,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `uid_space_exhausted` */
+            /** @description Problem: `uid_space_exhausted`, `verification_vendor_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8646,7 +10796,7 @@ export interface operations {
                     "application/json": components["schemas"]["TransferOut"];
                 };
             };
-            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `invalid_json`, `security_error`, `state_invalid`, `wallet_error` */
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `invalid_json`, `profile_error`, `security_error`, `state_invalid`, `wallet_error` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8664,7 +10814,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8673,7 +10823,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `withdrawal_not_found` */
+            /** @description Problem: `address_not_found`, `adjustment_not_found`, `extend_key_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `verification_not_found`, `withdrawal_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -8682,7 +10832,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `withdrawal_already_handled` */
+            /** @description Problem: `address_limit_reached`, `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `extend_key_taken`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `id_document_taken`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending`, `withdrawal_already_handled` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -8709,7 +10859,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `asset_invalid`, `asset_not_transferable`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `email_invalid`, `id_card_invalid`, `idempotency_key_missing`, `invalid_unicode`, `kind_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
+            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `amount_required`, `asset_invalid`, `asset_not_transferable`, `birth_date_not_allowed`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_card_invalid`, `id_number_invalid`, `idempotency_key_missing`, `invalid_unicode`, `kind_invalid`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -8718,7 +10868,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_locked` */
+            /** @description Problem: `account_locked`, `payment_password_locked` */
             423: {
                 headers: {
                     [name: string]: unknown;
@@ -8736,7 +10886,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `uid_space_exhausted` */
+            /** @description Problem: `uid_space_exhausted`, `verification_vendor_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8772,7 +10922,7 @@ export interface operations {
                     "application/json": components["schemas"]["TransferOut"];
                 };
             };
-            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `invalid_json`, `security_error`, `state_invalid`, `wallet_error` */
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `invalid_json`, `profile_error`, `security_error`, `state_invalid`, `wallet_error` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8790,7 +10940,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8799,7 +10949,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `withdrawal_not_found` */
+            /** @description Problem: `address_not_found`, `adjustment_not_found`, `extend_key_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `verification_not_found`, `withdrawal_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -8808,7 +10958,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `withdrawal_already_handled` */
+            /** @description Problem: `address_limit_reached`, `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `extend_key_taken`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `id_document_taken`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending`, `withdrawal_already_handled` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -8835,7 +10985,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `asset_invalid`, `asset_not_transferable`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `email_invalid`, `id_card_invalid`, `idempotency_key_missing`, `invalid_unicode`, `kind_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
+            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `amount_required`, `asset_invalid`, `asset_not_transferable`, `birth_date_not_allowed`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_card_invalid`, `id_number_invalid`, `idempotency_key_missing`, `invalid_unicode`, `kind_invalid`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -8844,7 +10994,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_locked` */
+            /** @description Problem: `account_locked`, `payment_password_locked` */
             423: {
                 headers: {
                     [name: string]: unknown;
@@ -8862,7 +11012,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `uid_space_exhausted` */
+            /** @description Problem: `uid_space_exhausted`, `verification_vendor_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8898,7 +11048,7 @@ export interface operations {
                     "application/json": components["schemas"]["TransferOut"];
                 };
             };
-            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `invalid_json`, `security_error`, `state_invalid`, `wallet_error` */
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `invalid_json`, `profile_error`, `security_error`, `state_invalid`, `wallet_error` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8916,7 +11066,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8925,7 +11075,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `withdrawal_not_found` */
+            /** @description Problem: `address_not_found`, `adjustment_not_found`, `extend_key_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `verification_not_found`, `withdrawal_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -8934,7 +11084,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `withdrawal_already_handled` */
+            /** @description Problem: `address_limit_reached`, `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `extend_key_taken`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `id_document_taken`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending`, `withdrawal_already_handled` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -8961,7 +11111,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `asset_invalid`, `asset_not_transferable`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `email_invalid`, `id_card_invalid`, `idempotency_key_missing`, `invalid_unicode`, `kind_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
+            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `amount_required`, `asset_invalid`, `asset_not_transferable`, `birth_date_not_allowed`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_card_invalid`, `id_number_invalid`, `idempotency_key_missing`, `invalid_unicode`, `kind_invalid`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -8970,7 +11120,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_locked` */
+            /** @description Problem: `account_locked`, `payment_password_locked` */
             423: {
                 headers: {
                     [name: string]: unknown;
@@ -8988,7 +11138,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `uid_space_exhausted` */
+            /** @description Problem: `uid_space_exhausted`, `verification_vendor_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9024,7 +11174,7 @@ export interface operations {
                     "application/json": components["schemas"]["TransferOut"];
                 };
             };
-            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `invalid_json`, `security_error`, `state_invalid`, `wallet_error` */
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `invalid_json`, `profile_error`, `security_error`, `state_invalid`, `wallet_error` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9042,7 +11192,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9051,7 +11201,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `withdrawal_not_found` */
+            /** @description Problem: `address_not_found`, `adjustment_not_found`, `extend_key_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `verification_not_found`, `withdrawal_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -9060,7 +11210,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `withdrawal_already_handled` */
+            /** @description Problem: `address_limit_reached`, `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `extend_key_taken`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `id_document_taken`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending`, `withdrawal_already_handled` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -9087,7 +11237,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `asset_invalid`, `asset_not_transferable`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `email_invalid`, `id_card_invalid`, `idempotency_key_missing`, `invalid_unicode`, `kind_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
+            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `amount_required`, `asset_invalid`, `asset_not_transferable`, `birth_date_not_allowed`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_card_invalid`, `id_number_invalid`, `idempotency_key_missing`, `invalid_unicode`, `kind_invalid`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -9096,7 +11246,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_locked` */
+            /** @description Problem: `account_locked`, `payment_password_locked` */
             423: {
                 headers: {
                     [name: string]: unknown;
@@ -9114,7 +11264,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `uid_space_exhausted` */
+            /** @description Problem: `uid_space_exhausted`, `verification_vendor_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9152,7 +11302,7 @@ export interface operations {
                     "application/json": components["schemas"]["TransferOut"];
                 };
             };
-            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `invalid_json`, `security_error`, `state_invalid`, `wallet_error` */
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `invalid_json`, `profile_error`, `security_error`, `state_invalid`, `wallet_error` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9170,7 +11320,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9179,7 +11329,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `withdrawal_not_found` */
+            /** @description Problem: `address_not_found`, `adjustment_not_found`, `extend_key_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `verification_not_found`, `withdrawal_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -9188,7 +11338,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `withdrawal_already_handled` */
+            /** @description Problem: `address_limit_reached`, `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `extend_key_taken`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `id_document_taken`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending`, `withdrawal_already_handled` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -9215,7 +11365,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `asset_invalid`, `asset_not_transferable`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `email_invalid`, `id_card_invalid`, `idempotency_key_missing`, `invalid_unicode`, `kind_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
+            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `amount_required`, `asset_invalid`, `asset_not_transferable`, `birth_date_not_allowed`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_card_invalid`, `id_number_invalid`, `idempotency_key_missing`, `invalid_unicode`, `kind_invalid`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -9224,7 +11374,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_locked` */
+            /** @description Problem: `account_locked`, `payment_password_locked` */
             423: {
                 headers: {
                     [name: string]: unknown;
@@ -9242,7 +11392,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `uid_space_exhausted` */
+            /** @description Problem: `uid_space_exhausted`, `verification_vendor_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9276,7 +11426,7 @@ export interface operations {
                     "application/json": components["schemas"]["TransferOut"];
                 };
             };
-            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `security_error`, `state_invalid`, `wallet_error` */
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `profile_error`, `security_error`, `state_invalid`, `wallet_error` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9294,7 +11444,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9303,7 +11453,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `withdrawal_not_found` */
+            /** @description Problem: `address_not_found`, `adjustment_not_found`, `extend_key_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `verification_not_found`, `withdrawal_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -9312,7 +11462,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `withdrawal_already_handled` */
+            /** @description Problem: `address_limit_reached`, `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `extend_key_taken`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `id_document_taken`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending`, `withdrawal_already_handled` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -9321,7 +11471,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `asset_invalid`, `asset_not_transferable`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `email_invalid`, `id_card_invalid`, `idempotency_key_missing`, `kind_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
+            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `amount_required`, `asset_invalid`, `asset_not_transferable`, `birth_date_not_allowed`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_card_invalid`, `id_number_invalid`, `idempotency_key_missing`, `kind_invalid`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -9330,7 +11480,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_locked` */
+            /** @description Problem: `account_locked`, `payment_password_locked` */
             423: {
                 headers: {
                     [name: string]: unknown;
@@ -9348,7 +11498,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `uid_space_exhausted` */
+            /** @description Problem: `uid_space_exhausted`, `verification_vendor_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9384,7 +11534,7 @@ export interface operations {
                     "application/json": components["schemas"]["TransferOut"];
                 };
             };
-            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `invalid_json`, `security_error`, `state_invalid`, `wallet_error` */
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `invalid_json`, `profile_error`, `security_error`, `state_invalid`, `wallet_error` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9402,7 +11552,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9411,7 +11561,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `withdrawal_not_found` */
+            /** @description Problem: `address_not_found`, `adjustment_not_found`, `extend_key_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `verification_not_found`, `withdrawal_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -9420,7 +11570,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `withdrawal_already_handled` */
+            /** @description Problem: `address_limit_reached`, `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `extend_key_taken`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `id_document_taken`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending`, `withdrawal_already_handled` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -9447,7 +11597,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `asset_invalid`, `asset_not_transferable`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `email_invalid`, `id_card_invalid`, `idempotency_key_missing`, `invalid_unicode`, `kind_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
+            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `amount_required`, `asset_invalid`, `asset_not_transferable`, `birth_date_not_allowed`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_card_invalid`, `id_number_invalid`, `idempotency_key_missing`, `invalid_unicode`, `kind_invalid`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -9456,7 +11606,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_locked` */
+            /** @description Problem: `account_locked`, `payment_password_locked` */
             423: {
                 headers: {
                     [name: string]: unknown;
@@ -9474,7 +11624,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `uid_space_exhausted` */
+            /** @description Problem: `uid_space_exhausted`, `verification_vendor_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9505,7 +11655,7 @@ export interface operations {
                     "application/json": components["schemas"]["WalletOut"];
                 };
             };
-            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `security_error`, `state_invalid`, `wallet_error` */
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `profile_error`, `security_error`, `state_invalid`, `wallet_error` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9523,7 +11673,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9532,7 +11682,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `withdrawal_not_found` */
+            /** @description Problem: `address_not_found`, `adjustment_not_found`, `extend_key_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `verification_not_found`, `withdrawal_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -9541,7 +11691,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `withdrawal_already_handled` */
+            /** @description Problem: `address_limit_reached`, `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `extend_key_taken`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `id_document_taken`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending`, `withdrawal_already_handled` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -9550,7 +11700,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `asset_invalid`, `asset_not_transferable`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `email_invalid`, `id_card_invalid`, `idempotency_key_missing`, `kind_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
+            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `amount_required`, `asset_invalid`, `asset_not_transferable`, `birth_date_not_allowed`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_card_invalid`, `id_number_invalid`, `idempotency_key_missing`, `kind_invalid`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -9559,7 +11709,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_locked` */
+            /** @description Problem: `account_locked`, `payment_password_locked` */
             423: {
                 headers: {
                     [name: string]: unknown;
@@ -9577,7 +11727,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `uid_space_exhausted` */
+            /** @description Problem: `uid_space_exhausted`, `verification_vendor_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9608,7 +11758,7 @@ export interface operations {
                     "application/json": components["schemas"]["SponsorOut"];
                 };
             };
-            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `security_error`, `state_invalid`, `wallet_error` */
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `profile_error`, `security_error`, `state_invalid`, `wallet_error` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9626,7 +11776,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9635,7 +11785,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `withdrawal_not_found` */
+            /** @description Problem: `address_not_found`, `adjustment_not_found`, `extend_key_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `verification_not_found`, `withdrawal_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -9644,7 +11794,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `withdrawal_already_handled` */
+            /** @description Problem: `address_limit_reached`, `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `extend_key_taken`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `id_document_taken`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending`, `withdrawal_already_handled` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -9653,7 +11803,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `asset_invalid`, `asset_not_transferable`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `email_invalid`, `id_card_invalid`, `idempotency_key_missing`, `kind_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
+            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `amount_required`, `asset_invalid`, `asset_not_transferable`, `birth_date_not_allowed`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_card_invalid`, `id_number_invalid`, `idempotency_key_missing`, `kind_invalid`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -9662,7 +11812,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_locked` */
+            /** @description Problem: `account_locked`, `payment_password_locked` */
             423: {
                 headers: {
                     [name: string]: unknown;
@@ -9680,7 +11830,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `uid_space_exhausted` */
+            /** @description Problem: `uid_space_exhausted`, `verification_vendor_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9718,7 +11868,7 @@ export interface operations {
                     "application/json": components["schemas"]["TransferOut"];
                 };
             };
-            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `invalid_json`, `security_error`, `state_invalid`, `wallet_error` */
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `invalid_json`, `profile_error`, `security_error`, `state_invalid`, `wallet_error` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9736,7 +11886,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9745,7 +11895,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `withdrawal_not_found` */
+            /** @description Problem: `address_not_found`, `adjustment_not_found`, `extend_key_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `verification_not_found`, `withdrawal_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -9754,7 +11904,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `withdrawal_already_handled` */
+            /** @description Problem: `address_limit_reached`, `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `extend_key_taken`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `id_document_taken`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending`, `withdrawal_already_handled` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -9781,7 +11931,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `asset_invalid`, `asset_not_transferable`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `email_invalid`, `id_card_invalid`, `idempotency_key_missing`, `invalid_unicode`, `kind_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
+            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `amount_required`, `asset_invalid`, `asset_not_transferable`, `birth_date_not_allowed`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_card_invalid`, `id_number_invalid`, `idempotency_key_missing`, `invalid_unicode`, `kind_invalid`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -9790,7 +11940,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_locked` */
+            /** @description Problem: `account_locked`, `payment_password_locked` */
             423: {
                 headers: {
                     [name: string]: unknown;
@@ -9808,7 +11958,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `uid_space_exhausted` */
+            /** @description Problem: `uid_space_exhausted`, `verification_vendor_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9846,7 +11996,7 @@ export interface operations {
                     "application/json": components["schemas"]["TransferOut"];
                 };
             };
-            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `invalid_json`, `security_error`, `state_invalid`, `wallet_error` */
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `invalid_json`, `profile_error`, `security_error`, `state_invalid`, `wallet_error` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9864,7 +12014,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9873,7 +12023,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `withdrawal_not_found` */
+            /** @description Problem: `address_not_found`, `adjustment_not_found`, `extend_key_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `verification_not_found`, `withdrawal_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -9882,7 +12032,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `withdrawal_already_handled` */
+            /** @description Problem: `address_limit_reached`, `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `extend_key_taken`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `id_document_taken`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending`, `withdrawal_already_handled` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -9909,7 +12059,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `asset_invalid`, `asset_not_transferable`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `email_invalid`, `id_card_invalid`, `idempotency_key_missing`, `invalid_unicode`, `kind_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
+            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `amount_required`, `asset_invalid`, `asset_not_transferable`, `birth_date_not_allowed`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_card_invalid`, `id_number_invalid`, `idempotency_key_missing`, `invalid_unicode`, `kind_invalid`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -9918,7 +12068,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_locked` */
+            /** @description Problem: `account_locked`, `payment_password_locked` */
             423: {
                 headers: {
                     [name: string]: unknown;
@@ -9936,7 +12086,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `uid_space_exhausted` */
+            /** @description Problem: `uid_space_exhausted`, `verification_vendor_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9967,7 +12117,7 @@ export interface operations {
                     "application/json": components["schemas"]["WalletOut"];
                 };
             };
-            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `security_error`, `state_invalid`, `wallet_error` */
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `profile_error`, `security_error`, `state_invalid`, `wallet_error` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9985,7 +12135,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9994,7 +12144,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `withdrawal_not_found` */
+            /** @description Problem: `address_not_found`, `adjustment_not_found`, `extend_key_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `verification_not_found`, `withdrawal_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -10003,7 +12153,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `withdrawal_already_handled` */
+            /** @description Problem: `address_limit_reached`, `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `extend_key_taken`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `id_document_taken`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending`, `withdrawal_already_handled` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -10012,7 +12162,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `asset_invalid`, `asset_not_transferable`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `email_invalid`, `id_card_invalid`, `idempotency_key_missing`, `kind_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
+            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `amount_required`, `asset_invalid`, `asset_not_transferable`, `birth_date_not_allowed`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_card_invalid`, `id_number_invalid`, `idempotency_key_missing`, `kind_invalid`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -10021,7 +12171,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_locked` */
+            /** @description Problem: `account_locked`, `payment_password_locked` */
             423: {
                 headers: {
                     [name: string]: unknown;
@@ -10039,7 +12189,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `uid_space_exhausted` */
+            /** @description Problem: `uid_space_exhausted`, `verification_vendor_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10075,7 +12225,7 @@ export interface operations {
                     "application/json": components["schemas"]["EntryPage"];
                 };
             };
-            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `security_error`, `state_invalid`, `wallet_error` */
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `profile_error`, `security_error`, `state_invalid`, `wallet_error` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10093,7 +12243,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10102,7 +12252,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `withdrawal_not_found` */
+            /** @description Problem: `address_not_found`, `adjustment_not_found`, `extend_key_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `verification_not_found`, `withdrawal_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -10111,7 +12261,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `withdrawal_already_handled` */
+            /** @description Problem: `address_limit_reached`, `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `extend_key_taken`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `id_document_taken`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending`, `withdrawal_already_handled` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -10120,7 +12270,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `asset_invalid`, `asset_not_transferable`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `email_invalid`, `id_card_invalid`, `idempotency_key_missing`, `kind_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
+            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `amount_required`, `asset_invalid`, `asset_not_transferable`, `birth_date_not_allowed`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_card_invalid`, `id_number_invalid`, `idempotency_key_missing`, `kind_invalid`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -10129,7 +12279,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_locked` */
+            /** @description Problem: `account_locked`, `payment_password_locked` */
             423: {
                 headers: {
                     [name: string]: unknown;
@@ -10147,7 +12297,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `uid_space_exhausted` */
+            /** @description Problem: `uid_space_exhausted`, `verification_vendor_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10180,7 +12330,7 @@ export interface operations {
                     "application/json": components["schemas"]["SponsorPage"];
                 };
             };
-            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `security_error`, `state_invalid`, `wallet_error` */
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `profile_error`, `security_error`, `state_invalid`, `wallet_error` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10198,7 +12348,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10207,7 +12357,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `withdrawal_not_found` */
+            /** @description Problem: `address_not_found`, `adjustment_not_found`, `extend_key_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `verification_not_found`, `withdrawal_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -10216,7 +12366,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `withdrawal_already_handled` */
+            /** @description Problem: `address_limit_reached`, `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `extend_key_taken`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `id_document_taken`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending`, `withdrawal_already_handled` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -10225,7 +12375,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `asset_invalid`, `asset_not_transferable`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `email_invalid`, `id_card_invalid`, `idempotency_key_missing`, `kind_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
+            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `amount_required`, `asset_invalid`, `asset_not_transferable`, `birth_date_not_allowed`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_card_invalid`, `id_number_invalid`, `idempotency_key_missing`, `kind_invalid`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -10234,7 +12384,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_locked` */
+            /** @description Problem: `account_locked`, `payment_password_locked` */
             423: {
                 headers: {
                     [name: string]: unknown;
@@ -10252,7 +12402,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `uid_space_exhausted` */
+            /** @description Problem: `uid_space_exhausted`, `verification_vendor_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10285,7 +12435,7 @@ export interface operations {
                     "application/json": components["schemas"]["SponsorOut"];
                 };
             };
-            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `invalid_json`, `security_error`, `state_invalid`, `wallet_error` */
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `invalid_json`, `profile_error`, `security_error`, `state_invalid`, `wallet_error` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10303,7 +12453,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10312,7 +12462,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `withdrawal_not_found` */
+            /** @description Problem: `address_not_found`, `adjustment_not_found`, `extend_key_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `verification_not_found`, `withdrawal_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -10321,7 +12471,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `withdrawal_already_handled` */
+            /** @description Problem: `address_limit_reached`, `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `extend_key_taken`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `id_document_taken`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending`, `withdrawal_already_handled` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -10348,7 +12498,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `asset_invalid`, `asset_not_transferable`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `email_invalid`, `id_card_invalid`, `idempotency_key_missing`, `invalid_unicode`, `kind_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
+            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `amount_required`, `asset_invalid`, `asset_not_transferable`, `birth_date_not_allowed`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_card_invalid`, `id_number_invalid`, `idempotency_key_missing`, `invalid_unicode`, `kind_invalid`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -10357,7 +12507,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_locked` */
+            /** @description Problem: `account_locked`, `payment_password_locked` */
             423: {
                 headers: {
                     [name: string]: unknown;
@@ -10375,7 +12525,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `uid_space_exhausted` */
+            /** @description Problem: `uid_space_exhausted`, `verification_vendor_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10411,7 +12561,7 @@ export interface operations {
                     "application/json": components["schemas"]["EntryPage"];
                 };
             };
-            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `security_error`, `state_invalid`, `wallet_error` */
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `profile_error`, `security_error`, `state_invalid`, `wallet_error` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10429,7 +12579,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10438,7 +12588,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `withdrawal_not_found` */
+            /** @description Problem: `address_not_found`, `adjustment_not_found`, `extend_key_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `verification_not_found`, `withdrawal_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -10447,7 +12597,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `withdrawal_already_handled` */
+            /** @description Problem: `address_limit_reached`, `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `extend_key_taken`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `id_document_taken`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending`, `withdrawal_already_handled` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -10456,7 +12606,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `asset_invalid`, `asset_not_transferable`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `email_invalid`, `id_card_invalid`, `idempotency_key_missing`, `kind_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
+            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `amount_required`, `asset_invalid`, `asset_not_transferable`, `birth_date_not_allowed`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_card_invalid`, `id_number_invalid`, `idempotency_key_missing`, `kind_invalid`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -10465,7 +12615,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_locked` */
+            /** @description Problem: `account_locked`, `payment_password_locked` */
             423: {
                 headers: {
                     [name: string]: unknown;
@@ -10483,7 +12633,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `uid_space_exhausted` */
+            /** @description Problem: `uid_space_exhausted`, `verification_vendor_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10517,7 +12667,7 @@ export interface operations {
                     "application/json": components["schemas"]["WithdrawalPage"];
                 };
             };
-            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `security_error`, `state_invalid`, `wallet_error` */
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `profile_error`, `security_error`, `state_invalid`, `wallet_error` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10535,7 +12685,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10544,7 +12694,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `withdrawal_not_found` */
+            /** @description Problem: `address_not_found`, `adjustment_not_found`, `extend_key_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `verification_not_found`, `withdrawal_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -10553,7 +12703,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `withdrawal_already_handled` */
+            /** @description Problem: `address_limit_reached`, `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `extend_key_taken`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `id_document_taken`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending`, `withdrawal_already_handled` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -10562,7 +12712,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `asset_invalid`, `asset_not_transferable`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `email_invalid`, `id_card_invalid`, `idempotency_key_missing`, `kind_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
+            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `amount_required`, `asset_invalid`, `asset_not_transferable`, `birth_date_not_allowed`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_card_invalid`, `id_number_invalid`, `idempotency_key_missing`, `kind_invalid`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -10571,7 +12721,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_locked` */
+            /** @description Problem: `account_locked`, `payment_password_locked` */
             423: {
                 headers: {
                     [name: string]: unknown;
@@ -10589,7 +12739,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `uid_space_exhausted` */
+            /** @description Problem: `uid_space_exhausted`, `verification_vendor_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10620,7 +12770,7 @@ export interface operations {
                     "application/json": components["schemas"]["SponsorOut"];
                 };
             };
-            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `security_error`, `state_invalid`, `wallet_error` */
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `profile_error`, `security_error`, `state_invalid`, `wallet_error` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10638,7 +12788,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10647,7 +12797,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `withdrawal_not_found` */
+            /** @description Problem: `address_not_found`, `adjustment_not_found`, `extend_key_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `verification_not_found`, `withdrawal_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -10656,7 +12806,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `withdrawal_already_handled` */
+            /** @description Problem: `address_limit_reached`, `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `extend_key_taken`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `id_document_taken`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending`, `withdrawal_already_handled` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -10665,7 +12815,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `asset_invalid`, `asset_not_transferable`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `email_invalid`, `id_card_invalid`, `idempotency_key_missing`, `kind_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
+            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `amount_required`, `asset_invalid`, `asset_not_transferable`, `birth_date_not_allowed`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_card_invalid`, `id_number_invalid`, `idempotency_key_missing`, `kind_invalid`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -10674,7 +12824,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_locked` */
+            /** @description Problem: `account_locked`, `payment_password_locked` */
             423: {
                 headers: {
                     [name: string]: unknown;
@@ -10692,7 +12842,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `uid_space_exhausted` */
+            /** @description Problem: `uid_space_exhausted`, `verification_vendor_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10727,7 +12877,7 @@ export interface operations {
                     "application/json": components["schemas"]["SponsorOut"];
                 };
             };
-            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `invalid_json`, `security_error`, `state_invalid`, `wallet_error` */
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `invalid_json`, `profile_error`, `security_error`, `state_invalid`, `wallet_error` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10745,7 +12895,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10754,7 +12904,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `withdrawal_not_found` */
+            /** @description Problem: `address_not_found`, `adjustment_not_found`, `extend_key_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `verification_not_found`, `withdrawal_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -10763,7 +12913,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `withdrawal_already_handled` */
+            /** @description Problem: `address_limit_reached`, `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `extend_key_taken`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `id_document_taken`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending`, `withdrawal_already_handled` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -10790,7 +12940,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `asset_invalid`, `asset_not_transferable`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `email_invalid`, `id_card_invalid`, `idempotency_key_missing`, `invalid_unicode`, `kind_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
+            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `amount_required`, `asset_invalid`, `asset_not_transferable`, `birth_date_not_allowed`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_card_invalid`, `id_number_invalid`, `idempotency_key_missing`, `invalid_unicode`, `kind_invalid`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -10799,7 +12949,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_locked` */
+            /** @description Problem: `account_locked`, `payment_password_locked` */
             423: {
                 headers: {
                     [name: string]: unknown;
@@ -10817,7 +12967,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `uid_space_exhausted` */
+            /** @description Problem: `uid_space_exhausted`, `verification_vendor_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10848,7 +12998,7 @@ export interface operations {
                     "application/json": components["schemas"]["AdjustmentOut"][];
                 };
             };
-            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `security_error`, `state_invalid`, `wallet_error` */
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `profile_error`, `security_error`, `state_invalid`, `wallet_error` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10866,7 +13016,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10875,7 +13025,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `withdrawal_not_found` */
+            /** @description Problem: `address_not_found`, `adjustment_not_found`, `extend_key_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `verification_not_found`, `withdrawal_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -10884,7 +13034,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `withdrawal_already_handled` */
+            /** @description Problem: `address_limit_reached`, `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `extend_key_taken`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `id_document_taken`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending`, `withdrawal_already_handled` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -10893,7 +13043,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `asset_invalid`, `asset_not_transferable`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `email_invalid`, `id_card_invalid`, `idempotency_key_missing`, `kind_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
+            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `amount_required`, `asset_invalid`, `asset_not_transferable`, `birth_date_not_allowed`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_card_invalid`, `id_number_invalid`, `idempotency_key_missing`, `kind_invalid`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -10902,7 +13052,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_locked` */
+            /** @description Problem: `account_locked`, `payment_password_locked` */
             423: {
                 headers: {
                     [name: string]: unknown;
@@ -10920,7 +13070,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `uid_space_exhausted` */
+            /** @description Problem: `uid_space_exhausted`, `verification_vendor_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10953,7 +13103,7 @@ export interface operations {
                     "application/json": components["schemas"]["AdjustmentOut"];
                 };
             };
-            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `invalid_json`, `security_error`, `state_invalid`, `wallet_error` */
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `invalid_json`, `profile_error`, `security_error`, `state_invalid`, `wallet_error` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10971,7 +13121,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10980,7 +13130,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `withdrawal_not_found` */
+            /** @description Problem: `address_not_found`, `adjustment_not_found`, `extend_key_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `verification_not_found`, `withdrawal_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -10989,7 +13139,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `withdrawal_already_handled` */
+            /** @description Problem: `address_limit_reached`, `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `extend_key_taken`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `id_document_taken`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending`, `withdrawal_already_handled` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -11016,7 +13166,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `asset_invalid`, `asset_not_transferable`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `email_invalid`, `id_card_invalid`, `idempotency_key_missing`, `invalid_unicode`, `kind_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
+            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `amount_required`, `asset_invalid`, `asset_not_transferable`, `birth_date_not_allowed`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_card_invalid`, `id_number_invalid`, `idempotency_key_missing`, `invalid_unicode`, `kind_invalid`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -11025,7 +13175,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_locked` */
+            /** @description Problem: `account_locked`, `payment_password_locked` */
             423: {
                 headers: {
                     [name: string]: unknown;
@@ -11043,7 +13193,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `uid_space_exhausted` */
+            /** @description Problem: `uid_space_exhausted`, `verification_vendor_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -11078,7 +13228,7 @@ export interface operations {
                     "application/json": components["schemas"]["AdjustmentOut"];
                 };
             };
-            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `invalid_json`, `security_error`, `state_invalid`, `wallet_error` */
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `invalid_json`, `profile_error`, `security_error`, `state_invalid`, `wallet_error` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11096,7 +13246,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -11105,7 +13255,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `withdrawal_not_found` */
+            /** @description Problem: `address_not_found`, `adjustment_not_found`, `extend_key_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `verification_not_found`, `withdrawal_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -11114,7 +13264,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `withdrawal_already_handled` */
+            /** @description Problem: `address_limit_reached`, `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `extend_key_taken`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `id_document_taken`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending`, `withdrawal_already_handled` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -11141,7 +13291,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `asset_invalid`, `asset_not_transferable`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `email_invalid`, `id_card_invalid`, `idempotency_key_missing`, `invalid_unicode`, `kind_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
+            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `amount_required`, `asset_invalid`, `asset_not_transferable`, `birth_date_not_allowed`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_card_invalid`, `id_number_invalid`, `idempotency_key_missing`, `invalid_unicode`, `kind_invalid`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -11150,7 +13300,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_locked` */
+            /** @description Problem: `account_locked`, `payment_password_locked` */
             423: {
                 headers: {
                     [name: string]: unknown;
@@ -11168,7 +13318,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `uid_space_exhausted` */
+            /** @description Problem: `uid_space_exhausted`, `verification_vendor_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -11203,7 +13353,7 @@ export interface operations {
                     "application/json": components["schemas"]["AdjustmentOut"];
                 };
             };
-            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `invalid_json`, `security_error`, `state_invalid`, `wallet_error` */
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `invalid_json`, `profile_error`, `security_error`, `state_invalid`, `wallet_error` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11221,7 +13371,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -11230,7 +13380,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `withdrawal_not_found` */
+            /** @description Problem: `address_not_found`, `adjustment_not_found`, `extend_key_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `verification_not_found`, `withdrawal_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -11239,7 +13389,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `withdrawal_already_handled` */
+            /** @description Problem: `address_limit_reached`, `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `extend_key_taken`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `id_document_taken`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending`, `withdrawal_already_handled` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -11266,7 +13416,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `asset_invalid`, `asset_not_transferable`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `email_invalid`, `id_card_invalid`, `idempotency_key_missing`, `invalid_unicode`, `kind_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
+            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `amount_required`, `asset_invalid`, `asset_not_transferable`, `birth_date_not_allowed`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_card_invalid`, `id_number_invalid`, `idempotency_key_missing`, `invalid_unicode`, `kind_invalid`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -11275,7 +13425,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_locked` */
+            /** @description Problem: `account_locked`, `payment_password_locked` */
             423: {
                 headers: {
                     [name: string]: unknown;
@@ -11293,7 +13443,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `uid_space_exhausted` */
+            /** @description Problem: `uid_space_exhausted`, `verification_vendor_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -11328,7 +13478,7 @@ export interface operations {
                     "application/json": components["schemas"]["WithdrawalOut"];
                 };
             };
-            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `invalid_json`, `security_error`, `state_invalid`, `wallet_error` */
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `invalid_json`, `profile_error`, `security_error`, `state_invalid`, `wallet_error` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11346,7 +13496,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -11355,7 +13505,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `withdrawal_not_found` */
+            /** @description Problem: `address_not_found`, `adjustment_not_found`, `extend_key_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `verification_not_found`, `withdrawal_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -11364,7 +13514,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `withdrawal_already_handled` */
+            /** @description Problem: `address_limit_reached`, `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `extend_key_taken`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `id_document_taken`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending`, `withdrawal_already_handled` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -11391,7 +13541,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `asset_invalid`, `asset_not_transferable`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `email_invalid`, `id_card_invalid`, `idempotency_key_missing`, `invalid_unicode`, `kind_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
+            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `amount_required`, `asset_invalid`, `asset_not_transferable`, `birth_date_not_allowed`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_card_invalid`, `id_number_invalid`, `idempotency_key_missing`, `invalid_unicode`, `kind_invalid`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -11400,7 +13550,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_locked` */
+            /** @description Problem: `account_locked`, `payment_password_locked` */
             423: {
                 headers: {
                     [name: string]: unknown;
@@ -11418,7 +13568,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `uid_space_exhausted` */
+            /** @description Problem: `uid_space_exhausted`, `verification_vendor_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -11453,7 +13603,7 @@ export interface operations {
                     "application/json": components["schemas"]["WithdrawalOut"];
                 };
             };
-            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `invalid_json`, `security_error`, `state_invalid`, `wallet_error` */
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `invalid_json`, `profile_error`, `security_error`, `state_invalid`, `wallet_error` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11471,7 +13621,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -11480,7 +13630,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `withdrawal_not_found` */
+            /** @description Problem: `address_not_found`, `adjustment_not_found`, `extend_key_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `verification_not_found`, `withdrawal_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -11489,7 +13639,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `withdrawal_already_handled` */
+            /** @description Problem: `address_limit_reached`, `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `extend_key_taken`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `id_document_taken`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending`, `withdrawal_already_handled` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -11516,7 +13666,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `asset_invalid`, `asset_not_transferable`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `email_invalid`, `id_card_invalid`, `idempotency_key_missing`, `invalid_unicode`, `kind_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
+            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `amount_required`, `asset_invalid`, `asset_not_transferable`, `birth_date_not_allowed`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_card_invalid`, `id_number_invalid`, `idempotency_key_missing`, `invalid_unicode`, `kind_invalid`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -11525,7 +13675,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_locked` */
+            /** @description Problem: `account_locked`, `payment_password_locked` */
             423: {
                 headers: {
                     [name: string]: unknown;
@@ -11543,7 +13693,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `uid_space_exhausted` */
+            /** @description Problem: `uid_space_exhausted`, `verification_vendor_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -11572,7 +13722,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReconciliationOut"];
                 };
             };
-            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `security_error`, `state_invalid`, `wallet_error` */
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `profile_error`, `security_error`, `state_invalid`, `wallet_error` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11590,7 +13740,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -11599,7 +13749,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `withdrawal_not_found` */
+            /** @description Problem: `address_not_found`, `adjustment_not_found`, `extend_key_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `session_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `verification_not_found`, `withdrawal_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -11608,7 +13758,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `withdrawal_already_handled` */
+            /** @description Problem: `address_limit_reached`, `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `extend_key_taken`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `id_document_taken`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending`, `withdrawal_already_handled` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -11617,7 +13767,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `asset_invalid`, `asset_not_transferable`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `email_invalid`, `id_card_invalid`, `idempotency_key_missing`, `kind_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
+            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `amount_required`, `asset_invalid`, `asset_not_transferable`, `birth_date_not_allowed`, `biz_type_unknown`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_card_invalid`, `id_number_invalid`, `idempotency_key_missing`, `kind_invalid`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -11626,7 +13776,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_locked` */
+            /** @description Problem: `account_locked`, `payment_password_locked` */
             423: {
                 headers: {
                     [name: string]: unknown;
@@ -11644,7 +13794,4015 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `uid_space_exhausted` */
+            /** @description Problem: `uid_space_exhausted`, `verification_vendor_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_my_addresses_v1_me_addresses_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AddressList"];
+                };
+            };
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `profile_error`, `security_error`, `state_invalid` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_unauthorized`, `invalid_credentials`, `refresh_token_invalid`, `refresh_token_reused`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing`, `totp_required` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_not_found`, `client_app_not_found`, `config_not_found`, `dict_not_found`, `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `region_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found`, `verification_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_limit_reached`, `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `extend_key_taken`, `grant_exists`, `id_document_taken`, `identity_taken`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `amount_invalid`, `amount_required`, `birth_date_not_allowed`, `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `dict_parent_cycle`, `dict_parent_not_found`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_number_invalid`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `phone_invalid`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `region_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked`, `payment_password_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `sms_rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `mail_unavailable`, `notify_error`, `sms_unavailable`, `uid_space_exhausted`, `verification_vendor_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    add_my_address_v1_me_addresses_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AddressIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AddressOut"];
+                };
+            };
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `invalid_json`, `profile_error`, `security_error`, `state_invalid` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_unauthorized`, `invalid_credentials`, `refresh_token_invalid`, `refresh_token_reused`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing`, `totp_required` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_not_found`, `client_app_not_found`, `config_not_found`, `dict_not_found`, `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `region_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found`, `verification_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_limit_reached`, `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `extend_key_taken`, `grant_exists`, `id_document_taken`, `identity_taken`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `body_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `amount_invalid`, `amount_required`, `birth_date_not_allowed`, `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `dict_parent_cycle`, `dict_parent_not_found`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_number_invalid`, `invalid_unicode`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `phone_invalid`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `region_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked`, `payment_password_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `sms_rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `mail_unavailable`, `notify_error`, `sms_unavailable`, `uid_space_exhausted`, `verification_vendor_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_my_address_v1_me_addresses__address_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                address_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `profile_error`, `security_error`, `state_invalid` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_unauthorized`, `invalid_credentials`, `refresh_token_invalid`, `refresh_token_reused`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing`, `totp_required` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_not_found`, `client_app_not_found`, `config_not_found`, `dict_not_found`, `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `region_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found`, `verification_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_limit_reached`, `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `extend_key_taken`, `grant_exists`, `id_document_taken`, `identity_taken`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `amount_invalid`, `amount_required`, `birth_date_not_allowed`, `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `dict_parent_cycle`, `dict_parent_not_found`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_number_invalid`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `phone_invalid`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `region_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked`, `payment_password_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `sms_rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `mail_unavailable`, `notify_error`, `sms_unavailable`, `uid_space_exhausted`, `verification_vendor_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_my_address_v1_me_addresses__address_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                address_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["AddressUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AddressOut"];
+                };
+            };
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `invalid_json`, `profile_error`, `security_error`, `state_invalid` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_unauthorized`, `invalid_credentials`, `refresh_token_invalid`, `refresh_token_reused`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing`, `totp_required` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_not_found`, `client_app_not_found`, `config_not_found`, `dict_not_found`, `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `region_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found`, `verification_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_limit_reached`, `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `extend_key_taken`, `grant_exists`, `id_document_taken`, `identity_taken`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `body_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `amount_invalid`, `amount_required`, `birth_date_not_allowed`, `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `dict_parent_cycle`, `dict_parent_not_found`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_number_invalid`, `invalid_unicode`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `phone_invalid`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `region_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked`, `payment_password_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `sms_rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `mail_unavailable`, `notify_error`, `sms_unavailable`, `uid_space_exhausted`, `verification_vendor_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    set_my_default_address_v1_me_addresses__address_id__default_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                address_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AddressOut"];
+                };
+            };
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `profile_error`, `security_error`, `state_invalid` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_unauthorized`, `invalid_credentials`, `refresh_token_invalid`, `refresh_token_reused`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing`, `totp_required` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_not_found`, `client_app_not_found`, `config_not_found`, `dict_not_found`, `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `region_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found`, `verification_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_limit_reached`, `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `extend_key_taken`, `grant_exists`, `id_document_taken`, `identity_taken`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `amount_invalid`, `amount_required`, `birth_date_not_allowed`, `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `dict_parent_cycle`, `dict_parent_not_found`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_number_invalid`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `phone_invalid`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `region_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked`, `payment_password_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `sms_rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `mail_unavailable`, `notify_error`, `sms_unavailable`, `uid_space_exhausted`, `verification_vendor_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    service_default_address_v1_users__user_id__addresses_default_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AddressOut"];
+                };
+            };
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `profile_error`, `security_error`, `state_invalid` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_unauthorized`, `invalid_credentials`, `refresh_token_invalid`, `refresh_token_reused`, `service_unauthorized`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing`, `totp_required` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_not_found`, `client_app_not_found`, `config_not_found`, `dict_not_found`, `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `region_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found`, `verification_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_limit_reached`, `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `extend_key_taken`, `grant_exists`, `id_document_taken`, `identity_taken`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `amount_invalid`, `amount_required`, `birth_date_not_allowed`, `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `dict_parent_cycle`, `dict_parent_not_found`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_number_invalid`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `phone_invalid`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `region_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked`, `payment_password_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `sms_rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `mail_unavailable`, `notify_error`, `sms_unavailable`, `uid_space_exhausted`, `verification_vendor_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    service_address_v1_users__user_id__addresses__address_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: number;
+                address_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AddressOut"];
+                };
+            };
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `profile_error`, `security_error`, `state_invalid` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_unauthorized`, `invalid_credentials`, `refresh_token_invalid`, `refresh_token_reused`, `service_unauthorized`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing`, `totp_required` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_not_found`, `client_app_not_found`, `config_not_found`, `dict_not_found`, `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `region_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found`, `verification_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_limit_reached`, `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `extend_key_taken`, `grant_exists`, `id_document_taken`, `identity_taken`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `amount_invalid`, `amount_required`, `birth_date_not_allowed`, `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `dict_parent_cycle`, `dict_parent_not_found`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_number_invalid`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `phone_invalid`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `region_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked`, `payment_password_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `sms_rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `mail_unavailable`, `notify_error`, `sms_unavailable`, `uid_space_exhausted`, `verification_vendor_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    staff_user_addresses_v1_admin_users__user_id__addresses_get: {
+        parameters: {
+            query?: {
+                /** @description Show them whole (user:pii:view) */
+                reveal?: boolean;
+            };
+            header?: never;
+            path: {
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffAddressList"];
+                };
+            };
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `profile_error`, `security_error`, `state_invalid` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_unauthorized`, `invalid_credentials`, `refresh_token_invalid`, `refresh_token_reused`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing`, `totp_required` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_not_found`, `client_app_not_found`, `config_not_found`, `dict_not_found`, `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `region_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found`, `verification_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_limit_reached`, `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `extend_key_taken`, `grant_exists`, `id_document_taken`, `identity_taken`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `amount_invalid`, `amount_required`, `birth_date_not_allowed`, `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `dict_parent_cycle`, `dict_parent_not_found`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_number_invalid`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `phone_invalid`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `region_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked`, `payment_password_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `sms_rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `mail_unavailable`, `notify_error`, `sms_unavailable`, `uid_space_exhausted`, `verification_vendor_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_my_extends_v1_me_extends_patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    [key: string]: string | number | boolean | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExtendsOut"];
+                };
+            };
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `invalid_json`, `profile_error`, `security_error`, `state_invalid` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_unauthorized`, `invalid_credentials`, `refresh_token_invalid`, `refresh_token_reused`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing`, `totp_required` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_not_found`, `client_app_not_found`, `config_not_found`, `dict_not_found`, `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `region_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found`, `verification_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_limit_reached`, `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `extend_key_taken`, `grant_exists`, `id_document_taken`, `identity_taken`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `body_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `amount_invalid`, `amount_required`, `birth_date_not_allowed`, `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `dict_parent_cycle`, `dict_parent_not_found`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_number_invalid`, `invalid_unicode`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `phone_invalid`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `region_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked`, `payment_password_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `sms_rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `mail_unavailable`, `notify_error`, `sms_unavailable`, `uid_space_exhausted`, `verification_vendor_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    my_extend_keys_v1_me_extend_keys_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExtendKeyList"];
+                };
+            };
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `profile_error`, `security_error`, `state_invalid` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_unauthorized`, `invalid_credentials`, `refresh_token_invalid`, `refresh_token_reused`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing`, `totp_required` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_not_found`, `client_app_not_found`, `config_not_found`, `dict_not_found`, `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `region_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found`, `verification_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_limit_reached`, `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `extend_key_taken`, `grant_exists`, `id_document_taken`, `identity_taken`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `amount_invalid`, `amount_required`, `birth_date_not_allowed`, `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `dict_parent_cycle`, `dict_parent_not_found`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_number_invalid`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `phone_invalid`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `region_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked`, `payment_password_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `sms_rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `mail_unavailable`, `notify_error`, `sms_unavailable`, `uid_space_exhausted`, `verification_vendor_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_extend_keys_v1_admin_profile_extend_keys_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExtendKeyList"];
+                };
+            };
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `profile_error`, `security_error`, `state_invalid` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_unauthorized`, `invalid_credentials`, `refresh_token_invalid`, `refresh_token_reused`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing`, `totp_required` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_not_found`, `client_app_not_found`, `config_not_found`, `dict_not_found`, `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `region_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found`, `verification_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_limit_reached`, `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `extend_key_taken`, `grant_exists`, `id_document_taken`, `identity_taken`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `amount_invalid`, `amount_required`, `birth_date_not_allowed`, `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `dict_parent_cycle`, `dict_parent_not_found`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_number_invalid`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `phone_invalid`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `region_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked`, `payment_password_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `sms_rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `mail_unavailable`, `notify_error`, `sms_unavailable`, `uid_space_exhausted`, `verification_vendor_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_extend_key_v1_admin_profile_extend_keys_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExtendKeyIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExtendKeyOut"];
+                };
+            };
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `invalid_json`, `profile_error`, `security_error`, `state_invalid` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_unauthorized`, `invalid_credentials`, `refresh_token_invalid`, `refresh_token_reused`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing`, `totp_required` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_not_found`, `client_app_not_found`, `config_not_found`, `dict_not_found`, `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `region_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found`, `verification_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_limit_reached`, `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `extend_key_taken`, `grant_exists`, `id_document_taken`, `identity_taken`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `body_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `amount_invalid`, `amount_required`, `birth_date_not_allowed`, `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `dict_parent_cycle`, `dict_parent_not_found`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_number_invalid`, `invalid_unicode`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `phone_invalid`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `region_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked`, `payment_password_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `sms_rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `mail_unavailable`, `notify_error`, `sms_unavailable`, `uid_space_exhausted`, `verification_vendor_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_extend_key_v1_admin_profile_extend_keys__key__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ExtendKeyUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExtendKeyOut"];
+                };
+            };
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `invalid_json`, `profile_error`, `security_error`, `state_invalid` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_unauthorized`, `invalid_credentials`, `refresh_token_invalid`, `refresh_token_reused`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing`, `totp_required` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_not_found`, `client_app_not_found`, `config_not_found`, `dict_not_found`, `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `region_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found`, `verification_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_limit_reached`, `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `extend_key_taken`, `grant_exists`, `id_document_taken`, `identity_taken`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `body_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `amount_invalid`, `amount_required`, `birth_date_not_allowed`, `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `dict_parent_cycle`, `dict_parent_not_found`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_number_invalid`, `invalid_unicode`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `phone_invalid`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `region_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked`, `payment_password_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `sms_rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `mail_unavailable`, `notify_error`, `sms_unavailable`, `uid_space_exhausted`, `verification_vendor_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    user_extends_v1_admin_users__user_id__extends_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExtendsOut"];
+                };
+            };
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `profile_error`, `security_error`, `state_invalid` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_unauthorized`, `invalid_credentials`, `refresh_token_invalid`, `refresh_token_reused`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing`, `totp_required` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_not_found`, `client_app_not_found`, `config_not_found`, `dict_not_found`, `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `region_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found`, `verification_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_limit_reached`, `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `extend_key_taken`, `grant_exists`, `id_document_taken`, `identity_taken`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `amount_invalid`, `amount_required`, `birth_date_not_allowed`, `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `dict_parent_cycle`, `dict_parent_not_found`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_number_invalid`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `phone_invalid`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `region_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked`, `payment_password_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `sms_rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `mail_unavailable`, `notify_error`, `sms_unavailable`, `uid_space_exhausted`, `verification_vendor_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    set_user_extends_v1_admin_users__user_id__extends_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    [key: string]: string | number | boolean | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExtendsOut"];
+                };
+            };
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `invalid_json`, `profile_error`, `security_error`, `state_invalid` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_unauthorized`, `invalid_credentials`, `refresh_token_invalid`, `refresh_token_reused`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing`, `totp_required` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_not_found`, `client_app_not_found`, `config_not_found`, `dict_not_found`, `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `region_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found`, `verification_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_limit_reached`, `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `extend_key_taken`, `grant_exists`, `id_document_taken`, `identity_taken`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `body_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `amount_invalid`, `amount_required`, `birth_date_not_allowed`, `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `dict_parent_cycle`, `dict_parent_not_found`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_number_invalid`, `invalid_unicode`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `phone_invalid`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `region_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked`, `payment_password_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `sms_rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `mail_unavailable`, `notify_error`, `sms_unavailable`, `uid_space_exhausted`, `verification_vendor_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    my_verification_v1_me_verification_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VerificationOut"];
+                };
+            };
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `profile_error`, `security_error`, `state_invalid` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_unauthorized`, `invalid_credentials`, `refresh_token_invalid`, `refresh_token_reused`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing`, `totp_required` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_not_found`, `client_app_not_found`, `config_not_found`, `dict_not_found`, `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `region_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found`, `verification_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_limit_reached`, `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `extend_key_taken`, `grant_exists`, `id_document_taken`, `identity_taken`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `amount_invalid`, `amount_required`, `birth_date_not_allowed`, `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `dict_parent_cycle`, `dict_parent_not_found`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_number_invalid`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `phone_invalid`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `region_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked`, `payment_password_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `sms_rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `mail_unavailable`, `notify_error`, `sms_unavailable`, `uid_space_exhausted`, `verification_vendor_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    submit_verification_v1_me_verification_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VerificationIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VerificationOut"];
+                };
+            };
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `invalid_json`, `profile_error`, `security_error`, `state_invalid` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_unauthorized`, `invalid_credentials`, `refresh_token_invalid`, `refresh_token_reused`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing`, `totp_required` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_not_found`, `client_app_not_found`, `config_not_found`, `dict_not_found`, `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `region_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found`, `verification_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_limit_reached`, `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `extend_key_taken`, `grant_exists`, `id_document_taken`, `identity_taken`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `body_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `amount_invalid`, `amount_required`, `birth_date_not_allowed`, `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `dict_parent_cycle`, `dict_parent_not_found`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_number_invalid`, `invalid_unicode`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `phone_invalid`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `region_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked`, `payment_password_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `sms_rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `mail_unavailable`, `notify_error`, `sms_unavailable`, `uid_space_exhausted`, `verification_vendor_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    user_verification_for_service_v1_users__user_id__verification_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceVerificationOut"];
+                };
+            };
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `profile_error`, `security_error`, `state_invalid` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_unauthorized`, `invalid_credentials`, `refresh_token_invalid`, `refresh_token_reused`, `service_unauthorized`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing`, `totp_required` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_not_found`, `client_app_not_found`, `config_not_found`, `dict_not_found`, `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `region_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found`, `verification_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_limit_reached`, `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `extend_key_taken`, `grant_exists`, `id_document_taken`, `identity_taken`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `amount_invalid`, `amount_required`, `birth_date_not_allowed`, `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `dict_parent_cycle`, `dict_parent_not_found`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_number_invalid`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `phone_invalid`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `region_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked`, `payment_password_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `sms_rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `mail_unavailable`, `notify_error`, `sms_unavailable`, `uid_space_exhausted`, `verification_vendor_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    verification_queue_v1_admin_verifications_get: {
+        parameters: {
+            query?: {
+                /** @description pending, approved, rejected */
+                status?: ("none" | "pending" | "approved" | "rejected") | null;
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminVerificationPage"];
+                };
+            };
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `profile_error`, `security_error`, `state_invalid` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_unauthorized`, `invalid_credentials`, `refresh_token_invalid`, `refresh_token_reused`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing`, `totp_required` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_not_found`, `client_app_not_found`, `config_not_found`, `dict_not_found`, `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `region_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found`, `verification_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_limit_reached`, `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `extend_key_taken`, `grant_exists`, `id_document_taken`, `identity_taken`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `amount_invalid`, `amount_required`, `birth_date_not_allowed`, `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `dict_parent_cycle`, `dict_parent_not_found`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_number_invalid`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `phone_invalid`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `region_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked`, `payment_password_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `sms_rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `mail_unavailable`, `notify_error`, `sms_unavailable`, `uid_space_exhausted`, `verification_vendor_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    verification_detail_v1_admin_verifications__verification_id__get: {
+        parameters: {
+            query?: {
+                /** @description Show the name, number and photo keys (user:pii:view) */
+                reveal?: boolean;
+            };
+            header?: never;
+            path: {
+                verification_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminVerificationDetailOut"];
+                };
+            };
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `profile_error`, `security_error`, `state_invalid` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_unauthorized`, `invalid_credentials`, `refresh_token_invalid`, `refresh_token_reused`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing`, `totp_required` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_not_found`, `client_app_not_found`, `config_not_found`, `dict_not_found`, `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `region_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found`, `verification_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_limit_reached`, `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `extend_key_taken`, `grant_exists`, `id_document_taken`, `identity_taken`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `amount_invalid`, `amount_required`, `birth_date_not_allowed`, `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `dict_parent_cycle`, `dict_parent_not_found`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_number_invalid`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `phone_invalid`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `region_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked`, `payment_password_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `sms_rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `mail_unavailable`, `notify_error`, `sms_unavailable`, `uid_space_exhausted`, `verification_vendor_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    approve_verification_v1_admin_verifications__verification_id__approve_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                verification_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminVerificationOut"];
+                };
+            };
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `profile_error`, `security_error`, `state_invalid` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_unauthorized`, `invalid_credentials`, `refresh_token_invalid`, `refresh_token_reused`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing`, `totp_required` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_not_found`, `client_app_not_found`, `config_not_found`, `dict_not_found`, `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `region_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found`, `verification_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_limit_reached`, `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `extend_key_taken`, `grant_exists`, `id_document_taken`, `identity_taken`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `amount_invalid`, `amount_required`, `birth_date_not_allowed`, `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `dict_parent_cycle`, `dict_parent_not_found`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_number_invalid`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `phone_invalid`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `region_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked`, `payment_password_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `sms_rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `mail_unavailable`, `notify_error`, `sms_unavailable`, `uid_space_exhausted`, `verification_vendor_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reject_verification_v1_admin_verifications__verification_id__reject_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                verification_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RejectIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminVerificationOut"];
+                };
+            };
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `invalid_json`, `profile_error`, `security_error`, `state_invalid` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_unauthorized`, `invalid_credentials`, `refresh_token_invalid`, `refresh_token_reused`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing`, `totp_required` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_not_found`, `client_app_not_found`, `config_not_found`, `dict_not_found`, `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `region_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found`, `verification_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_limit_reached`, `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `extend_key_taken`, `grant_exists`, `id_document_taken`, `identity_taken`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `body_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `amount_invalid`, `amount_required`, `birth_date_not_allowed`, `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `dict_parent_cycle`, `dict_parent_not_found`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_number_invalid`, `invalid_unicode`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `phone_invalid`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `region_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked`, `payment_password_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `sms_rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `mail_unavailable`, `notify_error`, `sms_unavailable`, `uid_space_exhausted`, `verification_vendor_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    change_verification_v1_admin_users__user_id__verification_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StaffVerificationChangeIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminVerificationOut"];
+                };
+            };
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `invalid_json`, `profile_error`, `security_error`, `state_invalid` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_unauthorized`, `invalid_credentials`, `refresh_token_invalid`, `refresh_token_reused`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing`, `totp_required` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_not_found`, `client_app_not_found`, `config_not_found`, `dict_not_found`, `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `region_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found`, `verification_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_limit_reached`, `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `extend_key_taken`, `grant_exists`, `id_document_taken`, `identity_taken`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `body_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `amount_invalid`, `amount_required`, `birth_date_not_allowed`, `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `dict_parent_cycle`, `dict_parent_not_found`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_number_invalid`, `invalid_unicode`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `phone_invalid`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `region_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked`, `payment_password_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `sms_rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `mail_unavailable`, `notify_error`, `sms_unavailable`, `uid_space_exhausted`, `verification_vendor_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    payment_password_status_v1_me_payment_password_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentPasswordOut"];
+                };
+            };
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `profile_error`, `security_error`, `state_invalid` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_unauthorized`, `invalid_credentials`, `refresh_token_invalid`, `refresh_token_reused`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing`, `totp_required` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_not_found`, `client_app_not_found`, `config_not_found`, `dict_not_found`, `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `region_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found`, `verification_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_limit_reached`, `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `extend_key_taken`, `grant_exists`, `id_document_taken`, `identity_taken`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `amount_invalid`, `amount_required`, `birth_date_not_allowed`, `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `dict_parent_cycle`, `dict_parent_not_found`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_number_invalid`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `phone_invalid`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `region_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked`, `payment_password_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `sms_rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `mail_unavailable`, `notify_error`, `sms_unavailable`, `uid_space_exhausted`, `verification_vendor_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    put_payment_password_v1_me_payment_password_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PaymentPasswordPut"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `invalid_json`, `profile_error`, `security_error`, `state_invalid` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_unauthorized`, `invalid_credentials`, `refresh_token_invalid`, `refresh_token_reused`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing`, `totp_required` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_not_found`, `client_app_not_found`, `config_not_found`, `dict_not_found`, `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `region_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found`, `verification_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_limit_reached`, `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `extend_key_taken`, `grant_exists`, `id_document_taken`, `identity_taken`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `body_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `amount_invalid`, `amount_required`, `birth_date_not_allowed`, `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `dict_parent_cycle`, `dict_parent_not_found`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_number_invalid`, `invalid_unicode`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `phone_invalid`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `region_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked`, `payment_password_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `sms_rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `mail_unavailable`, `notify_error`, `sms_unavailable`, `uid_space_exhausted`, `verification_vendor_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reset_payment_password_v1_me_payment_password_reset_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PaymentPasswordResetIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `invalid_json`, `profile_error`, `security_error`, `state_invalid` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_unauthorized`, `invalid_credentials`, `refresh_token_invalid`, `refresh_token_reused`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing`, `totp_required` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_not_found`, `client_app_not_found`, `config_not_found`, `dict_not_found`, `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `region_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found`, `verification_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_limit_reached`, `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `extend_key_taken`, `grant_exists`, `id_document_taken`, `identity_taken`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `body_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `amount_invalid`, `amount_required`, `birth_date_not_allowed`, `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `dict_parent_cycle`, `dict_parent_not_found`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_number_invalid`, `invalid_unicode`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `phone_invalid`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `region_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked`, `payment_password_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `sms_rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `mail_unavailable`, `notify_error`, `sms_unavailable`, `uid_space_exhausted`, `verification_vendor_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    verify_payment_password_v1_me_payment_password_verify_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PaymentTicketRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentTicketOut"];
+                };
+            };
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `invalid_json`, `profile_error`, `security_error`, `state_invalid` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_unauthorized`, `invalid_credentials`, `refresh_token_invalid`, `refresh_token_reused`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing`, `totp_required` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_not_found`, `client_app_not_found`, `config_not_found`, `dict_not_found`, `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `region_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found`, `verification_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_limit_reached`, `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `extend_key_taken`, `grant_exists`, `id_document_taken`, `identity_taken`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `body_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `amount_invalid`, `amount_required`, `birth_date_not_allowed`, `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `dict_parent_cycle`, `dict_parent_not_found`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_number_invalid`, `invalid_unicode`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `phone_invalid`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `region_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked`, `payment_password_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `sms_rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `mail_unavailable`, `notify_error`, `sms_unavailable`, `uid_space_exhausted`, `verification_vendor_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_consents_v1_me_consents_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsentsOut"];
+                };
+            };
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `profile_error`, `security_error`, `state_invalid` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_unauthorized`, `invalid_credentials`, `refresh_token_invalid`, `refresh_token_reused`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing`, `totp_required` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_not_found`, `client_app_not_found`, `config_not_found`, `dict_not_found`, `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `region_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found`, `verification_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_limit_reached`, `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `extend_key_taken`, `grant_exists`, `id_document_taken`, `identity_taken`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `amount_invalid`, `amount_required`, `birth_date_not_allowed`, `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `dict_parent_cycle`, `dict_parent_not_found`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_number_invalid`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `phone_invalid`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `region_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked`, `payment_password_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `sms_rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `mail_unavailable`, `notify_error`, `sms_unavailable`, `uid_space_exhausted`, `verification_vendor_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    set_consent_v1_me_consents_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConsentChange"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsentOut"];
+                };
+            };
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `invalid_json`, `profile_error`, `security_error`, `state_invalid` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_unauthorized`, `invalid_credentials`, `refresh_token_invalid`, `refresh_token_reused`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing`, `totp_required` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_not_found`, `client_app_not_found`, `config_not_found`, `dict_not_found`, `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `region_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found`, `verification_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_limit_reached`, `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `extend_key_taken`, `grant_exists`, `id_document_taken`, `identity_taken`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `body_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `amount_invalid`, `amount_required`, `birth_date_not_allowed`, `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `dict_parent_cycle`, `dict_parent_not_found`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_number_invalid`, `invalid_unicode`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `phone_invalid`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `region_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked`, `payment_password_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `sms_rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `mail_unavailable`, `notify_error`, `sms_unavailable`, `uid_space_exhausted`, `verification_vendor_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    consent_history_v1_me_consents_history_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsentHistoryPage"];
+                };
+            };
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `profile_error`, `security_error`, `state_invalid` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_unauthorized`, `invalid_credentials`, `refresh_token_invalid`, `refresh_token_reused`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing`, `totp_required` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_not_found`, `client_app_not_found`, `config_not_found`, `dict_not_found`, `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `region_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found`, `verification_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_limit_reached`, `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `extend_key_taken`, `grant_exists`, `id_document_taken`, `identity_taken`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `amount_invalid`, `amount_required`, `birth_date_not_allowed`, `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `dict_parent_cycle`, `dict_parent_not_found`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_number_invalid`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `phone_invalid`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `region_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked`, `payment_password_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `sms_rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `mail_unavailable`, `notify_error`, `sms_unavailable`, `uid_space_exhausted`, `verification_vendor_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    user_consents_v1_admin_users__user_id__consents_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffConsentsOut"];
+                };
+            };
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `profile_error`, `security_error`, `state_invalid` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_unauthorized`, `invalid_credentials`, `refresh_token_invalid`, `refresh_token_reused`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing`, `totp_required` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_not_found`, `client_app_not_found`, `config_not_found`, `dict_not_found`, `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `region_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found`, `verification_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_limit_reached`, `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `extend_key_taken`, `grant_exists`, `id_document_taken`, `identity_taken`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `amount_invalid`, `amount_required`, `birth_date_not_allowed`, `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `dict_parent_cycle`, `dict_parent_not_found`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_number_invalid`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `phone_invalid`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `region_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked`, `payment_password_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `sms_rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `mail_unavailable`, `notify_error`, `sms_unavailable`, `uid_space_exhausted`, `verification_vendor_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_devices_v1_me_devices_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeviceList"];
+                };
+            };
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `profile_error`, `security_error`, `state_invalid` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_unauthorized`, `invalid_credentials`, `refresh_token_invalid`, `refresh_token_reused`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing`, `totp_required` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_not_found`, `client_app_not_found`, `config_not_found`, `dict_not_found`, `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `region_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found`, `verification_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_limit_reached`, `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `extend_key_taken`, `grant_exists`, `id_document_taken`, `identity_taken`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `amount_invalid`, `amount_required`, `birth_date_not_allowed`, `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `dict_parent_cycle`, `dict_parent_not_found`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_number_invalid`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `phone_invalid`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `region_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked`, `payment_password_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `sms_rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `mail_unavailable`, `notify_error`, `sms_unavailable`, `uid_space_exhausted`, `verification_vendor_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_device_v1_me_device_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeviceUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeviceOut"];
+                };
+            };
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `invalid_json`, `profile_error`, `security_error`, `state_invalid` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_unauthorized`, `invalid_credentials`, `refresh_token_invalid`, `refresh_token_reused`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing`, `totp_required` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_not_found`, `client_app_not_found`, `config_not_found`, `dict_not_found`, `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `region_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found`, `verification_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_limit_reached`, `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `extend_key_taken`, `grant_exists`, `id_document_taken`, `identity_taken`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `body_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `amount_invalid`, `amount_required`, `birth_date_not_allowed`, `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `dict_parent_cycle`, `dict_parent_not_found`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_number_invalid`, `invalid_unicode`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `phone_invalid`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `region_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked`, `payment_password_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `sms_rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `mail_unavailable`, `notify_error`, `sms_unavailable`, `uid_space_exhausted`, `verification_vendor_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    user_devices_v1_admin_users__user_id__devices_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeviceList"];
+                };
+            };
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `profile_error`, `security_error`, `state_invalid` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_unauthorized`, `invalid_credentials`, `refresh_token_invalid`, `refresh_token_reused`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing`, `totp_required` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_not_found`, `client_app_not_found`, `config_not_found`, `dict_not_found`, `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `region_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found`, `verification_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_limit_reached`, `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `extend_key_taken`, `grant_exists`, `id_document_taken`, `identity_taken`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `amount_invalid`, `amount_required`, `birth_date_not_allowed`, `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `dict_parent_cycle`, `dict_parent_not_found`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_number_invalid`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `phone_invalid`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `region_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked`, `payment_password_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `sms_rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `mail_unavailable`, `notify_error`, `sms_unavailable`, `uid_space_exhausted`, `verification_vendor_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_location_v1_me_location_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LocationAnswer"];
+                };
+            };
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `profile_error`, `security_error`, `state_invalid` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_unauthorized`, `invalid_credentials`, `refresh_token_invalid`, `refresh_token_reused`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing`, `totp_required` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_not_found`, `client_app_not_found`, `config_not_found`, `dict_not_found`, `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `region_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found`, `verification_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_limit_reached`, `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `extend_key_taken`, `grant_exists`, `id_document_taken`, `identity_taken`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `amount_invalid`, `amount_required`, `birth_date_not_allowed`, `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `dict_parent_cycle`, `dict_parent_not_found`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_number_invalid`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `phone_invalid`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `region_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked`, `payment_password_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `sms_rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `mail_unavailable`, `notify_error`, `sms_unavailable`, `uid_space_exhausted`, `verification_vendor_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_location_v1_me_location_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["LocationUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LocationAnswer"];
+                };
+            };
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `invalid_json`, `profile_error`, `security_error`, `state_invalid` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_unauthorized`, `invalid_credentials`, `refresh_token_invalid`, `refresh_token_reused`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing`, `totp_required` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_disabled`, `captcha_required`, `consent_required`, `extend_key_not_editable`, `fresh_proof_required`, `id_number_mismatch`, `payment_password_wrong`, `payment_ticket_invalid`, `payment_ticket_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_not_found`, `client_app_not_found`, `config_not_found`, `dict_not_found`, `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `region_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found`, `verification_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `address_limit_reached`, `already_bound`, `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `extend_key_taken`, `grant_exists`, `id_document_taken`, `identity_taken`, `last_login_method`, `payment_password_already_set`, `payment_password_not_set`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `verification_already_approved`, `verification_busy`, `verification_not_pending`, `verification_pending` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `body_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `amount_invalid`, `amount_required`, `birth_date_not_allowed`, `biz_type_unknown`, `config_value_invalid`, `config_value_too_long`, `consent_version_invalid`, `coordinates_incomplete`, `coordinates_invalid`, `dict_parent_cycle`, `dict_parent_not_found`, `document_number_invalid`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_area_invalid`, `id_birth_date_invalid`, `id_number_invalid`, `invalid_unicode`, `location_empty`, `nul_character`, `password_required`, `password_too_weak`, `payment_action_invalid`, `payment_password_invalid`, `payment_password_too_simple`, `phone_invalid`, `profile_error`, `province_unknown`, `real_name_invalid`, `receiver_phone_invalid`, `region_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked`, `payment_password_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `sms_rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `mail_unavailable`, `notify_error`, `sms_unavailable`, `uid_space_exhausted`, `verification_vendor_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -11695,7 +17853,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `extend_key_not_editable`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -11704,7 +17862,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `grant_not_found`, `not_bound`, `permission_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found` */
+            /** @description Problem: `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -11713,7 +17871,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `grant_exists`, `identity_taken`, `last_login_method`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
+            /** @description Problem: `already_bound`, `extend_key_taken`, `grant_exists`, `identity_taken`, `last_login_method`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -11740,7 +17898,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -11812,7 +17970,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `extend_key_not_editable`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -11821,7 +17979,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `grant_not_found`, `not_bound`, `permission_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found` */
+            /** @description Problem: `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -11830,7 +17988,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `grant_exists`, `identity_taken`, `last_login_method`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
+            /** @description Problem: `already_bound`, `extend_key_taken`, `grant_exists`, `identity_taken`, `last_login_method`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -11839,7 +17997,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -11913,7 +18071,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `extend_key_not_editable`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -11922,7 +18080,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `grant_not_found`, `not_bound`, `permission_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found` */
+            /** @description Problem: `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -11931,7 +18089,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `grant_exists`, `identity_taken`, `last_login_method`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
+            /** @description Problem: `already_bound`, `extend_key_taken`, `grant_exists`, `identity_taken`, `last_login_method`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -11940,7 +18098,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -12014,7 +18172,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `extend_key_not_editable`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -12023,7 +18181,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `grant_not_found`, `not_bound`, `permission_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found` */
+            /** @description Problem: `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -12032,7 +18190,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `grant_exists`, `identity_taken`, `last_login_method`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
+            /** @description Problem: `already_bound`, `extend_key_taken`, `grant_exists`, `identity_taken`, `last_login_method`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -12041,7 +18199,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -12119,7 +18277,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `extend_key_not_editable`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -12128,7 +18286,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `grant_not_found`, `not_bound`, `permission_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found` */
+            /** @description Problem: `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -12137,7 +18295,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `grant_exists`, `identity_taken`, `last_login_method`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
+            /** @description Problem: `already_bound`, `extend_key_taken`, `grant_exists`, `identity_taken`, `last_login_method`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -12164,7 +18322,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -12241,7 +18399,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `extend_key_not_editable`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -12250,7 +18408,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `grant_not_found`, `not_bound`, `permission_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found` */
+            /** @description Problem: `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -12259,7 +18417,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `grant_exists`, `identity_taken`, `last_login_method`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
+            /** @description Problem: `already_bound`, `extend_key_taken`, `grant_exists`, `identity_taken`, `last_login_method`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -12268,7 +18426,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -12346,7 +18504,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `extend_key_not_editable`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -12355,7 +18513,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `grant_not_found`, `not_bound`, `permission_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found` */
+            /** @description Problem: `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -12364,7 +18522,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `grant_exists`, `identity_taken`, `last_login_method`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
+            /** @description Problem: `already_bound`, `extend_key_taken`, `grant_exists`, `identity_taken`, `last_login_method`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -12391,7 +18549,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -12471,7 +18629,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `extend_key_not_editable`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -12480,7 +18638,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `grant_not_found`, `not_bound`, `permission_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found` */
+            /** @description Problem: `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -12489,7 +18647,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `grant_exists`, `identity_taken`, `last_login_method`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
+            /** @description Problem: `already_bound`, `extend_key_taken`, `grant_exists`, `identity_taken`, `last_login_method`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -12516,7 +18674,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -12590,7 +18748,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `extend_key_not_editable`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -12599,7 +18757,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `grant_not_found`, `not_bound`, `permission_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found` */
+            /** @description Problem: `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -12608,7 +18766,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `grant_exists`, `identity_taken`, `last_login_method`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
+            /** @description Problem: `already_bound`, `extend_key_taken`, `grant_exists`, `identity_taken`, `last_login_method`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -12617,7 +18775,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -12691,7 +18849,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `extend_key_not_editable`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -12700,7 +18858,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `grant_not_found`, `not_bound`, `permission_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found` */
+            /** @description Problem: `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -12709,7 +18867,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `grant_exists`, `identity_taken`, `last_login_method`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
+            /** @description Problem: `already_bound`, `extend_key_taken`, `grant_exists`, `identity_taken`, `last_login_method`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -12718,7 +18876,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -12796,7 +18954,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `extend_key_not_editable`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -12805,7 +18963,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `grant_not_found`, `not_bound`, `permission_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found` */
+            /** @description Problem: `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -12814,7 +18972,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `grant_exists`, `identity_taken`, `last_login_method`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
+            /** @description Problem: `already_bound`, `extend_key_taken`, `grant_exists`, `identity_taken`, `last_login_method`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -12841,7 +18999,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -12921,7 +19079,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `extend_key_not_editable`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -12930,7 +19088,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `grant_not_found`, `not_bound`, `permission_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found` */
+            /** @description Problem: `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -12939,7 +19097,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `grant_exists`, `identity_taken`, `last_login_method`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
+            /** @description Problem: `already_bound`, `extend_key_taken`, `grant_exists`, `identity_taken`, `last_login_method`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -12966,7 +19124,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -13040,7 +19198,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `extend_key_not_editable`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -13049,7 +19207,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `grant_not_found`, `not_bound`, `permission_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found` */
+            /** @description Problem: `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -13058,7 +19216,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `grant_exists`, `identity_taken`, `last_login_method`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
+            /** @description Problem: `already_bound`, `extend_key_taken`, `grant_exists`, `identity_taken`, `last_login_method`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -13067,7 +19225,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -13145,7 +19303,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `extend_key_not_editable`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -13154,7 +19312,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `grant_not_found`, `not_bound`, `permission_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found` */
+            /** @description Problem: `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -13163,7 +19321,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `grant_exists`, `identity_taken`, `last_login_method`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
+            /** @description Problem: `already_bound`, `extend_key_taken`, `grant_exists`, `identity_taken`, `last_login_method`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -13190,7 +19348,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -13270,7 +19428,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `extend_key_not_editable`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -13279,7 +19437,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `grant_not_found`, `not_bound`, `permission_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found` */
+            /** @description Problem: `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -13288,7 +19446,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `grant_exists`, `identity_taken`, `last_login_method`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
+            /** @description Problem: `already_bound`, `extend_key_taken`, `grant_exists`, `identity_taken`, `last_login_method`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -13315,7 +19473,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -13391,7 +19549,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `extend_key_not_editable`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -13400,7 +19558,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `grant_not_found`, `not_bound`, `permission_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found` */
+            /** @description Problem: `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -13409,7 +19567,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `grant_exists`, `identity_taken`, `last_login_method`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
+            /** @description Problem: `already_bound`, `extend_key_taken`, `grant_exists`, `identity_taken`, `last_login_method`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -13418,7 +19576,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -13496,7 +19654,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `extend_key_not_editable`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -13505,7 +19663,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `grant_not_found`, `not_bound`, `permission_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found` */
+            /** @description Problem: `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -13514,7 +19672,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `grant_exists`, `identity_taken`, `last_login_method`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
+            /** @description Problem: `already_bound`, `extend_key_taken`, `grant_exists`, `identity_taken`, `last_login_method`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -13541,7 +19699,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -13615,7 +19773,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `extend_key_not_editable`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -13624,7 +19782,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `grant_not_found`, `not_bound`, `permission_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found` */
+            /** @description Problem: `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -13633,7 +19791,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `grant_exists`, `identity_taken`, `last_login_method`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
+            /** @description Problem: `already_bound`, `extend_key_taken`, `grant_exists`, `identity_taken`, `last_login_method`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -13642,7 +19800,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -13723,7 +19881,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `extend_key_not_editable`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -13732,7 +19890,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `grant_not_found`, `not_bound`, `permission_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found` */
+            /** @description Problem: `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -13741,7 +19899,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `grant_exists`, `identity_taken`, `last_login_method`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
+            /** @description Problem: `already_bound`, `extend_key_taken`, `grant_exists`, `identity_taken`, `last_login_method`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -13750,7 +19908,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -13829,7 +19987,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `extend_key_not_editable`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -13838,7 +19996,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `grant_not_found`, `not_bound`, `permission_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found` */
+            /** @description Problem: `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -13847,7 +20005,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `grant_exists`, `identity_taken`, `last_login_method`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
+            /** @description Problem: `already_bound`, `extend_key_taken`, `grant_exists`, `identity_taken`, `last_login_method`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -13856,7 +20014,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -13935,7 +20093,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `extend_key_not_editable`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -13944,7 +20102,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `grant_not_found`, `not_bound`, `permission_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found` */
+            /** @description Problem: `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -13953,7 +20111,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `grant_exists`, `identity_taken`, `last_login_method`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
+            /** @description Problem: `already_bound`, `extend_key_taken`, `grant_exists`, `identity_taken`, `last_login_method`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -13962,7 +20120,115 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `sms_rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `uid_space_exhausted` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    user_changes_v1_admin_users__user_id__changes_get: {
+        parameters: {
+            query?: {
+                cursor?: string | null;
+                limit?: number;
+                /** @description Only attributes starting with this (`extends.`) */
+                attribute?: string | null;
+            };
+            header?: never;
+            path: {
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProfileChangePage"];
+                };
+            };
+            /** @description Problem: `access_error`, `captcha_invalid`, `code_invalid`, `identity_error`, `ids_error`, `security_error`, `state_invalid` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_unauthorized`, `invalid_credentials`, `refresh_token_invalid`, `refresh_token_reused`, `session_revoked`, `token_expired`, `token_invalid`, `token_missing`, `totp_required` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_disabled`, `captcha_required`, `extend_key_not_editable`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `already_bound`, `extend_key_taken`, `grant_exists`, `identity_taken`, `last_login_method`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -14038,7 +20304,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `extend_key_not_editable`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -14047,7 +20313,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `grant_not_found`, `not_bound`, `permission_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found` */
+            /** @description Problem: `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -14056,7 +20322,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `grant_exists`, `identity_taken`, `last_login_method`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
+            /** @description Problem: `already_bound`, `extend_key_taken`, `grant_exists`, `identity_taken`, `last_login_method`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -14065,7 +20331,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -14139,7 +20405,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `extend_key_not_editable`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -14148,7 +20414,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `grant_not_found`, `not_bound`, `permission_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found` */
+            /** @description Problem: `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -14157,7 +20423,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `grant_exists`, `identity_taken`, `last_login_method`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
+            /** @description Problem: `already_bound`, `extend_key_taken`, `grant_exists`, `identity_taken`, `last_login_method`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -14166,7 +20432,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -14242,7 +20508,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `extend_key_not_editable`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -14251,7 +20517,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `grant_not_found`, `not_bound`, `permission_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found` */
+            /** @description Problem: `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -14260,7 +20526,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `grant_exists`, `identity_taken`, `last_login_method`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
+            /** @description Problem: `already_bound`, `extend_key_taken`, `grant_exists`, `identity_taken`, `last_login_method`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -14269,7 +20535,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -14344,7 +20610,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `extend_key_not_editable`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -14353,7 +20619,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `grant_not_found`, `not_bound`, `permission_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found` */
+            /** @description Problem: `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -14362,7 +20628,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `grant_exists`, `identity_taken`, `last_login_method`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
+            /** @description Problem: `already_bound`, `extend_key_taken`, `grant_exists`, `identity_taken`, `last_login_method`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -14371,7 +20637,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -14456,7 +20722,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `extend_key_not_editable`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -14465,7 +20731,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `grant_not_found`, `not_bound`, `permission_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found` */
+            /** @description Problem: `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -14474,7 +20740,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `grant_exists`, `identity_taken`, `last_login_method`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
+            /** @description Problem: `already_bound`, `extend_key_taken`, `grant_exists`, `identity_taken`, `last_login_method`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -14483,7 +20749,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -14561,7 +20827,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `extend_key_not_editable`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -14570,7 +20836,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `grant_not_found`, `not_bound`, `permission_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found` */
+            /** @description Problem: `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -14579,7 +20845,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `grant_exists`, `identity_taken`, `last_login_method`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
+            /** @description Problem: `already_bound`, `extend_key_taken`, `grant_exists`, `identity_taken`, `last_login_method`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -14606,7 +20872,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `invalid_unicode`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -14682,7 +20948,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `captcha_required`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `captcha_required`, `extend_key_not_editable`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -14691,7 +20957,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `grant_not_found`, `not_bound`, `permission_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found` */
+            /** @description Problem: `extend_key_not_found`, `grant_not_found`, `not_bound`, `permission_not_found`, `role_not_found`, `session_not_found`, `staff_not_found`, `user_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -14700,7 +20966,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `already_bound`, `grant_exists`, `identity_taken`, `last_login_method`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
+            /** @description Problem: `already_bound`, `extend_key_taken`, `grant_exists`, `identity_taken`, `last_login_method`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -14709,7 +20975,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `biz_type_unknown`, `email_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
+            /** @description Problem: `biz_type_unknown`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `nul_character`, `password_required`, `password_too_weak`, `province_unknown`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `username_invalid`, `username_looks_like_phone`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -14737,6 +21003,101 @@ export interface operations {
                 };
             };
             /** @description Problem: `uid_space_exhausted` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_regions_v1_regions_get: {
+        parameters: {
+            query?: {
+                /** @description A province or city code; none: the provinces */
+                parent?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegionPage"];
+                };
+            };
+            /** @description Problem: `access_error`, `captcha_invalid`, `provider_code_invalid`, `provider_error`, `security_error` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `invalid_credentials`, `totp_required` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `captcha_required`, `permission_denied`, `privilege_exceeded`, `provider_rejected`, `totp_enrolment_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `grant_not_found`, `permission_not_found`, `provider_not_configured`, `region_not_found`, `role_not_found`, `staff_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `client_app_managed_by_config`, `client_app_taken`, `config_read_only`, `dict_code_taken`, `dict_has_children`, `grant_exists`, `permission_code_taken`, `role_code_taken`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `nul_character`, `password_too_weak`, `region_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `account_locked` */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `provider_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -14796,7 +21157,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `grant_not_found`, `permission_not_found`, `provider_not_configured`, `role_not_found`, `staff_not_found` */
+            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `grant_not_found`, `permission_not_found`, `provider_not_configured`, `region_not_found`, `role_not_found`, `staff_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -14814,7 +21175,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `nul_character`, `password_too_weak`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `validation_failed` */
+            /** @description Problem: `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `nul_character`, `password_too_weak`, `region_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -14892,7 +21253,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `grant_not_found`, `permission_not_found`, `provider_not_configured`, `role_not_found`, `staff_not_found` */
+            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `grant_not_found`, `permission_not_found`, `provider_not_configured`, `region_not_found`, `role_not_found`, `staff_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -14928,7 +21289,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `invalid_unicode`, `nul_character`, `password_too_weak`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `validation_failed` */
+            /** @description Problem: `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `invalid_unicode`, `nul_character`, `password_too_weak`, `region_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -15002,7 +21363,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `grant_not_found`, `permission_not_found`, `provider_not_configured`, `role_not_found`, `staff_not_found` */
+            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `grant_not_found`, `permission_not_found`, `provider_not_configured`, `region_not_found`, `role_not_found`, `staff_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -15020,7 +21381,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `nul_character`, `password_too_weak`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `validation_failed` */
+            /** @description Problem: `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `nul_character`, `password_too_weak`, `region_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -15092,7 +21453,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `grant_not_found`, `permission_not_found`, `provider_not_configured`, `role_not_found`, `staff_not_found` */
+            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `grant_not_found`, `permission_not_found`, `provider_not_configured`, `region_not_found`, `role_not_found`, `staff_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -15110,7 +21471,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `nul_character`, `password_too_weak`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `validation_failed` */
+            /** @description Problem: `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `nul_character`, `password_too_weak`, `region_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -15188,7 +21549,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `grant_not_found`, `permission_not_found`, `provider_not_configured`, `role_not_found`, `staff_not_found` */
+            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `grant_not_found`, `permission_not_found`, `provider_not_configured`, `region_not_found`, `role_not_found`, `staff_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -15224,7 +21585,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `invalid_unicode`, `nul_character`, `password_too_weak`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `validation_failed` */
+            /** @description Problem: `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `invalid_unicode`, `nul_character`, `password_too_weak`, `region_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -15298,7 +21659,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `grant_not_found`, `permission_not_found`, `provider_not_configured`, `role_not_found`, `staff_not_found` */
+            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `grant_not_found`, `permission_not_found`, `provider_not_configured`, `region_not_found`, `role_not_found`, `staff_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -15316,7 +21677,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `nul_character`, `password_too_weak`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `validation_failed` */
+            /** @description Problem: `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `nul_character`, `password_too_weak`, `region_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -15396,7 +21757,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `grant_not_found`, `permission_not_found`, `provider_not_configured`, `role_not_found`, `staff_not_found` */
+            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `grant_not_found`, `permission_not_found`, `provider_not_configured`, `region_not_found`, `role_not_found`, `staff_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -15432,7 +21793,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `invalid_unicode`, `nul_character`, `password_too_weak`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `validation_failed` */
+            /** @description Problem: `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `invalid_unicode`, `nul_character`, `password_too_weak`, `region_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -15506,7 +21867,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `grant_not_found`, `permission_not_found`, `provider_not_configured`, `role_not_found`, `staff_not_found` */
+            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `grant_not_found`, `permission_not_found`, `provider_not_configured`, `region_not_found`, `role_not_found`, `staff_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -15524,7 +21885,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `nul_character`, `password_too_weak`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `validation_failed` */
+            /** @description Problem: `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `nul_character`, `password_too_weak`, `region_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -15604,7 +21965,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `grant_not_found`, `permission_not_found`, `provider_not_configured`, `role_not_found`, `staff_not_found` */
+            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `grant_not_found`, `permission_not_found`, `provider_not_configured`, `region_not_found`, `role_not_found`, `staff_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -15640,7 +22001,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `invalid_unicode`, `nul_character`, `password_too_weak`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `validation_failed` */
+            /** @description Problem: `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `invalid_unicode`, `nul_character`, `password_too_weak`, `region_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -15714,7 +22075,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `grant_not_found`, `permission_not_found`, `provider_not_configured`, `role_not_found`, `staff_not_found` */
+            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `grant_not_found`, `permission_not_found`, `provider_not_configured`, `region_not_found`, `role_not_found`, `staff_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -15732,7 +22093,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `nul_character`, `password_too_weak`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `validation_failed` */
+            /** @description Problem: `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `nul_character`, `password_too_weak`, `region_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -15810,7 +22171,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `grant_not_found`, `permission_not_found`, `provider_not_configured`, `role_not_found`, `staff_not_found` */
+            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `grant_not_found`, `permission_not_found`, `provider_not_configured`, `region_not_found`, `role_not_found`, `staff_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -15846,7 +22207,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `invalid_unicode`, `nul_character`, `password_too_weak`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `validation_failed` */
+            /** @description Problem: `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `invalid_unicode`, `nul_character`, `password_too_weak`, `region_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -15926,7 +22287,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `grant_not_found`, `permission_not_found`, `provider_not_configured`, `role_not_found`, `staff_not_found` */
+            /** @description Problem: `client_app_not_found`, `config_not_found`, `dict_not_found`, `grant_not_found`, `permission_not_found`, `provider_not_configured`, `region_not_found`, `role_not_found`, `staff_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -15962,7 +22323,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `invalid_unicode`, `nul_character`, `password_too_weak`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `validation_failed` */
+            /** @description Problem: `config_value_invalid`, `config_value_too_long`, `dict_parent_cycle`, `dict_parent_not_found`, `invalid_unicode`, `nul_character`, `password_too_weak`, `region_invalid`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `validation_failed` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -16030,7 +22391,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `extend_key_not_editable`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -16039,7 +22400,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `withdrawal_not_found` */
+            /** @description Problem: `adjustment_not_found`, `extend_key_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `withdrawal_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -16048,7 +22409,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `withdrawal_already_handled` */
+            /** @description Problem: `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `extend_key_taken`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `withdrawal_already_handled` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -16057,7 +22418,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `asset_invalid`, `asset_not_transferable`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `email_invalid`, `id_card_invalid`, `idempotency_key_missing`, `kind_invalid`, `nul_character`, `password_required`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
+            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `asset_invalid`, `asset_not_transferable`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_card_invalid`, `idempotency_key_missing`, `kind_invalid`, `nul_character`, `password_required`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -16122,7 +22483,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `account_disabled`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
+            /** @description Problem: `account_disabled`, `extend_key_not_editable`, `fresh_proof_required`, `permission_denied`, `privilege_exceeded`, `registration_closed`, `self_approval_refused`, `totp_enrolment_required` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -16131,7 +22492,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `withdrawal_not_found` */
+            /** @description Problem: `adjustment_not_found`, `extend_key_not_found`, `grant_not_found`, `hold_not_found`, `not_bound`, `payout_account_not_found`, `permission_not_found`, `recipient_not_found`, `role_not_found`, `sponsor_not_found`, `staff_not_found`, `transfer_not_found`, `user_not_found`, `withdrawal_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -16140,7 +22501,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `withdrawal_already_handled` */
+            /** @description Problem: `adjustment_already_decided`, `already_bound`, `balance_limit_exceeded`, `extend_key_taken`, `grant_exists`, `hold_already_resolved`, `hold_expired`, `idempotency_conflict`, `identity_taken`, `insufficient_balance`, `last_login_method`, `payout_account_exists`, `payout_account_limit_reached`, `permission_code_taken`, `refund_exceeds_debit`, `role_code_taken`, `sponsor_inactive`, `staff_username_taken`, `totp_already_enabled`, `totp_not_started`, `transfer_not_refundable`, `withdrawal_already_handled` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -16149,7 +22510,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `asset_invalid`, `asset_not_transferable`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `email_invalid`, `id_card_invalid`, `idempotency_key_missing`, `kind_invalid`, `nul_character`, `password_required`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
+            /** @description Problem: `alipay_account_invalid`, `amount_invalid`, `asset_invalid`, `asset_not_transferable`, `capture_exceeds_hold`, `card_number_invalid`, `cash_not_transferable`, `email_invalid`, `extend_key_unknown`, `extend_options_invalid`, `extend_value_invalid`, `id_card_invalid`, `idempotency_key_missing`, `kind_invalid`, `nul_character`, `password_required`, `role_audience_mismatch`, `scope_invalid`, `totp_code_invalid`, `transfer_to_self`, `username_invalid`, `username_looks_like_phone`, `validation_failed`, `withdrawal_below_minimum` */
             422: {
                 headers: {
                     [name: string]: unknown;
