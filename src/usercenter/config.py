@@ -108,7 +108,50 @@ class LogFormat(StrEnum):
     CONSOLE = "console"
 
 
-class Settings(BaseSettings):
+class ProfileSettings(BaseSettings):
+    """The profile module's knobs (part of `Settings`, kept apart so each class stays short)."""
+
+    # Real-name verification (the vendor: Tencent Cloud FaceID, signed with tencent_secret_*)
+    profile_verification_mode: VerificationMode = VerificationMode.STAFF
+    faceid_endpoint: str = "https://faceid.tencentcloudapi.com/"
+    verification_vendor_timeout_seconds: float = Field(default=5.0, gt=0)
+
+    # Profile: addresses
+    profile_address_limit: int = Field(
+        default=20, ge=1, le=1000, description="Live delivery addresses a user may keep"
+    )
+    # Profile: payment password
+    profile_payment_password_required: bool = Field(
+        default=False,
+        description="Every user needs a payment ticket for transfers, withdrawals and payout "
+        "account changes (false: only users who have set a payment password)",
+    )
+    profile_payment_password_max_failures: int = Field(
+        default=5, ge=1, description="Wrong payment passwords in a row before it locks"
+    )
+    profile_payment_password_lock_seconds: int = Field(
+        default=86_400, ge=1, description="How long a locked payment password stays locked"
+    )
+    profile_payment_ticket_ttl_seconds: int = Field(
+        default=300, ge=10, le=3600, description="How long a payment ticket may be spent"
+    )
+    # Profile: consents (PIPL)
+    profile_privacy_policy_version: str = Field(
+        default="1",
+        min_length=1,
+        max_length=32,
+        description="The privacy policy in force: a login answers that a user who has not "
+        "accepted this version must (consents_required)",
+    )
+    profile_terms_version: str = Field(
+        default="1",
+        min_length=1,
+        max_length=32,
+        description="The terms of service in force, as the privacy policy's version",
+    )
+
+
+class Settings(ProfileSettings):
     """Every knob of the service; set as USERCENTER_<NAME> or in a `.env` file."""
 
     model_config = SettingsConfigDict(
@@ -241,11 +284,6 @@ class Settings(BaseSettings):
     tencent_sms_region: str = "ap-guangzhou"
     tencent_sms_endpoint: str = "https://sms.tencentcloudapi.com/"
 
-    # Real-name verification (the vendor: Tencent Cloud FaceID, with the tencent_secret_* above)
-    profile_verification_mode: VerificationMode = VerificationMode.STAFF
-    faceid_endpoint: str = "https://faceid.tencentcloudapi.com/"
-    verification_vendor_timeout_seconds: float = Field(default=5.0, gt=0)
-
     # E-mail
     mail_provider: MailProvider = MailProvider.CONSOLE
     mail_from: str = "usercenter@localhost"
@@ -349,40 +387,6 @@ class Settings(BaseSettings):
     )
     wallet_payout_accounts_max: int = Field(
         default=10, ge=1, le=1000, description="Payout accounts a user may save"
-    )
-
-    # Profile: addresses
-    profile_address_limit: int = Field(
-        default=20, ge=1, le=1000, description="Live delivery addresses a user may keep"
-    )
-    # Profile: payment password
-    profile_payment_password_required: bool = Field(
-        default=False,
-        description="Every user needs a payment ticket for transfers, withdrawals and payout "
-        "account changes (false: only users who have set a payment password)",
-    )
-    profile_payment_password_max_failures: int = Field(
-        default=5, ge=1, description="Wrong payment passwords in a row before it locks"
-    )
-    profile_payment_password_lock_seconds: int = Field(
-        default=86_400, ge=1, description="How long a locked payment password stays locked"
-    )
-    profile_payment_ticket_ttl_seconds: int = Field(
-        default=300, ge=10, le=3600, description="How long a payment ticket may be spent"
-    )
-    # Profile: consents (PIPL)
-    profile_privacy_policy_version: str = Field(
-        default="1",
-        min_length=1,
-        max_length=32,
-        description="The privacy policy in force: a login answers that a user who has not "
-        "accepted this version must (consents_required)",
-    )
-    profile_terms_version: str = Field(
-        default="1",
-        min_length=1,
-        max_length=32,
-        description="The terms of service in force, as the privacy policy's version",
     )
 
     log_level: str = "INFO"
