@@ -339,6 +339,40 @@ def tc3_authorization(
     )
 
 
+def tc3_headers(
+    *,
+    secret_id: str,
+    secret_key: str,
+    service: str,
+    action: str,
+    version: str,
+    host: str,
+    content_type: str,
+    payload: bytes,
+    region: str | None = None,
+) -> dict[str, str]:
+    """Every header of a TencentCloud API 3.0 POST of `payload` to `action`, signed now."""
+    timestamp = int(clock.now().timestamp())
+    signed = {"Content-Type": content_type, "Host": host, "X-TC-Action": action}
+    authorization = tc3_authorization(
+        secret_id=secret_id,
+        secret_key=secret_key,
+        service=service,
+        timestamp=timestamp,
+        signed_headers=signed,
+        payload=payload,
+    )
+    headers = {
+        **signed,
+        "Authorization": authorization,
+        "X-TC-Version": version,
+        "X-TC-Timestamp": str(timestamp),
+    }
+    if region is not None:
+        headers["X-TC-Region"] = region
+    return headers
+
+
 class TencentSmsSender(_VendorSmsSender):
     """Tencent Cloud SMS `SendSms` (2021-01-11) signed with TC3-HMAC-SHA256.
 
@@ -387,23 +421,17 @@ class TencentSmsSender(_VendorSmsSender):
         self._host = httpx.URL(endpoint).netloc.decode("ascii")
 
     def _signed_headers(self, payload: bytes) -> dict[str, str]:
-        timestamp = int(clock.now().timestamp())
-        signed = {"Content-Type": self.content_type, "Host": self._host, "X-TC-Action": "SendSms"}
-        authorization = tc3_authorization(
+        return tc3_headers(
             secret_id=self._secret_id,
             secret_key=self._secret_key,
             service=self.service,
-            timestamp=timestamp,
-            signed_headers=signed,
+            action="SendSms",
+            version=self.api_version,
+            host=self._host,
+            content_type=self.content_type,
             payload=payload,
+            region=self._region,
         )
-        return {
-            **signed,
-            "Authorization": authorization,
-            "X-TC-Version": self.api_version,
-            "X-TC-Timestamp": str(timestamp),
-            "X-TC-Region": self._region,
-        }
 
     async def send_code(self, phone: str, code: str, *, purpose: str) -> SmsReceipt:
         require_e164(phone)

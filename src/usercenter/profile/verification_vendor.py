@@ -19,9 +19,8 @@ from typing import Any, NoReturn, Protocol
 
 import httpx
 
-from usercenter.kit import clock
 from usercenter.kit.log import get_logger
-from usercenter.notify.sms import tc3_authorization
+from usercenter.notify.sms import tc3_headers
 from usercenter.security.masking import mask_id_card
 
 _log = get_logger(__name__)
@@ -96,22 +95,16 @@ class TencentIdCardVerifier:
         self._client = client
 
     def _headers(self, payload: bytes) -> dict[str, str]:
-        timestamp = int(clock.now().timestamp())
-        signed = {"Content-Type": self.content_type, "Host": self._host, "X-TC-Action": self.action}
-        authorization = tc3_authorization(
+        return tc3_headers(
             secret_id=self._secret_id,
             secret_key=self._secret_key,
             service=self.service,
-            timestamp=timestamp,
-            signed_headers=signed,
+            action=self.action,
+            version=self.api_version,
+            host=self._host,
+            content_type=self.content_type,
             payload=payload,
         )
-        return {
-            **signed,
-            "Authorization": authorization,
-            "X-TC-Version": self.api_version,
-            "X-TC-Timestamp": str(timestamp),
-        }
 
     async def _post(self, payload: bytes, shown: str) -> httpx.Response:
         headers = self._headers(payload)
