@@ -333,6 +333,26 @@ class TestStaffReview:
         approved = await http.get("/v1/admin/verifications?status=approved", headers=staff)
         assert approved.json()["items"] == []
 
+    async def test_the_queue_gives_one_users_verification(
+        self, app: FastAPI, http: httpx.AsyncClient
+    ) -> None:
+        staff = await reviewer_headers(app, http)
+        users = []
+        for year in ("1984", "1985"):
+            user_id, headers = await user_headers(app, http)
+            await http.post(
+                "/v1/me/verification", json=submission(id_number(f"{year}0101")), headers=headers
+            )
+            users.append(user_id)
+        nobody, _ = await user_headers(app, http)
+        for user_id, year in zip(users, (1984, 1985), strict=True):
+            found = await http.get(f"/v1/admin/verifications?user_id={user_id}", headers=staff)
+            assert found.status_code == 200, found.text
+            assert [i["birth_year"] for i in found.json()["items"]] == [year]
+            assert found.json()["items"][0]["user_id"] in (user_id, str(user_id))
+        none = await http.get(f"/v1/admin/verifications?user_id={nobody}", headers=staff)
+        assert none.json() == {"items": [], "next_cursor": None}
+
     async def test_the_whole_number_only_with_pii_view_and_logged(
         self, app: FastAPI, http: httpx.AsyncClient
     ) -> None:

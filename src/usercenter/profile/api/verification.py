@@ -88,10 +88,13 @@ async def verification_queue(
     verifications: Verifications,
     session: WriteSession,
     status: Annotated[StatusName | None, Query(description="pending, approved, rejected")] = None,
+    user_id: Annotated[Id | None, Query(description="Only this user's (at most one)")] = None,
     cursor: Cursor = None,
     limit: Limit = 20,
 ) -> AdminVerificationPage:
-    page = await verifications.queue(session, status=status, cursor=cursor, limit=limit)
+    page = await verifications.queue(
+        session, status=status, cursor=cursor, limit=limit, user_id=user_id
+    )
     return AdminVerificationPage(
         items=[AdminVerificationOut.of_view(v) for v in page.items], next_cursor=page.next_cursor
     )

@@ -74,9 +74,15 @@ async def history_of(session: AsyncSession, verification_id: int) -> list[Verifi
 
 
 async def verifications_page(
-    session: AsyncSession, status: str | None, before_id: int | None, size: int
+    session: AsyncSession,
+    status: str | None,
+    before_id: int | None,
+    size: int,
+    user_id: int | None = None,
 ) -> list[UserVerification]:
     query = select(UserVerification)
+    if user_id is not None:
+        query = query.where(UserVerification.user_id == user_id)
     if status is not None:
         query = query.where(UserVerification.status == status)
     if before_id is not None:

@@ -135,13 +135,19 @@ class VerificationService:
         return VerifiedIdentity(row.birth_date, last_six)
 
     async def queue(
-        self, session: AsyncSession, *, status: str | None, cursor: str | None, limit: int
+        self,
+        session: AsyncSession,
+        *,
+        status: str | None,
+        cursor: str | None,
+        limit: int,
+        user_id: int | None = None,
     ) -> Page[VerificationView]:
-        """Verifications (of one status), newest first; masked. Raises ValidationFailed
-        (field `cursor`)."""
+        """Verifications (of one status, of one user), newest first; masked. Raises
+        ValidationFailed (field `cursor`)."""
 
         async def fetch(before: int | None, size: int) -> list[VerificationView]:
-            rows = await repository.verifications_page(session, status, before, size)
+            rows = await repository.verifications_page(session, status, before, size, user_id)
             return [VerificationView.of(row) for row in rows]
 
         return await keyset_page(fetch, cursor=cursor, limit=limit)
