@@ -142,3 +142,106 @@ export function userChanges(
     },
   })
 }
+
+/** A region as the server resolves a district code: each level's code and name (a municipality
+ * is its own city; a city without counties its own district). */
+export interface RegionPart {
+  code: string
+  name: string
+}
+
+export interface ResolvedRegion {
+  province: RegionPart
+  city: RegionPart
+  district: RegionPart
+}
+
+/** One of a user's addresses: receiver, phone and detail masked unless revealed. */
+export interface AddressRow {
+  id: string
+  receiver_name: string
+  receiver_phone: string
+  region_code: string
+  region: ResolvedRegion
+  street: string | null
+  detail: string
+  postcode: string | null
+  latitude: string | null
+  longitude: string | null
+  tag: string | null
+  is_default: boolean
+  created_at: string
+  updated_at: string
+}
+
+export interface AddressList {
+  items: AddressRow[]
+  pii_revealed: boolean
+}
+
+/** The user's addresses; whole with `reveal` (user:pii:view — the server logs it). */
+export async function userAddresses(id: string, reveal: boolean): Promise<AddressList> {
+  return api.GET('/v1/admin/users/{user_id}/addresses', {
+    params: { path: { user_id: idParam(id) }, query: { reveal } },
+  })
+}
+
+/** A consent as it stands now (the latest grant or withdrawal of its kind). */
+export interface ConsentRow {
+  kind: string
+  granted: boolean
+  version: string | null
+  changed_at: string
+}
+
+/** A policy whose version in force the user has not accepted yet. */
+export interface RequiredConsent {
+  kind: string
+  version: string
+}
+
+/** One grant or withdrawal, with the client it came from (the address masked). */
+export interface ConsentHistoryRow {
+  kind: string
+  granted: boolean
+  version: string | null
+  platform: string | null
+  client_name: string | null
+  client_version: string | null
+  ip_masked: string | null
+  created_at: string
+}
+
+export interface UserConsents {
+  items: ConsentRow[]
+  required: RequiredConsent[]
+  history: ConsentHistoryRow[]
+}
+
+export async function userConsents(id: string): Promise<UserConsents> {
+  return api.GET('/v1/admin/users/{user_id}/consents', {
+    params: { path: { user_id: idParam(id) } },
+  })
+}
+
+/** The latest client of a user on one platform (device id and push token masked). */
+export interface DeviceRow {
+  platform: string
+  device_id: string | null
+  vendor: string | null
+  model: string | null
+  os_name: string | null
+  os_version: string | null
+  client_name: string | null
+  client_version: string | null
+  channel: string | null
+  push_token: string | null
+  updated_at: string
+}
+
+export async function userDevices(id: string): Promise<DeviceRow[]> {
+  const answer = await api.GET('/v1/admin/users/{user_id}/devices', {
+    params: { path: { user_id: idParam(id) } },
+  })
+  return answer.items
+}
