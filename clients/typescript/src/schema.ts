@@ -15808,6 +15808,8 @@ export interface operations {
             query?: {
                 /** @description pending, approved, rejected */
                 status?: ("none" | "pending" | "approved" | "rejected") | null;
+                /** @description Only this user's (at most one) */
+                user_id?: number | null;
                 cursor?: string | null;
                 limit?: number;
             };

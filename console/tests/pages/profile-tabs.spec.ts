@@ -5,11 +5,9 @@ import {
   consentStates,
   consentTag,
   deviceText,
-  findInPages,
   joinParts,
   regionText,
   streetLine,
-  type Page,
 } from '@/modules/users/profileTabs'
 
 const part = (code: string, name: string): { code: string; name: string } => ({ code, name })
@@ -94,37 +92,5 @@ describe('consents tab', () => {
     expect(consentTag('granted')).toBe('success')
     expect(consentTag('withdrawn')).toBe('warning')
     expect(consentTag('never')).toBe('info')
-  })
-})
-
-describe('finding the user in the verification queue', () => {
-  const pages: Record<string, Page<{ user_id: number }>> = {
-    first: { items: [{ user_id: 1 }, { user_id: 2 }], next_cursor: 'b' },
-    b: { items: [{ user_id: 3 }], next_cursor: 'c' },
-    c: { items: [{ user_id: 4 }], next_cursor: null },
-  }
-  const read: (string | null)[] = []
-  const fetchPage = (cursor: string | null): Promise<Page<{ user_id: number }>> => {
-    read.push(cursor)
-    return Promise.resolve(pages[cursor ?? 'first']!)
-  }
-
-  it('reads on until the row turns up', async () => {
-    read.length = 0
-    expect(await findInPages(fetchPage, (r) => r.user_id === 3, 5)).toEqual({
-      found: { user_id: 3 },
-      complete: true,
-    })
-    expect(read).toEqual([null, 'b'])
-  })
-
-  it('a miss over the whole queue means there is none', async () => {
-    expect(await findInPages(fetchPage, (r) => r.user_id === 9, 5)).toEqual({ found: null, complete: true })
-  })
-
-  it('stops after the page limit, saying it could not tell', async () => {
-    read.length = 0
-    expect(await findInPages(fetchPage, (r) => r.user_id === 4, 2)).toEqual({ found: null, complete: false })
-    expect(read).toEqual([null, 'b'])
   })
 })

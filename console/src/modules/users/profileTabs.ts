@@ -5,10 +5,6 @@ import type { ConsentRow, DeviceRow, RequiredConsent, ResolvedRegion } from './a
 /** The consent kinds the tab always lists, answered or not (policies first). */
 export const CONSENT_KINDS = ['privacy_policy', 'terms', 'location', 'marketing', 'real_name'] as const
 
-/** How many queue pages the verification tab reads looking for the user (100 rows a page). */
-export const VERIFICATION_SCAN_PAGES = 5
-export const VERIFICATION_SCAN_PAGE_SIZE = 100
-
 /** `广东省 广州市 天河区`; a level equal to the one above (a municipality is its own city, a
  * city without counties its own district) is said once: `北京市 东城区`. */
 export function regionText(region: ResolvedRegion | null | undefined): string {
@@ -76,32 +72,4 @@ export function consentTag(state: ConsentState['state']): 'success' | 'info' | '
   if (state === 'granted') return 'success'
   if (state === 'withdrawn') return 'warning'
   return 'info'
-}
-
-export interface Page<T> {
-  items: T[]
-  next_cursor: string | null
-}
-
-export interface ScanResult<T> {
-  found: T | null
-  /** True when every page was read (a miss then means there is none). */
-  complete: boolean
-}
-
-/** Reads pages (newest first) until a row matches, the pages end, or `maxPages` were read. */
-export async function findInPages<T>(
-  fetchPage: (cursor: string | null) => Promise<Page<T>>,
-  match: (row: T) => boolean,
-  maxPages: number,
-): Promise<ScanResult<T>> {
-  let cursor: string | null = null
-  for (let read = 0; read < maxPages; read += 1) {
-    const page: Page<T> = await fetchPage(cursor)
-    const found = page.items.find(match)
-    if (found !== undefined) return { found, complete: true }
-    if (!page.next_cursor) return { found: null, complete: true }
-    cursor = page.next_cursor
-  }
-  return { found: null, complete: false }
 }

@@ -7,6 +7,8 @@ export type VerificationStatus = 'none' | 'pending' | 'approved' | 'rejected'
 /** The queue's filter: one status, or every status (''). */
 export interface VerificationFilters {
   status: VerificationStatus | ''
+  /** Only this user's verification (a user has at most one). */
+  userId?: string
 }
 
 /** A verification as staff lists show it: the name and number masked. */
@@ -58,7 +60,12 @@ export async function listVerifications(
 ): Promise<CursorPage<VerificationRow>> {
   const page = await api.GET('/v1/admin/verifications', {
     params: {
-      query: { cursor: cursor ?? undefined, limit, status: filters.status || undefined },
+      query: {
+        cursor: cursor ?? undefined,
+        limit,
+        status: filters.status || undefined,
+        user_id: filters.userId ? idParam(filters.userId) : undefined,
+      },
     },
   })
   return page as CursorPage<VerificationRow>

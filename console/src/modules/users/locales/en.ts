@@ -70,7 +70,6 @@ export default {
     verification: {
       open: 'Open in the review queue',
       none: 'This user has not submitted a real-name verification',
-      notFound: 'No verification of this user among the latest {n}',
       noPermission: 'Seeing verifications needs the verification review permission',
       historyEmpty: 'No status changes',
     },

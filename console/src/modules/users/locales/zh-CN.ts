@@ -70,7 +70,6 @@ export default {
     verification: {
       open: '在审核页打开',
       none: '该用户未提交实名认证',
-      notFound: '最近 {n} 条实名认证中没有该用户的记录',
       noPermission: '查看实名认证需要“实名认证审核”权限',
       historyEmpty: '没有状态记录',
     },

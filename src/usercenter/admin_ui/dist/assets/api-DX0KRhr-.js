@@ -1,0 +1,1 @@
+import{t as e}from"./api-BopakaTZ.js";function t(t){return e.GET(`/v1/admin/events/relay`,{signal:t})}function n(t,n,r){return e.GET(`/v1/admin/events`,{params:{query:{cursor:t??void 0,limit:n,type:r.type.trim()||void 0,subject:r.subject.trim()||void 0}}})}function r(){return e.GET(`/v1/admin/events/types`,{})}export{n,t as r,r as t};

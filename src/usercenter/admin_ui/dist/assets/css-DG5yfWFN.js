@@ -1,0 +1,1 @@
+import"./css-B_rWtNFS.js";import"./css-DOztZRg7.js";

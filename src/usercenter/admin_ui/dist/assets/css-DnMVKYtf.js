@@ -1,1 +1,0 @@
-import"./css-B_rWtNFS.js";import"./css-BUtTpxY0.js";

@@ -1,1 +1,0 @@
-import"./rolldown-runtime-XKyaHtl9.js";import"./css-B_rWtNFS.js";import"./css-CPDaiKOs.js";import"./css-CCvNd1AX.js";

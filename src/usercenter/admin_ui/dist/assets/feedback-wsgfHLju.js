@@ -1,0 +1,1 @@
+import"./rolldown-runtime-XKyaHtl9.js";import"./css-B_rWtNFS.js";import"./css-CH7OyFiG.js";import"./css-CCvNd1AX.js";
