@@ -97,6 +97,11 @@ class TestConsentHistory:
         old = await consent(http, tokens, kind="terms", version="0", granted=True)
         missing = await consent(http, tokens, kind="terms", granted=True)
         unknown = await consent(http, tokens, kind="cookies", granted=True)
+        # A yes or no is a JSON boolean: 0, 1, "yes" or "false" say nothing for sure.
+        for vague in (0, 1, "true", "no"):
+            refused = await consent(http, tokens, kind="marketing", granted=vague)
+            assert refused.status_code == 422, (vague, refused.text)
+            assert refused.json()["errors"][0]["field"] == "granted"
         assert old.status_code == missing.status_code == 422
         assert old.json()["code"] == "consent_version_invalid"
         assert old.json()["errors"][0]["field"] == "version"

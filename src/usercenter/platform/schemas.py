@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from annotated_types import Ge, Le
-from pydantic import Field, JsonValue
+from pydantic import Field, JsonValue, StrictBool
 
 from usercenter.kit.schemas import Id, Schema
 from usercenter.providers.base import AppType
@@ -46,7 +46,7 @@ class DictCreateIn(Schema):
     parent_id: Id | None = Field(default=None, description="The parent entry, for a tree")
     extra_data: Extra | None = Field(default=None, description="More attributes, as JSON")
     sort_order: SortOrder = Field(default=0, description="Order within the type")
-    is_active: bool = Field(default=True, description="Whether clients are offered it")
+    is_active: StrictBool = Field(default=True, description="Whether clients are offered it")
     remark: str | None = Field(default=None, max_length=255, description="A note for staff")
 
 
@@ -58,7 +58,7 @@ class DictUpdateIn(Schema):
     parent_id: Id | None = Field(default=None, description="null: a top-level entry")
     extra_data: Extra | None = None
     sort_order: SortOrder | None = None
-    is_active: bool | None = None
+    is_active: StrictBool | None = None
     remark: str | None = Field(default=None, max_length=255)
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import Field, StrictBool, StringConstraints, field_validator
 from pydantic_core import PydanticCustomError
 
 from usercenter.identity.schemas import ResolvedRegionOut
@@ -53,7 +53,7 @@ class AddressIn(Schema):
         default=None, description="Degrees, up to 7 places (string or number); with latitude"
     )
     tag: Tag | None = Field(default=None, description="home, company or other")
-    is_default: bool = Field(default=False, description="Make it the default at once")
+    is_default: StrictBool = Field(default=False, description="Make it the default at once")
 
 
 # Fields an update may not clear (null): an address always has them.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import Field
+from pydantic import Field, StrictBool
 
 from usercenter.kit.schemas import Schema
 from usercenter.kit.session_hooks import RequiredConsent
@@ -60,7 +60,7 @@ class ConsentChange(Schema):
         max_length=32,
         description="Policies: the version in force (required to grant)",
     )
-    granted: bool = Field(description="true: give the consent; false: withdraw it")
+    granted: StrictBool = Field(description="true: give the consent; false: withdraw it")
 
 
 class ConsentHistoryOut(Schema):

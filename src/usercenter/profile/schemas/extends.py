@@ -6,7 +6,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StrictBool, StringConstraints
 
 from usercenter.identity.extend_values import MAX_VALUE_LENGTH
 from usercenter.identity.models import ExtendKeyStatus, ExtendType
@@ -34,7 +34,7 @@ class ExtendKeyIn(Schema):
     max_length: MaxLength | None = Field(
         default=None, description=f"Longest value in characters (at most {MAX_VALUE_LENGTH})"
     )
-    is_user_editable: bool = Field(default=False, description="Whether users may change it")
+    is_user_editable: StrictBool = Field(default=False, description="Whether users may change it")
     sort_order: SortOrder = Field(default=0, description="Display order, smallest first")
 
 
@@ -44,7 +44,9 @@ class ExtendKeyUpdate(Schema):
     label: Label | None = Field(default=None, description="What the console and clients call it")
     options: Options | None = Field(default=None, description="The values an enum allows")
     max_length: MaxLength | None = Field(default=None, description="Longest value in characters")
-    is_user_editable: bool | None = Field(default=None, description="Whether users may change it")
+    is_user_editable: StrictBool | None = Field(
+        default=None, description="Whether users may change it"
+    )
     status: ExtendKeyStatus | None = Field(
         default=None, description="active, or disabled (its values kept, not shown)"
     )
