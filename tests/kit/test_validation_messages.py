@@ -163,4 +163,6 @@ async def test_an_api_answer_is_wholly_chinese(client: httpx.AsyncClient) -> Non
     assert response.status_code == 422, response.text
     (error,) = response.json()["errors"]
     assert error["field"] == "purpose"
-    assert error["message"] == "须为以下之一：'login'、'bind'、'reset_password' 或 'change_phone'"
+    assert error["message"] == (
+        "须为以下之一：'login'、'bind'、'reset_password'、'change_phone' 或 'payment_password'"
+    )
