@@ -304,3 +304,21 @@ def moved_clock() -> Iterator[MovableClock]:
     yield movable
     clock.set_clock(None)
     clock.set_monotonic(None)
+
+
+def sqlite_files(database_url: str) -> bytes:
+    """Every byte of an SQLite database as it is on disk: the file, its write-ahead log and
+    shared memory. Read by another process: closing a descriptor of the database file in this
+    one would drop the POSIX locks SQLite holds on it (every later connection then fails with
+    `disk I/O error`)."""
+    path = str(make_url(database_url).database)
+    names = sorted(str(p) for p in Path(path).parent.glob(Path(path).name + "*") if p.is_file())
+    assert names, f"no database file at {path}"
+    copy = (
+        "import sys\n"
+        "for name in sys.argv[1:]:\n"
+        "    sys.stdout.buffer.write(open(name, 'rb').read())"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", copy, *names], capture_output=True, check=True
+    ).stdout

@@ -5,9 +5,7 @@ revealed, services whole) and concurrent changes of one user on every database."
 from __future__ import annotations
 
 import asyncio
-import glob
 import random
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,7 +15,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
-from tests.conftest import MovableClock
+from tests.conftest import MovableClock, sqlite_files
 from tests.factories import services_of
 from tests.factories.access import make_staff, staff_token
 from tests.identity.conftest import AppFactory, bearer, client_for, new_phone, sms_login
@@ -278,9 +276,7 @@ class TestPrivacy:
         for row in logged:
             assert not [s for s in secrets if s in f"{row.old_value} {row.new_value}"]
         if make_url(database_url).get_backend_name() == "sqlite":
-            path = make_url(database_url).database
-            files = glob.glob(f"{path}*")
-            blob = b"".join(Path(f).read_bytes() for f in files)  # noqa: ASYNC240
+            blob = sqlite_files(database_url)
             for secret in secrets:
                 assert secret.encode() not in blob, secret
 

@@ -3,7 +3,6 @@ user's location consent, stored encrypted, erased when the consent is withdrawn.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -11,6 +10,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
+from tests.conftest import sqlite_files
 from tests.identity.conftest import bearer, new_username, register
 from usercenter.audit.models import ProfileChange
 from usercenter.db import Database
@@ -85,11 +85,7 @@ class TestConsent:
         assert row.coordinates_encrypted
         assert "23.129" not in row.coordinates_encrypted
         if make_url(database_url).get_backend_name() == "sqlite":
-            path = Path(str(make_url(database_url).database))
-            await db.dispose()  # the file as written (no WAL pages left aside)
-            content = b"".join(
-                p.read_bytes() for p in path.parent.glob(path.name + "*") if p.is_file()
-            )
+            content = sqlite_files(database_url)
             assert b"23.1291631" not in content
             assert b"113.2644352" not in content
         await set_location_consent(http, tokens, False)

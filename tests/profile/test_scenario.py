@@ -11,11 +11,11 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from tests.conftest import sqlite_files
 from tests.factories import services_of
 from tests.identity.conftest import bearer, client_for, new_phone, new_username, sms_login
 from tests.identity.test_bind_email_username import bind_email
 from tests.profile.payment_helpers import PAYMENT_PASSWORD, Payer, set_payment_password
-from tests.profile.test_verification import database_files
 from tests.profile.verification_helpers import id_number, submission
 from usercenter.events.models import OutboxEvent
 from usercenter.identity.models import ExtendType
@@ -104,6 +104,5 @@ async def test_every_kind_of_change_is_logged_and_nothing_personal_is_in_plainte
     assert captured.getvalue()
     assert not [s for s in secrets if s in captured.getvalue()]
     if database_url.startswith("sqlite"):
-        path = database_url.split("///", 1)[1]
-        blob = database_files(path)
+        blob = sqlite_files(database_url)
         assert not [s for s in secrets if s.encode() in blob]

@@ -4,16 +4,14 @@ number appear nowhere in plaintext."""
 
 from __future__ import annotations
 
-import glob
 from datetime import timedelta
-from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from tests.conftest import MovableClock
+from tests.conftest import MovableClock, sqlite_files
 from tests.factories.platform import basic_auth
 from tests.profile.verification_helpers import (
     event_data,
@@ -30,11 +28,6 @@ from usercenter.kit import clock
 from usercenter.profile.models import VerificationHistory
 
 SERVICE = basic_auth("orders:orders-secret")
-
-
-def database_files(path: str) -> bytes:
-    """Every byte of an SQLite database: the file, its journal and write-ahead log."""
-    return b"".join(Path(name).read_bytes() for name in glob.glob(path + "*"))
 
 
 @pytest.fixture
@@ -478,8 +471,7 @@ class TestNoPlaintext:
         assert number not in log
         assert name not in log
         if database_url.startswith("sqlite"):
-            path = database_url.split("///", 1)[1]
-            blob = database_files(path)
+            blob = sqlite_files(database_url)
             assert number.encode() not in blob
             assert name.encode() not in blob
             assert number[:17].encode() not in blob
